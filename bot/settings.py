@@ -1,0 +1,62 @@
+"""The one reader of the environment. Everything else receives a `Settings`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tickets.db"
+DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5"
+
+
+class Settings(BaseSettings):
+    """Application configuration, validated at start-up. Secrets are `SecretStr` and never printed."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    app_env: Literal["local", "development", "test", "production"] = "local"
+    port: int = 3000
+    log_level: str = "INFO"
+
+    # ConnectWise (single-workspace installs; `/tickets connect` stores per-workspace ones)
+    cw_base_url: str | None = None
+    cw_company_id: str | None = None
+    cw_public_key: str | None = None
+    cw_private_key: SecretStr | None = None
+    cw_client_id: str | None = None
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = DEFAULT_ANTHROPIC_MODEL
+
+    tickets_secret_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _production_needs_key(self) -> Settings:
+        if self.app_env == "production" and self.tickets_secret_key is None:
+            raise ValueError("TICKETS_SECRET_KEY is required when APP_ENV=production")
+        return self
+
+    @property
+    def has_connectwise_env(self) -> bool:
+        return all(
+            [self.cw_base_url, self.cw_company_id, self.cw_public_key, self.cw_private_key, self.cw_client_id]
+        )
+
+    @property
+    def oauth_mode(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def has_slack(self) -> bool:
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.oauth_mode))

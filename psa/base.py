@@ -1,0 +1,105 @@
+"""The provider interface every PSA implements. Knows nothing of Slack."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from pydantic import BaseModel
+
+from psa.models import (
+    Board,
+    BoardStatus,
+    Company,
+    Member,
+    Note,
+    Priority,
+    PSAResource,
+    PSATicketCreated,
+    PSATicketSearchResult,
+    PSATicketStatusUpdate,
+    TicketContext,
+    TicketCreatePayload,
+    TicketFilters,
+    TicketListResponse,
+)
+
+
+class ProviderFilters(TicketFilters):
+    """Filters as a provider receives them: `assigned` is already resolved (never 'me')."""
+
+    assigned: Literal["unassigned", "all"] | int = "all"
+
+
+class ProviderInfo(BaseModel):
+    kind: str
+    display_name: str
+    version: str | None = None
+
+
+class PSAProvider(ABC):
+    """Async PSA operations. Implementations translate vendor errors into `psa.errors` types."""
+
+    kind: str = "abstract"
+    display_name: str = "PSA"
+
+    @abstractmethod
+    async def test_connection(self) -> ProviderInfo:
+        """One cheap authenticated call; raises PSAAuthenticationError on bad credentials."""
+
+    @abstractmethod
+    async def search_tickets(
+        self, filters: ProviderFilters, page: int = 1, page_size: int = 25
+    ) -> TicketListResponse:
+        """Most urgent first, then newest."""
+
+    @abstractmethod
+    async def get_ticket(self, ticket_id: int) -> PSATicketSearchResult: ...
+
+    @abstractmethod
+    async def get_ticket_context(self, ticket_id: int) -> TicketContext:
+        """Ticket, company, contact, notes, configurations and related tickets."""
+
+    @abstractmethod
+    async def list_boards(self) -> list[Board]: ...
+
+    @abstractmethod
+    async def list_statuses(self, board_id: int) -> list[BoardStatus]: ...
+
+    @abstractmethod
+    async def list_priorities(self) -> list[Priority]: ...
+
+    @abstractmethod
+    async def list_members(self) -> list[Member]:
+        """Active members."""
+
+    @abstractmethod
+    async def get_company(self, company_id: int) -> Company: ...
+
+    @abstractmethod
+    async def search_companies(self, query: str, limit: int = 25) -> list[Company]: ...
+
+    @abstractmethod
+    async def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate: ...
+
+    @abstractmethod
+    async def list_resources(self, ticket_id: int) -> list[PSAResource]: ...
+
+    @abstractmethod
+    async def add_resource(self, ticket_id: int, member_id: int) -> PSAResource: ...
+
+    @abstractmethod
+    async def remove_resource(self, ticket_id: int, member_id: int) -> None: ...
+
+    @abstractmethod
+    async def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated: ...
+
+    @abstractmethod
+    async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note: ...
+
+    @abstractmethod
+    def ticket_url(self, ticket_id: int) -> str | None:
+        """A link to the ticket in the PSA's own UI, when one can be built."""
+
+    @abstractmethod
+    async def aclose(self) -> None: ...

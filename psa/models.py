@@ -1,0 +1,175 @@
+"""Provider-neutral DTOs. Names follow the product spec; no vendor field names here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SUMMARY_MAX = 100
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="ignore")
+
+
+class Ref(_Model):
+    """A reference to another record: id plus its display name."""
+
+    id: int
+    name: str = ""
+
+
+class Company(_Model):
+    id: int
+    identifier: str = ""
+    name: str = ""
+
+
+class Board(_Model):
+    id: int
+    name: str
+    inactive: bool = False
+
+
+class BoardStatus(_Model):
+    id: int
+    name: str
+    board_id: int
+    sort_order: int = 0
+    closed: bool = False
+    default: bool = False
+    inactive: bool = False
+
+
+class Priority(_Model):
+    id: int
+    name: str
+    sort: int = 0  # 1 is the most urgent
+    color: str | None = None
+    default: bool = False
+
+
+class Member(_Model):
+    id: int
+    identifier: str
+    name: str
+    email: str | None = None
+    inactive: bool = False
+
+
+class Contact(_Model):
+    id: int
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    company_id: int | None = None
+
+
+class Configuration(_Model):
+    id: int
+    name: str
+    type_name: str | None = None
+    serial_number: str | None = None
+    ip_address: str | None = None
+    os_type: str | None = None
+
+
+class Note(_Model):
+    id: int
+    ticket_id: int
+    text: str
+    author_name: str | None = None
+    author_identifier: str | None = None
+    created_at: datetime | None = None
+    internal: bool = False
+
+
+class PSATicketSearchResult(_Model):
+    """One compact list row (also the header data of a ticket)."""
+
+    id: int
+    summary: str
+    company: Ref | None = None
+    board: Ref | None = None
+    status: Ref | None = None
+    priority: Priority | None = None
+    owner: Member | None = None
+    contact: Ref | None = None
+    resources: list[str] = Field(default_factory=list)  # member identifiers
+    date_entered: datetime | None = None
+    last_updated: datetime | None = None
+    closed: bool = False
+    parent_ticket_id: int | None = None
+
+
+class TicketListResponse(_Model):
+    items: list[PSATicketSearchResult]
+    total: int
+    page: int
+    page_size: int
+
+
+Assigned = Literal["me", "unassigned", "all"] | int
+
+
+class TicketFilters(_Model):
+    """The seven list filters of the spec. `assigned` is 'me' | 'unassigned' | 'all' | member id."""
+
+    search: str = ""
+    board_id: int | None = None
+    status_id: int | None = None
+    priority_id: int | None = None
+    company_id: int | None = None
+    assigned: Assigned = "all"
+    include_closed: bool = False
+
+
+class TicketCreatePayload(_Model):
+    summary: str = Field(min_length=1, max_length=SUMMARY_MAX)
+    company_id: int
+    board_id: int
+    status_id: int
+    priority_id: int
+    description: str | None = None
+    assigned_member_id: int | None = None
+    contact_id: int | None = None
+
+
+class PSAResource(_Model):
+    member_id: int
+    member_name: str
+    member_identifier: str
+    is_rf_user: bool = False  # mapped to a user of this app
+    is_owner: bool = False
+
+
+class PSATicketCreated(_Model):
+    id: int
+    summary: str
+    board_name: str
+    status_name: str
+    priority_name: str
+    company_name: str
+    resources: list[PSAResource] = Field(default_factory=list)
+    url: str | None = None
+
+
+class PSATicketStatusUpdate(_Model):
+    ticket_id: int
+    previous_status: str
+    new_status: str
+
+
+class TicketContext(_Model):
+    """Everything the detail view shows beyond the row: fetched in one go by the provider."""
+
+    ticket: PSATicketSearchResult
+    company: Company | None = None
+    contact: Contact | None = None
+    notes: list[Note] = Field(default_factory=list)
+    configurations: list[Configuration] = Field(default_factory=list)
+    related: list[PSATicketSearchResult] = Field(default_factory=list)
+    url: str | None = None
