@@ -57,8 +57,14 @@ class PSAProvider(ABC):
     async def get_ticket(self, ticket_id: int) -> PSATicketSearchResult: ...
 
     @abstractmethod
-    async def get_ticket_context(self, ticket_id: int) -> TicketContext:
-        """Ticket, company, contact, notes, configurations and related tickets."""
+    async def get_ticket_context(
+        self, ticket_id: int, *, known: PSATicketSearchResult | None = None
+    ) -> TicketContext:
+        """Ticket, company, contact, notes, configurations and related tickets.
+
+        `known` is the row the caller already holds; with it every lookup starts at once
+        instead of waiting for the ticket first.
+        """
 
     @abstractmethod
     async def list_boards(self) -> list[Board]: ...

@@ -1,0 +1,1 @@
+"""ConnectWise Manage provider."""
