@@ -169,7 +169,8 @@ class TicketContext(_Model):
     ticket: PSATicketSearchResult
     company: Company | None = None
     contact: Contact | None = None
-    notes: list[Note] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)  # the latest few, oldest first
+    notes_total: int | None = None  # how many notes the ticket has in all (None: unknown)
     configurations: list[Configuration] = Field(default_factory=list)
     related: list[PSATicketSearchResult] = Field(default_factory=list)
     url: str | None = None
