@@ -1,0 +1,435 @@
+"""`PSAProvider` for ConnectWise Manage: every operation as few round trips as the API allows."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from psa.aio import gather_all
+from psa.base import ProviderFilters, ProviderInfo, PSAProvider
+from psa.connectwise import mapping as m
+from psa.connectwise.client import (
+    DEFAULT_TIMEOUT,
+    ConnectWiseClient,
+    ConnectWiseCredentials,
+    RetryPolicy,
+    Sleep,
+)
+from psa.connectwise.conditions import (
+    Condition,
+    and_,
+    eq,
+    in_,
+    list_item,
+    ne,
+    or_,
+    render,
+    text_search,
+)
+from psa.errors import PSANotFoundError, PSAUnavailableError
+from psa.models import (
+    Board,
+    BoardStatus,
+    Company,
+    Configuration,
+    Contact,
+    Member,
+    Note,
+    Priority,
+    PSAResource,
+    PSATicketCreated,
+    PSATicketSearchResult,
+    PSATicketStatusUpdate,
+    TicketContext,
+    TicketCreatePayload,
+    TicketListResponse,
+)
+
+MAX_PAGE_SIZE = 1000
+TICKET_ORDER = "priority/sort asc,_info/dateEntered desc,id desc"
+SEARCH_TEXT_MAX = 100  # summaries are at most 100 characters, so longer text cannot match one
+NOTES_LIMIT = 20
+RELATED_LIMIT = 5
+_NUMERIC = re.compile(r"[0-9]{1,9}")
+_CODEBASE = re.compile(r"^/([^/]+)/apis/", re.IGNORECASE)
+
+
+class ConnectWiseProvider(PSAProvider):
+    """ConnectWise Manage over its REST API."""
+
+    kind = "connectwise"
+    display_name = "ConnectWise PSA"
+
+    def __init__(
+        self,
+        credentials: ConnectWiseCredentials,
+        *,
+        http: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        list_page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+        self._api = ConnectWiseClient(credentials, self._http, retry=retry, sleep=sleep)
+        self._base_url = credentials.base_url
+        self._list_page_size = max(1, min(list_page_size, MAX_PAGE_SIZE))
+        # Member identifiers never change, and the assigned filter needs one per search.
+        self._identifiers: dict[int, str] = {}
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this provider created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> ConnectWiseProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- connection -------------------------------------------------------------------------
+
+    async def test_connection(self) -> ProviderInfo:
+        """GET /system/info with the credentials."""
+        info = await self._api.get("/system/info")
+        return ProviderInfo(kind=self.kind, display_name=self.display_name, version=m.system_version(info))
+
+    def ticket_url(self, ticket_id: int) -> str | None:
+        """The ticket in ConnectWise's web UI (the API host without its `api-` prefix)."""
+        parts = urlsplit(self._base_url)
+        host = parts.netloc
+        if host.lower().startswith("api-"):
+            host = host[4:]
+        match = _CODEBASE.match(parts.path + "/")
+        codebase = match.group(1) if match else "v4_6_release"
+        return (
+            f"{parts.scheme}://{host}/{codebase}/services/system_io/Service/"
+            f"fv_sr100_request.rails?service_recid={int(ticket_id)}"
+        )
+
+    # -- tickets ----------------------------------------------------------------------------
+
+    async def search_tickets(
+        self, filters: ProviderFilters, page: int = 1, page_size: int = 25
+    ) -> TicketListResponse:
+        """One page plus the total, fetched in parallel (two requests, one round trip)."""
+        page = max(1, page)
+        size = max(1, min(page_size, MAX_PAGE_SIZE))
+        conditions = render(await self._ticket_conditions(filters))
+        params: dict[str, Any] = {"orderBy": TICKET_ORDER, "page": page, "pageSize": size}
+        count_params: dict[str, Any] = {}
+        if conditions:
+            count_params["conditions"] = conditions
+        rows, count = await gather_all(
+            self._list_tickets(conditions, params),
+            self._api.get("/service/tickets/count", count_params),
+        )
+        items = m.map_rows(m._to_ticket, rows)
+        return TicketListResponse(items=items, total=m.count_of(count), page=page, page_size=size)
+
+    async def _list_tickets(self, conditions: str | None, params: dict[str, Any]) -> Any:
+        full = dict(params, conditions=conditions) if conditions else params
+        if conditions is None or self._api.fits_in_url("/service/tickets", full):
+            return await self._api.get("/service/tickets", full)
+        return await self._api.search("/service/tickets", conditions, params)
+
+    async def _ticket_conditions(self, f: ProviderFilters) -> Condition | None:
+        text = f.search.strip()[:SEARCH_TEXT_MAX]
+        search = text_search(text, ("summary", "company/name")) if text else None
+        if search is not None and _NUMERIC.fullmatch(text):
+            search = or_(eq("id", int(text)), search)
+        return and_(
+            search,
+            eq("board/id", f.board_id) if f.board_id is not None else None,
+            eq("status/id", f.status_id) if f.status_id is not None else None,
+            eq("priority/id", f.priority_id) if f.priority_id is not None else None,
+            eq("company/id", f.company_id) if f.company_id is not None else None,
+            await self._assigned_condition(f.assigned),
+            None if f.include_closed else eq("closedFlag", False),
+        )
+
+    async def _assigned_condition(self, assigned: str | int) -> Condition | None:
+        if assigned == "all":
+            return None
+        if assigned == "unassigned":
+            return and_(or_(eq("resources", None), eq("resources", "")), eq("owner/id", None))
+        if not isinstance(assigned, int):
+            raise ValueError(f"unsupported assigned filter {assigned!r}")
+        identifier = await self._member_identifier(assigned)
+        owner = eq("owner/id", assigned)
+        if not identifier:
+            return owner
+        try:
+            return or_(owner, list_item("resources", identifier))
+        except ValueError:
+            # An identifier we cannot match safely as a list item: fall back to the primary assignee.
+            return owner
+
+    async def _member_identifier(self, member_id: int) -> str | None:
+        if member_id not in self._identifiers:
+            try:
+                raw = await self._api.get(f"/system/members/{int(member_id)}")
+            except PSANotFoundError:
+                return None
+            self._remember(m._to_member(raw))
+        return self._identifiers.get(member_id)
+
+    def _remember(self, member: Member) -> None:
+        if member.identifier:
+            self._identifiers[member.id] = member.identifier
+
+    async def _ticket_raw(self, ticket_id: int) -> dict[str, Any]:
+        raw = await self._api.get(f"/service/tickets/{int(ticket_id)}")
+        if not m.has_id(raw):
+            raise PSAUnavailableError("ConnectWise returned a ticket without an id.")
+        return dict(raw)
+
+    async def get_ticket(self, ticket_id: int) -> PSATicketSearchResult:
+        """One ticket as a row."""
+        return m._to_ticket(await self._ticket_raw(ticket_id))
+
+    async def get_ticket_context(
+        self, ticket_id: int, *, known: PSATicketSearchResult | None = None
+    ) -> TicketContext:
+        """Everything for the detail view in two rounds (one when `known` is given and no devices)."""
+        ticket_task = asyncio.ensure_future(self._ticket_raw(ticket_id))
+
+        async def facts() -> PSATicketSearchResult:
+            return known if known is not None else m._to_ticket(await asyncio.shield(ticket_task))
+
+        async def contact() -> Contact | None:
+            row = await facts()
+            return await self._contact(row.contact.id) if row.contact else None
+
+        async def related() -> list[PSATicketSearchResult]:
+            return await self._related(ticket_id, await facts())
+
+        try:
+            raw, contact_, notes, notes_total, configs, related_ = await gather_all(
+                ticket_task,
+                contact(),
+                self._notes(ticket_id),
+                self._api.get(f"/service/tickets/{int(ticket_id)}/notes/count"),
+                self._configurations(ticket_id),
+                related(),
+            )
+        finally:
+            ticket_task.cancel()
+        company_ref = raw.get("company")
+        return TicketContext(
+            ticket=m._to_ticket(raw),
+            company=m._to_company(company_ref) if m.has_id(company_ref) else None,
+            contact=contact_,
+            notes=notes,
+            notes_total=m.count_of(notes_total),
+            configurations=configs,
+            related=related_,
+            url=self.ticket_url(ticket_id),
+        )
+
+    async def _contact(self, contact_id: int) -> Contact | None:
+        try:
+            return m._to_contact(await self._api.get(f"/company/contacts/{int(contact_id)}"))
+        except PSANotFoundError:
+            return None  # a deleted contact must not hide the rest of the ticket
+
+    async def _notes(self, ticket_id: int) -> list[Note]:
+        rows = await self._api.get(
+            f"/service/tickets/{int(ticket_id)}/notes", {"orderBy": "id desc", "pageSize": NOTES_LIMIT}
+        )
+        notes = m.map_rows(lambda r: m._to_note(r, ticket_id), rows)
+        return sorted(notes, key=lambda n: n.id)
+
+    async def _configurations(self, ticket_id: int) -> list[Configuration]:
+        links = await self._api.get(f"/service/tickets/{int(ticket_id)}/configurations", {"pageSize": 1000})
+        ids = m.configuration_ids(links)
+        if not ids:
+            return []
+        rows = await self._api.get(
+            "/company/configurations",
+            {
+                "conditions": render(in_("id", ids)),
+                "pageSize": min(len(ids), MAX_PAGE_SIZE),
+                "orderBy": "id asc",
+            },
+        )
+        return m.map_rows(m._to_configuration, rows)
+
+    async def _related(self, ticket_id: int, row: PSATicketSearchResult) -> list[PSATicketSearchResult]:
+        family = or_(
+            eq("parentTicketId", ticket_id),
+            eq("id", row.parent_ticket_id) if row.parent_ticket_id else None,
+        )
+        calls = [self._api.get("/service/tickets", {"conditions": render(family), "pageSize": 50})]
+        if row.company:
+            others = and_(
+                eq("company/id", row.company.id),
+                eq("contact/id", row.contact.id) if row.contact else None,
+                eq("closedFlag", False),
+                ne("id", ticket_id),
+            )
+            calls.append(
+                self._api.get(
+                    "/service/tickets",
+                    {
+                        "conditions": render(others),
+                        "orderBy": "_info/dateEntered desc,id desc",
+                        "pageSize": RELATED_LIMIT,
+                    },
+                )
+            )
+        results = await gather_all(*calls)
+        family_rows = m.map_rows(m._to_ticket, results[0])
+        parent = [t for t in family_rows if t.id == row.parent_ticket_id]
+        children = sorted((t for t in family_rows if t.id != row.parent_ticket_id), key=lambda t: t.id)
+        others_rows = m.map_rows(m._to_ticket, results[1]) if len(results) > 1 else []
+        out: list[PSATicketSearchResult] = []
+        for t in [*parent, *children, *others_rows]:
+            if t.id != ticket_id and all(t.id != o.id for o in out):
+                out.append(t)
+        return out
+
+    async def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:
+        """Read the current status, then replace the whole status reference."""
+        before = await self._ticket_raw(ticket_id)
+        previous = m.ticket_status_name(before)
+        current = m._to_ticket(before).status
+        if current is not None and current.id == status_id:
+            return PSATicketStatusUpdate(ticket_id=ticket_id, previous_status=previous, new_status=previous)
+        after = await self._api.patch(f"/service/tickets/{int(ticket_id)}", m.status_patch(status_id))
+        new = m._to_ticket(after).status if m.has_id(after) else None
+        if new is None or new.id != status_id:
+            raise PSAUnavailableError("ConnectWise accepted the status change but did not apply it.")
+        return PSATicketStatusUpdate(ticket_id=ticket_id, previous_status=previous, new_status=new.name)
+
+    async def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated:
+        """POST /service/tickets once; never retried."""
+        raw = await self._api.post("/service/tickets", m.create_ticket_body(payload))
+        created = m._to_created(raw, None)
+        created.url = self.ticket_url(created.id)
+        return created
+
+    async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note:
+        """POST a discussion or internal note."""
+        raw = await self._api.post(
+            f"/service/tickets/{int(ticket_id)}/notes", m.note_body(text, internal=internal)
+        )
+        return m._to_note(raw, ticket_id)
+
+    # -- resources (Service schedule entries + owner) ---------------------------------------
+
+    def _entries(self, ticket_id: int, member_id: int | None = None) -> Any:
+        cond = and_(
+            eq("type/id", m.SERVICE_SCHEDULE_TYPE_ID),
+            eq("objectId", ticket_id),
+            eq("doneFlag", False),
+            eq("member/id", member_id) if member_id is not None else None,
+        )
+        return self._api.get("/schedule/entries", {"conditions": render(cond), "pageSize": 1000})
+
+    async def list_resources(self, ticket_id: int) -> list[PSAResource]:
+        """Owner plus the members of open Service schedule entries, one per member."""
+        raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id))
+        return m.resources_of(raw, entries or [])
+
+    async def add_resource(self, ticket_id: int, member_id: int) -> PSAResource:
+        """Assign a member through a Service schedule entry (no-op if already assigned)."""
+        raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id, member_id))
+        existing = [r for r in m.resources_of(raw, entries or []) if r.member_id == member_id]
+        if existing:
+            return existing[0]
+        created = await self._api.post("/schedule/entries", m.schedule_entry_body(ticket_id, member_id))
+        resource = m._to_resource(created) if isinstance(created, dict) else None
+        if resource is None:
+            raise PSAUnavailableError("ConnectWise did not return the new schedule entry.")
+        return resource
+
+    async def remove_resource(self, ticket_id: int, member_id: int) -> None:
+        """Delete the member's open Service entries, and clear the owner if it is them."""
+        raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id, member_id))
+        writes = [
+            self._api.delete(f"/schedule/entries/{entry_id}")
+            for entry_id in m.entry_ids([e for e in entries or [] if m.entry_member_id(e) == member_id])
+        ]
+        if m.ticket_owner_id(raw) == member_id:
+            writes.append(self._api.patch(f"/service/tickets/{int(ticket_id)}", m.owner_remove_patch()))
+        if writes:
+            await gather_all(*writes)
+
+    # -- reference data ---------------------------------------------------------------------
+
+    async def list_boards(self) -> list[Board]:
+        """Active service boards by name."""
+        rows = await self._api.get(
+            "/service/boards",
+            {"conditions": render(eq("inactiveFlag", False)), "orderBy": "name asc", "pageSize": 1000},
+        )
+        return m.map_rows(m._to_board, rows)
+
+    async def list_statuses(self, board_id: int) -> list[BoardStatus]:
+        """Active statuses of a board in board order."""
+        rows = await self._api.get(
+            f"/service/boards/{int(board_id)}/statuses",
+            {"conditions": render(eq("inactive", False)), "orderBy": "sortOrder asc", "pageSize": 1000},
+        )
+        statuses = m.map_rows(lambda r: m._to_status(r, board_id), rows)
+        return sorted(statuses, key=lambda s: (s.sort_order, s.id))
+
+    async def list_priorities(self) -> list[Priority]:
+        """Priorities, most urgent first."""
+        rows = await self._api.get("/service/priorities", {"orderBy": "sortOrder asc", "pageSize": 1000})
+        return sorted(m.map_rows(m._to_priority, rows), key=lambda p: (p.sort, p.id))
+
+    async def list_members(self) -> list[Member]:
+        """Active members by name, paging through as many pages as needed."""
+        members: list[Member] = []
+        page = 1
+        while True:
+            rows = await self._api.get(
+                "/system/members",
+                {
+                    "conditions": render(eq("inactiveFlag", False)),
+                    "orderBy": "id asc",
+                    "page": page,
+                    "pageSize": self._list_page_size,
+                },
+            )
+            batch = m.map_rows(m._to_member, rows)
+            members.extend(batch)
+            if not isinstance(rows, list) or len(rows) < self._list_page_size:
+                break
+            page += 1
+        for member in members:
+            self._remember(member)
+        return sorted(members, key=lambda x: (x.name.lower(), x.id))
+
+    async def get_company(self, company_id: int) -> Company:
+        """One company."""
+        return m._to_company(await self._api.get(f"/company/companies/{int(company_id)}"))
+
+    async def search_companies(self, query: str, limit: int = 25) -> list[Company]:
+        """Companies whose name or identifier contains the query, by name; empty query lists the first N."""
+        limit = max(1, limit)
+        text = query.strip()[:SEARCH_TEXT_MAX]
+        cond = and_(eq("deletedFlag", False), text_search(text, ("name", "identifier")) if text else None)
+        size = min(limit, self._list_page_size)
+        companies: list[Company] = []
+        page = 1
+        while len(companies) < limit:
+            rows = await self._api.get(
+                "/company/companies",
+                {"conditions": render(cond), "orderBy": "name asc,id asc", "page": page, "pageSize": size},
+            )
+            companies.extend(m.map_rows(m._to_company, rows))
+            if not isinstance(rows, list) or len(rows) < size:
+                break
+            page += 1
+        return companies[:limit]
