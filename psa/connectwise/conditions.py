@@ -9,32 +9,31 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-# Every field path this package ever filters on. User text never becomes a field name.
-FIELDS: frozenset[str] = frozenset(
-    {
-        "id",
-        "summary",
-        "closedFlag",
-        "resources",
-        "parentTicketId",
-        "board/id",
-        "status/id",
-        "priority/id",
-        "company/id",
-        "company/name",
-        "contact/id",
-        "owner/id",
-        "name",
-        "identifier",
-        "deletedFlag",
-        "inactiveFlag",
-        "inactive",
-        "type/id",
-        "objectId",
-        "doneFlag",
-        "member/id",
-    }
-)
+# Every field path this package ever filters on, with the kind of literal it takes.
+# User text never becomes a field name.
+FIELDS: dict[str, type] = {
+    "id": int,
+    "summary": str,
+    "closedFlag": bool,
+    "resources": str,
+    "parentTicketId": int,
+    "board/id": int,
+    "status/id": int,
+    "priority/id": int,
+    "company/id": int,
+    "company/name": str,
+    "contact/id": int,
+    "owner/id": int,
+    "name": str,
+    "identifier": str,
+    "deletedFlag": bool,
+    "inactiveFlag": bool,
+    "inactive": bool,
+    "type/id": int,
+    "objectId": int,
+    "doneFlag": bool,
+    "member/id": int,
+}
 
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
@@ -78,9 +77,11 @@ def quote_string(value: str) -> str:
     raise UnquotableValueError("value contains both ' and \" and cannot be quoted")
 
 
-def _field(name: str) -> str:
+def _field(name: str, kind: type | None = None) -> str:
     if name not in FIELDS:
         raise ValueError(f"field {name!r} is not in the conditions allow-list")
+    if kind is not None and FIELDS[name] is not kind:
+        raise TypeError(f"field {name!r} takes {FIELDS[name].__name__} values, not {kind.__name__}")
     return name
 
 
@@ -93,33 +94,33 @@ def _int(value: object) -> str:
     return str(value)
 
 
-def _literal(value: str | int | bool | None) -> str:
+def _comparison(field: str, op: str, value: str | int | bool | None) -> Condition:
     if value is None:
-        return "null"
+        return Condition(f"{_field(field)} {op} null")
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return Condition(f"{_field(field, bool)} {op} {'true' if value else 'false'}")
     if isinstance(value, int):
-        return _int(value)
+        return Condition(f"{_field(field, int)} {op} {_int(value)}")
     if isinstance(value, str):
-        return quote_string(value)
+        return Condition(f"{_field(field, str)} {op} {quote_string(value)}")
     raise TypeError(f"unsupported literal type {type(value).__name__}")
 
 
 def eq(field: str, value: str | int | bool | None) -> Condition:
-    """`field = value`."""
-    return Condition(f"{_field(field)} = {_literal(value)}")
+    """`field = value` (None compares with null)."""
+    return _comparison(field, "=", value)
 
 
 def ne(field: str, value: str | int | bool | None) -> Condition:
     """`field != value`."""
-    return Condition(f"{_field(field)} != {_literal(value)}")
+    return _comparison(field, "!=", value)
 
 
 def contains(field: str, text: str) -> Condition:
     """`field contains "text"` (case-insensitive substring)."""
     if not isinstance(text, str):
         raise TypeError("contains expects a str")
-    return Condition(f"{_field(field)} contains {quote_string(text)}")
+    return Condition(f"{_field(field, str)} contains {quote_string(text)}")
 
 
 def in_(field: str, values: Iterable[int]) -> Condition:
@@ -127,7 +128,7 @@ def in_(field: str, values: Iterable[int]) -> Condition:
     items = [_int(v) for v in values]
     if not items:
         raise ValueError("in_ needs at least one value")
-    return Condition(f"{_field(field)} in ({', '.join(items)})")
+    return Condition(f"{_field(field, int)} in ({', '.join(items)})")
 
 
 def list_item(field: str, item: str) -> Condition:
@@ -137,7 +138,7 @@ def list_item(field: str, item: str) -> Condition:
     """
     if not item or _LIKE_UNSAFE.search(item):
         raise ValueError("identifier has characters that cannot be matched as a list item")
-    f = _field(field)
+    f = _field(field, str)
     patterns = [f"{item},%", f"%, {item}", f"%,{item}", f"%, {item},%", f"%,{item},%"]
     parts = [f"{f} = {quote_string(item)}"] + [f"{f} like {quote_string(p)}" for p in patterns]
     return Condition("(" + " OR ".join(parts) + ")")
