@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import json_response, state_of
+from .children import ticket_config_view
 from .errors import bad_request, not_found
 from .query import link_header, list_params, project, run_list
 from .store import Rec, SandboxStore
@@ -15,7 +16,8 @@ from .store import Rec, SandboxStore
 Source = Callable[[SandboxStore, web.Request], list[Rec]]
 
 
-def _int_id(request: web.Request, name: str = "id") -> int:
+def int_id(request: web.Request, name: str = "id") -> int:
+    """An integer path segment, or a 400."""
     raw = request.match_info[name]
     try:
         return int(raw)
@@ -90,12 +92,12 @@ def table(name: str) -> Source:
 
 def by_id(name: str) -> Callable[[SandboxStore, web.Request], Rec | None]:
     """Lookup of a record by the `{id}` path segment."""
-    return lambda store, request: store.get(name, _int_id(request))
+    return lambda store, request: store.get(name, int_id(request))
 
 
 def ticket_or_404(store: SandboxStore, request: web.Request) -> Rec:
     """The ticket named by `{id}`, or a 404."""
-    tid = _int_id(request)
+    tid = int_id(request)
     ticket = store.get("tickets", tid)
     if ticket is None:
         raise not_found("Ticket", tid)
@@ -107,7 +109,7 @@ def _tickets(store: SandboxStore, request: web.Request) -> list[Rec]:
 
 
 def _ticket(store: SandboxStore, request: web.Request) -> Rec | None:
-    t = store.get("tickets", _int_id(request))
+    t = store.get("tickets", int_id(request))
     return store.ticket_view(t) if t is not None else None
 
 
@@ -116,15 +118,15 @@ def _member(store: SandboxStore, request: web.Request) -> Rec | None:
 
 
 def _statuses(store: SandboxStore, request: web.Request) -> list[Rec]:
-    board_id = _int_id(request)
+    board_id = int_id(request)
     if store.get("boards", board_id) is None:
         raise not_found("Board", board_id)
     return store.board_statuses(board_id)
 
 
 def _status(store: SandboxStore, request: web.Request) -> Rec | None:
-    status = store.get("board_statuses", _int_id(request, "sub"))
-    return status if status is not None and status["board"]["id"] == _int_id(request) else None
+    status = store.get("board_statuses", int_id(request, "sub"))
+    return status if status is not None and status["board"]["id"] == int_id(request) else None
 
 
 def _notes(store: SandboxStore, request: web.Request) -> list[Rec]:
@@ -134,17 +136,8 @@ def _notes(store: SandboxStore, request: web.Request) -> list[Rec]:
 
 def _note(store: SandboxStore, request: web.Request) -> Rec | None:
     tid = ticket_or_404(store, request)["id"]
-    note = store.get("notes", _int_id(request, "sub"))
+    note = store.get("notes", int_id(request, "sub"))
     return note if note is not None and note.get("ticketId") == tid else None
-
-
-def ticket_config_view(cfg: Rec, base: str) -> Rec:
-    """A ticket's configuration as `/service/tickets/{id}/configurations` returns it."""
-    return {
-        "id": cfg["id"],
-        "deviceIdentifier": cfg.get("deviceIdentifier"),
-        "_info": {"configuration_href": f"{base}/company/configurations/{cfg['id']}"},
-    }
 
 
 def _ticket_configs(store: SandboxStore, request: web.Request) -> list[Rec]:
