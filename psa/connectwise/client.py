@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 API_VERSION = "2025.1"
 ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-# ConnectWise suggests keeping URLs under ~2000 characters; longer ticket searches go via POST /search.
-MAX_URL_LENGTH = 1800
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -146,10 +144,6 @@ class ConnectWiseClient:
     async def delete(self, path: str) -> None:
         """DELETE a record (never retried once it may have reached the server)."""
         await self._send("DELETE", path, read=False)
-
-    def fits_in_url(self, path: str, params: dict[str, Any]) -> bool:
-        """Whether a GET with these params stays under ConnectWise's practical URL limit."""
-        return len(str(httpx.URL(self.url(path), params=params))) <= MAX_URL_LENGTH
 
     async def _send(
         self,

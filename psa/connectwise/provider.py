@@ -51,7 +51,10 @@ from psa.models import (
 
 MAX_PAGE_SIZE = 1000
 TICKET_ORDER = "priority/sort asc,_info/dateEntered desc,id desc"
-SEARCH_TEXT_MAX = 100  # summaries are at most 100 characters, so longer text cannot match one
+# Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments
+# (conditions.text_fragments) this keeps every search URL under ~1300 characters, below
+# ConnectWise's ~2000 limit, so /count (which has no POST form) always works too.
+SEARCH_TEXT_MAX = 100
 NOTES_LIMIT = 20
 RELATED_LIMIT = 5
 _NUMERIC = re.compile(r"[0-9]{1,9}")
@@ -129,17 +132,11 @@ class ConnectWiseProvider(PSAProvider):
         if conditions:
             count_params["conditions"] = conditions
         rows, count = await gather_all(
-            self._list_tickets(conditions, params),
+            self._api.get("/service/tickets", dict(params, **count_params)),
             self._api.get("/service/tickets/count", count_params),
         )
         items = m.map_rows(m._to_ticket, rows)
         return TicketListResponse(items=items, total=m.count_of(count), page=page, page_size=size)
-
-    async def _list_tickets(self, conditions: str | None, params: dict[str, Any]) -> Any:
-        full = dict(params, conditions=conditions) if conditions else params
-        if conditions is None or self._api.fits_in_url("/service/tickets", full):
-            return await self._api.get("/service/tickets", full)
-        return await self._api.search("/service/tickets", conditions, params)
 
     async def _ticket_conditions(self, f: ProviderFilters) -> Condition | None:
         text = f.search.strip()[:SEARCH_TEXT_MAX]

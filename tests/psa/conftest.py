@@ -136,3 +136,22 @@ def provider(
 ) -> ConnectWiseProvider:
     """A provider over real HTTP to the sandbox, with retry delays recorded instead of slept."""
     return ConnectWiseProvider(credentials, http=http, retry=RetryPolicy(), sleep=sleeps)
+
+
+@pytest.fixture
+def make_provider(credentials: ConnectWiseCredentials, http: httpx.AsyncClient, sleeps: SleepRecorder) -> Any:
+    """Build a provider with other credentials, retry policy, sleep or HTTP client."""
+
+    def build(
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Any = None,
+        client: httpx.AsyncClient | None = None,
+        **changes: Any,
+    ) -> ConnectWiseProvider:
+        creds = credentials.model_copy(update=changes) if changes else credentials
+        return ConnectWiseProvider(
+            creds, http=client or http, retry=retry or RetryPolicy(), sleep=sleep or sleeps
+        )
+
+    return build

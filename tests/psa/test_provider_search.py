@@ -10,7 +10,6 @@ import pytest
 from psa.base import ProviderFilters
 from psa.connectwise import ConnectWiseProvider
 
-
 ALL = 1000
 DEMO_MEMBER_ID = 17  # jdoe
 SeedOracle = Any  # the `seed` fixture from conftest.py
