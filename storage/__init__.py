@@ -1,0 +1,54 @@
+"""The app's own state: PSA connections, member mappings, thread links, idempotency, suggestions, events,
+audit, and Slack OAuth installations. SQLite by default, Postgres for several processes."""
+
+from storage.crypto import SecretBox, fernet_from_secret, load_or_create_key
+from storage.db import create_engine, create_sessionmaker, normalize_database_url
+from storage.errors import (
+    ConnectionNotFoundError,
+    MappingConflictError,
+    MissingSecretKeyError,
+    SecretDecryptionError,
+    SecretKeyFileError,
+    StorageError,
+)
+from storage.facade import Storage
+from storage.models import AuditAction, LedgerState, SuggestionState
+from storage.repositories.audit import AuditEvent
+from storage.repositories.connections import ConnectionCredentials, ConnectionInfo, PSAConnection
+from storage.repositories.ledger import ClaimResult, LedgerEntry
+from storage.repositories.mappings import MemberMapping
+from storage.repositories.suggestions import Suggestion
+from storage.repositories.thread_links import ThreadLink
+from storage.slack_oauth import build_slack_oauth_stores
+from storage.workspace import SlackMemberMappingLookup, WorkspaceStore
+
+__all__ = [
+    "AuditAction",
+    "AuditEvent",
+    "ClaimResult",
+    "ConnectionCredentials",
+    "ConnectionInfo",
+    "ConnectionNotFoundError",
+    "LedgerEntry",
+    "LedgerState",
+    "MappingConflictError",
+    "MemberMapping",
+    "MissingSecretKeyError",
+    "PSAConnection",
+    "SecretBox",
+    "SecretDecryptionError",
+    "SecretKeyFileError",
+    "SlackMemberMappingLookup",
+    "Storage",
+    "StorageError",
+    "Suggestion",
+    "SuggestionState",
+    "ThreadLink",
+    "WorkspaceStore",
+    "build_slack_oauth_stores",
+    "create_engine",
+    "create_sessionmaker",
+    "fernet_from_secret",
+    "load_or_create_key",
+    "normalize_database_url",
+]

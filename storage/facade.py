@@ -1,0 +1,75 @@
+"""`Storage`: built once at start-up, owns the engine, the session factories and the secret box."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from cryptography.fernet import Fernet, MultiFernet
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from storage.crypto import SecretBox
+from storage.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from storage.migrate import upgrade_engine
+from storage.slack_oauth import DEFAULT_STATE_EXPIRATION_S, build_slack_oauth_stores
+from storage.workspace import SlackMemberMappingLookup, WorkspaceStore
+
+
+class Storage:
+    """The app's database: `async with storage.session() as s:` for repository calls, or
+    `storage.workspace(team_id)` for one-call-one-transaction convenience methods."""
+
+    def __init__(
+        self,
+        database_url: str,
+        fernet: Fernet | MultiFernet,
+        *,
+        previous_keys: Sequence[Fernet] = (),
+        **engine_kwargs: Any,
+    ) -> None:
+        self.engine: AsyncEngine = create_engine(database_url, **engine_kwargs)
+        self.box = SecretBox(fernet, *previous_keys)
+        self._sessions = create_sessionmaker(self.engine)
+        self._read_sessions = create_read_sessionmaker(self.engine)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A read-write unit of work: commits on exit, rolls back on error."""
+        async with self._sessions.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work (on SQLite it never waits for writers)."""
+        async with self._read_sessions() as session:
+            yield session
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations to this database."""
+        await upgrade_engine(self.engine, revision)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    def workspace(self, team_id: str) -> WorkspaceStore:
+        """Convenience methods bound to one Slack workspace."""
+        return WorkspaceStore(team_id, write=self.session, read=self.read_session, box=self.box)
+
+    def mapping_lookup(self, team_id: str) -> SlackMemberMappingLookup:
+        """psa.service.MemberMappingLookup for one workspace."""
+        return SlackMemberMappingLookup(team_id, read=self.read_session)
+
+    def slack_oauth_stores(
+        self, client_id: str, *, state_expiration_seconds: int = DEFAULT_STATE_EXPIRATION_S
+    ) -> tuple[AsyncSQLAlchemyInstallationStore, AsyncSQLAlchemyOAuthStateStore]:
+        """slack-sdk installation and OAuth state stores on this engine."""
+        return build_slack_oauth_stores(
+            self.engine, client_id, state_expiration_seconds=state_expiration_seconds
+        )
+
+    def __repr__(self) -> str:
+        return f"Storage({self.engine.url.render_as_string(hide_password=True)!r})"

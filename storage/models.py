@@ -1,0 +1,227 @@
+"""Every table the app owns, in one module. All rows carry the Slack workspace (`team_id`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Explicit names keep constraints identical on SQLite and Postgres and let batch migrations drop them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SLACK_ID = 32  # team / user / channel ids and message timestamps ("1712345678.123456")
+SLACK_INSTALLATIONS_TABLE = "slack_installations"
+SLACK_BOTS_TABLE = "slack_bots"
+SLACK_OAUTH_STATES_TABLE = "slack_oauth_states"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every backend (SQLite has no tz type, so store naive UTC there)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class LedgerState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SuggestionState(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    CREATED = "created"
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    STATUS_CHANGE = "status_change"
+    ASSIGNEE_ADD = "assignee_add"
+    ASSIGNEE_REMOVE = "assignee_remove"
+    NOTE = "note"
+    CONNECT = "connect"
+    MAP = "map"
+    UNMAP = "unmap"
+
+
+class PSAConnectionRow(Base):
+    """One PSA connection per workspace; the private key is stored only as a Fernet token."""
+
+    __tablename__ = "psa_connections"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    provider_kind: Mapped[str] = mapped_column(String(32))
+    base_url: Mapped[str] = mapped_column(String(500))
+    company_id: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str] = mapped_column(String(100))
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    connected_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    connected_at: Mapped[datetime]
+
+
+class MemberMappingRow(Base):
+    """Slack user ↔ PSA member, one per Slack user and one per PSA member in a workspace."""
+
+    __tablename__ = "member_mappings"
+    __table_args__ = (UniqueConstraint("team_id", "psa_member_id"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    psa_member_id: Mapped[int] = mapped_column(BigInteger)
+    member_identifier: Mapped[str] = mapped_column(String(100))
+    member_name: Mapped[str] = mapped_column(String(200))
+    mapped_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    mapped_at: Mapped[datetime]
+
+
+class ThreadLinkRow(Base):
+    """A Slack thread linked to a PSA ticket."""
+
+    __tablename__ = "thread_links"
+    __table_args__ = (Index("ix_thread_links_team_ticket", "team_id", "ticket_id"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    company_id: Mapped[int | None] = mapped_column(BigInteger)
+    board_id: Mapped[int | None] = mapped_column(BigInteger)
+    linked_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    linked_at: Mapped[datetime]
+
+
+class IdempotencyRow(Base):
+    """One user action that creates something in the PSA, claimed at most once at a time."""
+
+    __tablename__ = "idempotency_ledger"
+    __table_args__ = (CheckConstraint(_in("state", LedgerState), name="state"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SuggestionRow(Base):
+    """An AI spin-off suggestion posted in a thread."""
+
+    __tablename__ = "spinoff_suggestions"
+    __table_args__ = (
+        CheckConstraint(_in("state", SuggestionState), name="state"),
+        # The database, not the app, guarantees at most one open suggestion per thread.
+        Index(
+            "uq_spinoff_suggestions_one_open_per_thread",
+            "team_id",
+            "channel_id",
+            "thread_ts",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    thread_ts: Mapped[str] = mapped_column(String(SLACK_ID))
+    message_ts: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    description: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProcessedEventRow(Base):
+    """A Slack Events API `event_id` already handled (dedupe of Slack's retries)."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (Index("ix_processed_events_received_at", "received_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    """Who did what to which ticket; `detail` is small JSON and never holds secrets."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", AuditAction), name="action"),
+        Index("ix_audit_events_team_created", "team_id", "created_at"),
+        Index("ix_audit_events_team_ticket", "team_id", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    action: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+# slack-sdk's own table definitions, registered on our metadata so that our Alembic migration creates
+# them and the models-vs-migration check notices if a slack-sdk upgrade changes them.
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, SLACK_INSTALLATIONS_TABLE
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, SLACK_BOTS_TABLE)
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    Base.metadata, SLACK_OAUTH_STATES_TABLE
+)

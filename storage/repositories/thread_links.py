@@ -1,0 +1,89 @@
+"""Slack threads linked to PSA tickets (re-linking a thread replaces its link)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ThreadLinkRow
+from storage.repositories._common import Record, dialect_insert, require_team, table_of, utcnow
+
+T = table_of(ThreadLinkRow)
+
+
+class ThreadLink(Record):
+    """A thread (channel + parent ts) linked to a ticket."""
+
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    ticket_id: int
+    company_id: int | None
+    board_id: int | None
+    linked_by: str
+    linked_at: datetime
+
+
+async def link_thread(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    ticket_id: int,
+    linked_by: str,
+    company_id: int | None = None,
+    board_id: int | None = None,
+    now: datetime | None = None,
+) -> ThreadLink:
+    """Link a thread to a ticket, replacing any earlier link of that thread."""
+    require_team(team_id)
+    values = {
+        "ticket_id": ticket_id,
+        "company_id": company_id,
+        "board_id": board_id,
+        "linked_by": linked_by,
+        "linked_at": utcnow(now),
+    }
+    stmt = dialect_insert(session, T).values(
+        team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, **values
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[T.c.team_id, T.c.channel_id, T.c.thread_ts], set_=values
+    )
+    row = (await session.execute(stmt.returning(*T.c))).one()
+    return ThreadLink.model_validate(row)
+
+
+async def get_thread_link(
+    *, session: AsyncSession, team_id: str, channel_id: str, thread_ts: str
+) -> ThreadLink | None:
+    """The ticket a thread is linked to, or None."""
+    require_team(team_id)
+    result = await session.execute(
+        select(T).where(T.c.team_id == team_id, T.c.channel_id == channel_id, T.c.thread_ts == thread_ts)
+    )
+    row = result.first()
+    return None if row is None else ThreadLink.model_validate(row)
+
+
+async def links_for_ticket(*, session: AsyncSession, team_id: str, ticket_id: int) -> list[ThreadLink]:
+    """Every thread linked to a ticket, oldest link first."""
+    require_team(team_id)
+    result = await session.execute(
+        select(T).where(T.c.team_id == team_id, T.c.ticket_id == ticket_id).order_by(T.c.linked_at)
+    )
+    return [ThreadLink.model_validate(row) for row in result]
+
+
+async def unlink_thread(*, session: AsyncSession, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """Remove a thread's link; True if there was one."""
+    require_team(team_id)
+    result = await session.execute(
+        delete(T)
+        .where(T.c.team_id == team_id, T.c.channel_id == channel_id, T.c.thread_ts == thread_ts)
+        .returning(T.c.ticket_id)
+    )
+    return result.first() is not None
