@@ -38,7 +38,8 @@ INFO_ALIASES = {"dateentered", "lastupdated", "enteredby", "updatedby"}
 _KEYWORDS = {"and", "or", "not", "contains", "like", "in", "true", "false", "null"}
 _COMPARATORS = {"=", "!=", "<>", "<", "<=", ">", ">="}
 _FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*")
-_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_DIGITS = "0123456789"
 
 
 class ConditionsError(ValueError):
@@ -129,9 +130,10 @@ def tokenize(text: str) -> list[_Token]:
                 raise ConditionsError(f"unexpected character {ch!r}", i)
             tokens.append(_Token("OP", "!=" if op == "<>" else op, i))
             i += len(op)
-        elif ch.isdigit() or (ch == "-" and i + 1 < n and text[i + 1].isdigit()):
+        elif ch in _DIGITS or (ch == "-" and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER_RE.match(text, i)
-            assert m is not None  # guarded by the branch condition
+            if m is None:
+                raise ConditionsError("malformed number", i)
             end = m.end()
             if end < n and (text[end].isalnum() or text[end] in "_./"):
                 raise ConditionsError("malformed number", i)
@@ -140,7 +142,8 @@ def tokenize(text: str) -> list[_Token]:
             i = end
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
             m = _FIELD_RE.match(text, i)
-            assert m is not None
+            if m is None:
+                raise ConditionsError("malformed field name", i)
             word = m.group()
             end = m.end()
             if end < n and text[end] == "/":

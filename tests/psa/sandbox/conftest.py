@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -21,6 +21,15 @@ def auth_headers(
         "clientId": "sandbox-tests",
         "Accept": "application/vnd.connectwise.com+json; version=2025.1",
     }
+
+
+HeaderFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def make_headers() -> HeaderFactory:
+    """Build ConnectWise request headers for any credentials."""
+    return auth_headers
 
 
 @pytest.fixture

@@ -1,0 +1,126 @@
+"""Fault injection, latency, the request log, the HTTP controls and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from psa.connectwise.sandbox import SandboxServer
+
+
+async def test_429_uses_the_throttle_body_and_retry_after(
+    cw: httpx.AsyncClient, sandbox: SandboxServer
+) -> None:
+    sandbox.inject_fault(method="GET", path_pattern=r"^/service/tickets$", status=429, retry_after=7)
+    r = await cw.get("/service/tickets")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "7"
+    assert r.json() == {
+        "error": "ConnectWiseAPI",
+        "message": "Too many requests. Please try again in 7 seconds.",
+    }
+    assert (await cw.get("/service/tickets")).status_code == 200  # count=1: consumed
+
+
+async def test_fault_matches_only_its_method_and_path(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
+    sandbox.inject_fault(method="POST", path_pattern="/notes", status=500, count=2)
+    assert (await cw.get("/service/tickets/1000/notes")).status_code == 200
+    for _ in range(2):
+        r = await cw.post("/service/tickets/1000/notes", json={"text": "x"})
+        assert r.status_code == 500 and r.json()["code"] == "ConnectWiseApi"
+    assert (await cw.post("/service/tickets/1000/notes", json={"text": "x"})).status_code == 201
+    assert sandbox.request_count("POST", "/notes") == 3
+    assert [r.status for r in sandbox.requests if r.method == "POST"] == [500, 500, 201]
+
+
+async def test_custom_body_and_503_with_retry_after(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
+    sandbox.inject_fault(status=503, retry_after=2, body={"message": "maintenance"})
+    r = await cw.get("/system/info")
+    assert (r.status_code, r.headers["Retry-After"], r.json()) == (503, "2", {"message": "maintenance"})
+
+
+async def test_slowness_fault_delays_then_answers_normally(
+    cw: httpx.AsyncClient, sandbox: SandboxServer
+) -> None:
+    sandbox.inject_fault(status=None, delay_ms=300)
+    start = time.perf_counter()
+    r = await cw.get("/system/info")
+    assert r.status_code == 200 and time.perf_counter() - start >= 0.3
+    with pytest.raises(httpx.ReadTimeout):
+        sandbox.inject_fault(status=None, delay_ms=500)
+        await cw.get("/system/info", timeout=0.1)
+
+
+async def test_dropped_connection_sends_no_response(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
+    sandbox.inject_fault(path_pattern="/service/tickets/1000$", drop_connection=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await cw.get("/service/tickets/1000")
+    assert (await cw.get("/service/tickets/1000")).status_code == 200
+    assert [r.status for r in sandbox.requests] == [0, 200]
+
+
+async def test_latency_delays_requests_in_parallel_not_in_series(
+    cw: httpx.AsyncClient, sandbox: SandboxServer
+) -> None:
+    sandbox.set_latency(100)
+    await cw.get("/system/info")  # warm the connection pool path
+    start = time.perf_counter()
+    results = await asyncio.gather(*(cw.get("/service/tickets", params={"page": i}) for i in range(1, 11)))
+    elapsed = time.perf_counter() - start
+    assert all(r.status_code == 200 for r in results)
+    assert 0.1 <= elapsed < 0.5, elapsed
+
+
+async def test_reset_clears_faults_latency_and_log(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
+    sandbox.inject_fault(status=500, count=None)
+    sandbox.set_latency(50)
+    await cw.get("/system/info")
+    sandbox.reset()
+    start = time.perf_counter()
+    assert (await cw.get("/system/info")).status_code == 200
+    assert time.perf_counter() - start < 0.05
+    assert sandbox.request_count() == 1
+
+
+async def test_http_controls_drive_the_same_state(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
+    root = sandbox.root_url + "/__sandbox"
+    async with httpx.AsyncClient(timeout=10) as ctl:
+        r = await ctl.post(
+            root + "/faults", json={"status": 429, "retry_after": 3, "path_pattern": "/system/info"}
+        )
+        assert r.status_code == 201
+        assert (await ctl.post(root + "/faults", json={"nonsense": 1})).status_code == 400
+        assert (await cw.get("/system/info")).status_code == 429
+        assert (await ctl.post(root + "/latency", json={"ms": 20})).json() == {"ms": 20}
+        assert sandbox.state.latency_ms == 20
+        log = (await ctl.get(root + "/requests", params={"path_contains": "/system/info"})).json()
+        assert [(e["method"], e["path"], e["status"]) for e in log] == [("GET", "/system/info", 429)]
+        await cw.post("/service/tickets", json={"summary": "x", "company": {"id": 52}})
+        assert (await ctl.post(root + "/reset")).status_code == 204
+        assert (await cw.get("/service/tickets/count")).json() == {"count": 650}
+        assert sandbox.state.latency_ms == 20  # latency is a setting, not data: HTTP reset keeps it
+        inject = await ctl.post(root + "/faults", json={"status": 500, "count": None})
+        assert inject.status_code == 201
+        assert (await ctl.delete(root + "/faults")).status_code == 204
+        assert (await cw.get("/system/info")).status_code == 200
+
+
+def test_cli_prints_base_url_and_serves(tmp_path: object) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "psa.connectwise.sandbox", "--port", "0", "--latency-ms", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v4_6_release/apis/3.0")
+        r = httpx.get(base_url.split("/v4_6")[0] + "/__sandbox/health", timeout=5)
+        assert r.json()["ok"] is True
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
