@@ -1,0 +1,160 @@
+"""The connect modal: an admin enters ConnectWise API credentials (the private key is never shown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from bot.ids import Callback, ConnectField
+from bot.text import escape_truncate
+from bot.views import kit
+
+STORED_HINT = "•••• stored — leave empty to keep the stored key"
+
+
+class ConnectionSummary(BaseModel):
+    """What is already saved for the workspace (the private key only as a yes/no)."""
+
+    site_url: str
+    company_id: str
+    public_key: str
+    client_id: str
+    has_private_key: bool = True
+
+
+class ConnectForm(BaseModel):
+    """What the admin submitted. `private_key` None means "keep the stored one"."""
+
+    site_url: str = ""
+    company_id: str = ""
+    public_key: str = ""
+    private_key: SecretStr | None = None
+    client_id: str = ""
+
+
+def connect_modal(
+    *,
+    current: ConnectionSummary | None = None,
+    values: ConnectForm | None = None,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The connect modal, pre-filled from `values` or what is stored — never with the private key.
+
+    `error` is a banner; `errors` ({ConnectForm field: message}) appear under their fields.
+    """
+    errors = errors or {}
+    site = values.site_url if values else (current.site_url if current else "")
+    company = values.company_id if values else (current.company_id if current else "")
+    public = values.public_key if values else (current.public_key if current else "")
+    client = values.client_id if values else (current.client_id if current else "")
+    has_key = current is not None and current.has_private_key
+    blocks: list[dict[str, Any]] = []
+    if error:
+        blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
+    blocks.append(
+        kit.section(
+            "Create an API member in ConnectWise (System → Members → API Members), generate a key pair, "
+            "and paste it here. The keys are checked with a test call before they are saved, "
+            "and stored encrypted."
+        )
+    )
+    blocks.append(
+        kit.input_block(
+            ConnectField.SITE_URL,
+            "Site URL",
+            kit.text_input(
+                ConnectField.SITE_URL,
+                initial_value=site or None,
+                max_length=300,
+                placeholder="https://na.myconnectwise.net",
+            ),
+            hint="Your ConnectWise server, e.g. na.myconnectwise.net or your own host.",
+        )
+    )
+    blocks.append(
+        kit.input_block(
+            ConnectField.COMPANY_ID,
+            "Company ID",
+            kit.text_input(ConnectField.COMPANY_ID, initial_value=company or None, max_length=100),
+            hint="The company you log in to ConnectWise with.",
+        )
+    )
+    blocks.append(
+        kit.input_block(
+            ConnectField.PUBLIC_KEY,
+            "Public key",
+            kit.text_input(ConnectField.PUBLIC_KEY, initial_value=public or None, max_length=200),
+        )
+    )
+    blocks.append(
+        kit.input_block(
+            ConnectField.PRIVATE_KEY,
+            "Private key",
+            kit.text_input(
+                ConnectField.PRIVATE_KEY, max_length=200, placeholder="•••• stored" if has_key else None
+            ),
+            optional=has_key,
+            hint=STORED_HINT if has_key else "Shown once when you create the key in ConnectWise.",
+        )
+    )
+    blocks.append(
+        kit.input_block(
+            ConnectField.CLIENT_ID,
+            "Client ID",
+            kit.text_input(ConnectField.CLIENT_ID, initial_value=client or None, max_length=100),
+            hint="From developer.connectwise.com → Client IDs.",
+        )
+    )
+    blocks = _with_field_errors(blocks, errors)
+    return kit.modal(
+        title="Connect ConnectWise",
+        blocks=blocks,
+        callback_id=Callback.CONNECT,
+        submit="Test & save",
+        close="Cancel",
+    )
+
+
+_FIELDS = {
+    "site_url": ConnectField.SITE_URL,
+    "company_id": ConnectField.COMPANY_ID,
+    "public_key": ConnectField.PUBLIC_KEY,
+    "private_key": ConnectField.PRIVATE_KEY,
+    "client_id": ConnectField.CLIENT_ID,
+}
+
+
+def _with_field_errors(blocks: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, Any]]:
+    by_block = connect_errors(errors)
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        out.append(block)
+        message = by_block.get(block.get("block_id", ""))
+        if message:
+            out.append(kit.context(f"⚠️ {escape_truncate(message, 500)}"))
+    return out
+
+
+def read_connect_form(view: dict[str, Any]) -> ConnectForm:
+    """The submitted connect form (trimmed; an empty private key becomes None)."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def text(field: ConnectField) -> str:
+        entry = (values.get(field) or {}).get(field) or {}
+        return (entry.get("value") or "").strip()
+
+    private = text(ConnectField.PRIVATE_KEY)
+    return ConnectForm(
+        site_url=text(ConnectField.SITE_URL),
+        company_id=text(ConnectField.COMPANY_ID),
+        public_key=text(ConnectField.PUBLIC_KEY),
+        private_key=SecretStr(private) if private else None,
+        client_id=text(ConnectField.CLIENT_ID),
+    )
+
+
+def connect_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Field errors keyed by ConnectForm field name → by block id, for `response_action: errors`."""
+    return {str(_FIELDS[k]): v for k, v in errors.items() if k in _FIELDS}

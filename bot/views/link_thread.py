@@ -1,0 +1,76 @@
+"""The link-thread modal: tie a Slack thread to a ticket number."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.ids import Callback, LinkThreadField
+from bot.state import Origin, StateError
+from bot.text import escape_truncate
+from bot.views import kit
+
+MAX_TICKET_ID = 2**31 - 1
+_TICKET_RE = re.compile(r"#?\s*([0-9]{1,10})")
+
+
+class LinkThreadForm(BaseModel):
+    """A submitted link: the thread and either a ticket id or what is wrong with the input."""
+
+    origin: Origin
+    ticket_id: int | None = None
+    error: str | None = None
+
+
+def link_thread_modal(
+    origin: Origin, *, current_ticket_id: int | None = None, error: str | None = None
+) -> dict[str, Any]:
+    """Ask for the ticket number to link the thread in `origin` to."""
+    blocks: list[dict[str, Any]] = []
+    if error:
+        blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
+    if current_ticket_id is not None:
+        blocks.append(
+            kit.context(f"This thread is linked to ticket #{current_ticket_id}. Linking replaces it.")
+        )
+    blocks.append(
+        kit.input_block(
+            LinkThreadField.TICKET,
+            "Ticket number",
+            kit.text_input(LinkThreadField.TICKET, max_length=12, placeholder="e.g. 1042"),
+            hint="New spin-off tickets from this thread will start with this ticket's company and board.",
+        )
+    )
+    return kit.modal(
+        title="Link thread to ticket",
+        blocks=blocks,
+        callback_id=Callback.LINK_THREAD,
+        private_metadata=origin.model_dump_json(exclude_none=True),
+        submit="Link",
+        close="Cancel",
+    )
+
+
+def read_link_thread(view: dict[str, Any]) -> LinkThreadForm:
+    """The thread and the typed ticket number (or an error for `response_action: errors`)."""
+    try:
+        origin = Origin.model_validate_json(view.get("private_metadata") or "")
+    except ValueError as exc:
+        raise StateError("bad link-thread metadata") from exc
+    values = (view.get("state") or {}).get("values") or {}
+    entry = (values.get(LinkThreadField.TICKET) or {}).get(LinkThreadField.TICKET) or {}
+    raw = (entry.get("value") or "").strip()
+    match = _TICKET_RE.fullmatch(raw)
+    if not match:
+        return LinkThreadForm(origin=origin, error="Type a ticket number, like 1042.")
+    ticket_id = int(match.group(1))
+    if not 1 <= ticket_id <= MAX_TICKET_ID:
+        return LinkThreadForm(origin=origin, error="That is not a valid ticket number.")
+    return LinkThreadForm(origin=origin, ticket_id=ticket_id)
+
+
+def link_thread_errors(form: LinkThreadForm) -> dict[str, str]:
+    """`response_action: errors` payload for a bad ticket number."""
+    return {LinkThreadField.TICKET: form.error or "Check the ticket number."}

@@ -1,0 +1,287 @@
+"""The `/tickets` list message: header, 7-filter bar, compact rows, pagination — and its payload parser."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.ids import Callback as CallbackId
+from bot.ids import ListAction, ListBlock, SearchModal, row_block_id
+from bot.state import BLOCK_ID_MAX, ListState, SearchModalState, StateError
+from bot.text import escape_truncate, truncate
+from bot.views import kit, limits
+from bot.views.format import priority_marker, ticket_row, ticket_row_plain, unique_tickets
+from psa.models import Board, BoardStatus, Priority, TicketListResponse
+
+ANY = "any"
+_FILTER_PREFIX = f"{ListBlock.FILTERS}:"
+_FIXED_BLOCKS = 4  # header, filter bar, "Showing…", pager
+
+
+class ListReference(BaseModel):
+    """Reference data for the filter bar."""
+
+    boards: list[Board] = Field(default_factory=list)
+    statuses: list[BoardStatus] = Field(default_factory=list)  # of the selected board, or of all boards
+    priorities: list[Priority] = Field(default_factory=list)
+
+
+def list_title(state: ListState) -> str:
+    """The list heading (plain text): Your open tickets, Search: printer, or Tickets."""
+    if state.is_mine:
+        return "Your open tickets"
+    if state.filters.search:
+        return f"Search: {truncate(state.filters.search, 100)}"
+    return "Tickets"
+
+
+def showing_line(response: TicketListResponse) -> str:
+    """The range line, e.g. Showing 26–50 of 212 tickets."""
+    first = (response.page - 1) * response.page_size + 1
+    last = first + len(response.items) - 1
+    noun = "ticket" if response.total == 1 else "tickets"
+    return f"Showing {first}–{last} of {response.total} {noun}"
+
+
+def ticket_list_message(
+    response: TicketListResponse,
+    state: ListState,
+    reference: ListReference,
+    *,
+    row_menu: bool = False,
+) -> dict[str, Any]:
+    """The list message (`text` + ≤ 50 blocks). `row_menu` swaps each row's Open button for a menu."""
+    blocks: list[dict[str, Any]] = [kit.header(list_title(state), block_id=ListBlock.HEADER)]
+    blocks.append(filter_bar(state, reference))
+    rows = unique_tickets(response.items)[: limits.MESSAGE_BLOCKS_MAX - _FIXED_BLOCKS]
+    if rows:
+        blocks.append(kit.context(showing_line(response), block_id=ListBlock.SUMMARY))
+        for ticket in rows:
+            blocks.append(
+                kit.section(
+                    ticket_row(ticket),
+                    block_id=row_block_id(ticket.id),
+                    accessory=_row_accessory(ticket.id, row_menu),
+                )
+            )
+    else:
+        blocks.append(kit.section(_empty_text(state, response), block_id=ListBlock.EMPTY))
+    pager = _pager(response, state)
+    if pager is not None:
+        blocks.append(pager)
+    return {"text": _fallback(response, state), "blocks": blocks}
+
+
+def _row_accessory(ticket_id: int, row_menu: bool) -> dict[str, Any]:
+    if not row_menu:
+        return kit.button("Open", ListAction.OPEN, value=str(ticket_id))
+    return {
+        "type": "overflow",
+        "action_id": ListAction.ROW_MENU,
+        "options": [
+            kit.option("Open", f"open:{ticket_id}"),
+            kit.option("Share to channel", f"share:{ticket_id}"),
+        ],
+    }
+
+
+def _empty_text(state: ListState, response: TicketListResponse) -> str:
+    if response.total > 0:
+        return f"Nothing on page {response.page}. There are {response.total} matching tickets."
+    if state.is_mine:
+        return "No open tickets assigned to you."
+    return "No tickets match these filters."
+
+
+def _fallback(response: TicketListResponse, state: ListState) -> str:
+    title = list_title(state)
+    if not response.items:
+        return f"{title}: none"
+    first = "; ".join(ticket_row_plain(t, summary_max=50) for t in response.items[:3])
+    return f"{title} — {showing_line(response)}: {first}"
+
+
+def filter_block_id(state: ListState) -> str:
+    """Block id of the filter bar: it carries the list state so a select change knows the rest."""
+    return _FILTER_PREFIX + state.encode(BLOCK_ID_MAX - len(_FILTER_PREFIX), ascii_only=True)
+
+
+def filter_bar(state: ListState, reference: ListReference) -> dict[str, Any]:
+    """The 7 filters: board, status, priority, company, assigned, closed toggle, search."""
+    f = state.filters
+    elements: list[dict[str, Any]] = []
+    boards = [b for b in reference.boards if not b.inactive or b.id == f.board_id]
+    elements.append(
+        kit.static_select(
+            ListAction.BOARD,
+            "Board",
+            [kit.option("Any board", ANY), *[kit.option(b.name, str(b.id)) for b in boards][:99]],
+            initial_value=str(f.board_id) if f.board_id is not None else ANY,
+        )
+    )
+    elements.append(
+        kit.static_select(
+            ListAction.STATUS,
+            "Status",
+            [kit.option("Any status", ANY), *_status_options(reference, f.status_id)[:99]],
+            initial_value=str(f.status_id) if f.status_id is not None else ANY,
+        )
+    )
+    elements.append(
+        kit.static_select(
+            ListAction.PRIORITY,
+            "Priority",
+            [kit.option("Any priority", ANY), *_priority_options(reference.priorities)[:99]],
+            initial_value=str(f.priority_id) if f.priority_id is not None else ANY,
+        )
+    )
+    company_option = None
+    if f.company_id is not None:
+        company_option = kit.option(state.company_name or f"Company {f.company_id}", str(f.company_id))
+    elements.append(kit.external_select(ListAction.COMPANY, "Company", initial_option=company_option))
+    assigned_options = [
+        kit.option("Assigned to me", "me"),
+        kit.option("Unassigned", "unassigned"),
+        kit.option("Anyone", "all"),
+    ]
+    if isinstance(f.assigned, int):
+        assigned_options.append(
+            kit.option(f"Assigned to {state.assigned_name or f.assigned}", str(f.assigned))
+        )
+    elements.append(
+        kit.static_select(ListAction.ASSIGNED, "Assigned", assigned_options, initial_value=str(f.assigned))
+    )
+    elements.append(
+        kit.button(
+            "Closed: on" if f.include_closed else "Closed: off",
+            ListAction.CLOSED,
+            value=state.with_filter(include_closed=not f.include_closed).encode(),
+        )
+    )
+    search_label = f"Search: {truncate(f.search, 40)}" if f.search else "Search…"
+    elements.append(kit.button(search_label, ListAction.SEARCH, value=state.encode()))
+    return kit.actions(*elements, block_id=filter_block_id(state))
+
+
+def _priority_options(priorities: list[Priority]) -> list[dict[str, Any]]:
+    ordered = sorted(priorities, key=lambda p: (p.sort or 99, p.name))
+    return [kit.option(f"{priority_marker(p)} {p.name}", str(p.id)) for p in ordered]
+
+
+def _status_options(reference: ListReference, selected: int | None) -> list[dict[str, Any]]:
+    statuses = [s for s in reference.statuses if not s.inactive or s.id == selected]
+    statuses.sort(key=lambda s: (s.board_id, s.sort_order, s.name))
+    names = Counter(s.name.lower() for s in statuses)
+    boards = {b.id: b.name for b in reference.boards}
+    options = []
+    for s in statuses:
+        label = s.name
+        if names[s.name.lower()] > 1 and s.board_id in boards:
+            label = f"{s.name} ({boards[s.board_id]})"
+        options.append(kit.option(label, str(s.id)))
+    return options
+
+
+def _pager(response: TicketListResponse, state: ListState) -> dict[str, Any] | None:
+    elements = []
+    if response.page > 1:
+        target = min(response.page - 1, max(1, -(-response.total // response.page_size)))
+        elements.append(kit.button("◀ Prev", ListAction.PREV, value=state.with_page(target).encode()))
+    if response.page * response.page_size < response.total:
+        elements.append(
+            kit.button("Next ▶", ListAction.NEXT, value=state.with_page(response.page + 1).encode())
+        )
+    elements.append(kit.button("Refresh", ListAction.REFRESH, value=state.encode()))
+    return kit.actions(*elements, block_id=ListBlock.PAGER)
+
+
+def list_state_from_action(body: dict[str, Any]) -> ListState:
+    """The list state a click on the list message asks for (the new page / filters). Raises StateError."""
+    actions = body.get("actions") or []
+    if not actions:
+        raise StateError("no action in payload")
+    action = actions[0]
+    action_id = action.get("action_id")
+    if action_id in (
+        ListAction.PREV,
+        ListAction.NEXT,
+        ListAction.CLOSED,
+        ListAction.REFRESH,
+        ListAction.SEARCH,
+    ):
+        return ListState.decode(action.get("value"))
+    block_id = action.get("block_id") or ""
+    if not block_id.startswith(_FILTER_PREFIX):
+        raise StateError("not a list filter")
+    state = ListState.decode(block_id[len(_FILTER_PREFIX) :])
+    option = action.get("selected_option") or {}
+    raw = option.get("value", ANY)
+    name = (option.get("text") or {}).get("text")
+    number = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    if action_id == ListAction.BOARD:
+        if number == state.filters.board_id:
+            return state
+        return state.with_filter(board_id=number, status_id=None)
+    if action_id == ListAction.STATUS:
+        return state.with_filter(status_id=number)
+    if action_id == ListAction.PRIORITY:
+        return state.with_filter(priority_id=number)
+    if action_id == ListAction.COMPANY:
+        return state.with_filter(company_id=number, company_name=name if number is not None else None)
+    if action_id == ListAction.ASSIGNED:
+        if raw in ("me", "unassigned", "all"):
+            return state.with_filter(assigned=raw)
+        if number is not None:
+            label = name.removeprefix("Assigned to ") if name else None
+            return state.with_filter(assigned=number, assigned_name=label)
+        raise StateError("bad assigned value")
+    raise StateError(f"unknown list action {action_id!r}")
+
+
+def row_menu_choice(action: dict[str, Any]) -> tuple[str, int]:
+    """("open" | "share", ticket id) from a row menu click. Raises StateError."""
+    value = (action.get("selected_option") or {}).get("value", "")
+    verb, _, ticket = value.partition(":")
+    if verb not in ("open", "share") or not ticket.isdigit():
+        raise StateError("bad row menu value")
+    return verb, int(ticket)
+
+
+def search_modal(state: ListState, *, response_url: str | None = None) -> dict[str, Any]:
+    """A small modal to type the list's search text; its submission is read by `read_search_modal`."""
+    blocks = [
+        kit.input_block(
+            SearchModal.BLOCK,
+            "Search tickets",
+            kit.text_input(
+                SearchModal.ACTION,
+                initial_value=state.filters.search or None,
+                max_length=200,
+                placeholder="Words in the summary, e.g. printer offline",
+            ),
+            optional=True,
+            hint="Leave empty to clear the search. The other filters stay as they are.",
+        )
+    ]
+    if state.filters.search:
+        blocks.insert(0, kit.context(f"Current search: {escape_truncate(state.filters.search, 200)}"))
+    metadata = SearchModalState(list_state=state, response_url=response_url).encode()
+    return kit.modal(
+        title="Search tickets",
+        blocks=blocks,
+        callback_id=CallbackId.LIST_SEARCH,
+        private_metadata=metadata,
+        submit="Search",
+        close="Cancel",
+    )
+
+
+def read_search_modal(view: dict[str, Any]) -> tuple[ListState, str | None]:
+    """(new list state with the typed search on page 1, response_url of the list message)."""
+    meta = SearchModalState.decode(view.get("private_metadata"))
+    values = (view.get("state") or {}).get("values") or {}
+    entry = (values.get(SearchModal.BLOCK) or {}).get(SearchModal.ACTION) or {}
+    text = " ".join((entry.get("value") or "").split())
+    return meta.list_state.with_filter(search=text), meta.response_url
