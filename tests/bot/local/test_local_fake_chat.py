@@ -71,7 +71,9 @@ async def test_posted_messages_get_unique_increasing_ts(client: AsyncWebClient, 
 
 
 async def test_reply_in_thread_is_linked_to_its_parent(client: AsyncWebClient, fake: FakeSlack) -> None:
-    parent = await client.chat_postMessage(channel="C0SUPPORT", text="Ticket #1042", blocks=[section("#1042")])
+    parent = await client.chat_postMessage(
+        channel="C0SUPPORT", text="Ticket #1042", blocks=[section("#1042")]
+    )
     await client.chat_postMessage(
         channel="C0SUPPORT",
         thread_ts=parent["ts"],
@@ -116,7 +118,12 @@ async def test_message_limits_are_enforced_like_slack(client: AsyncWebClient, fa
         [section("a", "dup"), section("b", "dup")],
         [{"type": "header", "text": {"type": "mrkdwn", "text": "*bold*"}}],
         [{"type": "sparkles"}],
-        [{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b" * 76}}]}],
+        [
+            {
+                "type": "actions",
+                "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b" * 76}}],
+            }
+        ],
         [
             {
                 "type": "actions",
@@ -194,7 +201,9 @@ async def test_permalinks_point_at_the_message_and_its_thread(client: AsyncWebCl
 async def test_reactions_are_added_once(client: AsyncWebClient, fake: FakeSlack) -> None:
     msg = fake.add_message("C0GENERAL", user="U0ADMIN", text="printer on fire")
     await client.reactions_add(channel="C0GENERAL", timestamp=msg["ts"], name=":ticket:")
-    assert fake.messages("C0GENERAL")[0]["reactions"] == [{"name": "ticket", "users": ["U0LOCALBOT"], "count": 1}]
+    assert fake.messages("C0GENERAL")[0]["reactions"] == [
+        {"name": "ticket", "users": ["U0LOCALBOT"], "count": 1}
+    ]
     again = client.reactions_add(channel="C0GENERAL", timestamp=msg["ts"], name="ticket")
     assert await slack_error(again) == "already_reacted"
 
@@ -209,4 +218,6 @@ async def test_history_pages_newest_first(client: AsyncWebClient) -> None:
     rest = await client.conversations_history(channel="C0GENERAL", limit=3, cursor=cursor)
     assert [m["text"] for m in rest["messages"]] == ["1", "0"]
     assert rest["has_more"] is False
-    assert await slack_error(client.conversations_replies(channel="C0GENERAL", ts="1.1")) == "thread_not_found"
+    assert (
+        await slack_error(client.conversations_replies(channel="C0GENERAL", ts="1.1")) == "thread_not_found"
+    )

@@ -48,7 +48,9 @@ def text_input(block_id: str = "summary", action_id: str = "value") -> dict[str,
     }
 
 
-def modal(title: str = "New ticket", blocks: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+def modal(
+    title: str = "New ticket", blocks: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
         "title": {"type": "plain_text", "text": title},
@@ -91,7 +93,9 @@ async def test_a_trigger_opens_one_view_only(client: AsyncWebClient, fake: FakeS
     assert await slack_error(client.views_open(trigger_id="", view=modal())) == "invalid_arguments"
 
 
-async def test_a_trigger_expires_after_three_seconds(client: AsyncWebClient, fake: FakeSlack, clock: Clock) -> None:
+async def test_a_trigger_expires_after_three_seconds(
+    client: AsyncWebClient, fake: FakeSlack, clock: Clock
+) -> None:
     fresh, stale = fake.new_trigger_id(), fake.new_trigger_id()
     clock.now += 2.9
     assert (await client.views_open(trigger_id=fresh, view=modal()))["ok"]
@@ -150,20 +154,26 @@ async def test_update_after_the_user_closed_the_modal_is_not_found(
     assert await slack_error(client.views_update(view_id=view["id"], view=modal())) == "not_found"
 
 
-async def test_typed_input_survives_an_update_that_keeps_its_ids(client: AsyncWebClient, fake: FakeSlack) -> None:
+async def test_typed_input_survives_an_update_that_keeps_its_ids(
+    client: AsyncWebClient, fake: FakeSlack
+) -> None:
     view = (await client.views_open(trigger_id=fake.new_trigger_id(), view=modal()))["view"]
     typed = {"summary": {"value": {"type": "plain_text_input", "value": "Printer jam"}}}
     fake.set_view_state(view["id"], typed)
     kept = (await client.views_update(view_id=view["id"], view=modal(title="Same inputs")))["view"]
     assert kept["state"]["values"] == typed
-    reset = (await client.views_update(view_id=view["id"], view=modal(blocks=[text_input("summary_v2")])))["view"]
+    reset = (await client.views_update(view_id=view["id"], view=modal(blocks=[text_input("summary_v2")])))[
+        "view"
+    ]
     assert reset["state"]["values"] == {}
 
 
 async def test_push_stacks_at_most_three_views(client: AsyncWebClient, fake: FakeSlack) -> None:
     root = (await client.views_open(trigger_id=fake.new_trigger_id("U0ADMIN"), view=modal()))["view"]
     second = (
-        await client.views_push(trigger_id=fake.new_trigger_id("U0ADMIN", view_id=root["id"]), view=modal("Two"))
+        await client.views_push(
+            trigger_id=fake.new_trigger_id("U0ADMIN", view_id=root["id"]), view=modal("Two")
+        )
     )["view"]
     assert (second["root_view_id"], second["previous_view_id"]) == (root["id"], root["id"])
     third = (await client.views_push(trigger_id=fake.new_trigger_id("U0ADMIN"), view=modal("Three")))["view"]
@@ -184,7 +194,9 @@ async def test_push_needs_an_open_modal(client: AsyncWebClient, fake: FakeSlack)
 async def test_publish_sets_the_home_tab_per_user(client: AsyncWebClient, fake: FakeSlack) -> None:
     first = (await client.views_publish(user_id="U0ADMIN", view=home("Loading")))["view"]
     assert first["type"] == "home"
-    second = (await client.views_publish(user_id="U0ADMIN", view=home("5 tickets"), hash=first["hash"]))["view"]
+    second = (await client.views_publish(user_id="U0ADMIN", view=home("5 tickets"), hash=first["hash"]))[
+        "view"
+    ]
     assert second["id"] == first["id"]
     assert second["hash"] != first["hash"]
     assert fake.home_view("U0ADMIN") == second
@@ -223,9 +235,9 @@ async def test_view_limits_are_enforced_like_slack(client: AsyncWebClient, fake:
 
 async def test_submission_answers_drive_the_modal_stack(client: AsyncWebClient, fake: FakeSlack) -> None:
     root = (await client.views_open(trigger_id=fake.new_trigger_id("U0ADMIN"), view=modal()))["view"]
-    assert fake.apply_view_response(root["id"], {"response_action": "errors", "errors": {"summary": "x"}}) == (
-        fake.view(root["id"])
-    )
+    assert fake.apply_view_response(
+        root["id"], {"response_action": "errors", "errors": {"summary": "x"}}
+    ) == (fake.view(root["id"]))
     updated = fake.apply_view_response(root["id"], {"response_action": "update", "view": modal("Step 2")})
     assert updated is not None and updated["title"]["text"] == "Step 2"
     pushed = fake.apply_view_response(root["id"], {"response_action": "push", "view": modal("Confirm")})
