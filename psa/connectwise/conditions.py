@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from psa.base import ProviderFilters
+
 # Every field path this package ever filters on, with the kind of literal it takes.
 # User text never becomes a field name.
 FIELDS: dict[str, type] = {
@@ -35,6 +37,11 @@ FIELDS: dict[str, type] = {
     "member/id": int,
 }
 
+# Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments
+# (text_fragments) this keeps every search URL under ~1300 characters, below ConnectWise's ~2000
+# limit, so /count (which has no POST form) always works too.
+SEARCH_TEXT_MAX = 100
+_NUMERIC = re.compile(r"[0-9]{1,9}")
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
 # Characters that are wildcards in `like` patterns (sandbox and SQL Server), plus list separators.
@@ -195,3 +202,37 @@ def text_search(text: str, fields: Iterable[str]) -> Condition | None:
     names = list(fields)
     per_fragment = [or_(*(contains(f, frag) for f in names)) for frag in text_fragments(text)]
     return and_(*per_fragment)
+
+
+def _assigned(assigned: str | int, identifier: str | None) -> Condition | None:
+    if assigned == "all":
+        return None
+    if assigned == "unassigned":
+        return and_(or_(eq("resources", None), eq("resources", "")), eq("owner/id", None))
+    if isinstance(assigned, bool) or not isinstance(assigned, int):
+        raise ValueError(f"unsupported assigned filter {assigned!r}")
+    owner = eq("owner/id", assigned)
+    if not identifier:
+        return owner
+    try:
+        return or_(owner, list_item("resources", identifier))
+    except ValueError:
+        # An identifier we cannot match safely as a list item: fall back to the primary assignee.
+        return owner
+
+
+def ticket_filter(f: ProviderFilters, member_identifier: str | None = None) -> Condition | None:
+    """The ticket list's seven filters; `member_identifier` belongs to an int `assigned`."""
+    text = f.search.strip()[:SEARCH_TEXT_MAX]
+    search = text_search(text, ("summary", "company/name")) if text else None
+    if search is not None and _NUMERIC.fullmatch(text):
+        search = or_(eq("id", int(text)), search)
+    return and_(
+        search,
+        eq("board/id", f.board_id) if f.board_id is not None else None,
+        eq("status/id", f.status_id) if f.status_id is not None else None,
+        eq("priority/id", f.priority_id) if f.priority_id is not None else None,
+        eq("company/id", f.company_id) if f.company_id is not None else None,
+        _assigned(f.assigned, member_identifier),
+        None if f.include_closed else eq("closedFlag", False),
+    )

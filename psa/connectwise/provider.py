@@ -20,15 +20,16 @@ from psa.connectwise.client import (
     Sleep,
 )
 from psa.connectwise.conditions import (
+    SEARCH_TEXT_MAX,
     Condition,
     and_,
     eq,
     in_,
-    list_item,
     ne,
     or_,
     render,
     text_search,
+    ticket_filter,
 )
 from psa.errors import PSANotFoundError, PSAUnavailableError
 from psa.models import (
@@ -51,13 +52,8 @@ from psa.models import (
 
 MAX_PAGE_SIZE = 1000
 TICKET_ORDER = "priority/sort asc,_info/dateEntered desc,id desc"
-# Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments
-# (conditions.text_fragments) this keeps every search URL under ~1300 characters, below
-# ConnectWise's ~2000 limit, so /count (which has no POST form) always works too.
-SEARCH_TEXT_MAX = 100
 NOTES_LIMIT = 20
 RELATED_LIMIT = 5
-_NUMERIC = re.compile(r"[0-9]{1,9}")
 _CODEBASE = re.compile(r"^/([^/]+)/apis/", re.IGNORECASE)
 
 
@@ -139,36 +135,9 @@ class ConnectWiseProvider(PSAProvider):
         return TicketListResponse(items=items, total=m.count_of(count), page=page, page_size=size)
 
     async def _ticket_conditions(self, f: ProviderFilters) -> Condition | None:
-        text = f.search.strip()[:SEARCH_TEXT_MAX]
-        search = text_search(text, ("summary", "company/name")) if text else None
-        if search is not None and _NUMERIC.fullmatch(text):
-            search = or_(eq("id", int(text)), search)
-        return and_(
-            search,
-            eq("board/id", f.board_id) if f.board_id is not None else None,
-            eq("status/id", f.status_id) if f.status_id is not None else None,
-            eq("priority/id", f.priority_id) if f.priority_id is not None else None,
-            eq("company/id", f.company_id) if f.company_id is not None else None,
-            await self._assigned_condition(f.assigned),
-            None if f.include_closed else eq("closedFlag", False),
-        )
-
-    async def _assigned_condition(self, assigned: str | int) -> Condition | None:
-        if assigned == "all":
-            return None
-        if assigned == "unassigned":
-            return and_(or_(eq("resources", None), eq("resources", "")), eq("owner/id", None))
-        if not isinstance(assigned, int):
-            raise ValueError(f"unsupported assigned filter {assigned!r}")
-        identifier = await self._member_identifier(assigned)
-        owner = eq("owner/id", assigned)
-        if not identifier:
-            return owner
-        try:
-            return or_(owner, list_item("resources", identifier))
-        except ValueError:
-            # An identifier we cannot match safely as a list item: fall back to the primary assignee.
-            return owner
+        member = f.assigned if isinstance(f.assigned, int) else None
+        identifier = await self._member_identifier(member) if member is not None else None
+        return ticket_filter(f, identifier)
 
     async def _member_identifier(self, member_id: int) -> str | None:
         if member_id not in self._identifiers:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from psa.base import ProviderFilters
 from psa.connectwise.conditions import (
     UnquotableValueError,
     and_,
@@ -19,6 +20,7 @@ from psa.connectwise.conditions import (
     render,
     text_fragments,
     text_search,
+    ticket_filter,
 )
 
 sandbox_conditions = pytest.importorskip("psa.connectwise.sandbox.conditions")
@@ -138,7 +140,7 @@ def test_text_with_both_quotes_is_split_on_double_quotes() -> None:
 identifiers = st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True)
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(identifiers, st.lists(identifiers, max_size=5), st.sampled_from([", ", ","]))
 def test_list_item_matches_whole_items_only(item: str, others: list[str], sep: str) -> None:
     cond = render(list_item("resources", item))
@@ -162,3 +164,35 @@ def test_list_item_does_not_confuse_prefixes() -> None:
 def test_list_item_refuses_wildcards_and_separators(bad: str) -> None:
     with pytest.raises(ValueError):
         list_item("resources", bad)
+
+
+@given(
+    st.text(max_size=120),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=10_000)),
+    st.sampled_from(["all", "unassigned", 17]),
+    st.booleans(),
+)
+def test_ticket_filter_always_parses_with_one_clause_per_filter(
+    search: str, board: int | None, assigned: str | int, include_closed: bool
+) -> None:
+    f = ProviderFilters(search=search, board_id=board, assigned=assigned, include_closed=include_closed)
+    tree = parse(render(ticket_filter(f, "jdoe")) or "")
+    expected_clauses = sum(
+        [bool(text_fragments(search[:100].strip())), board is not None, assigned != "all", not include_closed]
+    )
+    if expected_clauses == 0:
+        assert tree is None
+    elif expected_clauses == 1:
+        assert tree is not None
+    else:
+        assert isinstance(tree, And) and len(tree.items) == expected_clauses
+
+
+def test_numeric_search_also_matches_the_ticket_number() -> None:
+    tree = parse(render(ticket_filter(ProviderFilters(search=" 1042 ", include_closed=True))) or "")
+    assert tree == Or(
+        (
+            Cmp("id", "=", 1042),
+            Or((Cmp("summary", "contains", "1042"), Cmp("company/name", "contains", "1042"))),
+        )
+    )
