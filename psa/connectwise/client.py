@@ -69,7 +69,10 @@ class RetryPolicy(BaseModel):
 
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
-# Raised before any byte of the request left this process, so even a write can be resent safely.
+# Raised while opening a connection (TCP/TLS) or waiting for a pooled one: no byte of the request
+# has been written, so even a write can be resent safely. Everything else (write/read errors, read
+# timeouts, a kept-alive connection the server closed mid-request, 5xx, 429) may come after the
+# server received the request, so writes are never resent for those.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -157,7 +160,7 @@ class ConnectWiseClient:
         started = self._clock()
         attempt = 0
         while True:
-            delay: float | None = None
+            delay: float
             try:
                 resp = await self._http.request(
                     method, self.url(path), params=params, json=json, headers=self._headers
@@ -165,7 +168,7 @@ class ConnectWiseClient:
             except _NOT_SENT as exc:
                 error: PSAError = self._transport_error(exc, applied_maybe=False)
                 delay = self._retry.backoff(attempt, self._rand())
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error = self._transport_error(exc, applied_maybe=not read)
                 if not read:
                     raise error from exc
