@@ -23,7 +23,7 @@ def _clip(value: object, limit: int) -> object:
 class Mentions(BaseModel):
     """What a request says about the ticket, in the user's own words. Never ids."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["summary"]})
 
     summary: Annotated[
         str,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Any
 
+from ai.extract.base import Extractor
+from ai.extract.fallback import FALLBACK_WARNING, FallbackExtractor
 from ai.extract.heuristic import HeuristicExtractor
-from ai.models import Extraction
+
+if TYPE_CHECKING:
+    from ai.extract.claude import ClaudeExtractor
 
 
-class Extractor(Protocol):
-    """Anything that reads a request into mentions."""
+def __getattr__(name: str) -> Any:
+    # The anthropic SDK takes a second or more to import; offline installs and tests need not pay it.
+    if name == "ClaudeExtractor":
+        from ai.extract.claude import ClaudeExtractor
 
-    async def extract(self, prompt: str) -> Extraction:
-        """Read `prompt`; may raise `ExtractionError` (the fallback extractor never does)."""
-        ...
+        return ClaudeExtractor
+    raise AttributeError(name)
 
 
-__all__ = ["Extractor", "HeuristicExtractor"]
+__all__ = ["FALLBACK_WARNING", "ClaudeExtractor", "Extractor", "FallbackExtractor", "HeuristicExtractor"]
