@@ -33,9 +33,12 @@ class SandboxState:
     latency_ms: int = 0
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     log: RequestLog = field(default_factory=RequestLog)
+    # Bumped by reset(): requests still in flight from before it are not logged after it.
+    epoch: int = 0
 
     def reset(self) -> None:
         """Restore seed data, clear faults and the request log."""
+        self.epoch += 1
         self.store.reset()
         self.faults.clear()
         self.log.clear()
@@ -143,6 +146,7 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
     state = state_of(request)
     is_api = path == API_ROOT or path.startswith(API_ROOT + "/")
     rel = (path[len(API_ROOT) :] or "/") if is_api else path
+    epoch = state.epoch
     body = await _parsed_body(request)
     status = DROPPED
     try:
@@ -161,17 +165,18 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
         # Abort the transport and hand aiohttp a cancelled request; the client sees a reset.
         raise asyncio.CancelledError() from None
     finally:
-        state.log.append(
-            RequestRecord(
-                method=request.method,
-                path=rel,
-                query=dict(request.query),
-                status=status,
-                timestamp=time.time(),
-                full_path=path,
-                body=body,
+        if epoch == state.epoch:
+            state.log.append(
+                RequestRecord(
+                    method=request.method,
+                    path=rel,
+                    query=dict(request.query),
+                    status=status,
+                    timestamp=time.time(),
+                    full_path=path,
+                    body=body,
+                )
             )
-        )
 
 
 async def _answer(

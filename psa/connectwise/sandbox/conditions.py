@@ -424,19 +424,107 @@ def _holds(value: Any, cmp: Comparison) -> bool:
 
 Predicate = Callable[[Record], bool]
 Resolver = Callable[[Record, str], Any]
+Getter = Callable[[Record], Any]
 
 
-def compile_node(node: Node | None, resolver: Resolver = resolve) -> Predicate:
-    """Turn a parse tree into a predicate over records."""
+def getter(path: str) -> Getter:
+    """A fast accessor for one field path (exact-case dict walk, else the full `resolve`)."""
+    parts = tuple(path.split("/"))
+
+    def get(record: Record) -> Any:
+        current: Any = record
+        for part in parts:
+            if type(current) is dict and part in current:
+                current = current[part]
+            else:
+                return resolve(record, path)
+        return current
+
+    return get
+
+
+def _tester(cmp: Comparison) -> Callable[[Any], bool]:
+    """value -> bool for a present, single value, with the literal prepared once."""
+    lit = cmp.value
+    if cmp.op == "contains" and (needle := _text(lit)) is not None:
+        folded = needle.casefold()
+
+        def contains(value: Any) -> bool:
+            text = value if type(value) is str else _text(value)
+            return text is not None and (folded in text.casefold()) != cmp.negated
+
+        return contains
+    if cmp.op in ("=", "!=") and type(lit) is str:
+        folded_lit = lit.casefold()
+        same = cmp.op == "="
+
+        def equals(value: Any) -> bool:
+            if type(value) is str:
+                return (value.casefold() == folded_lit) == same
+            return _test_one(value, cmp)
+
+        return equals
+    if cmp.op == "=" and type(lit) in (bool, int):
+        exact_type = type(lit)
+        return lambda value: value == lit if type(value) is exact_type else _test_one(value, cmp)
+    if cmp.op == "in" and isinstance(lit, tuple) and all(type(v) is int for v in lit):
+        members = frozenset(lit)
+        negated = cmp.negated
+        return lambda value: (value in members) != negated if type(value) is int else _test_one(value, cmp)
+    return lambda value: _test_one(value, cmp)
+
+
+def _compile_comparison(cmp: Comparison, resolver: Resolver | None) -> Predicate:
+    get = getter(cmp.field) if resolver is None else (lambda record: resolver(record, cmp.field))
+    test = _tester(cmp)
+    want_null = cmp.op == "=" and cmp.value is None
+
+    def pred(record: Record) -> bool:
+        value = get(record)
+        if value is None or value is _MISSING:
+            return want_null
+        if type(value) is _Many:
+            return any(test(v) for v in value)
+        return test(value)
+
+    return pred
+
+
+def compile_node(node: Node | None, resolver: Resolver | None = None) -> Predicate:
+    """Turn a parse tree into a predicate over records (custom `resolver` optional)."""
     if node is None:
         return lambda record: True
     if isinstance(node, Comparison):
-        cmp = node
-        return lambda record: _holds(resolver(record, cmp.field), cmp)
+        return _compile_comparison(node, resolver)
     parts = [compile_node(item, resolver) for item in node.items]
     if isinstance(node, And):
-        return lambda record: all(p(record) for p in parts)
-    return lambda record: any(p(record) for p in parts)
+
+        def all_of(record: Record) -> bool:
+            for p in parts:
+                if not p(record):
+                    return False
+            return True
+
+        return all_of
+
+    def any_of(record: Record) -> bool:
+        for p in parts:
+            if p(record):
+                return True
+        return False
+
+    return any_of
+
+
+def evaluate(node: Node | None, record: Record) -> bool:
+    """Reference (unoptimised) evaluation; `compile_node` must always agree with it."""
+    if node is None:
+        return True
+    if isinstance(node, Comparison):
+        return _holds(resolve(record, node.field), node)
+    if isinstance(node, And):
+        return all(evaluate(item, record) for item in node.items)
+    return any(evaluate(item, record) for item in node.items)
 
 
 def matches(conditions: str, record: Record) -> bool:

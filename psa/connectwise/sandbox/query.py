@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from .conditions import ConditionsError, compile_node, is_missing, parse, resolve
+from .conditions import ConditionsError, compile_node, getter, is_missing, parse
 from .errors import bad_request
 
 DEFAULT_PAGE_SIZE = 25
@@ -95,7 +95,8 @@ def parse_order_by(order_by: str) -> list[tuple[str, bool]]:
 
 
 def _key_for(path: str, desc: bool) -> Callable[[Rec], tuple[Any, ...]]:
-    return lambda r: _sort_key(resolve(r, path), desc)
+    get = getter(path)
+    return lambda r: _sort_key(get(r), desc)
 
 
 def sort_records(records: list[Rec], order_by: str) -> list[Rec]:

@@ -10,7 +10,7 @@ from aiohttp import web
 from .app import json_response, state_of
 from .children import ticket_config_view
 from .errors import bad_request, not_found
-from .query import link_header, list_params, project, run_list
+from .query import filter_records, link_header, list_params, project, run_list
 from .store import Rec, SandboxStore
 
 Source = Callable[[SandboxStore, web.Request], list[Rec]]
@@ -64,8 +64,8 @@ def count_handler(source: Source) -> Callable[[web.Request], Any]:
         params = list_params(request.query, await _body_conditions(request))
         store = state_of(request).store
         with store.lock:
-            result = run_list(source(store, request), params)
-        return json_response({"count": result.total})
+            total = len(filter_records(source(store, request), params))
+        return json_response({"count": total})
 
     return handler
 

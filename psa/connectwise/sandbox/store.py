@@ -65,6 +65,7 @@ class SandboxStore:
         self.system_info: Rec = {}
         self._next_ids: dict[str, int] = {}
         self._resources: dict[int, str] | None = None
+        self._views: list[Rec] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -86,12 +87,14 @@ class SandboxStore:
                     self.system_info = data
             self._dirty.clear()
             self._resources = None
+            self._views = None
 
     def touch(self, *names: str) -> None:
         """Mark collections as written (so reset restores them and caches refresh)."""
         self._dirty.update(names)
         if {"tickets", "schedule_entries", "members"} & set(names):
             self._resources = None
+            self._views = None
 
     def next_id(self, name: str) -> int:
         """Allocate the next id of a collection (caller holds the lock)."""
@@ -134,7 +137,10 @@ class SandboxStore:
         return view
 
     def ticket_views(self) -> list[Rec]:
-        """Every ticket as the API returns it."""
+        """Every ticket as the API returns it (cached until a write; treat as read-only)."""
+        cached = self._views
+        if cached is not None:
+            return cached
         resources = self.resources_map()
         out = []
         for t in self.tables["tickets"].values():
@@ -143,6 +149,7 @@ class SandboxStore:
             if res:
                 view["resources"] = res
             out.append(view)
+        self._views = out
         return out
 
     # ------------------------------------------------------------ lookups

@@ -12,8 +12,10 @@ from psa.connectwise.sandbox.conditions import (
     And,
     Comparison,
     ConditionsError,
+    Node,
     Or,
     compile_node,
+    evaluate,
     matches,
     parse,
 )
@@ -184,3 +186,55 @@ def test_grammar_shaped_noise_never_crashes(text: str) -> None:
     except ConditionsError:
         return
     compile_node(node)(TICKET)
+
+
+_FIELDS = [
+    "id",
+    "summary",
+    "closedFlag",
+    "board/id",
+    "status/name",
+    "budgetHours",
+    "owner/identifier",
+    "nothing",
+]
+_NON_NULL = st.one_of(
+    st.booleans(),
+    st.integers(-2, 2000),
+    st.sampled_from([1.5, 0.0]),
+    st.sampled_from(["new", "NEW", "jdoe", "1042", "true", "", "printer", "help desk"]),
+    st.text(alphabet="aeNW1 %", max_size=4),
+)
+_VALUES = st.one_of(st.none(), _NON_NULL)
+
+
+@st.composite
+def _comparisons(draw: st.DrawFn) -> Comparison:
+    field = draw(st.sampled_from(_FIELDS))
+    op = draw(st.sampled_from(["=", "!=", "<", "<=", ">", ">=", "contains", "like", "in"]))
+    if op == "in":
+        values = tuple(draw(st.lists(_NON_NULL, min_size=1, max_size=4)))
+        return Comparison(field, op, values, draw(st.booleans()))
+    if op in ("contains", "like"):
+        return Comparison(field, op, draw(st.text(alphabet="printe%*ASNW ", max_size=6)), draw(st.booleans()))
+    return Comparison(field, op, draw(_VALUES))
+
+
+_NODES: st.SearchStrategy[Node] = st.recursive(
+    _comparisons(),
+    lambda kids: st.one_of(
+        st.lists(kids, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+        st.lists(kids, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _NODES, st.sampled_from([TICKET, {"id": 7, "summary": "New", "closedFlag": True, "board": {"id": 1042}}])
+)
+def test_compiled_predicates_agree_with_the_reference_evaluator(
+    node: Node, record: dict[str, object]
+) -> None:
+    assert compile_node(node)(record) == evaluate(node, record)
