@@ -14,8 +14,8 @@ SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 
 def _secret(signing_secret: str | SecretStr) -> str:
     value = signing_secret.get_secret_value() if isinstance(signing_secret, SecretStr) else signing_secret
-    if not value:
-        raise ValueError("signing_secret must not be empty")
+    if not value.strip():
+        raise ValueError("signing_secret must not be blank")
     return value
 
 

@@ -175,11 +175,10 @@ class _Checker:
             self.block(block, f"{path}/{i}")
 
     def block(self, block: Any, path: str) -> None:
-        if not isinstance(block, dict) or block.get("type") not in KNOWN_BLOCKS:
-            kind = block.get("type") if isinstance(block, dict) else None
+        kind = block.get("type") if isinstance(block, dict) else None
+        if not isinstance(block, dict) or not isinstance(kind, str) or kind not in KNOWN_BLOCKS:
             self.fail(f"unsupported block type {kind!r}", path + "/type")
             return
-        kind = block["type"]
         block_id = block.get("block_id")
         if block_id is not None:
             self.max_len(block_id, MAX_ID, path + "/block_id")

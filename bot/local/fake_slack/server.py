@@ -392,6 +392,12 @@ class FakeSlack(LocalServer):
             record = self._views.last_modal(user_id)
             return record.to_slack(self.identity) if record is not None else None
 
+    def current_view(self, user_id: str) -> dict[str, Any] | None:
+        """The modal a member has on screen now (top of their open stack), if any."""
+        with self._lock:
+            record = self._views.current_modal(user_id)
+            return record.to_slack(self.identity) if record is not None else None
+
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """The Home tab published for a member, if any."""
         with self._lock:

@@ -234,9 +234,15 @@ class ViewStore:
             raise MethodError("hash_conflict")
         return self._replace(existing, definition)
 
+    def _open_modal(self, view_id: str) -> ViewRecord:
+        record = self.find(view_id)
+        if record.kind != "modal":
+            raise MethodError("not_found")
+        return record
+
     def close(self, view_id: str, *, clear: bool = False) -> None:
         """The user closed a modal: drop it and anything pushed above it (or the whole stack)."""
-        record = self.find(view_id)
+        record = self._open_modal(view_id)
         stack = self.stacks.get(record.root_view_id, [])
         cut = 0 if clear or record.definition.get("clear_on_close") else stack.index(record.id)
         for closed_id in stack[cut:]:
@@ -251,7 +257,7 @@ class ViewStore:
 
     def apply_response(self, view_id: str, response: dict[str, Any] | None) -> ViewRecord | None:
         """Apply an app's view_submission ack (`response_action`) and return the view now on top."""
-        record = self.find(view_id)
+        record = self._open_modal(view_id)
         action = (response or {}).get("response_action")
         if action == "errors":
             return record
@@ -273,6 +279,16 @@ class ViewStore:
         self.close(view_id, clear=action == "clear")
         stack = self.stacks.get(record.root_view_id, [])
         return self.views[stack[-1]] if stack else None
+
+    def current_modal(self, user_id: str) -> ViewRecord | None:
+        """Return the view a member sees on top of their most recently used open modal stack."""
+        for view_id in reversed(self.touched):
+            record = self.views[view_id]
+            if record.user_id == user_id and not record.closed:
+                stack = self.stacks.get(record.root_view_id)
+                if stack:
+                    return self.views[stack[-1]]
+        return None
 
     def last_modal(self, user_id: str | None = None) -> ViewRecord | None:
         """Return the modal most recently opened, pushed or updated (for `user_id`, if given)."""

@@ -112,9 +112,12 @@ class Workspace:
         return self.channels[channel_id]
 
     def postable_channel(self, channel_id: Any) -> FakeChannel:
-        """Resolve where the bot may post: a user id opens the DM; the bot must be a member."""
+        """Resolve where the bot may post: a user id opens the DM, a `#name` names a channel."""
         if isinstance(channel_id, str) and channel_id in self.users:
             return self.dm_channel(channel_id)
+        if isinstance(channel_id, str) and channel_id not in self.channels:
+            named = [c for c in self.channels.values() if c.name and c.name == channel_id.removeprefix("#")]
+            channel_id = named[0].id if named else channel_id
         channel = self.channel(channel_id)
         if not channel.is_member:
             raise MethodError("not_in_channel")

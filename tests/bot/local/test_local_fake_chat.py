@@ -94,6 +94,11 @@ async def test_posting_to_a_user_id_lands_in_the_dm(client: AsyncWebClient, fake
     assert fake.messages(resp["channel"])[0]["text"] == "hi"
 
 
+async def test_a_channel_may_be_named(client: AsyncWebClient, fake: FakeSlack) -> None:
+    assert (await client.chat_postMessage(channel="#support", text="x"))["channel"] == "C0SUPPORT"
+    assert (await client.chat_postMessage(channel="general", text="y"))["channel"] == "C0GENERAL"
+
+
 async def test_channel_errors(client: AsyncWebClient, fake: FakeSlack) -> None:
     fake.add_channel(id="C0PRIVATE", name="secret", is_private=True, is_member=False)
     assert await slack_error(client.chat_postMessage(channel="C0NOPE", text="x")) == "channel_not_found"

@@ -180,9 +180,13 @@ async def test_push_stacks_at_most_three_views(client: AsyncWebClient, fake: Fak
     assert third["previous_view_id"] == second["id"]
     fourth = client.views_push(trigger_id=fake.new_trigger_id("U0ADMIN"), view=modal("Four"))
     assert await slack_error(fourth) == "push_limit_reached"
+    assert fake.current_view("U0ADMIN") == fake.view(third["id"])
     fake.close_view(second["id"])
     assert fake.is_view_open(root["id"])
     assert not fake.is_view_open(third["id"])
+    assert fake.current_view("U0ADMIN") == fake.view(root["id"])
+    fake.close_view(root["id"])
+    assert fake.current_view("U0ADMIN") is None
 
 
 async def test_push_needs_an_open_modal(client: AsyncWebClient, fake: FakeSlack) -> None:
@@ -206,6 +210,8 @@ async def test_publish_sets_the_home_tab_per_user(client: AsyncWebClient, fake: 
     assert await slack_error(client.views_publish(user_id="U0GHOST", view=home())) == "invalid_arguments"
     assert await slack_error(client.views_publish(user_id="U0ADMIN", view=modal())) == "invalid_arguments"
     assert fake.last_view() is None
+    with pytest.raises(Exception, match="not_found"):
+        fake.close_view(second["id"])
 
 
 async def test_view_limits_are_enforced_like_slack(client: AsyncWebClient, fake: FakeSlack) -> None:

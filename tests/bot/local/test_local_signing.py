@@ -21,7 +21,7 @@ ServeBolt = Callable[[AsyncApp], AbstractAsyncContextManager[SlackRequestSender]
 
 @given(
     body=st.text(),
-    secret=st.text(min_size=1).filter(lambda s: "\x00" not in s),
+    secret=st.text(min_size=1).filter(lambda s: s.strip() != ""),  # the SDK refuses blank secrets
     skew=st.integers(min_value=-299, max_value=299),
 )
 def test_signature_verifies_with_the_sdk(body: str, secret: str, skew: int) -> None:
