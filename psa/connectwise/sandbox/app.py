@@ -35,10 +35,16 @@ class SandboxState:
     log: RequestLog = field(default_factory=RequestLog)
     # Bumped by reset(): requests still in flight from before it are not logged after it.
     epoch: int = 0
+    initial_latency_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.initial_latency_ms is None:
+            self.initial_latency_ms = self.latency_ms
 
     def reset(self) -> None:
-        """Restore seed data, clear faults and the request log."""
+        """Back to the state the server started in: seed data, start latency, no faults, empty log."""
         self.epoch += 1
+        self.latency_ms = self.initial_latency_ms or 0
         self.store.reset()
         self.faults.clear()
         self.log.clear()

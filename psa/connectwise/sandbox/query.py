@@ -30,6 +30,8 @@ class ListParams:
     fields: str = ""
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    forward_only: bool = False
+    page_id: int = 0
 
 
 def _int_param(raw: str | None, name: str, default: int) -> int:
@@ -41,9 +43,13 @@ def _int_param(raw: str | None, name: str, default: int) -> int:
         raise bad_request(f"The value '{raw}' is not valid for {name}.") from None
 
 
-def list_params(query: Mapping[str, str], body_conditions: str | None = None) -> ListParams:
+def list_params(
+    query: Mapping[str, str], body_conditions: str | None = None, *, forward_only: bool = False
+) -> ListParams:
     """Read list parameters from a query mapping (plus /search body conditions)."""
     q = {k.lower(): v for k, v in query.items()}
+    if forward_only and q.get("orderby", "").strip():
+        raise bad_request("orderBy cannot be used with forward-only pagination.")
     page = max(1, _int_param(q.get("page"), "page", 1))
     size = _int_param(q.get("pagesize"), "pageSize", DEFAULT_PAGE_SIZE)
     size = DEFAULT_PAGE_SIZE if size < 1 else min(size, MAX_PAGE_SIZE)
@@ -57,6 +63,8 @@ def list_params(query: Mapping[str, str], body_conditions: str | None = None) ->
         fields=q.get("fields", ""),
         page=page,
         page_size=size,
+        forward_only=forward_only,
+        page_id=max(0, _int_param(q.get("pageid"), "pageId", 0)),
     )
 
 
@@ -159,14 +167,31 @@ class ListResult:
     total: int
     page: int
     page_size: int
+    next_page_id: int | None = None
+
+
+def forward_link(base_url: str, query: Mapping[str, str], size: int, last_id: int) -> str:
+    """Link header of forward-only paging: only `next`, carrying the last id seen as pageId."""
+    keep = [(k, v) for k, v in query.items() if k.lower() not in ("pageid", "pagesize", "page")]
+    url = f"{base_url}?{urlencode([*keep, ('pageSize', str(size)), ('pageId', str(last_id))])}"
+    return f'<{url}>; rel="next"'
 
 
 def run_list(records: Sequence[Rec], params: ListParams) -> ListResult:
     """Filter, order, page and project."""
     matched = filter_records(records, params)
-    ordered = sort_records(matched, params.order_by)
-    start = (params.page - 1) * params.page_size
+    if params.forward_only:
+        # Forward-only paging is `id > pageId` in id order; `page` is ignored.
+        ordered = sorted(
+            (r for r in matched if r.get("id", 0) > params.page_id), key=lambda r: r.get("id", 0)
+        )
+        start = 0
+    else:
+        ordered = sort_records(matched, params.order_by)
+        start = (params.page - 1) * params.page_size
     page = ordered[start : start + params.page_size]
+    more = len(ordered) > start + params.page_size
     if params.fields.strip():
         page = [project(r, params.fields) for r in page]
-    return ListResult(page, len(matched), params.page, params.page_size)
+    last_id = page[-1].get("id", 0) if page and more else None
+    return ListResult(page, len(matched), params.page, params.page_size, last_id)

@@ -10,7 +10,7 @@ from aiohttp import web
 from .app import json_response, state_of
 from .children import ticket_config_view
 from .errors import bad_request, not_found
-from .query import filter_records, link_header, list_params, project, run_list
+from .query import filter_records, forward_link, link_header, list_params, project, run_list
 from .store import Rec, SandboxStore
 
 Source = Callable[[SandboxStore, web.Request], list[Rec]]
@@ -46,13 +46,18 @@ def list_handler(source: Source) -> Callable[[web.Request], Any]:
     """GET (or POST /search) returning one page as a bare array plus a Link header."""
 
     async def handler(request: web.Request) -> web.Response:
-        params = list_params(request.query, await _body_conditions(request))
+        forward = request.headers.get("pagination-type", "").strip().lower() == "forward-only"
+        params = list_params(request.query, await _body_conditions(request), forward_only=forward)
         store = state_of(request).store
         with store.lock:
             result = run_list(source(store, request), params)
         base = str(request.url.with_query(None))
-        link = link_header(base, request.query, result.page, result.page_size, result.total)
-        return json_response(result.items, headers={"Link": link})
+        headers: dict[str, str] = {}
+        if not forward:
+            headers["Link"] = link_header(base, request.query, result.page, result.page_size, result.total)
+        elif result.next_page_id is not None:
+            headers["Link"] = forward_link(base, request.query, result.page_size, result.next_page_id)
+        return json_response(result.items, headers=headers)
 
     return handler
 

@@ -136,9 +136,8 @@ class SandboxServer:
     # ------------------------------------------------------------ controls
 
     def reset(self) -> None:
-        """Restore the seed data, clear faults, the request log and latency."""
+        """Restore the seed data and the start latency; clear faults and the request log."""
         self.state.reset()
-        self.state.latency_ms = 0
 
     def set_latency(self, ms: int) -> None:
         """Delay every API response by `ms` (concurrent requests are delayed in parallel)."""

@@ -102,7 +102,7 @@ async def test_http_controls_drive_the_same_state(cw: httpx.AsyncClient, sandbox
         await cw.post("/service/tickets", json={"summary": "x", "company": {"id": 52}})
         assert (await ctl.post(root + "/reset")).status_code == 204
         assert (await cw.get("/service/tickets/count")).json() == {"count": 650}
-        assert sandbox.state.latency_ms == 20  # latency is a setting, not data: HTTP reset keeps it
+        assert sandbox.state.latency_ms == 0  # back to the latency the server started with
         inject = await ctl.post(root + "/faults", json={"status": 500, "count": None})
         assert inject.status_code == 201
         assert (await ctl.delete(root + "/faults")).status_code == 204
@@ -124,3 +124,10 @@ def test_cli_prints_base_url_and_serves(tmp_path: object) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_reset_returns_to_the_start_latency() -> None:
+    with SandboxServer(latency_ms=30, seed={}) as server:
+        server.set_latency(0)
+        server.reset()
+        assert server.state.latency_ms == 30

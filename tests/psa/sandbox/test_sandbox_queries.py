@@ -202,3 +202,28 @@ async def test_ticket_page_stands_in_for_open_in_connectwise(cw: httpx.AsyncClie
         f"{root}/v4_6_release/services/system_io/Service/fv_sr100_request.rails?service_recid=1000"
     )
     assert r.status_code == 200 and "Cannot access S: drive" in r.text
+
+
+async def test_forward_only_paging_follows_page_id(cw: httpx.AsyncClient) -> None:
+    headers = {"pagination-type": "forward-only"}
+    seen: list[int] = []
+    url: str | None = "/service/tickets?pageSize=200&conditions=board/id%3D1"
+    while url:
+        r = await cw.get(url, headers=headers)
+        seen += [t["id"] for t in r.json()]
+        url = _links(r).get("next")
+    assert seen == sorted(t["id"] for t in SEED["tickets"] if t["board"]["id"] == 1)
+    bad = await cw.get("/service/tickets", params={"orderBy": "id desc"}, headers=headers)
+    assert bad.status_code == 400
+
+
+async def test_wrong_method_and_bad_json_get_cw_shaped_errors(cw: httpx.AsyncClient) -> None:
+    r = await cw.delete("/service/boards")
+    assert r.status_code == 405 and r.json()["errors"] is None and r.json()["code"]
+    r = await cw.post("/service/tickets", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "ConnectWiseApi"
+
+
+async def test_single_record_honours_fields(cw: httpx.AsyncClient) -> None:
+    r = await cw.get("/service/tickets/1000", params={"fields": "id,company/identifier"})
+    assert r.json() == {"id": 1000, "company": {"identifier": "CascadeCU"}}
