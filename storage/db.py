@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,21 @@ def create_engine(url: str, *, echo: bool = False, **engine_kwargs: Any) -> Asyn
     if parsed.get_backend_name() == "sqlite":
         if not is_memory_sqlite(parsed) and parsed.database:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _quiet_aiosqlite_debug_log()
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
         engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
         _tune_sqlite(engine, wal=not is_memory_sqlite(parsed))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(parsed, **kwargs)
+
+
+def _quiet_aiosqlite_debug_log() -> None:
+    # aiosqlite logs every statement WITH its parameters at DEBUG (Slack tokens from the installation
+    # store included). Unless someone chose a level for it on purpose, keep it at INFO.
+    aiosqlite_logger = logging.getLogger("aiosqlite")
+    if aiosqlite_logger.level == logging.NOTSET:
+        aiosqlite_logger.setLevel(logging.INFO)
 
 
 def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:

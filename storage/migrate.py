@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
+# Alembic keeps its running context in module globals: two migrations in one process (even on one
+# event loop, interleaved at each await) must not overlap. Other processes are kept out by the
+# database itself (Postgres advisory lock in env.py, BEGIN IMMEDIATE on SQLite).
+_PROCESS_LOCK = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -48,16 +53,24 @@ def _drift(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
+async def _alembic(engine: AsyncEngine, name: str, revision: str) -> None:
+    # Wait for the lock in a worker thread so the event loop keeps running meanwhile.
+    await asyncio.to_thread(_PROCESS_LOCK.acquire)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_command, name, revision)
+    finally:
+        _PROCESS_LOCK.release()
+
+
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade the database behind `engine` to `revision`, in one transaction."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_command, "upgrade", revision)
+    await _alembic(engine, "upgrade", revision)
 
 
 async def downgrade_engine(engine: AsyncEngine, revision: str = "base") -> None:
     """Downgrade the database behind `engine` to `revision`, in one transaction."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_command, "downgrade", revision)
+    await _alembic(engine, "downgrade", revision)
 
 
 async def current_revision_engine(engine: AsyncEngine) -> str | None:
