@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,6 +201,12 @@ async def _answer(
         if exc.status in (404, 405):
             return error_response(_not_found_for(exc))
         raise
+    except Exception:
+        # A sandbox bug must still look like a ConnectWise 500 to the client under test.
+        logging.getLogger(__name__).exception(
+            "sandbox handler failed for %s %s", request.method, request.path
+        )
+        return error_response(CWError(500, "ConnectWiseApi", "An unexpected error occurred on the server."))
 
 
 def create_app(state: SandboxState) -> web.Application:
