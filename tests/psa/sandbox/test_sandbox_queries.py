@@ -227,3 +227,10 @@ async def test_wrong_method_and_bad_json_get_cw_shaped_errors(cw: httpx.AsyncCli
 async def test_single_record_honours_fields(cw: httpx.AsyncClient) -> None:
     r = await cw.get("/service/tickets/1000", params={"fields": "id,company/identifier"})
     assert r.json() == {"id": 1000, "company": {"identifier": "CascadeCU"}}
+
+
+async def test_order_by_accepts_bare_info_aliases(cw: httpx.AsyncClient) -> None:
+    r = await cw.get("/service/tickets", params={"orderBy": "lastUpdated desc", "pageSize": 5})
+    expected = sorted(SEED["tickets"], key=lambda t: t["id"])
+    expected.sort(key=lambda t: t["_info"]["lastUpdated"], reverse=True)
+    assert [t["id"] for t in r.json()] == [t["id"] for t in expected[:5]]
