@@ -213,7 +213,7 @@ def _search(rest: str) -> Search:
             previous = values.get(key)
             if previous is not None and previous.lower() != value.lower():
                 raise _ParseError(f"`{key}:` is given twice (“{_short(previous)}” and “{_short(value)}”).")
-            values[key] = value
+            values.setdefault(key, value)
             continue
         if rest[i] in _OPEN_QUOTES:
             phrase, i = _read_quoted(rest, i, context="the search text")

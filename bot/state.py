@@ -138,12 +138,14 @@ class ListState(BaseModel):
 
     def encode(self, limit: int = BUTTON_VALUE_MAX, *, ascii_only: bool = False) -> str:
         """Compact JSON ≤ `limit` chars; the search text is shortened (then names dropped) to fit."""
-        encoded, _ = _fit_text(
-            lambda q: _dump(self._compact(q), ascii_only=ascii_only), self.filters.search, limit
-        )
+        return self.fit_into(lambda data: _dump(data, ascii_only=ascii_only), limit)
+
+    def fit_into(self, build: Any, limit: int) -> str:
+        """`build(compact_dict)` → str, with the search text shortened until the result fits `limit`."""
+        encoded, _ = _fit_text(lambda q: build(self._compact(q)), self.filters.search, limit)
         if len(encoded) > limit:
             bare = self.model_copy(update={"company_name": None, "assigned_name": None})
-            encoded = _dump(bare._compact(""), ascii_only=ascii_only)
+            encoded = build(bare._compact(""))
         if len(encoded) > limit:
             raise StateError(f"list state cannot fit in {limit} characters")
         return encoded
@@ -151,7 +153,13 @@ class ListState(BaseModel):
     @classmethod
     def decode(cls, raw: str | None) -> ListState:
         """Parse `encode` output; raises StateError for anything else."""
-        data = _load(raw)
+        return cls.from_compact(_load(raw))
+
+    @classmethod
+    def from_compact(cls, data: Any) -> ListState:
+        """Build from the compact dict that `encode` serialises."""
+        if not isinstance(data, dict):
+            raise StateError("list state is not an object")
         try:
             filters = TicketFilters(
                 search=data.get("q", ""),
@@ -182,15 +190,13 @@ class SearchModalState(BaseModel):
     def encode(self) -> str:
         """Compact JSON ≤ 3000 chars."""
         url = self.response_url if self.response_url and len(self.response_url) < 1000 else None
-        prefix = _dump({"r": url})
-        inner = self.list_state.encode(METADATA_MAX - len(prefix) - 8)
-        return _dump({"r": url, "s": inner})
+        return self.list_state.fit_into(lambda data: _dump({"r": url, "s": data}), METADATA_MAX)
 
     @classmethod
     def decode(cls, raw: str | None) -> SearchModalState:
         """Parse `encode` output; raises StateError otherwise."""
         data = _load(raw)
-        return cls(list_state=ListState.decode(data.get("s")), response_url=data.get("r"))
+        return cls(list_state=ListState.from_compact(data.get("s")), response_url=data.get("r"))
 
 
 # --------------------------------------------------------------------------- detail
@@ -223,11 +229,10 @@ class DetailState(BaseModel):
         if self.response_url and len(self.response_url) < 1000:
             base["r"] = self.response_url
         if self.list_context is not None:
-            room = METADATA_MAX - len(_dump(base)) - 16
             try:
-                base["l"] = self.list_context.encode(room)
+                return self.list_context.fit_into(lambda data: _dump({**base, "l": data}), METADATA_MAX)
             except StateError:
-                pass
+                pass  # the list context is a convenience; the ticket id is what matters
         return _dump(base)
 
     @classmethod
@@ -240,7 +245,7 @@ class DetailState(BaseModel):
                 note_rev=data.get("n", 0),
                 origin=Origin.model_validate(data["o"]) if data.get("o") else None,
                 response_url=data.get("r"),
-                list_context=ListState.decode(data["l"]) if data.get("l") else None,
+                list_context=ListState.from_compact(data["l"]) if "l" in data else None,
             )
         except (KeyError, ValidationError) as exc:
             raise StateError("bad detail state") from exc
@@ -278,7 +283,7 @@ FORM_FIELDS = (
     "description",
 )
 REQUIRED_FIELDS = ("summary", "company_id", "board_id", "status_id", "priority_id")
-_TEXT_FIELDS = ("prompt", "summary", "description")
+_TEXT_FIELDS = ("summary", "prompt", "description")  # the order they claim metadata room in
 
 
 class TicketDraft(BaseModel):
@@ -399,10 +404,11 @@ class TicketDraft(BaseModel):
         ]
         for name in hidden:
             base = dict(data)
-            encoded, _ = _fit_text(
+            encoded, kept = _fit_text(
                 lambda t, b=base, n=name: _dump({**b, n: t}), getattr(self, name), METADATA_MAX
             )
-            data = json.loads(encoded)
+            if kept and len(encoded) <= METADATA_MAX:
+                data = json.loads(encoded)
         return _dump(data)
 
     def _visible(self, name: str) -> bool:

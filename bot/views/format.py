@@ -5,7 +5,7 @@ from __future__ import annotations
 import colorsys
 from datetime import UTC, datetime
 
-from bot.text import escape, escape_truncate, truncate
+from bot.text import escape, escape_truncate
 from psa.models import Priority, PSATicketSearchResult
 
 NO_PRIORITY = "⚪"
@@ -107,10 +107,10 @@ def ticket_row(ticket: PSATicketSearchResult, *, summary_max: int = ROW_SUMMARY_
     return line
 
 
-def ticket_row_plain(ticket: PSATicketSearchResult, *, summary_max: int = 80) -> str:
-    """The same row as plain text (notification fallbacks)."""
-    status = f" · {ticket.status.name}" if ticket.status is not None else ""
-    return f"#{ticket.id} · {truncate(ticket.summary, summary_max)}{status}"
+def ticket_row_fallback(ticket: PSATicketSearchResult, *, summary_max: int = 80) -> str:
+    """The row for a message's `text` fallback (Slack parses that too, so it is escaped)."""
+    status = f" · {escape_truncate(ticket.status.name, 40)}" if ticket.status is not None else ""
+    return f"#{ticket.id} · {escape_truncate(ticket.summary, summary_max)}{status}"
 
 
 def escape_name(name: str | None, limit: int = 80, default: str = "—") -> str:

@@ -16,9 +16,14 @@ Block = dict[str, Any]
 Element = dict[str, Any]
 
 
+def _nonblank(text: str) -> str:
+    # Slack rejects empty text objects; a dash keeps the block instead of failing the whole call
+    return text if text.strip() else "—"
+
+
 def header(text: str, *, block_id: str | None = None) -> Block:
     """A header block (plain text, ≤ 150 chars)."""
-    block: Block = {"type": "header", "text": plain_text(truncate(text, limits.HEADER_TEXT_MAX) or " ")}
+    block: Block = {"type": "header", "text": plain_text(_nonblank(truncate(text, limits.HEADER_TEXT_MAX)))}
     if block_id:
         block["block_id"] = block_id
     return block
@@ -34,10 +39,10 @@ def section(
     """A section with escaped mrkdwn text (clipped to 3000) and/or fields (≤ 10 × 2000)."""
     block: Block = {"type": "section"}
     if text is not None:
-        block["text"] = mrkdwn(clip(text, limits.SECTION_TEXT_MAX) or " ")
+        block["text"] = mrkdwn(_nonblank(clip(text, limits.SECTION_TEXT_MAX)))
     if fields is not None:
         block["fields"] = [
-            mrkdwn(clip(f, limits.FIELD_TEXT_MAX) or " ") for f in list(fields)[: limits.FIELDS_MAX]
+            mrkdwn(_nonblank(clip(f, limits.FIELD_TEXT_MAX))) for f in list(fields)[: limits.FIELDS_MAX]
         ]
     if block_id:
         block["block_id"] = block_id
@@ -48,8 +53,8 @@ def section(
 
 def context(*texts: str, block_id: str | None = None) -> Block:
     """A context block of escaped mrkdwn texts (≤ 10)."""
-    elements = [mrkdwn(clip(t, limits.CONTEXT_TEXT_MAX)) for t in texts if t][: limits.CONTEXT_ELEMENTS_MAX]
-    block: Block = {"type": "context", "elements": elements or [mrkdwn(" ")]}
+    elements = [mrkdwn(clip(t, limits.CONTEXT_TEXT_MAX)) for t in texts if t.strip()]
+    block: Block = {"type": "context", "elements": elements[: limits.CONTEXT_ELEMENTS_MAX] or [mrkdwn("—")]}
     if block_id:
         block["block_id"] = block_id
     return block
@@ -81,7 +86,7 @@ def button(
     element: Element = {
         "type": "button",
         "action_id": action_id,
-        "text": plain_text(truncate(text, limits.BUTTON_TEXT_MAX)),
+        "text": plain_text(_nonblank(truncate(text, limits.BUTTON_TEXT_MAX))),
     }
     if value is not None:
         element["value"] = value
@@ -106,8 +111,11 @@ def confirm_dialog(title: str, text: str, confirm: str, deny: str = "Cancel") ->
 
 def option(text: str, value: str, *, description: str | None = None) -> dict[str, Any]:
     """An option with plain text ≤ 75 chars; `value` must be ≤ 150 chars."""
-    opt: dict[str, Any] = {"text": plain_text(truncate(text, limits.OPTION_TEXT_MAX) or "?"), "value": value}
-    if description:
+    opt: dict[str, Any] = {
+        "text": plain_text(_nonblank(truncate(text, limits.OPTION_TEXT_MAX))),
+        "value": value,
+    }
+    if description and description.strip():
         opt["description"] = plain_text(truncate(description, limits.OPTION_TEXT_MAX))
     return opt
 

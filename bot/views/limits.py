@@ -191,8 +191,8 @@ def _text_of(obj: Any, path: str, *, plain_only: bool = False, limit: int | None
     if kind == "mrkdwn" and "emoji" in obj:
         raise SlackLimitError(f"{path}.emoji", "only plain_text takes emoji")
     text = obj.get("text")
-    if not isinstance(text, str) or not text:
-        raise SlackLimitError(f"{path}.text", "must be a non-empty string")
+    if not isinstance(text, str) or not text.strip():
+        raise SlackLimitError(f"{path}.text", "must be a string with something visible in it")
     if limit is not None and len(text) > limit:
         raise SlackLimitError(f"{path}.text", f"{len(text)} characters; at most {limit}")
     return text

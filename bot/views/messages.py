@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.grammar import USAGE, Invalid
 from bot.ids import MessageAction
-from bot.text import escape, escape_truncate, link, truncate
+from bot.text import escape, escape_truncate, link
 from bot.views import kit, limits
 from bot.views.format import escape_name, priority_label
 from psa.models import PSATicketCreated, PSATicketSearchResult, PSATicketStatusUpdate
@@ -17,7 +17,7 @@ Payload = dict[str, Any]
 def notice_message(text: str) -> Payload:
     """A one-line message (the text is escaped)."""
     return {
-        "text": truncate(text, 3000),
+        "text": escape_truncate(text, 3000),
         "blocks": [kit.section(escape_truncate(text, limits.SECTION_TEXT_MAX))],
     }
 
@@ -28,7 +28,7 @@ def error_message(what: str, todo: str | None = None) -> Payload:
     if todo:
         body += f"\n{escape_truncate(todo, 1400)}"
     plain = what + (f" {todo}" if todo else "")
-    return {"text": truncate(plain, 3000), "blocks": [kit.section(body)]}
+    return {"text": escape_truncate(plain, 3000), "blocks": [kit.section(body)]}
 
 
 def psa_unavailable_message() -> Payload:
@@ -65,7 +65,7 @@ def status_changed_message(update: PSATicketStatusUpdate) -> Payload:
     """The status change line: #1042 Status: New → In Progress."""
     line = f"Status: {update.previous_status} → {update.new_status}"
     return {
-        "text": f"#{update.ticket_id} {line}",
+        "text": f"#{update.ticket_id} {escape_truncate(line, 500)}",
         "blocks": [kit.section(f"✅ *#{update.ticket_id}* {escape_truncate(line, 500)}")],
     }
 
@@ -95,7 +95,7 @@ def help_message(error: str | None = None, usage: str = USAGE) -> Payload:
     blocks.append(kit.section("*How to use `/tickets`*\n" + escape(usage)))
     blocks.append(kit.actions(kit.button("New ticket", MessageAction.NEW_TICKET, style="primary")))
     usage_line = "Usage: /tickets [mine | search … | 1042 | new … | connect | map | help]"
-    text = f"{error} {usage_line}" if error else usage_line
+    text = f"{escape_truncate(error, 1000)} {usage_line}" if error else usage_line
     return {"text": text, "blocks": blocks}
 
 
@@ -129,4 +129,4 @@ def share_card(
     ]
     if shared_by and shared_by.isalnum():
         blocks.append(kit.context(f"Shared by <@{shared_by}> · replies in this thread stay linked"))
-    return {"text": f"Ticket #{ticket.id}: {truncate(ticket.summary, 150)}", "blocks": blocks}
+    return {"text": f"Ticket #{ticket.id}: {escape_truncate(ticket.summary, 150)}", "blocks": blocks}

@@ -36,7 +36,7 @@ def suggestion_blocks(description: str, suggestion_id: str) -> dict[str, Any]:
             block_id=f"suggestion.{suggestion_id}"[: limits.ID_MAX],
         ),
     ]
-    return {"text": f"Create ticket: {truncate(description, 200)}", "blocks": blocks}
+    return {"text": f"Create ticket: {escape_truncate(description, 200)}", "blocks": blocks}
 
 
 def read_suggestion_value(value: str | None) -> tuple[str, str]:

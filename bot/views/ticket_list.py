@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from bot.ids import Callback as CallbackId
 from bot.ids import ListAction, ListBlock, SearchModal, row_block_id
 from bot.state import BLOCK_ID_MAX, ListState, SearchModalState, StateError
-from bot.text import escape_truncate, truncate
+from bot.text import escape, escape_truncate, truncate
 from bot.views import kit, limits
-from bot.views.format import priority_marker, ticket_row, ticket_row_plain, unique_tickets
+from bot.views.format import priority_marker, ticket_row, ticket_row_fallback, unique_tickets
 from psa.models import Board, BoardStatus, Priority, TicketListResponse
 
 ANY = "any"
@@ -96,10 +96,10 @@ def _empty_text(state: ListState, response: TicketListResponse) -> str:
 
 
 def _fallback(response: TicketListResponse, state: ListState) -> str:
-    title = list_title(state)
+    title = escape(list_title(state))
     if not response.items:
         return f"{title}: none"
-    first = "; ".join(ticket_row_plain(t, summary_max=50) for t in response.items[:3])
+    first = "; ".join(ticket_row_fallback(t, summary_max=50) for t in response.items[:3])
     return f"{title} — {showing_line(response)}: {first}"
 
 

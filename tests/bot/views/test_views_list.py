@@ -1,0 +1,296 @@
+"""The `/tickets` list message as a user sees it, and the state its clicks carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from views_testkit import BOARDS, PRIORITIES, STATUSES, all_text, hostile_text, make_ticket, option_values
+
+from bot.ids import ListAction, ListBlock
+from bot.state import ListState, StateError
+from bot.views.limits import validate_message, validate_modal
+from bot.views.ticket_list import (
+    ListReference,
+    filter_block_id,
+    list_state_from_action,
+    read_search_modal,
+    row_menu_choice,
+    search_modal,
+    ticket_list_message,
+)
+from psa.models import Priority, Ref, TicketFilters, TicketListResponse
+
+REF = ListReference(boards=BOARDS, statuses=[s for s in STATUSES if s.board_id == 1], priorities=PRIORITIES)
+
+
+def page(page_no: int, total: int, size: int = 25) -> TicketListResponse:
+    first = (page_no - 1) * size + 1
+    count = max(0, min(size, total - first + 1))
+    return TicketListResponse(
+        items=[make_ticket(first + i) for i in range(count)], total=total, page=page_no, page_size=size
+    )
+
+
+def actions_in(message: dict[str, Any], block_id_prefix: str) -> dict[str, dict[str, Any]]:
+    block = next(b for b in message["blocks"] if b.get("block_id", "").startswith(block_id_prefix))
+    return {e["action_id"]: e for e in block["elements"]}
+
+
+def test_second_page_shows_range_rows_and_both_pagers() -> None:
+    state = ListState.mine().with_page(2)
+    message = ticket_list_message(page(2, 212), state, REF)
+    validate_message(message)
+    text = all_text(message)
+    assert "Your open tickets" in text
+    assert "Showing 26–50 of 212 tickets" in text
+    rows = [b for b in message["blocks"] if b.get("block_id", "").startswith(f"{ListBlock.ROW}.")]
+    assert len(rows) == 25
+    assert (
+        rows[0]["text"]["text"]
+        == "*#26* · Outlook not syncing (26) · New · 🔴 Priority 1 - Emergency\nAcme Corp"
+    )
+    assert rows[0]["accessory"]["action_id"] == ListAction.OPEN and rows[0]["accessory"]["value"] == "26"
+    pager = actions_in(message, ListBlock.PAGER)
+    assert ListState.decode(pager[ListAction.PREV]["value"]).page == 1
+    assert ListState.decode(pager[ListAction.NEXT]["value"]).page == 3
+    assert len(message["blocks"]) <= 50
+
+
+def test_first_page_has_no_prev_and_last_page_has_no_next() -> None:
+    first = actions_in(ticket_list_message(page(1, 60), ListState.mine(), REF), ListBlock.PAGER)
+    assert ListAction.PREV not in first and ListAction.NEXT in first
+    last = actions_in(ticket_list_message(page(3, 60), ListState.mine().with_page(3), REF), ListBlock.PAGER)
+    assert ListAction.NEXT not in last and ListAction.PREV in last
+    exact = actions_in(ticket_list_message(page(2, 50), ListState.mine().with_page(2), REF), ListBlock.PAGER)
+    assert ListAction.NEXT not in exact  # page * page_size >= total
+
+
+def test_the_filter_bar_has_all_seven_filters_with_current_values() -> None:
+    state = ListState(
+        filters=TicketFilters(
+            board_id=1, status_id=12, priority_id=2, company_id=7, assigned="me", search="vpn"
+        ),
+        company_name="Acme Corp",
+    )
+    message = ticket_list_message(page(1, 3), state, REF)
+    validate_message(message)
+    bar = actions_in(message, ListBlock.FILTERS)
+    assert set(bar) == {
+        ListAction.BOARD,
+        ListAction.STATUS,
+        ListAction.PRIORITY,
+        ListAction.COMPANY,
+        ListAction.ASSIGNED,
+        ListAction.CLOSED,
+        ListAction.SEARCH,
+    }
+    assert bar[ListAction.BOARD]["initial_option"]["text"]["text"] == "Help Desk"
+    assert bar[ListAction.STATUS]["initial_option"]["text"]["text"] == "In Progress"
+    assert bar[ListAction.PRIORITY]["initial_option"]["text"]["text"] == "🟠 Priority 2 - Quick"
+    assert bar[ListAction.COMPANY]["type"] == "external_select"
+    assert bar[ListAction.COMPANY]["initial_option"] == {
+        "text": {"type": "plain_text", "text": "Acme Corp", "emoji": True},
+        "value": "7",
+    }
+    assert bar[ListAction.ASSIGNED]["initial_option"]["value"] == "me"
+    assert bar[ListAction.CLOSED]["text"]["text"] == "Closed: off"
+    assert bar[ListAction.SEARCH]["text"]["text"] == "Search: vpn"
+    assert "Search: vpn" in all_text(message)
+
+
+def test_status_filter_lists_the_selected_boards_statuses_only() -> None:
+    ref = ListReference(
+        boards=BOARDS, statuses=[s for s in STATUSES if s.board_id == 2], priorities=PRIORITIES
+    )
+    bar = actions_in(
+        ticket_list_message(page(1, 1), ListState().with_filter(board_id=2), ref), ListBlock.FILTERS
+    )
+    assert option_values(bar[ListAction.STATUS]) == ["any", "21", "22"]
+    # the inactive board is not offered
+    assert "3" not in option_values(bar[ListAction.BOARD])
+
+
+def test_same_status_name_on_two_boards_is_told_apart() -> None:
+    ref = ListReference(boards=BOARDS, statuses=STATUSES, priorities=PRIORITIES)
+    bar = actions_in(ticket_list_message(page(1, 1), ListState(), ref), ListBlock.FILTERS)
+    labels = [o["text"]["text"] for o in bar[ListAction.STATUS]["options"]]
+    assert "New (Help Desk)" in labels and "New (Projects)" in labels
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (ListState.mine(), "No open tickets assigned to you."),
+        (ListState().with_filter(search="zzz"), "No tickets match these filters."),
+    ],
+)
+def test_empty_states(state: ListState, expected: str) -> None:
+    message = ticket_list_message(TicketListResponse(items=[], total=0, page=1, page_size=25), state, REF)
+    validate_message(message)
+    assert expected in all_text(message)
+    assert ListAction.NEXT not in actions_in(message, ListBlock.PAGER)
+
+
+def test_user_text_is_escaped_so_nobody_gets_pinged() -> None:
+    ticket = make_ticket(5, summary="<!channel> server & <@U999> down >", company=Ref(id=1, name="A<b>&c"))
+    message = ticket_list_message(
+        TicketListResponse(items=[ticket], total=1, page=1, page_size=25), ListState(), REF
+    )
+    text = all_text(message)
+    assert "&lt;!channel&gt; server &amp; &lt;@U999&gt; down &gt;" in text
+    assert "A&lt;b&gt;&amp;c" in text
+    assert "<!channel>" not in text and "<@U999>" not in text
+    row = next(b for b in message["blocks"] if b.get("block_id") == f"{ListBlock.ROW}.5")
+    assert row["text"]["verbatim"] is True
+
+
+@pytest.mark.parametrize(
+    ("priority", "marker"),
+    [
+        (Priority(id=1, name="P", sort=1, color="Red"), "🔴"),
+        (Priority(id=1, name="P", sort=1, color="orange"), "🟠"),
+        (Priority(id=1, name="P", sort=9, color="#ffd700"), "🟡"),
+        (Priority(id=1, name="P", sort=1, color="Blue"), "🔵"),
+        (Priority(id=1, name="P", sort=1, color="Green"), "🟢"),
+        (Priority(id=1, name="P", sort=2, color=None), "🟠"),
+        (Priority(id=1, name="P", sort=3, color="Custom"), "🟡"),
+        (Priority(id=1, name="P", sort=0), "⚪"),
+        (None, "⚪"),
+    ],
+)
+def test_priority_markers(priority: Priority | None, marker: str) -> None:
+    ticket = make_ticket(9, priority=priority)
+    message = ticket_list_message(
+        TicketListResponse(items=[ticket], total=1, page=1, page_size=25), ListState(), REF
+    )
+    row = next(b for b in message["blocks"] if b.get("block_id") == f"{ListBlock.ROW}.9")
+    assert marker in row["text"]["text"]
+
+
+def test_duplicate_rows_from_the_psa_become_one_row() -> None:
+    items = [make_ticket(1), make_ticket(1), make_ticket(2)]
+    message = ticket_list_message(
+        TicketListResponse(items=items, total=3, page=1, page_size=25), ListState(), REF
+    )
+    validate_message(message)
+
+
+def test_fallback_text_names_the_list() -> None:
+    message = ticket_list_message(page(1, 2), ListState.mine(), REF)
+    assert message["text"].startswith("Your open tickets — Showing 1–2 of 2 tickets: #1 · Outlook")
+
+
+def test_row_menu_variant_offers_open_and_share() -> None:
+    message = ticket_list_message(page(1, 1), ListState(), REF, row_menu=True)
+    validate_message(message)
+    row = next(b for b in message["blocks"] if b.get("block_id") == f"{ListBlock.ROW}.1")
+    assert option_values(row["accessory"]) == ["open:1", "share:1"]
+    assert row_menu_choice({"selected_option": row["accessory"]["options"][1]}) == ("share", 1)
+    with pytest.raises(StateError):
+        row_menu_choice({"selected_option": {"value": "delete:1"}})
+
+
+# ---------------------------------------------------------------- clicks → the next list state
+
+
+def click(message: dict[str, Any], action_id: str, **extra: Any) -> dict[str, Any]:
+    """A block_actions body for a click on `action_id` in `message`, as Slack sends it."""
+    for block in message["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                action = {"action_id": action_id, "block_id": block["block_id"], "type": element["type"]}
+                if "value" in element:
+                    action["value"] = element["value"]
+                action.update(extra)
+                return {"type": "block_actions", "actions": [action]}
+    raise AssertionError(f"{action_id} not in message")
+
+
+def _opt(text: str, value: str) -> dict[str, Any]:
+    return {"selected_option": {"text": {"type": "plain_text", "text": text}, "value": value}}
+
+
+def test_next_and_closed_toggle_carry_their_target_state() -> None:
+    state = ListState().with_filter(search="printer", board_id=1)
+    message = ticket_list_message(page(1, 80), state, REF)
+    nxt = list_state_from_action(click(message, ListAction.NEXT))
+    assert (nxt.page, nxt.filters.search, nxt.filters.board_id) == (2, "printer", 1)
+    toggled = list_state_from_action(click(message, ListAction.CLOSED))
+    assert toggled.filters.include_closed and toggled.page == 1
+    assert list_state_from_action(click(message, ListAction.REFRESH)) == state
+
+
+def test_selecting_a_board_resets_status_and_page() -> None:
+    state = ListState(filters=TicketFilters(board_id=1, status_id=12, search="x"), page=3)
+    message = ticket_list_message(page(3, 80), state, REF)
+    new = list_state_from_action(click(message, ListAction.BOARD, **_opt("Projects", "2")))
+    assert (new.filters.board_id, new.filters.status_id, new.page, new.filters.search) == (2, None, 1, "x")
+    cleared = list_state_from_action(click(message, ListAction.BOARD, **_opt("Any board", "any")))
+    assert cleared.filters.board_id is None
+
+
+def test_selecting_company_and_assignee_keeps_their_names() -> None:
+    message = ticket_list_message(page(1, 1), ListState.mine(), REF)
+    company = list_state_from_action(click(message, ListAction.COMPANY, **_opt("Acme Corp", "7")))
+    assert (company.filters.company_id, company.company_name) == (7, "Acme Corp")
+    anyone = list_state_from_action(click(message, ListAction.ASSIGNED, **_opt("Anyone", "all")))
+    assert anyone.filters.assigned == "all"
+    status = list_state_from_action(click(message, ListAction.STATUS, **_opt("New", "11")))
+    assert status.filters.status_id == 11 and status.filters.assigned == "me"
+
+
+def test_the_filter_block_id_carries_the_state_within_255_chars() -> None:
+    state = ListState(
+        filters=TicketFilters(search="ü" * 1000, board_id=2, company_id=9), company_name="C" * 300
+    )
+    block_id = filter_block_id(state)
+    assert len(block_id) <= 255
+    new = list_state_from_action(
+        {"actions": [{"action_id": ListAction.PRIORITY, "block_id": block_id, **_opt("High", "1")}]}
+    )
+    assert (new.filters.board_id, new.filters.company_id, new.filters.priority_id) == (2, 9, 1)
+
+
+def test_unknown_clicks_raise_state_error() -> None:
+    with pytest.raises(StateError):
+        list_state_from_action({"actions": [{"action_id": ListAction.BOARD, "block_id": "elsewhere"}]})
+    with pytest.raises(StateError):
+        list_state_from_action({"actions": []})
+
+
+def test_search_modal_round_trip_keeps_the_other_filters() -> None:
+    state = ListState(filters=TicketFilters(search="old", priority_id=1, assigned="me"), page=4)
+    view = search_modal(state, response_url="https://hooks.slack.com/actions/1")
+    validate_modal(view)
+    assert view["blocks"][-1]["element"]["initial_value"] == "old"
+    view["state"] = {
+        "values": {"list_search.query": {"list_search.query_input": {"value": "  new   words "}}}
+    }
+    new_state, url = read_search_modal(view)
+    assert (new_state.filters.search, new_state.filters.priority_id, new_state.page) == ("new words", 1, 1)
+    assert url == "https://hooks.slack.com/actions/1"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    summaries=st.lists(hostile_text, min_size=0, max_size=25),
+    company=hostile_text,
+    search=hostile_text,
+    total=st.integers(min_value=0, max_value=10_000),
+    page_no=st.integers(min_value=1, max_value=400),
+)
+def test_any_list_passes_slacks_limits(
+    summaries: list[str], company: str, search: str, total: int, page_no: int
+) -> None:
+    items = [
+        make_ticket(i + 1, summary=s * 30, company=Ref(id=1, name=company)) for i, s in enumerate(summaries)
+    ]
+    response = TicketListResponse(items=items, total=max(total, len(items)), page=page_no, page_size=25)
+    state = ListState(
+        filters=TicketFilters(search=search * 20, company_id=1), company_name=company * 10, page=page_no
+    )
+    validate_message(ticket_list_message(response, state, REF))
+    validate_modal(search_modal(state))
