@@ -76,6 +76,16 @@ def board_in_clause(clause: str, boards: Sequence[Board]) -> Match[Board]:
     return decide(hits, text=clause)
 
 
+def _abbreviates(key: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    """'network ops' → Network Operations, 'hd' → Help Desk."""
+    if len(key) == 1 and len(name) > 1 and key[0] == "".join(word[0] for word in name):
+        return True
+    return len(key) == len(name) and all(
+        len(short) >= 2 and word.startswith(short.removesuffix("s") if len(short) > 2 else short)
+        for short, word in zip(key, name, strict=True)
+    )
+
+
 def match_board(hint: str, boards: Sequence[Board]) -> Match[Board]:
     """A board named by the user: exact, contained in the hint, leading words, or typo-level."""
     exact = board_in_clause(hint, boards)
@@ -96,6 +106,9 @@ def match_board(hint: str, boards: Sequence[Board]) -> Match[Board]:
     leading = [board for board in boards if _board_key(board.name)[: len(key)] == key]
     if leading:
         return decide(leading, text=hint)
+    short = [board for board in boards if _abbreviates(key, _board_key(board.name))]
+    if short:
+        return decide(short, text=hint)
     found = fuzzy_pick(
         " ".join(key), boards, lambda board: [" ".join(_board_key(board.name))], cutoff=80.0, margin=8.0
     )

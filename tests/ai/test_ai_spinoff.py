@@ -94,7 +94,11 @@ SAME_TOPIC_OR_NOT_AN_ISSUE = [
     ("Teams calls dropping", [], "btw I'll be out tomorrow, call my cell if needed"),
     ("New laptop setup for Maria", [], "Also, she'll need access to the shared drive"),
     ("Wifi slow in the warehouse", [], "Also the scanners there keep disconnecting from the network"),
-    ("Server room temperature alert", [], "Also the AC unit in the server room seems broken, probably the cause"),
+    (
+        "Server room temperature alert",
+        [],
+        "Also the AC unit in the server room seems broken, probably the cause",
+    ),
     ("Outlook search broken", [], "Outlook also crashes when I open attachments"),
     ("Backup job failed on BWL-FS01", [], "Also FYI the backup failed again last night with the same error"),
     ("Printer jam at teller station", [], "Also, when will someone come by?"),
