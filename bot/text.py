@@ -9,7 +9,6 @@ from typing import Any
 ELLIPSIS = "…"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_ESCAPE_RE = re.compile(r"[&<>]")
 _UNESCAPE_RE = re.compile(r"&(amp|lt|gt);")
 _UNESCAPES = {"amp": "&", "lt": "<", "gt": ">"}
 # <…> spans as Slack sends them: user/channel/special mentions and links, optionally "|label".
@@ -18,7 +17,7 @@ _MARKUP_RE = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 def escape(text: str) -> str:
     """Escape Slack's three control characters (& < >) and nothing else."""
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def unescape(text: str) -> str:
@@ -37,9 +36,10 @@ def truncate(text: str, limit: int) -> str:
 
 def escape_truncate(text: str, limit: int) -> str:
     """Escape, then fit into `limit` characters without splitting an entity; ends with … when cut."""
-    escaped = escape(text)
-    if len(escaped) <= limit:
-        return escaped
+    if len(text) <= limit:
+        escaped = escape(text)
+        if len(escaped) <= limit:
+            return escaped
     if limit <= 0:
         return ""
     budget = limit - len(ELLIPSIS)
