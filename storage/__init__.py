@@ -1,7 +1,7 @@
 """The app's own state: PSA connections, member mappings, thread links, idempotency, suggestions, events,
 audit, and Slack OAuth installations. SQLite by default, Postgres for several processes."""
 
-from storage.crypto import SecretBox, fernet_from_secret, load_or_create_key
+from storage.crypto import SecretBox, default_key_file, fernet_from_secret, load_or_create_key
 from storage.db import create_engine, create_sessionmaker, normalize_database_url
 from storage.errors import (
     ConnectionNotFoundError,
@@ -48,6 +48,7 @@ __all__ = [
     "build_slack_oauth_stores",
     "create_engine",
     "create_sessionmaker",
+    "default_key_file",
     "fernet_from_secret",
     "load_or_create_key",
     "normalize_database_url",

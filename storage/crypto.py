@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from pydantic import SecretStr
 
+from storage.db import is_memory_sqlite, normalize_database_url
 from storage.errors import MissingSecretKeyError, SecretDecryptionError, SecretKeyFileError
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 # instance, and scrypt's cost still makes guessing a weak passphrase expensive.
 _KDF_SALT = b"psa-tickets-slack/TICKETS_SECRET_KEY/v1"
 PRODUCTION = "production"
+KEY_FILE_NAME = "secret.key"
 
 
 def fernet_from_secret(secret: str) -> Fernet:
@@ -39,6 +41,14 @@ def _is_fernet_key(value: str) -> bool:
         return len(base64.urlsafe_b64decode(value.encode())) == 32
     except (binascii.Error, ValueError):
         return False
+
+
+def default_key_file(database_url: str) -> Path:
+    """Where the local key lives: beside a SQLite database file, else ./data/secret.key."""
+    url = normalize_database_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not is_memory_sqlite(url):
+        return Path(url.database).expanduser().parent / KEY_FILE_NAME
+    return Path("data") / KEY_FILE_NAME
 
 
 def load_or_create_key(secret: SecretStr | None, *, key_file: Path, app_env: str) -> Fernet:

@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from storage.crypto import SecretBox, fernet_from_secret, load_or_create_key
+from storage.crypto import SecretBox, default_key_file, fernet_from_secret, load_or_create_key
 from storage.errors import MissingSecretKeyError, SecretDecryptionError, SecretKeyFileError
 
 PLAINTEXT = SecretStr("cw-private-key-Zq81")
@@ -103,3 +103,16 @@ def test_secret_box_never_shows_its_keys() -> None:
     fernet_key = Fernet.generate_key().decode()
     box = SecretBox(Fernet(fernet_key))
     assert fernet_key not in repr(box) and fernet_key not in str(box)
+
+
+@pytest.mark.parametrize(
+    ("database_url", "expected"),
+    [
+        ("sqlite+aiosqlite:///./data/tickets.db", Path("data/secret.key")),
+        ("sqlite:////srv/app/state/tickets.db", Path("/srv/app/state/secret.key")),
+        ("postgresql://u@h/app", Path("data/secret.key")),
+        ("sqlite+aiosqlite://", Path("data/secret.key")),
+    ],
+)
+def test_the_local_key_file_sits_beside_the_sqlite_database(database_url: str, expected: Path) -> None:
+    assert default_key_file(database_url) == expected
