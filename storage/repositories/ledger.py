@@ -23,6 +23,7 @@ from storage.repositories._common import Record, dialect_insert, require_team, t
 T = table_of(IdempotencyRow)
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 ERROR_MAX = 2000
+KEY_MAX = 128  # the column width
 
 
 class LedgerEntry(Record):
@@ -65,8 +66,8 @@ async def claim(
 ) -> ClaimResult:
     """Atomically claim `key` as in_progress; see the module docstring for who wins."""
     require_team(team_id)
-    if not key:
-        raise ValueError("idempotency key is required")
+    if not key or len(key) > KEY_MAX:
+        raise ValueError(f"idempotency key is required and at most {KEY_MAX} characters")
     at = utcnow(now)
     inserted = await session.execute(
         dialect_insert(session, T)

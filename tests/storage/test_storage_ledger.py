@@ -104,9 +104,10 @@ async def test_long_error_texts_are_truncated(db: Storage) -> None:
     assert entry is not None and entry.error is not None and len(entry.error) == ledger.ERROR_MAX
 
 
-async def test_an_empty_key_is_refused(db: Storage) -> None:
+@pytest.mark.parametrize("key", ["", "k" * (ledger.KEY_MAX + 1)])
+async def test_an_empty_or_oversized_key_is_refused(db: Storage, key: str) -> None:
     with pytest.raises(ValueError, match="idempotency key"):
-        await _claim(db, "")
+        await _claim(db, key)
 
 
 async def test_ten_concurrent_claims_of_one_key_have_exactly_one_winner(db: Storage) -> None:
