@@ -20,6 +20,7 @@ from ai.text import (
     clip,
     cut_span,
     join_clauses,
+    norm_tokens,
     split_clauses,
     strip_edges,
     tokenize,
@@ -28,6 +29,17 @@ from psa.models import Board, Company, Member, Priority
 
 NOT_MAPPED = "You are not mapped to a PSA member"
 _DANGLING_RE = re.compile(r"(?:\b(?:for|at|from|with|of|by|client|customer|company)\s*)+$", re.IGNORECASE)
+_CLAUSE_CONTINUES = frozenset(
+    """is are was were has have had can cant cannot wont will keeps keep needs need wants want reports
+    reported says said does doesnt did didnt isnt arent just still also about regarding re with on
+    in""".split()
+)
+_REQUEST_LEAD_RE = re.compile(
+    r"^(?:(?:hi|hey|hello)\b[\s,!]*)?(?:(?:please|pls)\s+)?(?:(?:can|could|would)\s+(?:you|someone|somebody)\s+)?"
+    r"(?:(?:please|pls)\s+)?(?:(?:create|open|log|raise|make|add|file|start|submit)\s+)?(?:a\s+|an\s+)?"
+    r"(?:new\s+)?(?:ticket|case)\b\s*(?:for|about|re|regarding|on)?\s*[:\-–—]?\s*",
+    re.IGNORECASE,
+)
 _LEAD_VERB_RE = re.compile(
     r"^(?:(?:is|are)\s+)?(?:wants?|needs?|would\s+like|requests?|requested|requesting|asking\s+for|asks?\s+for|"
     r"asked\s+for|reports?|reported|reporting|says?|said|has|have|having|is\s+having|are\s+having)\s+"
@@ -199,7 +211,8 @@ class Resolver:
 
 def tidy_summary(text: str) -> str:
     """≤100 characters, no leading request verbs or dangling separators, first letter capitalised."""
-    text = strip_edges(text)
+    text = strip_edges(_REQUEST_LEAD_RE.sub("", strip_edges(text)))
+    text = strip_edges(re.sub(r"^(?:about|regarding|re)\b\s*:?\s*", "", text, flags=re.IGNORECASE))
     text = strip_edges(_LEAD_VERB_RE.sub("", text))
     return capitalize_first(clip(text))
 
@@ -212,7 +225,14 @@ def _remove_phrase(text: str, phrase: str) -> str:
     for i in range(len(tokens) - size + 1):
         window = tokens[i : i + size]
         if size and all(t.norm == w or t.base == w for t, w in zip(window, words, strict=True)):
-            before = _DANGLING_RE.sub("", text[: window[0].start]).rstrip()
+            before = text[: window[0].start]
+            tail = text[window[-1].end :]
+            following = norm_tokens(tail)[:1]
+            if not following or following[0] in _CLAUSE_CONTINUES or not tail.strip()[:1].isalnum():
+                # "Reset MFA for Dr. Lee at Acme" and "server at Acme is down" lose the preposition;
+                # "printer at Acme warehouse" keeps it ("printer at warehouse").
+                before = _DANGLING_RE.sub("", before)
+            before = before.rstrip()
             start = len(before) + 1 if before else 0
             joined = f"{before} {text[window[0].start :]}" if before else text[window[0].start :]
             return cut_span(joined, start, start + window[-1].end - window[0].start)

@@ -19,6 +19,7 @@ _SENTENCE_END_RE = re.compile(r"([\w']+)[.!?]$")
 _EDGE_PUNCT = " \t\r\n,;:.!?-–—/\\|"
 _LEADING_JUNK_RE = re.compile(r"^[\s,;:.!?\-–—/\\|)\]}]+")
 _TRAILING_JUNK_RE = re.compile(r"[\s,;:.!?\-–—/\\|(\[{]+$")
+_EMPTY_PAIR_RE = re.compile(r"\(\s*\)|\[\s*\]|\"\s*\"|“\s*”|‘\s*’|(?<!\w)'\s*'(?!\w)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +118,13 @@ def cut_span(text: str, start: int, end: int) -> str:
     """Remove text[start:end] and the separator left dangling by the cut."""
     before, after = text[:start].rstrip(), text[end:].lstrip()
     if before and after:
-        if after[0] in ",;:-–—" and before[-1] not in ",;:":
+        if after[0] in ",;:-–—" and before[-1] in ",;:-–—":
             after = after[1:].lstrip()
         glue = "" if after[:1] in ",;:.!?)" else " "
-        return strip_edges(f"{before}{glue}{after}")
-    return strip_edges(before or after)
+        joined = f"{before}{glue}{after}"
+    else:
+        joined = before or after
+    return strip_edges(_EMPTY_PAIR_RE.sub(" ", joined))
 
 
 def clip(text: str, limit: int = SUMMARY_MAX) -> str:

@@ -57,21 +57,42 @@ _ASSIGN_RE = re.compile(
     r"(?:owner|assignee|assigned|tech|technician|resource)\s*[:=]\s*)(?P<who>.+)$",
     re.IGNORECASE,
 )
-_WHO_STOP_RE = re.compile(
-    r"\s+(?:and|but|with|then|please|pls|thanks|thank|asap|so|because|since|who|to\s+(?:fix|look|check))\b.*$"
-    r"|[!.]+.*$",
-    re.IGNORECASE,
+# Words that end a person's name in "assign to Jon Smith for the Acme printer, high priority".
+_NAME_STOP = frozenset(
+    """a an the for about at on in to re regarding with and but please pls thanks thank asap so because since
+    who when if from of by as it this that today tomorrow now ticket board priority is was will can should
+    then after before high low urgent critical emergency medium normal whenever once until""".split()
 )
+_NAME_TOKEN_RE = re.compile(r"[\w'’@-]+|[^\w\s]")
 _BOARD_WORD_RE = re.compile(r"\bboard\b", re.IGNORECASE)
 _BOARD_LABEL_RE = re.compile(r"\bboard\s*[:=]\s*(?P<b>[^,;:!?]+)$", re.IGNORECASE)
 _BOARD_STOP = frozenset(
-    {"on", "in", "to", "into", "under", "onto", "via", "the", "a", "an", "for", "at", "put"}
+    {
+        "on",
+        "in",
+        "to",
+        "into",
+        "under",
+        "onto",
+        "via",
+        "the",
+        "a",
+        "an",
+        "for",
+        "at",
+        "put",
+        "it",
+        "this",
+        "move",
+    }
+    | {"send", "route", "place", "file", "log", "ticket", "goes", "go", "please", "pls"}
 )
 _STATUS_RE = re.compile(
     r"\b(?:status\s*(?:[:=]|to|as|is|of)?\s*|(?:mark|set|put|move)\s+(?:it\s+|this\s+)?(?:as|to|in|into)\s+)"
     r"(?P<s>[\w' ]{2,30}?)\s*$",
     re.IGNORECASE,
 )
+_PRONOUN_START_RE = re.compile(r"(?:it|it's|its|they|they're|this|that|which|she|he)\b", re.IGNORECASE)
 _RANK_WORD_RE = re.compile(r"\b(?:p[1-9]|priority\s*[:=]?\s*[1-9]|sev(?:erity)?\s*[:=]?\s*[1-9])\b", re.I)
 
 
@@ -122,7 +143,7 @@ class HeuristicExtractor:
             text = text[lead.end() :]
             if lead.group("for"):
                 head = split_clauses(text)[0].text if text else ""
-                head = re.split(r"\s*(?::\s|\s[-–—]+\s)", head)[0]
+                head = re.split(r"\s*(?::\s|\s[-–—]+\s)|\s+(?:about|regarding|re|with|because)\b", head)[0]
                 if head and len(head.split()) <= 6 and not PROBLEM_RE.search(head):
                     reading.company = strip_edges(head)
                     return text
@@ -175,19 +196,26 @@ class HeuristicExtractor:
         match = _ASSIGN_RE.search(clause)
         if not match:
             return clause
-        who = _WHO_STOP_RE.sub("", match.group("who"))
-        who = ANYWHERE_RE.sub("", who)
-        who = strip_edges(re.sub(r"^(?:the\s+)?(?:tech|engineer|technician)\s+", "", who, flags=re.I))
-        who = " ".join(who.split()[:4])
+        rest_start = match.start("who")
+        title = re.match(r"(?:the\s+)?(?:tech|engineer|technician)\s+", match.group("who"), re.IGNORECASE)
+        start = rest_start + (title.end() if title else 0)
+        end, words = start, 0
+        for token in _NAME_TOKEN_RE.finditer(clause, start):
+            word = token.group(0)
+            if not re.match(r"[\w@]", word) or word.casefold() in _NAME_STOP or words == 4:
+                break
+            end, words = token.end(), words + 1
+        who = clause[start:end]
         key = " ".join(norm_tokens(who))
+        rest = strip_edges(f"{clause[: match.start()]} {clause[end:]}")
         if key in _ME:
             who = "me"
         elif key in _NOBODY:
             who = "unassigned"
         elif key in _VAGUE or not key:
-            return _cut(clause, match)
+            return rest
         reading.assignee = reading.assignee or who
-        return _cut(clause, match)
+        return rest
 
     @staticmethod
     def _board(clause: str, reading: _Reading) -> str:
@@ -234,8 +262,15 @@ class HeuristicExtractor:
 
     @staticmethod
     def _summary(content: list[Clause]) -> str:
-        with_problem = [clause for clause in content if PROBLEM_RE.search(clause.text)]
-        return clip(join_clauses(with_problem or content))
+        chosen: list[Clause] = []
+        for index, clause in enumerate(content):
+            if not PROBLEM_RE.search(clause.text):
+                continue
+            # "Acme's Outlook, it keeps freezing": the clause before says what "it" is.
+            if index and _PRONOUN_START_RE.match(clause.text) and content[index - 1] not in chosen:
+                chosen.append(content[index - 1])
+            chosen.append(clause)
+        return clip(join_clauses(chosen or content))
 
 
 def _cut(text: str, match: re.Match[str]) -> str:

@@ -178,6 +178,50 @@ PHRASINGS: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"company_id": 115, "assigned_member_id": 12, "board_id": 1},
         ["plotter"],
     ),
+    (
+        "Can you assign to Priya a ticket for Acme Corp about the broken projector?",
+        "jdoe",
+        {"company_id": 42, "assigned_member_id": 9},
+        ["broken projector"],
+    ),
+    (
+        "Assign Kelly: Fairview Public Library self-checkout kiosk frozen",
+        "jdoe",
+        {"company_id": 109, "assigned_member_id": 11},
+        ["self-checkout kiosk frozen"],
+    ),
+    (
+        "Printer offline at Northwind Traders warehouse, critical",
+        "jdoe",
+        {"company_id": 14},
+        ["offline at warehouse"],
+    ),
+    (
+        "Acme Corp printer offline, put it on the escalations board, mark as in progress",
+        "jdoe",
+        {"company_id": 42, "board_id": 8, "status_id": 129},
+        ["printer offline"],
+    ),
+    ('"Tri-County Title" scanner offline', "jdoe", {"company_id": 98}, ["scanner offline"]),
+    (
+        "please log a case for Bluewater Logistics about the forklift tablets",
+        "jdoe",
+        {"company_id": 32},
+        ["tablets"],
+    ),
+    (
+        "About Acme Corp's outlook, it keeps freezing",
+        "jdoe",
+        {"company_id": 42},
+        ["outlook, it keeps freezing"],
+    ),
+    (
+        "The email server at Golden Harvest Foods is down since 8am. Users can't send. "
+        "Please escalate, emergency.",
+        "jdoe",
+        {"company_id": 97, "priority_id": 1},
+        ["email server is down"],
+    ),
 ]
 
 
