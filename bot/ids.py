@@ -30,6 +30,7 @@ class Callback(StrEnum):
     MAPPING = "member_mapping"
     LINK_THREAD = "link_thread"
     LIST_SEARCH = "list_search"
+    COMING_SOON = "coming_soon"  # placeholder modals (no submit)
 
 
 class ListAction(StrEnum):
@@ -173,6 +174,8 @@ class MessageAction(StrEnum):
     OPEN_TICKET = "ticket.open"  # value = ticket id
     OPEN_IN_PSA = "ticket.open_in_psa"  # url button
     NEW_TICKET = "ticket.new"  # e.g. in help/empty messages
+    CONNECT = "ticket.connect"  # "not connected" answers: opens the connect modal (admins)
+    MAP = "ticket.map"  # "not mapped" answers: opens the mapping modal
 
 
 class LinkThreadField(StrEnum):

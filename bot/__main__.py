@@ -1,0 +1,139 @@
+"""`python -m bot serve|migrate|map|run`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings
+
+log = logging.getLogger("bot")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def serve(settings: Settings, port: int | None) -> int:
+    """Run the HTTP app under uvicorn, or Socket Mode when SLACK_APP_TOKEN is set."""
+    if settings.slack_app_token is not None:
+        from bot.server import run_socket_mode
+
+        log.info("starting in Socket Mode")
+        asyncio.run(run_socket_mode(settings))
+        return 0
+    import uvicorn
+
+    from bot.server import create_asgi
+
+    api = create_asgi(settings)
+    uvicorn.run(api, host="0.0.0.0", port=port or settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def migrate(settings: Settings) -> int:
+    """Apply the database migrations."""
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("Database is up to date.")
+    return 0
+
+
+async def _map(settings: Settings, slack_user: str, member: str, team: str | None) -> int:
+    from bot.deps import build_deps
+
+    deps = build_deps(settings)
+    try:
+        await deps.storage.migrate()
+        team_id = team or await _installed_team(settings)
+        if team_id is None:
+            print("Pass --team T… (or set SLACK_BOT_TOKEN so the team can be looked up).", file=sys.stderr)
+            return 2
+        service = await deps.workspaces.service(team_id)
+        if service is None:
+            print(f"No PSA connection for team {team_id}: set CW_* or run /tickets connect.", file=sys.stderr)
+            return 2
+        found = await service.member_for_identifier(member)
+        if found is None:
+            print(f"No active ConnectWise member with identifier {member!r}.", file=sys.stderr)
+            return 2
+        await deps.storage.workspace(team_id).map_member(
+            slack_user,
+            member_id=found.id,
+            member_identifier=found.identifier,
+            member_name=found.name,
+            mapped_by="cli",
+            reassign=True,
+        )
+        print(f"Mapped {slack_user} to {found.name} ({found.identifier}, id {found.id}) in team {team_id}.")
+        return 0
+    finally:
+        await deps.aclose()
+
+
+async def _installed_team(settings: Settings) -> str | None:
+    if settings.slack_bot_token is None:
+        return None
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
+    )
+    resp = await client.auth_test()
+    team = resp.get("team_id")
+    return str(team) if team else None
+
+
+def run(settings: Settings) -> int:
+    """The local all-in-one mode hook: the real app when Slack is configured, else what is missing.
+
+    The local workspace (browser UI + fake Slack) extends this.
+    """
+    if settings.has_slack or settings.slack_app_token is not None:
+        return serve(settings, None)
+    missing = []
+    if settings.slack_signing_secret is None:
+        missing.append("SLACK_SIGNING_SECRET")
+    if settings.slack_bot_token is None and not settings.oauth_mode:
+        missing.append("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET)")
+    print("Slack is not configured. Set " + ", ".join(missing) + " (or SLACK_APP_TOKEN for Socket Mode).")
+    if not settings.has_connectwise_env:
+        print("ConnectWise: set CW_BASE_URL, CW_COMPANY_ID, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID,")
+        print("or connect it later from Slack with /tickets connect.")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="PSA tickets for Slack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="serve the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
+    p_serve.add_argument("--port", type=int, default=None)
+    sub.add_parser("migrate", help="apply database migrations")
+    p_map = sub.add_parser("map", help="map a Slack user to a PSA member")
+    p_map.add_argument("--slack-user", required=True, help="Slack user id, e.g. U012ABC")
+    p_map.add_argument("--member", required=True, help="PSA member identifier, e.g. jdoe")
+    p_map.add_argument("--team", default=None, help="Slack team id (default: the bot token's team)")
+    sub.add_parser("run", help="local all-in-one mode")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    _configure_logging(settings)
+    if args.command == "serve":
+        return serve(settings, args.port)
+    if args.command == "migrate":
+        return migrate(settings)
+    if args.command == "map":
+        return asyncio.run(_map(settings, args.slack_user, args.member, args.team))
+    return run(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

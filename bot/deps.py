@@ -1,0 +1,99 @@
+"""`AppDeps`: everything a listener or flow needs, built once at start-up and passed in (no globals)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.directory import SlackDirectory
+from bot.rowcache import RowCache
+from bot.settings import Settings
+from bot.tasks import TaskSupervisor
+from bot.workspaces import (
+    DEFAULT_FACTORIES,
+    HttpFactory,
+    ProviderFactory,
+    WorkspaceRegistry,
+    default_http,
+    env_credentials,
+)
+from storage import Storage, load_or_create_key
+from storage.db import is_memory_sqlite, normalize_database_url
+
+log = logging.getLogger(__name__)
+
+KEY_FILE_NAME = "secret.key"
+
+
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppDeps:
+    """Shared services handed to every `register(app, deps)` and every flow."""
+
+    settings: Settings
+    storage: Storage
+    workspaces: WorkspaceRegistry
+    tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
+    directory: SlackDirectory = field(default_factory=SlackDirectory)
+    rows: RowCache = field(default_factory=RowCache)
+    now: Callable[[], datetime] = utc_now
+
+    async def aclose(self, *, drain_timeout: float = 10.0) -> None:
+        """Let running background work finish (bounded), then close PSA clients and the database."""
+        try:
+            await self.tasks.drain(drain_timeout)
+        except TimeoutError:
+            log.warning("shutting down with %d background tasks still running", self.tasks.pending)
+            await self.tasks.cancel_all()
+        await self.workspaces.aclose()
+        await self.storage.close()
+
+
+def key_file_for(database_url: str) -> Path:
+    """Where the local encryption key lives without TICKETS_SECRET_KEY: beside the SQLite file."""
+    url = normalize_database_url(database_url)
+    if url.get_backend_name() == "sqlite" and not is_memory_sqlite(url) and url.database:
+        return Path(url.database).expanduser().resolve().parent / KEY_FILE_NAME
+    return Path("data") / KEY_FILE_NAME
+
+
+def build_storage(settings: Settings) -> Storage:
+    """The app's Storage for DATABASE_URL, with the encryption key from settings (or the local key file)."""
+    fernet = load_or_create_key(
+        settings.tickets_secret_key, key_file=key_file_for(settings.database_url), app_env=settings.app_env
+    )
+    return Storage(settings.database_url, fernet)
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    factories: Mapping[str, ProviderFactory] = DEFAULT_FACTORIES,
+    http_factory: HttpFactory = default_http,
+    now: Callable[[], datetime] = utc_now,
+) -> AppDeps:
+    """Compose the app's services from settings; tests pass their own storage, factories or clock."""
+    storage = storage or build_storage(settings)
+    # CW_* variables describe the one workspace of a single-workspace install; in OAuth mode every
+    # workspace connects its own PSA, so they must never apply to all of them.
+    env = None
+    if not settings.oauth_mode:
+        env = env_credentials(
+            settings.cw_base_url,
+            settings.cw_company_id,
+            settings.cw_public_key,
+            settings.cw_private_key,
+            settings.cw_client_id,
+        )
+    workspaces = WorkspaceRegistry(
+        storage, env_credentials=env, factories=factories, http_factory=http_factory
+    )
+    return AppDeps(settings=settings, storage=storage, workspaces=workspaces, now=now)

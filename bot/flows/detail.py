@@ -1,0 +1,185 @@
+"""The ticket detail modal: open at once with the row, hydrate with context + assignees in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.actor import Actor
+from bot.deps import AppDeps
+from bot.flows.respond import respond
+from bot.flows.views_io import OpenedView, open_view, push_view, update_view
+from bot.state import DetailState, Origin
+from bot.views.messages import error_message
+from bot.views.prompts import not_connected_prompt, psa_error_message, psa_error_text
+from bot.views.ticket_detail import DetailData, detail_loading, detail_view
+from psa.aio import gather_all
+from psa.errors import PSAError, PSANotFoundError
+from psa.models import BoardStatus, PSATicketSearchResult, TicketContext
+from psa.service import TicketService
+
+log = logging.getLogger(__name__)
+
+# How long `/tickets 1042` waits for the ticket before opening a placeholder modal instead: the
+# trigger_id dies 3 s after the command, and views.open itself needs a moment.
+ROW_WAIT_SECONDS = 1.5
+LOADING_SUMMARY = "Loading…"
+
+
+def placeholder_row(ticket_id: int) -> PSATicketSearchResult:
+    """What a modal shows before anything about the ticket is known."""
+    return PSATicketSearchResult(id=ticket_id, summary=LOADING_SUMMARY)
+
+
+def not_found_text(ticket_id: int) -> str:
+    """The message for a ticket number that does not exist."""
+    return f"Ticket #{ticket_id} doesn't exist in ConnectWise (it may have been deleted or merged)."
+
+
+async def _statuses(service: TicketService, board_id: int | None) -> list[BoardStatus]:
+    if board_id is None:
+        return []
+    try:
+        return await service.statuses(board_id)
+    except PSAError as exc:
+        # Without the board's statuses the modal still shows everything else, minus the status select.
+        log.warning("statuses of board %s unavailable: %s", board_id, exc.message)
+        return []
+
+
+async def load_detail(
+    deps: AppDeps,
+    service: TicketService,
+    actor: Actor,
+    ticket_id: int,
+    *,
+    known: PSATicketSearchResult | None = None,
+) -> DetailData:
+    """Context, assignees, board statuses and mappings, all in one parallel round when `known` is given."""
+    lookup = deps.storage.mapping_lookup(actor.team_id)
+    board_id = known.board.id if known is not None and known.board is not None else None
+    detail, statuses, mapped, viewer = await gather_all(
+        service.get_detail(ticket_id, known=known),
+        _statuses(service, board_id),
+        lookup.mapped_member_ids(),
+        lookup.member_id_for(actor.user_id),
+    )
+    ticket = detail.context.ticket
+    actual_board = ticket.board.id if ticket.board is not None else None
+    if actual_board != board_id:
+        statuses = await _statuses(service, actual_board)
+    deps.rows.remember(actor.team_id, [ticket])
+    return DetailData(
+        context=detail.context,
+        resources=detail.resources,
+        statuses=statuses,
+        slack_users=mapped,
+        viewer_member_id=viewer,
+    )
+
+
+def failed_view(row: PSATicketSearchResult, state: DetailState, error: str, deps: AppDeps) -> dict[str, Any]:
+    """The modal when the ticket could not be loaded: what the row knew, and why the rest is missing."""
+    data = DetailData(context=TicketContext(ticket=row), resources=None)
+    return detail_view(data, state=state, now=deps.now(), error=error)
+
+
+async def hydrate(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    actor: Actor,
+    service: TicketService,
+    opened: OpenedView,
+    state: DetailState,
+    row: PSATicketSearchResult | None,
+    *,
+    notice: str | None = None,
+) -> OpenedView | None:
+    """Fetch everything and replace the loading modal (quietly skipped if it was closed meanwhile)."""
+    try:
+        data = await load_detail(deps, service, actor, state.ticket_id, known=row)
+    except PSANotFoundError:
+        view = failed_view(
+            row or placeholder_row(state.ticket_id), state, not_found_text(state.ticket_id), deps
+        )
+    except PSAError as exc:
+        view = failed_view(row or placeholder_row(state.ticket_id), state, psa_error_text(exc), deps)
+    else:
+        view = detail_view(data, state=state, now=deps.now(), notice=notice)
+    return await update_view(client, opened.id, view, hash=opened.hash)
+
+
+async def open_detail(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    actor: Actor,
+    ticket_id: int,
+    *,
+    origin: Origin | None = None,
+    push: bool = False,
+) -> None:
+    """Open (or push) the detail modal at once from the row the app last showed, then hydrate it."""
+    if actor.trigger_id is None:
+        log.warning("open_detail without a trigger_id")
+        return
+    service = await deps.workspaces.service(actor.team_id)
+    if service is None:
+        is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
+        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin))
+        return
+    row = deps.rows.get(actor.team_id, ticket_id)
+    state = DetailState(ticket_id=ticket_id, origin=origin)
+    loading = detail_loading(row or placeholder_row(ticket_id), state=state)
+    opened = await push_view(client, actor.trigger_id, loading) if push else None
+    if push and opened is None and actor.view_id:
+        # Three modals deep already: show the related ticket in place of the current one.
+        opened = await update_view(client, actor.view_id, loading, hash=None)
+    if opened is None and not push:
+        opened = await open_view(client, actor.trigger_id, loading)
+    if opened is None:
+        return
+    await hydrate(deps, client, actor, service, opened, state, row)
+
+
+async def open_detail_from_command(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, ticket_id: int
+) -> None:
+    """`/tickets 1042`: a quick look-up first, so a wrong number gets a message rather than a modal."""
+    if actor.trigger_id is None:
+        return
+    service = await deps.workspaces.service(actor.team_id)
+    if service is None:
+        is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
+        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin))
+        return
+    origin = Origin(channel_id=actor.channel_id) if actor.channel_id else None
+    state = DetailState(ticket_id=ticket_id, origin=origin, response_url=None)
+    lookup = asyncio.ensure_future(service.get_ticket(ticket_id))
+    done, _ = await asyncio.wait({lookup}, timeout=ROW_WAIT_SECONDS)
+    row: PSATicketSearchResult | None = None
+    if done:
+        try:
+            row = lookup.result()
+        except PSANotFoundError:
+            await respond(actor.response_url, error_message(not_found_text(ticket_id), "Check the number."))
+            return
+        except PSAError as exc:
+            await respond(actor.response_url, psa_error_message(exc, doing=f"open ticket #{ticket_id}"))
+            return
+        deps.rows.remember(actor.team_id, [row])
+    opened = await open_view(
+        client, actor.trigger_id, detail_loading(row or placeholder_row(ticket_id), state=state)
+    )
+    if opened is None:
+        lookup.cancel()
+        return
+    if row is None:
+        # The PSA is slow: the placeholder is up; wait for the row (the hydration fetches it anyway).
+        try:
+            row = await lookup
+        except PSAError:
+            row = None
+    await hydrate(deps, client, actor, service, opened, state, row)

@@ -1,0 +1,73 @@
+"""Share a ticket card into a channel and link the card's thread to the ticket."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import AppDeps
+from bot.views.messages import share_card
+from psa.errors import PSAError
+from psa.service import TicketService
+
+log = logging.getLogger(__name__)
+
+_POST_ERRORS = {
+    "not_in_channel": "I'm not in that channel. Invite me with `/invite @tickets`, then share again.",
+    "channel_not_found": "I can't see that channel. Invite me to it, then share again.",
+    "is_archived": "That channel is archived.",
+    "restricted_action": "This workspace doesn't let me post in that channel.",
+}
+
+
+class Shared(BaseModel):
+    """Where the card went."""
+
+    channel_id: str
+    ts: str
+
+
+class ShareFailed(Exception):
+    """The card was not posted; `message` says why (plain text)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def share_ticket(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    service: TicketService,
+    *,
+    team_id: str,
+    user_id: str,
+    ticket_id: int,
+    channel_id: str,
+) -> Shared:
+    """Post the ticket card in `channel_id` and store a thread link for its ts; raises ShareFailed."""
+    try:
+        ticket = await service.get_ticket(ticket_id)
+    except PSAError as exc:
+        raise ShareFailed(f"Couldn't read ticket #{ticket_id}: {exc.message} {exc.user_hint}") from exc
+    card = share_card(ticket, url=service.ticket_url(ticket_id), shared_by=user_id)
+    try:
+        resp = await client.chat_postMessage(channel=channel_id, text=card["text"], blocks=card["blocks"])
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.info("share of #%s into %s failed: %s", ticket_id, channel_id, error)
+        raise ShareFailed(_POST_ERRORS.get(error, f"Slack refused the post ({error}).")) from exc
+    ts = str(resp["ts"])
+    await deps.storage.workspace(team_id).link_thread(
+        channel_id,
+        ts,
+        ticket_id=ticket_id,
+        linked_by=user_id,
+        company_id=ticket.company.id if ticket.company else None,
+        board_id=ticket.board.id if ticket.board else None,
+    )
+    deps.rows.remember(team_id, [ticket])
+    return Shared(channel_id=str(resp.get("channel") or channel_id), ts=ts)

@@ -1,0 +1,15 @@
+"""Block action listeners (buttons, selects) — one module per feature."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import AppDeps
+from bot.listeners.actions import detail, messages, tickets_list
+
+
+def register(app: AsyncApp, deps: AppDeps) -> None:
+    """Register every block action listener."""
+    tickets_list.register(app, deps)
+    detail.register(app, deps)
+    messages.register(app, deps)

@@ -1,0 +1,13 @@
+"""Options listeners for external selects — one module per feature."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import AppDeps
+from bot.listeners.options import tickets
+
+
+def register(app: AsyncApp, deps: AppDeps) -> None:
+    """Register every options listener."""
+    tickets.register(app, deps)

@@ -1,0 +1,126 @@
+"""Answers that ask the user to do something first (connect, map), PSA failures, and placeholders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.ids import Callback, DetailBlock, MessageAction
+from bot.text import escape_truncate, truncate
+from bot.views import kit, limits
+from bot.views.messages import error_message
+from psa.errors import PSAError
+
+Payload = dict[str, Any]
+CHOICES_SHOWN = 25
+
+
+def not_connected_prompt(*, is_admin: bool) -> Payload:
+    """ConnectWise is not connected: admins get a Connect button, others are told whom to ask."""
+    if is_admin:
+        blocks = [
+            kit.section(
+                "⚠️ ConnectWise is not connected to this workspace yet.\n"
+                "Connect it once and everyone here can work their tickets from Slack."
+            ),
+            kit.actions(kit.button("Connect ConnectWise", MessageAction.CONNECT, style="primary")),
+        ]
+    else:
+        blocks = [
+            kit.section(
+                "⚠️ ConnectWise is not connected to this workspace yet.\n"
+                "Ask a workspace admin to run `/tickets connect`."
+            )
+        ]
+    return {"text": "ConnectWise is not connected yet.", "blocks": blocks}
+
+
+def not_mapped_prompt() -> Payload:
+    """The user is not mapped to a PSA member: a button opens the mapping modal."""
+    return {
+        "text": "Map your ConnectWise member to see your tickets.",
+        "blocks": [
+            kit.section(
+                "You are not mapped to a ConnectWise member yet, so the app can't tell which tickets "
+                "are yours. Pick your member once (or run `/tickets map`)."
+            ),
+            kit.actions(kit.button("Map my ConnectWise member", MessageAction.MAP, style="primary")),
+        ],
+    }
+
+
+def psa_error_text(exc: PSAError) -> str:
+    """One plain sentence pair for a PSA failure: what happened, then what to do."""
+    return f"{exc.message} {exc.user_hint}".strip()
+
+
+def psa_error_message(exc: PSAError, *, doing: str | None = None) -> Payload:
+    """An ephemeral message for a PSA failure (what failed, the PSA's reason, what to do)."""
+    what = f"Couldn't {doing}: {exc.message}" if doing else exc.message
+    return error_message(what, exc.user_hint)
+
+
+def refused_message(text: str) -> Payload:
+    """A refusal (e.g. a non-admin running `/tickets connect`)."""
+    return error_message(text)
+
+
+def unknown_choice_message(
+    kind: str, given: str, choices: Sequence[str], *, hint: str | None = None
+) -> Payload:
+    """An unknown filter value, listing the values that would work."""
+    shown = ", ".join(f"`{escape_truncate(c, 60)}`" for c in choices[:CHOICES_SHOWN])
+    more = len(choices) - CHOICES_SHOWN
+    if more > 0:
+        shown += f" and {more} more"
+    body = f"⚠️ No {escape_truncate(kind, 40)} called “{escape_truncate(given, 80)}”."
+    if shown:
+        body += f"\nValid {escape_truncate(kind, 40)} values: {shown}"
+    if hint:
+        body += f"\n{escape_truncate(hint, 300)}"
+    return {
+        "text": truncate(f"No {kind} called “{given}”.", 3000),
+        "blocks": [kit.section(body)],
+    }
+
+
+def coming_soon_modal(title: str, text: str) -> dict[str, Any]:
+    """A simple modal saying a feature is on its way (placeholders until their flows land)."""
+    return kit.modal(
+        title=title,
+        callback_id=Callback.COMING_SOON,
+        blocks=[kit.section(escape_truncate(text, 2900))],
+        close="OK",
+    )
+
+
+def with_banner(
+    view: dict[str, Any], *, notice: str | None = None, error: str | None = None
+) -> dict[str, Any]:
+    """The same detail modal with its ✅ notice / ⚠️ error line replaced (≤ 100 blocks still)."""
+    banners = {DetailBlock.NOTICE.value, DetailBlock.ERROR.value}
+    blocks = [b for b in view.get("blocks") or [] if b.get("block_id") not in banners]
+    top: list[dict[str, Any]] = []
+    if error:
+        top.append(kit.section(f"⚠️ {escape_truncate(error, 2000)}", block_id=DetailBlock.ERROR))
+    if notice:
+        top.append(kit.section(f"✅ {escape_truncate(notice, 2000)}", block_id=DetailBlock.NOTICE))
+    blocks = top + blocks
+    while len(blocks) > limits.MODAL_BLOCKS_MAX:
+        # Make room by dropping the oldest shown note (plain sections right after the notes title).
+        notes_at = next((i for i, b in enumerate(blocks) if b.get("block_id") == DetailBlock.NOTES), None)
+        drop = None
+        if notes_at is not None:
+            drop = next(
+                (
+                    i
+                    for i in range(notes_at + 1, len(blocks))
+                    if blocks[i].get("type") == "section" and not blocks[i].get("block_id")
+                ),
+                None,
+            )
+        if drop is None:
+            blocks = blocks[: limits.MODAL_BLOCKS_MAX]
+            break
+        del blocks[drop]
+    return {**view, "blocks": blocks}
