@@ -64,6 +64,14 @@ class Resolver:
 
     def __init__(self, reference: ReferenceSource) -> None:
         self._reference = reference
+        self._index: tuple[int, CompanyIndex] | None = None
+
+    def _company_index(self, companies: list[Company]) -> CompanyIndex:
+        # Building the index costs ~0.1 s for 5,000 companies; the cached list rarely changes.
+        key = hash(tuple((c.id, c.name, c.identifier) for c in companies))
+        if self._index is None or self._index[0] != key:
+            self._index = (key, CompanyIndex(companies))
+        return self._index[1]
 
     async def resolve(
         self,
@@ -94,7 +102,7 @@ class Resolver:
         return draft.response
 
     async def _company(self, mentions: Mentions, companies: list[Company], draft: _Draft) -> None:
-        index = CompanyIndex(companies)
+        index = self._company_index(companies)
         match: Match[Company] = Match()
         if mentions.company:
             match = index.match_name(mentions.company)

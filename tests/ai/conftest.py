@@ -1,102 +1,16 @@
-"""Fixtures for the ai/ tests: reference data from the sandbox seed, in memory or over real HTTP."""
+"""Fixtures for the ai/ tests: reference data from the sandbox seed, in memory."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ai_seed_reference import CASES, SEED, SeedReference
 
 from ai.extract import HeuristicExtractor
 from ai.parser import TicketParser
-from psa.models import Board, BoardStatus, Company, Member, Priority
-
-SEED = Path(__file__).resolve().parents[2] / "psa" / "connectwise" / "sandbox" / "seed.json"
-CASES = Path(__file__).resolve().parent / "data" / "ai-parse-cases.jsonl"
-
-
-class SeedReference:
-    """The sandbox seed mapped into `psa.models`, served from memory; counts calls per list."""
-
-    def __init__(self, seed: dict[str, Any], *, delay: float = 0.0) -> None:
-        self.delay = delay
-        self.calls: Counter[str] = Counter()
-        self._companies = [
-            Company(id=c["id"], identifier=c.get("identifier", ""), name=c.get("name", ""))
-            for c in seed["companies"]
-            if not c.get("deletedFlag")
-        ]
-        self._boards = [
-            Board(id=b["id"], name=b["name"], inactive=b.get("inactiveFlag", False)) for b in seed["boards"]
-        ]
-        self._statuses = [
-            BoardStatus(
-                id=s["id"],
-                name=s["name"],
-                board_id=s["board"]["id"],
-                sort_order=s.get("sortOrder", 0),
-                closed=s.get("closedStatus", False),
-                default=s.get("defaultFlag", False),
-                inactive=s.get("inactive", False),
-            )
-            for s in seed["board_statuses"]
-        ]
-        self._priorities = [
-            Priority(
-                id=p["id"], name=p["name"], sort=p.get("sortOrder", 0), default=p.get("defaultFlag", False)
-            )
-            for p in seed["priorities"]
-        ]
-        self._members = [
-            Member(
-                id=m["id"],
-                identifier=m["identifier"],
-                name=f"{m.get('firstName', '')} {m.get('lastName', '')}".strip(),
-                email=m.get("primaryEmail"),
-                inactive=m.get("inactiveFlag", False),
-            )
-            for m in seed["members"]
-        ]
-
-    async def _hit(self, name: str) -> None:
-        self.calls[name] += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
-
-    async def companies(self) -> list[Company]:
-        await self._hit("companies")
-        return list(self._companies)
-
-    async def search_companies(self, query: str) -> list[Company]:
-        await self._hit("search_companies")
-        folded = query.casefold()
-        return [
-            c for c in self._companies if folded in c.name.casefold() or folded in c.identifier.casefold()
-        ]
-
-    async def boards(self) -> list[Board]:
-        await self._hit("boards")
-        return [b for b in self._boards if not b.inactive]
-
-    async def statuses(self, board_id: int) -> list[BoardStatus]:
-        await self._hit("statuses")
-        return [s for s in self._statuses if s.board_id == board_id]
-
-    async def priorities(self) -> list[Priority]:
-        await self._hit("priorities")
-        return list(self._priorities)
-
-    async def members(self) -> list[Member]:
-        await self._hit("members")
-        return [m for m in self._members if not m.inactive]
-
-    def member_id(self, identifier: str) -> int:
-        """The seed member id for an identifier (inactive ones included)."""
-        return next(m.id for m in self._members if m.identifier == identifier)
 
 
 @pytest.fixture(scope="session")

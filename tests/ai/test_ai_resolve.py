@@ -182,7 +182,7 @@ async def test_only_the_needed_reference_lists_are_fetched(seed_reference: Any) 
 
 
 async def test_reference_lists_are_fetched_in_parallel(seed_data: dict[str, Any]) -> None:
-    from conftest import SeedReference
+    from ai_seed_reference import SeedReference
 
     slow = SeedReference(seed_data, delay=0.15)
     parser = TicketParser(HeuristicExtractor(), slow)
