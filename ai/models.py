@@ -127,5 +127,5 @@ class ThreadContext(BaseModel):
     ticket_summary: str
     ticket_description: str | None = None
     ticket_notes: list[str] = Field(default_factory=list)
-    thread: list[str] = Field(default_factory=list)
+    thread: list[str] = Field(default_factory=list)  # earlier messages, oldest first
     message: str

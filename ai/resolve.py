@@ -29,6 +29,8 @@ from psa.models import Board, Company, Member, Priority
 
 NOT_MAPPED = "You are not mapped to a PSA member"
 _DANGLING_RE = re.compile(r"(?:\b(?:for|at|from|with|of|by|client|customer|company)\s*)+$", re.IGNORECASE)
+_SELF = frozenset({"me", "myself", "mine", "i", "self"})
+_NOBODY = frozenset({"unassigned", "nobody", "no one", "none", "noone"})
 _CLAUSE_CONTINUES = frozenset(
     """is are was were has have had can cant cannot wont will keeps keep needs need wants want reports
     reported says said does doesnt did didnt isnt arent just still also about regarding re with on
@@ -85,7 +87,8 @@ class Resolver:
         draft = _Draft(summary=mentions.summary, description=mentions.description or prompt.strip() or None)
         for message in warnings or []:
             draft.warn(message)
-        wants_members = mentions.assignee is not None and mentions.assignee.casefold() != "unassigned"
+        assignee = (mentions.assignee or "").strip().casefold()
+        wants_members = bool(assignee) and assignee not in _NOBODY
         companies, boards, priorities, members = await asyncio.gather(
             self._reference.companies(),
             self._reference.boards(),
@@ -178,9 +181,9 @@ class Resolver:
         self, mentions: Mentions, members: list[Member], actor_member_id: int | None, draft: _Draft
     ) -> None:
         who = (mentions.assignee or "").strip()
-        if not who or who.casefold() == "unassigned":
+        if not who or who.casefold() in _NOBODY:
             return
-        if who.casefold() == "me":
+        if who.casefold() in _SELF:
             if actor_member_id is None:
                 draft.warn(NOT_MAPPED)
             elif any(member.id == actor_member_id for member in members):

@@ -78,9 +78,9 @@ class HeuristicSpinoffDetector:
 
     def check(self, context: ThreadContext) -> SpinoffSuggestion | None:
         """The suggestion for the first sentence that raises a separate problem, if any."""
-        topic = topic_keys(
-            " ".join([context.ticket_summary, context.ticket_description or "", *context.thread])
-        )
+        # The new message may also be the thread's last entry; it must not count as its own context.
+        earlier = [text for text in context.thread[-20:] if text.strip() != context.message.strip()]
+        topic = topic_keys(" ".join([context.ticket_summary, context.ticket_description or "", *earlier]))
         for sentence in _sentences(context.message):
             cue = _CUE_RE.search(sentence)
             if not cue or _RESOLVED_RE.search(sentence):

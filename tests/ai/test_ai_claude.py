@@ -268,3 +268,11 @@ async def test_the_spin_off_detector_uses_the_offline_detector_when_the_api_fail
     )
     suggestion = await ClaudeSpinoffDetector(_client(api), MODEL).detect(THREAD)
     assert suggestion is not None and "printer" in suggestion.description.lower()
+
+
+async def test_the_models_ways_of_saying_me_and_nobody_are_understood(seed_reference: Any, jdoe: int) -> None:
+    for said, expected in [("Myself", jdoe), ("ME", jdoe), ("nobody", None), ("Unassigned", None)]:
+        answer = _tool_answer({**GOOD, "assignee": said})
+        api = FakeMessagesAPI(lambda body, answer=answer: answer)
+        result = await _parser(api, seed_reference).parse(PROMPT, actor_member_id=jdoe)
+        assert result.assigned_member_id == expected and result.warnings == [], said

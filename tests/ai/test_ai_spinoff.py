@@ -160,3 +160,11 @@ def test_the_separate_sentence_is_found_inside_a_longer_message() -> None:
     suggestion = HeuristicSpinoffDetector().check(_context("Outlook not syncing", [], message))
     assert suggestion is not None
     assert suggestion.description.startswith("The scanner at reception is offline")
+
+
+def test_the_new_message_repeated_as_the_threads_last_entry_is_not_its_own_context() -> None:
+    message = "Also, the printer on the 2nd floor is offline"
+    context = ThreadContext(
+        ticket_summary="Outlook not syncing", thread=["Restarted Outlook", message], message=message
+    )
+    assert HeuristicSpinoffDetector().check(context) is not None
