@@ -273,6 +273,10 @@ async def test_the_spin_off_detector_uses_the_offline_detector_when_the_api_fail
 async def test_the_models_ways_of_saying_me_and_nobody_are_understood(seed_reference: Any, jdoe: int) -> None:
     for said, expected in [("Myself", jdoe), ("ME", jdoe), ("nobody", None), ("Unassigned", None)]:
         answer = _tool_answer({**GOOD, "assignee": said})
-        api = FakeMessagesAPI(lambda body, answer=answer: answer)
+
+        def reply(body: dict[str, Any], answer: dict[str, Any] = answer) -> dict[str, Any]:
+            return answer
+
+        api = FakeMessagesAPI(reply)
         result = await _parser(api, seed_reference).parse(PROMPT, actor_member_id=jdoe)
         assert result.assigned_member_id == expected and result.warnings == [], said
