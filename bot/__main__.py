@@ -92,22 +92,13 @@ async def _installed_team(settings: Settings) -> str | None:
 
 
 def run(settings: Settings) -> int:
-    """The local all-in-one mode hook: the real app when Slack is configured, else what is missing.
-
-    The local workspace (browser UI + fake Slack) extends this.
-    """
+    """The local all-in-one mode: the real app when Slack is configured, else the offline local workspace."""
     if settings.has_slack or settings.slack_app_token is not None:
         return serve(settings, None)
-    missing = []
-    if settings.slack_signing_secret is None:
-        missing.append("SLACK_SIGNING_SECRET")
-    if settings.slack_bot_token is None and not settings.oauth_mode:
-        missing.append("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET)")
-    print("Slack is not configured. Set " + ", ".join(missing) + " (or SLACK_APP_TOKEN for Socket Mode).")
-    if not settings.has_connectwise_env:
-        print("ConnectWise: set CW_BASE_URL, CW_COMPANY_ID, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID,")
-        print("or connect it later from Slack with /tickets connect.")
-    return 1
+    from bot.local.run import run_local
+
+    print("Slack is not configured (no SLACK_* variables): starting the local workspace.")
+    return run_local(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,12 +47,13 @@ def _one(kind: str, given: str, hits: list[T], choices: Sequence[str], hint: str
     if len(hits) == 1:
         return hits[0]
     if hits:
-        raise FilterProblem(
-            unknown_choice_message(
-                kind, given, choices, hint=f"“{given}” matches more than one; be more exact."
-            )
-        )
+        names = [choice for choice in choices if any(choice == _name(hit) for hit in hits)] or choices
+        raise FilterProblem(unknown_choice_message(kind, given, names, ambiguous=True))
     raise FilterProblem(unknown_choice_message(kind, given, choices, hint=hint))
+
+
+def _name(item: object) -> str:
+    return str(getattr(item, "name", ""))
 
 
 def _priority(given: str, priorities: list[Priority]) -> Priority:

@@ -66,22 +66,28 @@ def refused_message(text: str) -> Payload:
 
 
 def unknown_choice_message(
-    kind: str, given: str, choices: Sequence[str], *, hint: str | None = None
+    kind: str, given: str, choices: Sequence[str], *, hint: str | None = None, ambiguous: bool = False
 ) -> Payload:
-    """An unknown filter value, listing the values that would work."""
+    """An unknown (or ambiguous) filter value, listing the values that would work."""
     shown = ", ".join(f"`{escape_truncate(c, 60)}`" for c in choices[:CHOICES_SHOWN])
     more = len(choices) - CHOICES_SHOWN
     if more > 0:
         shown += f" and {more} more"
-    body = f"⚠️ No {escape_truncate(kind, 40)} called “{escape_truncate(given, 80)}”."
-    if shown:
-        body += f"\nValid {escape_truncate(kind, 40)} values: {shown}"
+    kind_text = escape_truncate(kind, 60)
+    given_text = escape_truncate(given, 80)
+    if ambiguous:
+        headline = f"“{given}” matches more than one {kind}."
+        body = f"⚠️ “{given_text}” matches more than one {kind_text}; be more exact."
+        if shown:
+            body += f"\nDid you mean: {shown}"
+    else:
+        headline = f"No {kind} called “{given}”."
+        body = f"⚠️ No {kind_text} called “{given_text}”."
+        if shown:
+            body += f"\nValid {kind_text} values: {shown}"
     if hint:
         body += f"\n{escape_truncate(hint, 300)}"
-    return {
-        "text": truncate(f"No {kind} called “{given}”.", 3000),
-        "blocks": [kit.section(body)],
-    }
+    return {"text": truncate(headline, 3000), "blocks": [kit.section(body)]}
 
 
 def coming_soon_modal(title: str, text: str) -> dict[str, Any]:

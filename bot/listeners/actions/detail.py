@@ -9,13 +9,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actor import actor_from
 from bot.deps import AppDeps
+from bot.flows import detail_actions
 from bot.flows.detail import open_detail
-from bot.ids import OPEN_TICKET_ACTIONS, URL_BUTTON_ACTIONS, ListAction
-from bot.state import Origin
+from bot.ids import OPEN_TICKET_ACTIONS, URL_BUTTON_ACTIONS, DetailAction, ListAction
+from bot.state import DetailState, Origin, StateError
 
 
-def _ticket_id(value: Any) -> int | None:
+def _number(value: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _selected(action: dict[str, Any]) -> int | None:
+    return _number((action.get("selected_option") or {}).get("value"))
 
 
 def register(app: AsyncApp, deps: AppDeps) -> None:
@@ -29,21 +34,109 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        ticket_id = _ticket_id(action.get("value"))
+        ticket_id = _number(action.get("value"))
         if ticket_id is None:
             return
         actor = actor_from(body, context)
-        in_modal = (body.get("view") or {}).get("type") == "modal"
+        view = body.get("view") or {}
+        in_modal = view.get("type") == "modal"
         origin = Origin(channel_id=actor.channel_id) if actor.channel_id else None
+        if in_modal and origin is None:
+            # A related ticket shares into the channel its parent modal came from.
+            try:
+                origin = DetailState.decode(view.get("private_metadata")).origin
+            except StateError:
+                origin = None
         deps.tasks.spawn(
             open_detail(deps, client, actor, ticket_id, origin=origin, push=in_modal), name="open-ticket"
         )
 
-    async def on_url_button(ack: AsyncAck) -> None:
+    async def on_status(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        status_id = _selected(action)
+        if status_id is not None and body.get("view"):
+            actor = actor_from(body, context)
+            deps.tasks.spawn(
+                detail_actions.change_status(deps, client, actor, body["view"], status_id),
+                name="detail-status",
+            )
+
+    async def on_add_assignee(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        member_id = _selected(action)
+        if member_id is not None and body.get("view"):
+            actor = actor_from(body, context)
+            deps.tasks.spawn(
+                detail_actions.add_assignee(deps, client, actor, body["view"], member_id),
+                name="detail-assign",
+            )
+
+    async def on_remove_assignee(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        member_id = _number(action.get("value"))
+        if member_id is not None and body.get("view"):
+            actor = actor_from(body, context)
+            deps.tasks.spawn(
+                detail_actions.remove_assignee(deps, client, actor, body["view"], member_id),
+                name="detail-unassign",
+            )
+
+    async def on_add_note(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        if body.get("view"):
+            actor = actor_from(body, context)
+            deps.tasks.spawn(detail_actions.add_note(deps, client, actor, body["view"]), name="detail-note")
+
+    async def on_share(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        if body.get("view"):
+            actor = actor_from(body, context)
+            deps.tasks.spawn(detail_actions.share(deps, client, actor, body["view"]), name="detail-share")
+
+    async def on_spinoff(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        if body.get("view"):
+            actor = actor_from(body, context)
+            deps.tasks.spawn(
+                detail_actions.spin_off(deps, client, actor, body["view"]), name="detail-spinoff"
+            )
+
+    async def on_ack_only(ack: AsyncAck) -> None:
+        # Url buttons and the note's internal checkbox still send block_actions: acknowledge them.
         await ack()
 
     for action_id in OPEN_TICKET_ACTIONS:
         if action_id != ListAction.OPEN:  # the list registers its own row button
             app.action(action_id)(on_open)
-    for action_id in URL_BUTTON_ACTIONS:
-        app.action(action_id)(on_url_button)
+    app.action(DetailAction.STATUS)(on_status)
+    app.action(DetailAction.ADD_ASSIGNEE)(on_add_assignee)
+    app.action(DetailAction.REMOVE_ASSIGNEE)(on_remove_assignee)
+    app.action(DetailAction.ADD_NOTE)(on_add_note)
+    app.action(DetailAction.SHARE)(on_share)
+    app.action(DetailAction.SPINOFF)(on_spinoff)
+    for action_id in (*URL_BUTTON_ACTIONS, DetailAction.NOTE_INTERNAL, DetailAction.NOTE_TEXT):
+        app.action(action_id)(on_ack_only)
