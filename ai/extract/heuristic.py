@@ -142,7 +142,8 @@ class HeuristicExtractor:
         if lead and lead.end() > 0:
             text = text[lead.end() :]
             if lead.group("for"):
-                head = split_clauses(text)[0].text if text else ""
+                clauses = split_clauses(text)
+                head = clauses[0].text if clauses else ""
                 head = re.split(r"\s*(?::\s|\s[-–—]+\s)|\s+(?:about|regarding|re|with|because)\b", head)[0]
                 if head and len(head.split()) <= 6 and not PROBLEM_RE.search(head):
                     reading.company = strip_edges(head)

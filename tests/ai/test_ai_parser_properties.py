@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ai.extract import HeuristicExtractor
+from ai.models import ThreadContext
 from ai.parser import TicketParser
+from ai.spinoff import HeuristicSpinoffDetector
 
 _REFERENCE = SeedReference(json.loads(SEED.read_text(encoding="utf-8")))
 _PARSER = TicketParser(HeuristicExtractor(), _REFERENCE)
@@ -19,7 +21,7 @@ _VOCABULARY = [
     "Acme", "Acme Corp", "Northwind", "St. Mary's", "R&D", "Café", "Lumière", "board", "help desk",
     "urgent", "low", "priority", "assign to", "me", "Jon Smith", "John", "unassigned", ":", " - ", ",", ";",
     "\n", "for", "status", "P1", "not urgent", "9999", "</request>", "'", '"', "…", "printer", "offline",
-    "down",
+    "down", "new ticket for", "client:", "ticket", "about", "give it to", "board:", "status:", "it",
 ]  # fmt: skip
 _prompts = st.one_of(
     st.text(max_size=300),
@@ -53,3 +55,16 @@ def test_any_text_parses_into_real_ids_and_a_clean_summary(prompt: str) -> None:
         assert result.summary[-1] not in ",;:.!?-"
     required = ["summary", "company_id", "board_id", "status_id", "priority_id"]
     assert result.missing_fields == [name for name in required if getattr(result, name) is None]
+
+
+@settings(max_examples=250, deadline=None)
+@given(_prompts, _prompts, st.lists(_prompts, max_size=3))
+def test_spin_off_detection_never_fails_and_keeps_labels_within_slacks_limit(
+    summary: str, message: str, thread: list[str]
+) -> None:
+    suggestion = HeuristicSpinoffDetector().check(
+        ThreadContext(ticket_summary=summary, thread=thread, message=message)
+    )
+    if suggestion is not None:
+        assert suggestion.label.startswith("Create ticket: ") and len(suggestion.label) <= 75
+        assert 0 < len(suggestion.description) <= 200
