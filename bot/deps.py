@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.directory import SlackDirectory
 from bot.rowcache import RowCache
 from bot.settings import Settings
@@ -44,6 +45,7 @@ class AppDeps:
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     rows: RowCache = field(default_factory=RowCache)
     now: Callable[[], datetime] = utc_now
+    spinoff: SpinoffDetector = field(default_factory=HeuristicSpinoffDetector)
 
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:
         """Let running background work finish (bounded), then close PSA clients and the database."""
@@ -72,6 +74,16 @@ def build_storage(settings: Settings) -> Storage:
     return Storage(settings.database_url, fernet)
 
 
+def build_spinoff_detector(settings: Settings) -> SpinoffDetector:
+    """Claude (heuristic fallback) when ANTHROPIC_API_KEY is set, else the offline heuristic."""
+    if settings.anthropic_api_key is None:
+        return HeuristicSpinoffDetector()
+    import anthropic  # deferred: slow to import, and offline installs never need it
+
+    client = anthropic.AsyncAnthropic(api_key=settings.anthropic_api_key.get_secret_value())
+    return ClaudeSpinoffDetector(client, settings.anthropic_model, fallback=HeuristicSpinoffDetector())
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -96,4 +108,10 @@ def build_deps(
     workspaces = WorkspaceRegistry(
         storage, env_credentials=env, factories=factories, http_factory=http_factory
     )
-    return AppDeps(settings=settings, storage=storage, workspaces=workspaces, now=now)
+    return AppDeps(
+        settings=settings,
+        storage=storage,
+        workspaces=workspaces,
+        now=now,
+        spinoff=build_spinoff_detector(settings),
+    )
