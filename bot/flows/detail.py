@@ -81,9 +81,11 @@ async def load_detail(
     )
 
 
-def failed_view(row: PSATicketSearchResult, state: DetailState, error: str, deps: AppDeps) -> dict[str, Any]:
+def failed_view(
+    row: PSATicketSearchResult | None, state: DetailState, error: str, deps: AppDeps
+) -> dict[str, Any]:
     """The modal when the ticket could not be loaded: what the row knew, and why the rest is missing."""
-    data = DetailData(context=TicketContext(ticket=row), resources=None)
+    data = DetailData(context=TicketContext(ticket=row or placeholder_row(state.ticket_id)), resources=None)
     return detail_view(data, state=state, now=deps.now(), error=error)
 
 
@@ -97,16 +99,18 @@ async def hydrate(
     row: PSATicketSearchResult | None,
     *,
     notice: str | None = None,
+    loading: asyncio.Future[DetailData] | None = None,
 ) -> OpenedView | None:
-    """Fetch everything and replace the loading modal (quietly skipped if it was closed meanwhile)."""
+    """Fetch everything (or await `loading`, already started) and replace the loading modal.
+
+    A modal closed meanwhile, or changed by a newer update, is skipped quietly.
+    """
     try:
-        data = await load_detail(deps, service, actor, state.ticket_id, known=row)
+        data = await (loading or load_detail(deps, service, actor, state.ticket_id, known=row))
     except PSANotFoundError:
-        view = failed_view(
-            row or placeholder_row(state.ticket_id), state, not_found_text(state.ticket_id), deps
-        )
+        view = failed_view(row, state, not_found_text(state.ticket_id), deps)
     except PSAError as exc:
-        view = failed_view(row or placeholder_row(state.ticket_id), state, psa_error_text(exc), deps)
+        view = failed_view(row, state, psa_error_text(exc), deps)
     else:
         view = detail_view(data, state=state, now=deps.now(), notice=notice)
     return await update_view(client, opened.id, view, hash=opened.hash)
@@ -147,7 +151,11 @@ async def open_detail(
 async def open_detail_from_command(
     deps: AppDeps, client: AsyncWebClient, actor: Actor, ticket_id: int
 ) -> None:
-    """`/tickets 1042`: a quick look-up first, so a wrong number gets a message rather than a modal."""
+    """`/tickets 1042`: a wrong number gets a message rather than a modal.
+
+    The detail is fetched from the start, in parallel with the quick existence check, so the
+    check costs no extra round trip; a row the app showed recently skips the check altogether.
+    """
     if actor.trigger_id is None:
         return
     service = await deps.workspaces.service(actor.team_id)
@@ -156,30 +164,36 @@ async def open_detail_from_command(
         await respond(actor.response_url, not_connected_prompt(is_admin=is_admin))
         return
     origin = Origin(channel_id=actor.channel_id) if actor.channel_id else None
-    state = DetailState(ticket_id=ticket_id, origin=origin, response_url=None)
-    lookup = asyncio.ensure_future(service.get_ticket(ticket_id))
-    done, _ = await asyncio.wait({lookup}, timeout=ROW_WAIT_SECONDS)
-    row: PSATicketSearchResult | None = None
-    if done:
-        try:
-            row = lookup.result()
-        except PSANotFoundError:
-            await respond(actor.response_url, error_message(not_found_text(ticket_id), "Check the number."))
-            return
-        except PSAError as exc:
-            await respond(actor.response_url, psa_error_message(exc, doing=f"open ticket #{ticket_id}"))
-            return
-        deps.rows.remember(actor.team_id, [row])
+    state = DetailState(ticket_id=ticket_id, origin=origin)
+    row = deps.rows.get(actor.team_id, ticket_id)
+    loading = asyncio.ensure_future(load_detail(deps, service, actor, ticket_id, known=row))
+    loading.add_done_callback(_consume)
+    if row is None:
+        lookup = asyncio.ensure_future(service.get_ticket(ticket_id))
+        lookup.add_done_callback(_consume)
+        done, _ = await asyncio.wait({lookup}, timeout=ROW_WAIT_SECONDS)
+        if done:
+            try:
+                row = lookup.result()
+            except PSAError as exc:
+                loading.cancel()
+                if isinstance(exc, PSANotFoundError):
+                    payload = error_message(not_found_text(ticket_id), "Check the number.")
+                else:
+                    payload = psa_error_message(exc, doing=f"open ticket #{ticket_id}")
+                await respond(actor.response_url, payload)
+                return
+        # else: the PSA is slow; open a placeholder now, inside the trigger's 3 s.
     opened = await open_view(
         client, actor.trigger_id, detail_loading(row or placeholder_row(ticket_id), state=state)
     )
     if opened is None:
-        lookup.cancel()
+        loading.cancel()
         return
-    if row is None:
-        # The PSA is slow: the placeholder is up; wait for the row (the hydration fetches it anyway).
-        try:
-            row = await lookup
-        except PSAError:
-            row = None
-    await hydrate(deps, client, actor, service, opened, state, row)
+    await hydrate(deps, client, actor, service, opened, state, row, loading=loading)
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    # Failures are read (or deliberately dropped after a cancel) by the code above.
+    if not task.cancelled():
+        task.exception()

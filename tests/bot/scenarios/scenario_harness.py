@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import AppDeps, build_deps
 from bot.local import FakeChannel, FakeSlack, FakeUser, SlackRequestSender
 from bot.local import payloads as p
-from bot.local.block_state import find_element
+from bot.local.block_state import find_element, view_state
 from bot.server import create_asgi
 from bot.settings import Settings
 from bot.views import limits
@@ -238,6 +238,11 @@ class Slack:
         assert sent.status == 200, sent
         return list(sent.body.get("options") or [])
 
+    def type_into(self, view: dict[str, Any], values: dict[str, Any], *, user: str = DEMO) -> dict[str, Any]:
+        """The user types/selects into an open view without submitting ({block_id: {action_id: value}})."""
+        current = self.fake.view(view["id"]) or view
+        return self.fake.set_view_state(current["id"], view_state(current, values))
+
     async def event(self, event: dict[str, Any], **kwargs: Any) -> Sent:
         """An Events API delivery of `event` for this team."""
         return await self.send(p.event_callback(event, team_id=self.team, **kwargs))
@@ -299,6 +304,24 @@ def blocks_text(surface: dict[str, Any]) -> str:
 
     walk(surface.get("blocks") or [])
     return "\n".join(parts)
+
+
+def mrkdwn_texts(surface: dict[str, Any]) -> list[str]:
+    """Every mrkdwn text of a surface (where Slack would parse mentions and links)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(surface.get("blocks") or [])
+    return found
 
 
 def find_block(surface: dict[str, Any], block_id: str) -> dict[str, Any] | None:
