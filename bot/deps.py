@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.directory import SlackDirectory
+from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
@@ -46,6 +47,11 @@ class AppDeps:
     rows: RowCache = field(default_factory=RowCache)
     now: Callable[[], datetime] = utc_now
     spinoff: SpinoffDetector = field(default_factory=HeuristicSpinoffDetector)
+    parser_registry: InitVar[ParserRegistry | None] = None
+    parsers: ParserRegistry = field(init=False)  # the AI ticket parser of each workspace
+
+    def __post_init__(self, parser_registry: ParserRegistry | None) -> None:
+        self.parsers = parser_registry or ParserRegistry(self.workspaces)
 
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:
         """Let running background work finish (bounded), then close PSA clients and the database."""
@@ -54,6 +60,7 @@ class AppDeps:
         except TimeoutError:
             log.warning("shutting down with %d background tasks still running", self.tasks.pending)
             await self.tasks.cancel_all()
+        await self.parsers.aclose()
         await self.workspaces.aclose()
         await self.storage.close()
 
@@ -114,4 +121,5 @@ def build_deps(
         workspaces=workspaces,
         now=now,
         spinoff=build_spinoff_detector(settings),
+        parser_registry=build_parsers(settings, workspaces),
     )
