@@ -40,6 +40,15 @@ _RESOLVED_RE = re.compile(
     r"sorted)|back\s+(?:up|online)|no\s+longer|all\s+good|fixed\s+it)\b",
     re.IGNORECASE,
 )
+# Tangential mentions: a guess at this ticket's cause, something already fine again, or in other hands.
+_TANGENTIAL_RE = re.compile(
+    r"\b(?:(?:is|are|was|it's|its|it\s+is|that's|thats|all)\s+(?:fine|ok|okay|good)\s+(?:now|again)|"
+    r"(?:ok|okay|fine)\s+now|(?:maybe|perhaps|probably|possibly)\s+(?:that's|thats|that\s+is|why|the|related)|"
+    r"that's\s+why|could\s+(?:that|this|it)\s+be|(?:same|root)\s+cause|(?:if|be|is|it's|probably|maybe)\s+related|"
+    r"already\s+(?:handling|handled|on\s+it|aware|reported|logged|has\s+a\s+ticket|being\s+handled)|"
+    r"(?:has|have)\s+(?:a|their\s+own)\s+ticket)\b",
+    re.IGNORECASE,
+)
 _BACK_REFERENCES = frozenset(
     {"it", "its", "this", "that", "thats", "same", "still", "they", "these", "those", "he", "she", "again"}
 )
@@ -83,7 +92,7 @@ class HeuristicSpinoffDetector:
         topic = topic_keys(" ".join([context.ticket_summary, context.ticket_description or "", *earlier]))
         for sentence in _sentences(context.message):
             cue = _CUE_RE.search(sentence)
-            if not cue or _RESOLVED_RE.search(sentence):
+            if not cue or _RESOLVED_RE.search(sentence) or _TANGENTIAL_RE.search(sentence):
                 continue
             if not (PROBLEM_RE.search(sentence) or _STRONG_CUE_RE.search(sentence)):
                 continue
