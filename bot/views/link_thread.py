@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.ids import Callback, LinkThreadField
+from bot.ids import Callback, LinkThreadField, MessageAction
 from bot.state import Origin, StateError
-from bot.text import escape_truncate
-from bot.views import kit
+from bot.text import escape_truncate, link
+from bot.views import kit, limits
+from psa.models import PSATicketSearchResult
 
 MAX_TICKET_ID = 2**31 - 1
 _TICKET_RE = re.compile(r"#?\s*([0-9]{1,10})")
@@ -25,9 +26,13 @@ class LinkThreadForm(BaseModel):
 
 
 def link_thread_modal(
-    origin: Origin, *, current_ticket_id: int | None = None, error: str | None = None
+    origin: Origin,
+    *,
+    current_ticket_id: int | None = None,
+    error: str | None = None,
+    typed: str | None = None,
 ) -> dict[str, Any]:
-    """Ask for the ticket number to link the thread in `origin` to."""
+    """Ask for the ticket number to link the thread in `origin` to (`typed` refills the input)."""
     blocks: list[dict[str, Any]] = []
     if error:
         blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
@@ -39,7 +44,9 @@ def link_thread_modal(
         kit.input_block(
             LinkThreadField.TICKET,
             "Ticket number",
-            kit.text_input(LinkThreadField.TICKET, max_length=12, placeholder="e.g. 1042"),
+            kit.text_input(
+                LinkThreadField.TICKET, max_length=12, placeholder="e.g. 1042", initial_value=typed
+            ),
             hint="New spin-off tickets from this thread will start with this ticket's company and board.",
         )
     )
@@ -74,3 +81,40 @@ def read_link_thread(view: dict[str, Any]) -> LinkThreadForm:
 def link_thread_errors(form: LinkThreadForm) -> dict[str, str]:
     """`response_action: errors` payload for a bad ticket number."""
     return {LinkThreadField.TICKET: form.error or "Check the ticket number."}
+
+
+def link_checking_view(origin: Origin, ticket_id: int) -> dict[str, Any]:
+    """Shown while ConnectWise takes its time to confirm the ticket exists."""
+    return kit.modal(
+        title="Link thread to ticket",
+        blocks=[kit.section(f"⏳ Checking ticket #{ticket_id} in ConnectWise…")],
+        callback_id=Callback.LINK_THREAD,
+        private_metadata=origin.model_dump_json(exclude_none=True),
+        close="Close",
+    )
+
+
+def link_done_view(ticket: PSATicketSearchResult) -> dict[str, Any]:
+    """The modal after a slow check succeeded: the thread is linked."""
+    return kit.modal(
+        title="Link thread to ticket",
+        blocks=[kit.section(f"✅ {_linked_line(ticket, None)}")],
+        callback_id=Callback.LINK_THREAD,
+        close="Done",
+    )
+
+
+def link_confirmation(ticket: PSATicketSearchResult, *, url: str | None = None) -> dict[str, Any]:
+    """The thread message: "This thread is linked to #1042 · summary" with an Open button."""
+    accessory = kit.button("Open", MessageAction.OPEN_TICKET, value=str(ticket.id))
+    return {
+        "text": f"This thread is linked to #{ticket.id} · {escape_truncate(ticket.summary, 150)}",
+        "blocks": [kit.section(f"🔗 {_linked_line(ticket, url)}", accessory=accessory)],
+    }
+
+
+def _linked_line(ticket: PSATicketSearchResult, url: str | None) -> str:
+    number = f"#{ticket.id}"
+    if url and len(url) <= limits.URL_MAX:
+        number = link(url, number)
+    return f"This thread is linked to {number} · {escape_truncate(ticket.summary, 200)}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
-from bot.listeners.views import detail, search
+from bot.listeners.views import detail, link_thread, search
 
 
 def register(app: AsyncApp, deps: AppDeps) -> None:
     """Register every view submission listener."""
     search.register(app, deps)
     detail.register(app, deps)
+    link_thread.register(app, deps)
