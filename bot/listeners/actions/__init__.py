@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
-from bot.listeners.actions import detail, messages, tickets_list
+from bot.listeners.actions import detail, messages, suggestion, tickets_list
 
 
 def register(app: AsyncApp, deps: AppDeps) -> None:
@@ -13,3 +13,4 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
     tickets_list.register(app, deps)
     detail.register(app, deps)
     messages.register(app, deps)
+    suggestion.register(app, deps)

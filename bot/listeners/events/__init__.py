@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
+from bot.listeners.events import suggestion
 
 
 def register(app: AsyncApp, deps: AppDeps) -> None:
     """Register every event listener (feature modules add one line each here)."""
-    return None
+    suggestion.register(app, deps)

@@ -1,0 +1,169 @@
+"""Spin-off tickets: the "Create spin-off ticket" shortcut and the Create / Dismiss buttons of a suggestion.
+
+Both open the creation modal on Quick Create with the text in the prompt (never in the summary), and
+pre-fill company and board only from the ticket the thread is linked to. Everything before `views.open`
+is a local read (storage, caches) or a short-budget Slack lookup, so the 3 s trigger never runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.actor import Actor
+from bot.deps import AppDeps
+from bot.flows import create
+from bot.flows.link_thread import thread_origin
+from bot.flows.respond import respond
+from bot.state import Origin, StateError
+from bot.text import plain, truncate
+from bot.views.create_modal import PROMPT_MAX
+from bot.views.messages import error_message
+from bot.views.suggestion import read_suggestion_value, suggestion_dismissed_blocks
+from storage import ThreadLink
+from storage.models import SuggestionState
+
+log = logging.getLogger(__name__)
+
+# How long the shortcut may spend turning <@U…> mentions into names before it must open the modal.
+MENTION_BUDGET = 0.5
+MENTIONS_RESOLVED = 8
+_BARE_MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
+async def spinoff_from_message(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, message: dict[str, Any]
+) -> None:
+    """The shortcut: Quick Create with the message as the prompt, company/board from the linked ticket."""
+    if actor.trigger_id is None or actor.channel_id is None or not message.get("ts"):
+        return
+    origin = thread_origin(message, actor.channel_id)
+    link_lookup = asyncio.ensure_future(_thread_link(deps, actor.team_id, origin))
+    names = await _mention_names(deps, client, actor.team_id, message_text(message))
+    prompt = prompt_from(message_text(message), names)
+    link = await link_lookup
+    await create.open_create_modal(
+        deps,
+        client,
+        team_id=actor.team_id,
+        user_id=actor.user_id,
+        trigger_id=actor.trigger_id,
+        prompt=prompt,
+        origin=origin,
+        tab="quick",
+        initial=initial_from_link(deps, actor.team_id, link),
+    )
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A message's text; attachment text when the message itself has none (e.g. forwarded alerts)."""
+    text = str(message.get("text") or "").strip()
+    if text:
+        return text
+    parts = [
+        str(a.get("text") or a.get("fallback") or "").strip()
+        for a in message.get("attachments") or []
+        if isinstance(a, dict)
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def prompt_from(text: str, names: dict[str, str] | None = None) -> str | None:
+    """Slack markup → plain text for the Quick Create prompt, trimmed to what the input accepts."""
+    names = names or {}
+    cleaned = plain(text, names.get).strip()
+    return truncate(cleaned, PROMPT_MAX) or None
+
+
+def initial_from_link(deps: AppDeps, team_id: str, link: ThreadLink | None) -> dict[str, Any] | None:
+    """Company and board of the linked ticket (with the company's name when a recent row knows it)."""
+    if link is None or (link.company_id is None and link.board_id is None):
+        return None
+    initial: dict[str, Any] = {"company_id": link.company_id, "board_id": link.board_id}
+    row = deps.rows.get(team_id, link.ticket_id)
+    if row is not None and row.company is not None and row.company.id == link.company_id and row.company.name:
+        initial["company_name"] = row.company.name
+    return initial
+
+
+async def _thread_link(deps: AppDeps, team_id: str, origin: Origin) -> ThreadLink | None:
+    if origin.thread_ts is None:
+        return None
+    return await deps.storage.workspace(team_id).thread_link(origin.channel_id, origin.thread_ts)
+
+
+async def _mention_names(deps: AppDeps, client: AsyncWebClient, team_id: str, text: str) -> dict[str, str]:
+    """Display names of bare `<@U…>` mentions, as far as Slack answers within the budget."""
+    ids = list(dict.fromkeys(_BARE_MENTION_RE.findall(text)))[:MENTIONS_RESOLVED]
+    if not ids:
+        return {}
+    lookups = {
+        user_id: asyncio.ensure_future(deps.directory.user(client, team_id, user_id)) for user_id in ids
+    }
+    _, pending = await asyncio.wait(lookups.values(), timeout=MENTION_BUDGET)
+    for task in pending:
+        task.cancel()
+    names: dict[str, str] = {}
+    for user_id, task in lookups.items():
+        if task.done() and not task.cancelled() and task.exception() is None and (user := task.result()):
+            names[user_id] = user.label
+    return names
+
+
+async def open_suggestion(deps: AppDeps, client: AsyncWebClient, actor: Actor, value: str | None) -> None:
+    """The suggestion's Create button: Quick Create with its description; the suggestion stays."""
+    if actor.trigger_id is None:
+        return
+    try:
+        suggestion_id, fallback_description = read_suggestion_value(value)
+    except StateError:
+        log.warning("suggestion button with an unreadable value")
+        return
+    store = deps.storage.workspace(actor.team_id)
+    suggestion = await store.suggestion(suggestion_id)
+    if suggestion is None:
+        await respond(actor.response_url, error_message("This suggestion is no longer available."))
+        return
+    if suggestion.state == SuggestionState.CREATED:
+        done = f"Ticket #{suggestion.ticket_id} was already created from this suggestion."
+        await respond(actor.response_url, error_message(done))
+        return
+    link = await store.thread_link(suggestion.channel_id, suggestion.thread_ts)
+    await create.open_create_modal(
+        deps,
+        client,
+        team_id=actor.team_id,
+        user_id=actor.user_id,
+        trigger_id=actor.trigger_id,
+        prompt=truncate(suggestion.description or fallback_description, PROMPT_MAX) or None,
+        origin=Origin(channel_id=suggestion.channel_id, thread_ts=suggestion.thread_ts),
+        tab="quick",
+        initial=initial_from_link(deps, actor.team_id, link),
+        suggestion_id=suggestion.id,
+    )
+
+
+async def dismiss_suggestion(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, suggestion_id: str | None
+) -> None:
+    """The suggestion's Dismiss button: mark it dismissed and mute the message for everyone."""
+    if not suggestion_id:
+        return
+    dismissed = await deps.storage.workspace(actor.team_id).dismiss_suggestion(suggestion_id)
+    if dismissed is None:
+        return  # already dismissed or created: its message has been replaced already
+    ts = dismissed.message_ts or actor.message_ts
+    if ts is None:
+        return
+    muted = suggestion_dismissed_blocks(actor.user_id if actor.user_id.isalnum() else None)
+    try:
+        await client.chat_update(
+            channel=dismissed.channel_id, ts=ts, text=muted["text"], blocks=muted["blocks"]
+        )
+    except SlackApiError as exc:
+        log.info("dismissed suggestion %s not updated: %s", suggestion_id, exc.response.get("error"))

@@ -1,0 +1,162 @@
+"""AI spin-off suggestions: a new message in a linked thread → at most one "Create ticket: …" suggestion.
+
+Runs after the event was acknowledged. Order matters: cheap filters, the thread's link, the event-id
+dedupe (Slack retries never double-post), then the detector, then the atomic one-open-per-thread claim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from ai.models import ThreadContext
+from bot.deps import AppDeps
+from bot.text import plain
+from bot.views.suggestion import suggestion_blocks
+from psa.errors import PSAError
+from psa.models import PSATicketSearchResult
+from storage import ThreadLink
+from storage.repositories import suggestions as suggestion_repo
+
+log = logging.getLogger(__name__)
+
+THREAD_MESSAGES = 30  # earlier messages given to the detector (the newest ones)
+THREAD_FETCH = 200
+MESSAGE_MAX = 4000
+_CHANNEL_TYPES = frozenset({"channel", "group"})
+_SUBTYPES = frozenset({None, "", "thread_broadcast", "file_share"})
+
+
+class ThreadMessage(BaseModel):
+    """A member's new message in a thread, as the detector needs it."""
+
+    team_id: str
+    event_id: str
+    channel_id: str
+    thread_ts: str
+    ts: str
+    user_id: str
+    text: str
+
+
+def thread_message(body: dict[str, Any], team_id: str) -> ThreadMessage | None:
+    """The new thread reply in an Events API body, or None for anything the assistant ignores."""
+    event = body.get("event") or {}
+    if event.get("type") != "message" or event.get("subtype") not in _SUBTYPES:
+        return None  # edits, deletes, joins, bot messages…
+    if event.get("bot_id") or event.get("app_id") or not event.get("user"):
+        return None
+    if event.get("channel_type") not in _CHANNEL_TYPES:
+        return None
+    ts, thread_ts = str(event.get("ts") or ""), str(event.get("thread_ts") or "")
+    if not ts or not thread_ts or thread_ts == ts:
+        return None  # not in a thread (or the thread's parent itself)
+    text = str(event.get("text") or "").strip()
+    event_id = str(body.get("event_id") or "")
+    if not text or not event_id or not team_id:
+        return None
+    return ThreadMessage(
+        team_id=team_id,
+        event_id=event_id,
+        channel_id=str(event.get("channel") or ""),
+        thread_ts=thread_ts,
+        ts=ts,
+        user_id=str(event["user"]),
+        text=text[:MESSAGE_MAX],
+    )
+
+
+async def suggest_spinoff(deps: AppDeps, client: AsyncWebClient, message: ThreadMessage) -> str | None:
+    """Post a spin-off suggestion in the thread when the message raises a separate issue; its id."""
+    store = deps.storage.workspace(message.team_id)
+    link = await store.thread_link(message.channel_id, message.thread_ts)
+    if link is None:
+        return None
+    if not await store.first_time_event(message.event_id):
+        log.info("event %s already handled (a Slack retry)", message.event_id)
+        return None
+    if await _has_open_suggestion(deps, message):
+        return None  # one at a time; no need to ask the model
+    ticket, thread = await asyncio.gather(
+        _linked_ticket(deps, message.team_id, link), _thread_texts(client, message)
+    )
+    if ticket is None:
+        return None  # without the ticket's topic "separate" can't be judged; stay quiet
+    context = ThreadContext(ticket_summary=ticket.summary, thread=thread, message=plain(message.text))
+    found = await deps.spinoff.detect(context)
+    if found is None:
+        return None
+    suggestion_id = uuid.uuid4().hex
+    opened = await store.open_suggestion_if_none(
+        suggestion_id,
+        channel_id=message.channel_id,
+        thread_ts=message.thread_ts,
+        description=found.description,
+    )
+    if not opened:
+        return None
+    posted = suggestion_blocks(found.description, suggestion_id)
+    try:
+        resp = await client.chat_postMessage(
+            channel=message.channel_id,
+            thread_ts=message.thread_ts,
+            text=posted["text"],
+            blocks=posted["blocks"],
+        )
+    except SlackApiError as exc:
+        log.warning("suggestion not posted in %s: %s", message.channel_id, exc.response.get("error"))
+        # Nobody can see it, so it must not block the thread's next suggestion.
+        await store.dismiss_suggestion(suggestion_id)
+        return None
+    await store.set_suggestion_message(suggestion_id, str(resp["ts"]))
+    return suggestion_id
+
+
+async def _has_open_suggestion(deps: AppDeps, message: ThreadMessage) -> bool:
+    async with deps.storage.read_session() as session:
+        current = await suggestion_repo.open_suggestion(
+            session=session,
+            team_id=message.team_id,
+            channel_id=message.channel_id,
+            thread_ts=message.thread_ts,
+        )
+    return current is not None
+
+
+async def _linked_ticket(deps: AppDeps, team_id: str, link: ThreadLink) -> PSATicketSearchResult | None:
+    row = deps.rows.get(team_id, link.ticket_id)
+    if row is not None:
+        return row
+    service = await deps.workspaces.service(team_id)
+    if service is None:
+        return None
+    try:
+        ticket = await service.get_ticket(link.ticket_id)
+    except PSAError as exc:
+        log.info("linked ticket #%s unavailable for spin-off detection: %s", link.ticket_id, exc.message)
+        return None
+    deps.rows.remember(team_id, [ticket])
+    return ticket
+
+
+async def _thread_texts(client: AsyncWebClient, message: ThreadMessage) -> list[str]:
+    """The thread before the new message, newest THREAD_MESSAGES of it, oldest first (one Slack call)."""
+    try:
+        resp = await client.conversations_replies(
+            channel=message.channel_id, ts=message.thread_ts, limit=THREAD_FETCH
+        )
+    except SlackApiError as exc:
+        log.info("thread %s not readable: %s", message.thread_ts, exc.response.get("error"))
+        return []
+    earlier = [
+        plain(str(m.get("text") or ""))
+        for m in resp.get("messages") or []
+        if isinstance(m, dict) and m.get("ts") != message.ts and m.get("text")
+    ]
+    return earlier[-THREAD_MESSAGES:]
