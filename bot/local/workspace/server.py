@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from bot.local.fake_slack import FakeSlack
 from bot.local.fake_slack.lifecycle import LocalServer
@@ -51,6 +51,12 @@ class ActionRequest(UserRequest):
     channel: str | None = None
     ts: str | None = None
 
+    @model_validator(mode="after")
+    def _has_surface(self) -> ActionRequest:
+        if not self.view_id and not (self.channel and self.ts):
+            raise ValueError("an interaction comes from a view or a message")
+        return self
+
 
 class SuggestRequest(ActionRequest):
     block_id: str
@@ -81,6 +87,7 @@ M = TypeVar("M", bound=UserRequest)
 
 BRIDGE_KEY: web.AppKey[SlackBridge] = web.AppKey("bridge")
 FAKE_KEY: web.AppKey[FakeSlack] = web.AppKey("fake")
+CLOSING_KEY: web.AppKey[asyncio.Event] = web.AppKey("closing")
 
 
 def _bridge(request: web.Request) -> SlackBridge:
@@ -140,17 +147,15 @@ async def _action(bridge: SlackBridge, r: ActionRequest) -> Outcome:
         return await bridge.view_action(
             r.user, r.view_id, action_id=r.action_id, block_id=r.block_id, value=r.value, values=r.values
         )
-    if r.channel and r.ts:
-        return await bridge.message_action(
-            r.user,
-            r.channel,
-            r.ts,
-            action_id=r.action_id,
-            block_id=r.block_id,
-            value=r.value,
-            values=r.values,
-        )
-    raise ValueError("an action comes from a view or a message")
+    return await bridge.message_action(
+        r.user,
+        r.channel or "",
+        r.ts or "",
+        action_id=r.action_id,
+        block_id=r.block_id,
+        value=r.value,
+        values=r.values,
+    )
 
 
 async def _suggest(bridge: SlackBridge, r: SuggestRequest) -> Outcome:
@@ -232,9 +237,10 @@ async def poll(request: web.Request) -> web.Response:
     except ValueError:
         return _fail("invalid_request")
     bridge = _bridge(request)
+    closing = request.app[CLOSING_KEY]
     deadline = time.monotonic() + timeout
     # The fake records the app's calls without notifying anyone, so waiting means looking again.
-    while bridge.version <= after and time.monotonic() < deadline:  # noqa: ASYNC110
+    while bridge.version <= after and time.monotonic() < deadline and not closing.is_set():  # noqa: ASYNC110
         await asyncio.sleep(POLL_INTERVAL_SECONDS)
     return web.json_response(user_snapshot(request.app[FAKE_KEY], bridge, user))
 
@@ -244,6 +250,12 @@ def build_app(fake: FakeSlack, bridge: SlackBridge) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[BRIDGE_KEY] = bridge
     app[FAKE_KEY] = fake
+    app[CLOSING_KEY] = asyncio.Event()
+
+    async def release_pollers(app: web.Application) -> None:
+        app[CLOSING_KEY].set()  # open long polls answer now instead of holding shutdown
+
+    app.on_shutdown.append(release_pollers)
     app.router.add_get("/", index)
     app.router.add_get("/ui/bootstrap", bootstrap)
     app.router.add_get("/ui/state", state)

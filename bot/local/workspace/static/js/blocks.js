@@ -34,7 +34,7 @@ function input(block, surface) {
   const error = surface.errors?.[block.block_id];
   const node = h("div", { class: `bk-input-block${error ? " has-error" : ""}`, "data-block-id": block.block_id },
     h("label", { class: "bk-label" }, h("span", { text: label }), block.optional ? h("span", { class: "bk-optional", text: " (optional)" }) : null),
-    renderElement(block.element, block.block_id, surface, { fires: Boolean(block.dispatch_action), label }));
+    renderElement(block.element, block.block_id, surface, { fires: Boolean(block.dispatch_action), label, inInput: true }));
   if (block.hint) node.append(h("div", { class: "bk-hint", html: textObject(block.hint, surface.ctx) }));
   node.append(h("div", { class: "bk-error", role: "alert", text: error ?? "", hidden: !error }));
   return node;

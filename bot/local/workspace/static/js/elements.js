@@ -23,8 +23,10 @@ function placeholderText(el, fallback) {
   return textOf(el.placeholder) || fallback;
 }
 
-// The value a control starts with: what the member already did, the surface's recorded state, or initial_*.
+// The value a control starts with: in an input block, what the member typed (kept by Slack across
+// updates) or the recorded state; elsewhere what the app's latest version of the surface says.
 function adopt(el, blockId, surface) {
+  if (!surface.inInput) return surface.store.adopt(blockId, el.action_id, initialValue(el), false);
   const recorded = fromState(surface.state?.[blockId]?.[el.action_id], el);
   return surface.store.adopt(blockId, el.action_id, recorded === undefined ? initialValue(el) : recorded);
 }
@@ -237,8 +239,9 @@ function textInput(el, blockId, surface, fires, label) {
 }
 
 // el: the element; blockId: its block; fires: whether a change is sent to the app right away.
-export function renderElement(el, blockId, surface, { fires = true, label = "" } = {}) {
+export function renderElement(el, blockId, parent, { fires = true, label = "", inInput = false } = {}) {
   const aria = label || placeholderText(el, el.action_id ?? el.type);
+  const surface = { ...parent, inInput };
   switch (el.type) {
     case "button": return button(el, blockId, surface);
     case "static_select": case "multi_static_select":

@@ -66,7 +66,12 @@ export class ModalLayer {
     if (this.node) this.node.replaceWith(fresh); else this.root.append(fresh);
     this.node = fresh;
     if (focus) restoreFocus(fresh, focus);
-    else fresh.querySelector("input, textarea, select")?.focus({ preventScroll: true });
+    else {
+      // Like Slack, put the caret in the first field when it is a text field (never open a select).
+      const first = fresh.querySelector(".modal-body input, .modal-body textarea, .modal-body select");
+      if (first?.matches(".bk-input") && view.id !== this.focusedView) first.focus({ preventScroll: true });
+    }
+    this.focusedView = view.id;
   }
 
   surface(view) {

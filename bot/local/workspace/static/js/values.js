@@ -59,10 +59,12 @@ export class ValueStore {
     return `${blockId}\u0001${actionId}`;
   }
 
-  // Called while rendering: keep what the member changed, otherwise take the surface's state or initial value.
-  adopt(blockId, actionId, value) {
+  // Called while rendering: keep what the member changed in an input, otherwise take the given value.
+  // Controls outside input blocks are not kept: a new version of the view shows what the app set.
+  adopt(blockId, actionId, value, sticky = true) {
     const key = ValueStore.key(blockId, actionId);
     this.seen.add(key);
+    if (!sticky) this.touched.delete(key);
     if (!this.touched.has(key)) this.values.set(key, value);
     return this.values.get(key);
   }
