@@ -1,18 +1,22 @@
-"""The new-ticket modal: Quick Create (prompt → parse → review) and Full Form tabs over one draft."""
+"""The new-ticket modal: Quick Create (prompt → parse → review) and Full Form tabs over one draft.
+
+The progress and result views (Parsing…, Creating…, created) live in `bot.views.create_status`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
 
-from bot.ids import Callback, CreateAction, CreateBlock, MessageAction, create_block_id
+from bot.ids import Callback, CreateAction, CreateBlock, create_block_id
 from bot.state import TicketDraft
-from bot.text import escape, escape_truncate, plain_text
+from bot.text import escape, escape_truncate
 from bot.views import kit, limits
-from bot.views.format import escape_name, priority_marker
-from psa.models import SUMMARY_MAX, Board, BoardStatus, Member, Priority, PSATicketCreated
+from bot.views.create_status import TITLE, created_view, creating_view, parsing_view
+from bot.views.format import priority_marker
+from psa.models import SUMMARY_MAX, Board, BoardStatus, Member, Priority
 
-TITLE = "New ticket"
+__all__ = ["TITLE", "create_modal", "created_view", "creating_view", "parsing_view"]
 SUBMIT = "Create ticket"
 PROMPT_MAX = 2000
 DESCRIPTION_MAX = 3000
@@ -91,8 +95,12 @@ def create_modal(
     company_option: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     banner: str | None = None,
+    viewer_member_id: int | None = None,
 ) -> dict[str, Any]:
-    """The modal for `draft` on its tab. `statuses` are the draft board's; `banner` is a top error."""
+    """The modal for `draft` on its tab. `statuses` are the draft board's; `banner` is a top error.
+
+    `viewer_member_id` (the user's own PSA member) is listed first among the assignees, marked "(you)".
+    """
     errors = {field_name(k): v for k, v in (errors or {}).items()}
     blocks: list[dict[str, Any]] = [_tabs(draft)]
     if banner:
@@ -112,8 +120,11 @@ def create_modal(
                 mapped=set(mapped_member_ids),
                 company_option=company_option or company_option_for(draft),
                 errors=errors,
+                viewer=viewer_member_id,
             )
         )
+    if draft.parent_ticket_id is not None:
+        blocks.append(kit.context(f"Spin-off of ticket #{draft.parent_ticket_id}."))
     if draft.origin is not None and draft.origin.thread_ts:
         blocks.append(kit.context("The ticket will be linked to the Slack thread it came from."))
     return kit.modal(
@@ -190,6 +201,7 @@ def _form_blocks(
     mapped: set[int],
     company_option: dict[str, Any] | None,
     errors: dict[str, str],
+    viewer: int | None = None,
 ) -> list[dict[str, Any]]:
     rev = draft.rev
     blocks: list[dict[str, Any]] = []
@@ -292,7 +304,7 @@ def _form_blocks(
             )
         )
     error_line("priority_id")
-    blocks.append(_assignee_input(draft, members, mapped))
+    blocks.append(_assignee_input(draft, members, mapped, viewer))
     error_line("assigned_member_id")
     blocks.append(
         kit.input_block(
@@ -312,22 +324,29 @@ def _form_blocks(
     return blocks
 
 
-def member_label(member: Member, mapped: bool) -> str:
-    """Option text for a member: mapped (in Slack) ones starred."""
-    return f"★ {member.name}" if mapped else member.name
+def member_label(member: Member, mapped: bool, *, you: bool = False) -> str:
+    """Option text for a member: mapped (in Slack) ones starred, the viewer's own marked "(you)"."""
+    label = f"★ {member.name}" if mapped or you else member.name
+    return f"{label} (you)" if you else label
 
 
-def _assignee_input(draft: TicketDraft, members: list[Member], mapped: set[int]) -> dict[str, Any]:
+def _assignee_input(
+    draft: TicketDraft, members: list[Member], mapped: set[int], viewer: int | None = None
+) -> dict[str, Any]:
     active = [m for m in members if not m.inactive or m.id == draft.assigned_member_id]
-    active.sort(key=lambda m: (m.id not in mapped, m.name.lower()))
+    active.sort(key=lambda m: (m.id != viewer, m.id not in mapped, m.name.lower()))
     block_id = create_block_id(CreateBlock.ASSIGNEE, draft.rev)
     initial = None
     if draft.assigned_member_id is not None:
         known = next((m for m in active if m.id == draft.assigned_member_id), None)
-        name = member_label(known, known.id in mapped) if known else draft.assigned_member_name
+        name = (
+            member_label(known, known.id in mapped, you=known.id == viewer)
+            if known
+            else draft.assigned_member_name
+        )
         initial = kit.option(name or f"Member {draft.assigned_member_id}", str(draft.assigned_member_id))
     if 0 < len(active) <= limits.OPTIONS_MAX:
-        options = [kit.option(member_label(m, m.id in mapped), str(m.id)) for m in active]
+        options = [kit.option(member_label(m, m.id in mapped, you=m.id == viewer), str(m.id)) for m in active]
         element = kit.static_select(
             CreateAction.ASSIGNEE,
             "Nobody yet",
@@ -337,56 +356,3 @@ def _assignee_input(draft: TicketDraft, members: list[Member], mapped: set[int])
     else:
         element = kit.external_select(CreateAction.ASSIGNEE, "Search members", initial_option=initial)
     return kit.input_block(block_id, _label(draft, "assigned_member_id"), element, optional=True)
-
-
-def _progress_view(draft: TicketDraft, headline: str, detail: str | None) -> dict[str, Any]:
-    blocks = [kit.section(headline)]
-    if detail:
-        blocks.append(kit.section(f"> {escape_truncate(detail, 1500).replace(chr(10), chr(10) + '> ')}"))
-    return kit.modal(
-        title=TITLE,
-        blocks=blocks,
-        callback_id=Callback.CREATE,
-        private_metadata=draft.encode(carry_all_text=True),
-        close="Cancel",
-    )
-
-
-def parsing_view(draft: TicketDraft) -> dict[str, Any]:
-    """Shown while the prompt is being parsed."""
-    return _progress_view(draft, "⏳ *Parsing…* reading your description to fill in the form.", draft.prompt)
-
-
-def creating_view(draft: TicketDraft) -> dict[str, Any]:
-    """Shown while ConnectWise creates the ticket."""
-    return _progress_view(draft, "⏳ *Creating ticket…*", draft.summary)
-
-
-def created_view(created: PSATicketCreated, url: str | None = None) -> dict[str, Any]:
-    """The modal after success: "Ticket #1042 created in ConnectWise" with Open buttons."""
-    url = url or created.url
-    assignees = ", ".join(escape_truncate(r.member_name, 60) for r in created.resources[:10]) or "—"
-    blocks = [
-        kit.section(f"✅ *Ticket #{created.id} created in ConnectWise*"),
-        kit.section(f"*{escape_truncate(created.summary, 300)}*"),
-        kit.section(
-            fields=[
-                f"*Company*\n{escape_name(created.company_name)}",
-                f"*Board*\n{escape_name(created.board_name)}",
-                f"*Status*\n{escape_name(created.status_name)}",
-                f"*Priority*\n{escape_name(created.priority_name)}",
-                f"*Assigned*\n{assignees}",
-            ]
-        ),
-    ]
-    buttons = [kit.button("Open ticket", CreateAction.OPEN_CREATED, value=str(created.id), style="primary")]
-    if url and len(url) <= limits.URL_MAX:
-        buttons.append(kit.button("Open in ConnectWise", MessageAction.OPEN_IN_PSA, url=url))
-    blocks.append(kit.actions(*buttons))
-    return {
-        "type": "modal",
-        "callback_id": Callback.CREATED,
-        "title": plain_text("Ticket created"),
-        "close": plain_text("Done"),
-        "blocks": blocks,
-    }

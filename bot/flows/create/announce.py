@@ -1,0 +1,155 @@
+"""After a ticket exists: the modal's result, the confirmation where the user started, links, audit, Home."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.actor import Actor
+from bot.deps import AppDeps
+from bot.flows import home
+from bot.flows.views_io import update_view
+from bot.state import TicketDraft
+from bot.views.create_status import created_view
+from bot.views.messages import ticket_created_message
+from bot.views.suggestion import suggestion_created_blocks
+from psa.models import Priority, PSATicketCreated, PSATicketSearchResult, Ref
+from storage import AuditAction
+from storage.models import SuggestionState
+
+log = logging.getLogger(__name__)
+
+
+def created_row(draft: TicketDraft, created: PSATicketCreated) -> PSATicketSearchResult:
+    """The new ticket as a list row, so its Open button shows the detail at once."""
+    return PSATicketSearchResult(
+        id=created.id,
+        summary=created.summary,
+        company=Ref(id=draft.company_id, name=created.company_name) if draft.company_id is not None else None,
+        board=Ref(id=draft.board_id, name=created.board_name) if draft.board_id is not None else None,
+        status=Ref(id=draft.status_id, name=created.status_name) if draft.status_id is not None else None,
+        priority=Priority(id=draft.priority_id, name=created.priority_name)
+        if draft.priority_id is not None
+        else None,
+    )
+
+
+async def _replace_suggestion(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, draft: TicketDraft, created: PSATicketCreated
+) -> tuple[str, str] | None:
+    """Mark the AI suggestion created and turn its message into the success line; its (channel, thread)."""
+    if not draft.suggestion_id:
+        return None
+    store = deps.storage.workspace(actor.team_id)
+    suggestion = await store.suggestion_created(draft.suggestion_id, created.id)
+    if suggestion is None:
+        suggestion = await store.suggestion(draft.suggestion_id)
+        if (
+            suggestion is None
+            or suggestion.state != SuggestionState.CREATED
+            or suggestion.ticket_id != created.id
+        ):
+            return None
+    if not suggestion.message_ts:
+        return None
+    try:
+        await client.chat_update(
+            channel=suggestion.channel_id,
+            ts=suggestion.message_ts,
+            **suggestion_created_blocks(created.id, created.url),
+        )
+    except SlackApiError as exc:
+        log.info("suggestion message not updated: %s", exc.response.get("error"))
+        return None
+    return suggestion.channel_id, suggestion.thread_ts
+
+
+async def _post(
+    client: AsyncWebClient, channel: str, payload: dict[str, Any], thread_ts: str | None
+) -> str | None:
+    try:
+        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
+    except SlackApiError as exc:
+        log.info("confirmation not posted in %s: %s", channel, exc.response.get("error"))
+        return None
+    return str(resp.get("ts") or "") or None
+
+
+async def post_confirmation(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    actor: Actor,
+    draft: TicketDraft,
+    created: PSATicketCreated,
+    *,
+    skip_thread: tuple[str, str] | None = None,
+) -> None:
+    """Post "Ticket #N created in ConnectWise" where the user started, and link that thread to the ticket.
+
+    In the origin thread (or channel); without an origin channel, or when the app may not post there,
+    in the user's DM with the app: an ephemeral message would need a channel and vanish on reload.
+    """
+    payload = ticket_created_message(created, created.url)
+    origin = draft.origin
+    if origin is not None:
+        thread = (origin.channel_id, origin.thread_ts) if origin.thread_ts else None
+        if thread is not None and thread == skip_thread:
+            posted_ts: str | None = origin.thread_ts  # the replaced suggestion already says it there
+        else:
+            posted_ts = await _post(client, origin.channel_id, payload, origin.thread_ts)
+        if posted_ts is not None:
+            # In a thread: that thread; top level: the confirmation starts the ticket's own thread.
+            await deps.storage.workspace(actor.team_id).link_thread(
+                origin.channel_id,
+                origin.thread_ts or posted_ts,
+                ticket_id=created.id,
+                linked_by=actor.user_id,
+                company_id=draft.company_id,
+                board_id=draft.board_id,
+            )
+            return
+    await _post(client, actor.user_id, payload, None)
+
+
+async def announce_created(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    actor: Actor,
+    draft: TicketDraft,
+    created: PSATicketCreated,
+    *,
+    view_id: str | None,
+) -> None:
+    """Everything the user notices once the ticket exists; one failing step never hides the others."""
+    deps.rows.remember(actor.team_id, [created_row(draft, created)])
+
+    async def result_view() -> None:
+        if view_id is not None:
+            await update_view(client, view_id, created_view(created, created.url), hash=None)
+
+    async def confirmation() -> None:
+        replaced = await _replace_suggestion(deps, client, actor, draft, created)
+        await post_confirmation(deps, client, actor, draft, created, skip_thread=replaced)
+
+    async def audit() -> None:
+        detail: dict[str, Any] = {"summary": created.summary[:200], "tab": draft.tab}
+        if draft.suggestion_id:
+            detail["suggestion_id"] = draft.suggestion_id
+        if draft.parent_ticket_id is not None:
+            detail["parent_ticket_id"] = draft.parent_ticket_id
+        await deps.storage.workspace(actor.team_id).audit(
+            actor.user_id, AuditAction.CREATE, ticket_id=created.id, detail=detail
+        )
+
+    async def refresh_home() -> None:
+        await home.publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id)
+
+    steps = {"view": result_view(), "confirmation": confirmation(), "audit": audit(), "home": refresh_home()}
+    results = await asyncio.gather(*steps.values(), return_exceptions=True)
+    for name, result in zip(steps, results, strict=True):
+        if isinstance(result, BaseException):
+            log.error("after creating #%s: %s step failed", created.id, name, exc_info=result)

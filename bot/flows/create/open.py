@@ -1,0 +1,124 @@
+"""Opening the new-ticket modal inside Slack's 3 s trigger window, on the right tab, with a fresh key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Literal
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import AppDeps
+from bot.flows.create.form import form_view, prefetch
+from bot.flows.views_io import open_view, update_view
+from bot.state import Origin, TicketDraft
+from bot.views.create_modal import create_modal
+from bot.views.create_status import loading_form_view, unavailable_view
+
+log = logging.getLogger(__name__)
+
+# How long opening may wait for the form's reference data before it shows "Loading the form…" and
+# updates later: the trigger_id dies 3 s after the click, and views.open itself needs a moment.
+FORM_WAIT_SECONDS = 1.5
+NOT_CONNECTED = "ConnectWise is not connected to this workspace yet, so tickets can't be created."
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def start_draft(
+    deps: AppDeps,
+    team_id: str,
+    *,
+    prompt: str | None,
+    origin: Origin | None,
+    tab: Literal["quick", "full"] | None,
+    parent_ticket_id: int | None,
+    initial: dict[str, Any] | None,
+    suggestion_id: str | None,
+) -> TicketDraft:
+    """A new draft (with its idempotency key): Quick Create when there is a prompt, else Full Form."""
+    chosen = tab or ("quick" if (prompt or "").strip() or suggestion_id else "full")
+    fields: dict[str, Any] = {}
+    initial = dict(initial or {})
+    if parent_ticket_id is not None and not initial:
+        # A spin-off of a ticket the app just showed: same company and board, as in a linked thread.
+        parent = deps.rows.get(team_id, parent_ticket_id)
+        if parent is not None:
+            if parent.company is not None:
+                initial.update(company_id=parent.company.id, company_name=parent.company.name or None)
+            if parent.board is not None:
+                initial["board_id"] = parent.board.id
+    company_id, board_id = _int(initial.get("company_id")), _int(initial.get("board_id"))
+    if company_id is not None:
+        fields["company_id"] = company_id
+        name = initial.get("company_name")
+        fields["company_name"] = str(name) if name else None
+    if board_id is not None:
+        fields["board_id"] = board_id
+    return TicketDraft.start(
+        tab=chosen,
+        prompt=(prompt or "").strip() or None,
+        origin=origin,
+        parent_ticket_id=parent_ticket_id,
+        suggestion_id=suggestion_id,
+        **fields,
+    )
+
+
+async def open_create_modal(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    trigger_id: str,
+    prompt: str | None = None,
+    origin: Origin | None = None,
+    tab: Literal["quick", "full"] | None = None,
+    parent_ticket_id: int | None = None,
+    initial: dict[str, Any] | None = None,
+    suggestion_id: str | None = None,
+) -> None:
+    """Open the New Ticket modal: Quick Create with a prompt (or from a suggestion), else Full Form.
+
+    `initial` pre-fills company_id / board_id (and company_name) from a linked ticket; `origin` is where
+    the confirmation goes; `suggestion_id` is the AI suggestion to replace once the ticket exists.
+    """
+    service = await deps.workspaces.service(team_id)
+    if service is None:
+        is_admin = await deps.directory.can_manage(client, team_id, user_id)
+        hint = "Run `/tickets connect` to connect it." if is_admin else "Ask a workspace admin to connect it."
+        await open_view(client, trigger_id, unavailable_view(NOT_CONNECTED, hint=hint))
+        return
+    draft = start_draft(
+        deps,
+        team_id,
+        prompt=prompt,
+        origin=origin,
+        tab=tab,
+        parent_ticket_id=parent_ticket_id,
+        initial=initial,
+        suggestion_id=suggestion_id,
+    )
+    if not draft.form_visible:
+        # Only the prompt is shown: open now, and warm the reference cache while the user reads/types.
+        prompt_only = create_modal(draft, boards=[], statuses=[], priorities=[], members=[])
+        opened = await open_view(client, trigger_id, prompt_only)
+        if opened is not None:
+            deps.tasks.spawn(prefetch(service), name="create-prefetch")
+        return
+    loading = asyncio.ensure_future(form_view(deps, service, draft, team_id=team_id, user_id=user_id))
+    done, _ = await asyncio.wait({loading}, timeout=FORM_WAIT_SECONDS)
+    if done:
+        _, view = loading.result()
+        await open_view(client, trigger_id, view)
+        return
+    opened = await open_view(client, trigger_id, loading_form_view(draft))
+    _, view = await loading
+    if opened is not None:
+        await update_view(client, opened.id, view, hash=opened.hash)
