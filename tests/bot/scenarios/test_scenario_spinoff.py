@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenario_harness import NEWBIE, Slack, find_block
-from scenario_spinoff_kit import OUTLOOK_TICKET, link_thread, reply, say, seed_ticket, shortcut, suggestions
+from scenario_harness import CHANNEL, NEWBIE, Slack, action_ids, find_block
+from scenario_spinoff_kit import (
+    OUTLOOK_TICKET,
+    link_thread,
+    reply,
+    say,
+    seed_ticket,
+    shortcut,
+    submit_ack_first,
+    suggestions,
+)
 
-from bot.ids import Callback, CreateBlock, Shortcut, SuggestionAction
+from bot.ids import Callback, CreateAction, CreateBlock, MessageAction, Shortcut, SuggestionAction
 from bot.views.create_modal import PROMPT_MAX
 from bot.views.suggestion import read_suggestion_value
 from storage import SuggestionState
@@ -126,3 +135,34 @@ async def test_the_suggestions_create_button_opens_quick_create_and_leaves_the_s
         read_suggestion_value(create["value"])[0]
     )
     assert stored is not None and stored.state == SuggestionState.OPEN
+
+
+async def test_suggestion_to_created_ticket_replaces_the_suggestion_with_the_success_line(
+    slack: Slack,
+) -> None:
+    parent = say(slack, "Marcus says Outlook stopped syncing this morning", user=NEWBIE)
+    await link_thread(slack, parent, str(OUTLOOK_TICKET))
+    await reply(slack, parent["ts"], "Also, the printer on the 2nd floor is offline", user=NEWBIE)
+    [suggestion] = suggestions(slack, parent["ts"])
+    suggestion_id = read_suggestion_value(suggestion["blocks"][1]["elements"][0]["value"])[0]
+    await slack.click(
+        SuggestionAction.CREATE, suggestion["blocks"][1]["elements"][0]["value"], message=suggestion
+    )
+    await slack.click(CreateAction.PARSE, view=slack.modal())
+
+    await submit_ack_first(slack, slack.modal())
+
+    stored = await slack.deps.storage.workspace(slack.team).suggestion(suggestion_id)
+    assert stored is not None and stored.state == SuggestionState.CREATED and stored.ticket_id is not None
+    created = seed_ticket(slack.sandbox, stored.ticket_id)
+    linked = seed_ticket(slack.sandbox, OUTLOOK_TICKET)
+    assert created["summary"] == "The printer on the 2nd floor is offline"
+    assert (created["company"]["id"], created["board"]["id"]) == (
+        linked["company"]["id"],
+        linked["board"]["id"],
+    )
+    shown = next(m for m in slack.fake.messages(CHANNEL) if m["ts"] == suggestion["ts"])
+    assert shown["text"] == f"Ticket #{stored.ticket_id} created in ConnectWise"
+    assert action_ids(shown) == [MessageAction.OPEN_TICKET]
+    assert suggestions(slack, parent["ts"]) == []
+    assert slack.sandbox.request_count("POST", "/service/tickets") == 1
