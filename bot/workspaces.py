@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from psa.base import ProviderInfo, PSAProvider
-from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider
+from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider, RetryPolicy
 from psa.connectwise.client import DEFAULT_TIMEOUT
 from psa.errors import PSAAuthenticationError, PSAError, PSANotFoundError, PSAPermissionError
 from psa.service import TicketService
@@ -19,11 +20,20 @@ from storage import ConnectionCredentials, ConnectionInfo, Storage
 
 log = logging.getLogger(__name__)
 
-ProviderFactory = Callable[[ConnectionCredentials, httpx.AsyncClient], PSAProvider]
 HttpFactory = Callable[[], httpx.AsyncClient]
 
 
-def connectwise_factory(credentials: ConnectionCredentials, http: httpx.AsyncClient) -> PSAProvider:
+class ProviderFactory(Protocol):
+    """Builds a provider for stored credentials; `probe` = a one-off credentials test (no retries)."""
+
+    def __call__(
+        self, credentials: ConnectionCredentials, http: httpx.AsyncClient, *, probe: bool = False
+    ) -> PSAProvider: ...
+
+
+def connectwise_factory(
+    credentials: ConnectionCredentials, http: httpx.AsyncClient, *, probe: bool = False
+) -> PSAProvider:
     """A ConnectWise provider over a pooled client the registry owns."""
     if credentials.private_key is None:
         raise ValueError("a ConnectWise connection needs its private key")
@@ -36,6 +46,8 @@ def connectwise_factory(credentials: ConnectionCredentials, http: httpx.AsyncCli
             client_id=credentials.client_id,
         ),
         http=http,
+        # A credentials test answers a person waiting on a modal: fail fast rather than retry.
+        retry=RetryPolicy(max_retries=0) if probe else None,
     )
 
 
@@ -117,6 +129,10 @@ class WorkspaceRegistry:
         return entry.summary if entry else None
 
     async def _credentials(self, team_id: str) -> tuple[ConnectionCredentials, str] | None:
+        # CW_* settings (single-workspace installs only) win over a stored connection: the operator
+        # who set them decides, and the connect modal says so.
+        if self._env is not None:
+            return self._env, "environment"
         stored = await self._storage.workspace(team_id).connection()
         if stored is not None:
             creds = ConnectionCredentials(
@@ -128,8 +144,6 @@ class WorkspaceRegistry:
                 private_key=stored.private_key,
             )
             return creds, "stored"
-        if self._env is not None:
-            return self._env, "environment"
         return None
 
     async def _build(self, team_id: str) -> _Entry | None:
@@ -165,7 +179,7 @@ class WorkspaceRegistry:
             raise ConnectFailed(f"Unknown PSA kind {credentials.provider_kind!r}.")
         http = self._http_factory()
         try:
-            provider = factory(credentials, http)
+            provider = factory(credentials, http, probe=True)
             try:
                 return await provider.test_connection()
             finally:

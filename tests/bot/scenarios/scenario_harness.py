@@ -72,7 +72,10 @@ TEST_RETRY = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05, max_tot
 def test_factories(tls: ssl.SSLContext) -> dict[str, ProviderFactory]:
     """Provider factories as in production, with the fast retry policy above."""
 
-    def connectwise(creds: ConnectionCredentials, http: httpx.AsyncClient) -> PSAProvider:
+    def connectwise(
+        credentials: ConnectionCredentials, http: httpx.AsyncClient, *, probe: bool = False
+    ) -> PSAProvider:
+        creds = credentials
         assert creds.private_key is not None
         return ConnectWiseProvider(
             ConnectWiseCredentials(
@@ -83,7 +86,7 @@ def test_factories(tls: ssl.SSLContext) -> dict[str, ProviderFactory]:
                 client_id=creds.client_id,
             ),
             http=http,
-            retry=TEST_RETRY,
+            retry=RetryPolicy(max_retries=0) if probe else TEST_RETRY,
         )
 
     return {"connectwise": connectwise}

@@ -240,7 +240,9 @@ async def test_spin_off_hands_over_to_ticket_creation(slack: Slack) -> None:
 
     await slack.click(DetailAction.SPINOFF, view=view)
 
-    assert slack.modal(DEMO)["callback_id"] == Callback.COMING_SOON
+    created = slack.modal(DEMO)
+    assert created["callback_id"] == Callback.CREATE
+    assert str(TICKET) in created["private_metadata"]  # the parent ticket travels with the draft
 
 
 async def test_done_closes_the_modal(slack: Slack) -> None:

@@ -1,0 +1,149 @@
+"""WorkspaceRegistry: per-team services, connection tests before saving, invalidation, isolation."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import SecretStr
+
+from bot.deps import build_deps
+from bot.settings import Settings
+from bot.workspaces import ConnectFailed, WorkspaceRegistry
+from psa.connectwise.sandbox import SandboxServer
+from psa.models import TicketFilters
+from storage import ConnectionCredentials, Storage
+
+TEAM_A = "T0AAAA"
+TEAM_B = "T0BBBB"
+
+
+async def test_wrong_private_key_is_a_field_error_and_nothing_is_saved(
+    storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    wrong = good_credentials.model_copy(update={"private_key": SecretStr("not-the-key")})
+
+    with pytest.raises(ConnectFailed) as failed:
+        await registry.connect(TEAM_A, "U0ADMIN", wrong)
+
+    assert "private_key" in failed.value.fields
+    assert await storage.workspace(TEAM_A).connection_info() is None
+    assert await registry.service(TEAM_A) is None
+    await registry.aclose()
+
+
+async def test_unreachable_site_is_a_site_url_error(
+    storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    nowhere = good_credentials.model_copy(update={"base_url": "http://127.0.0.1:9/v4_6_release/apis/3.0"})
+
+    with pytest.raises(ConnectFailed) as failed:
+        await registry.connect(TEAM_A, "U0ADMIN", nowhere)
+
+    assert "base_url" in failed.value.fields
+    assert await storage.workspace(TEAM_A).connection_info() is None
+    await registry.aclose()
+
+
+async def test_good_credentials_are_tested_saved_and_served(
+    storage: Storage, good_credentials: ConnectionCredentials, sandbox: SandboxServer
+) -> None:
+    registry = WorkspaceRegistry(storage)
+
+    info = await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+
+    assert sandbox.request_count() >= 1  # a real call before saving
+    assert info.connected_by == "U0ADMIN"
+    service = await registry.service(TEAM_A)
+    assert service is not None
+    page = await service.search(TicketFilters(), user_ref=None, page_size=5)
+    assert page.total > 0
+    summary = await registry.summary(TEAM_A)
+    assert summary is not None and summary.source == "stored" and "private" not in summary.model_dump_json()
+    await registry.aclose()
+
+
+async def test_one_service_per_team_rebuilt_when_the_connection_changes(
+    storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+    first = await registry.service(TEAM_A)
+    assert await registry.service(TEAM_A) is first
+
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+
+    assert await registry.service(TEAM_A) is not first
+    await registry.disconnect(TEAM_A)
+    assert await registry.service(TEAM_A) is None
+    await registry.aclose()
+
+
+async def test_one_workspace_never_sees_anothers_connection(
+    storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+
+    assert await registry.service(TEAM_B) is None
+    assert await registry.summary(TEAM_B) is None
+    await registry.aclose()
+
+
+async def test_environment_credentials_serve_a_single_workspace_and_win_over_a_stored_one(
+    db_url: str, storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url=db_url,
+        cw_base_url=good_credentials.base_url,
+        cw_company_id=good_credentials.company_id,
+        cw_public_key=good_credentials.public_key,
+        cw_private_key=good_credentials.private_key,
+        cw_client_id=good_credentials.client_id,
+    )
+    deps = build_deps(settings, storage=storage)
+
+    summary = await deps.workspaces.summary(TEAM_A)
+    assert summary is not None and summary.source == "environment"
+    await deps.workspaces.connect(TEAM_A, "U0ADMIN", good_credentials)
+    after = await deps.workspaces.summary(TEAM_A)
+    assert after is not None and after.source == "environment"  # the operator's CW_* settings decide
+    await deps.workspaces.aclose()
+
+
+async def test_oauth_mode_never_applies_environment_credentials_to_every_workspace(
+    db_url: str, storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url=db_url,
+        slack_client_id="1.2",
+        slack_client_secret=SecretStr("s"),
+        cw_base_url=good_credentials.base_url,
+        cw_company_id=good_credentials.company_id,
+        cw_public_key=good_credentials.public_key,
+        cw_private_key=good_credentials.private_key,
+        cw_client_id=good_credentials.client_id,
+    )
+    deps = build_deps(settings, storage=storage)
+
+    assert await deps.workspaces.service(TEAM_A) is None
+    await deps.workspaces.aclose()
+
+
+async def test_a_connection_of_an_unknown_provider_kind_is_not_served(
+    storage: Storage, good_credentials: ConnectionCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    odd = good_credentials.model_copy(update={"provider_kind": "autotask"})
+    await storage.workspace(TEAM_A).save_connection(odd, connected_by="U0ADMIN")
+    registry = WorkspaceRegistry(storage)
+
+    with caplog.at_level(logging.ERROR):
+        assert await registry.service(TEAM_A) is None
+    assert "autotask" in caplog.text
+    with pytest.raises(ConnectFailed):
+        await registry.test(odd)
+    await registry.aclose()
