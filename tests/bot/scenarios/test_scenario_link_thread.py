@@ -148,3 +148,14 @@ async def test_link_shortcut_without_a_psa_connection_explains_it(
 
         assert "ConnectWise is not connected" in blocks_text(slack.last_ephemeral())
         assert slack.fake.calls_to("views.open") == []
+
+
+async def test_when_the_bot_cannot_post_in_the_channel_the_user_hears_it_in_a_dm(slack: Slack) -> None:
+    parent = say(slack, "Outlook issue for Marcus")
+    slack.fake.inject_error("chat.postMessage", "not_in_channel")
+
+    await link_thread(slack, parent, str(OUTLOOK_TICKET))
+
+    assert await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"]) is not None
+    [dm] = slack.fake.messages(slack.fake.dm_channel(DEMO))
+    assert f"to #{OUTLOOK_TICKET}, but I can't post there (not_in_channel)" in dm["text"]

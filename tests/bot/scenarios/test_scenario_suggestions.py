@@ -8,7 +8,7 @@ from typing import Any
 from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack, action_ids, blocks_text
 from scenario_spinoff_kit import OUTLOOK_TICKET, deliver, link_thread, reply, say, suggestions
 
-from bot.ids import SuggestionAction
+from bot.ids import DetailAction, SuggestionAction
 from bot.local import payloads as p
 from bot.views.suggestion import read_suggestion_value
 from storage import SuggestionState
@@ -151,4 +151,18 @@ async def test_a_suggestion_that_cannot_be_posted_does_not_block_the_thread(slac
 
     assert [m["text"] for m in suggestions(slack, parent["ts"])] == [
         "Create ticket: The VPN drops every 10 minutes for the whole sales team"
+    ]
+
+
+async def test_a_shared_ticket_cards_thread_gets_suggestions_too(slack: Slack) -> None:
+    await slack.command(str(OUTLOOK_TICKET))
+    await slack.click(DetailAction.SHARE, view=slack.modal())
+    [card] = [m for m in slack.fake.messages(CHANNEL) if m.get("bot_id")]
+    await reply(slack, card["ts"], "Restarted Outlook in safe mode, still not syncing", user=NEWBIE)
+    assert suggestions(slack, card["ts"]) == []
+
+    await reply(slack, card["ts"], "btw can you also look at the VPN, it drops every 10 min", user=NEWBIE)
+
+    assert [m["text"] for m in suggestions(slack, card["ts"])] == [
+        "Create ticket: The VPN, it drops every 10 min"
     ]
