@@ -265,3 +265,17 @@ async def test_the_list_filter_bar_offers_the_seven_filters(slack: Slack) -> Non
     ):
         assert action in ids
     assert CHANNEL
+
+
+async def test_search_assigned_to_me_when_unmapped_asks_to_map(slack: Slack) -> None:
+    await slack.command("search printer assigned:me", user=NEWBIE)
+
+    message = slack.last_ephemeral(NEWBIE)
+    assert "not mapped" in blocks_text(message)
+    assert MessageAction.MAP in action_ids(message)
+
+
+async def test_search_without_assigned_works_for_an_unmapped_user(slack: Slack) -> None:
+    await slack.command("search printer", user=NEWBIE)
+
+    assert row_ids(slack.last_ephemeral(NEWBIE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from scenario_harness import (
     CHANNEL,
     DEMO,
+    NEWBIE,
     Slack,
     action_ids,
     blocks_text,
@@ -20,11 +22,13 @@ from bot.ids import (
     Callback,
     DetailAction,
     DetailBlock,
+    MessageAction,
     assignee_block_id,
     note_block_id,
     note_internal_block_id,
     related_block_id,
 )
+from bot.local import payloads as p
 from storage import AuditAction
 
 TICKET = 1649  # "<!channel> URGENT: server down", Escalations board, owner jdoe, status Escalated
@@ -280,3 +284,55 @@ async def test_closed_modal_and_hash_conflict_are_quiet(
     updates = slack.fake.calls_to("views.update")
     assert [u.response["error"] for u in updates[-2:]] == ["hash_conflict", "not_found"]  # type: ignore[index]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("bot")]
+
+
+async def test_modal_closed_while_hydrating_is_skipped_quietly(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    slack.sandbox.inject_fault(method="GET", path_pattern="notes$", status=None, delay_ms=400)
+    body = p.slash_command(
+        "/tickets",
+        str(TICKET),
+        user=DEMO,
+        channel=CHANNEL,
+        trigger_id=slack.fake.new_trigger_id(DEMO),
+        response_url=slack.fake.new_response_url(CHANNEL, DEMO),
+    )
+    sending = asyncio.create_task(slack.sender.send(*body))
+    opened = await slack.fake.wait_for("views.open")
+    slack.fake.close_view(opened[0].response["view"]["id"])  # type: ignore[index]
+    await sending
+    await slack.settle()
+
+    update = slack.fake.calls_to("views.update")[-1]
+    assert update.response["error"] == "not_found"  # type: ignore[index]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("bot")]
+
+
+async def test_the_shared_cards_open_button_opens_the_detail(slack: Slack) -> None:
+    await slack.click(DetailAction.SHARE, view=await open_ticket(slack))
+    card = next(m for m in slack.fake.messages(CHANNEL) if m.get("bot_id"))
+
+    await slack.click(MessageAction.OPEN_TICKET, message=card, user=NEWBIE)
+
+    view = slack.modal(NEWBIE)
+    assert view["callback_id"] == Callback.DETAIL and "Marcus Webb" in blocks_text(view)
+
+
+async def test_throttled_change_says_so_in_the_modal(slack: Slack) -> None:
+    view = await open_ticket(slack)
+    slack.sandbox.inject_fault(method="POST", path_pattern="schedule/entries", status=429, retry_after=60)
+
+    await slack.click(DetailAction.ADD_ASSIGNEE, ("Ming Chen", "2"), view=view)
+
+    error = find_block(slack.modal(DEMO), DetailBlock.ERROR)
+    assert error is not None and "throttling" in blocks_text({"blocks": [error]})
+    assert 2 not in open_entries(slack)
+
+
+async def test_assignee_options_are_empty_not_an_error_when_the_psa_fails(slack: Slack) -> None:
+    view = await open_ticket(slack)
+    slack.sandbox.inject_fault(path_pattern="system/members", status=500, count=None)
+
+    assert await slack.options(DetailAction.ADD_ASSIGNEE, "", view=view) == []

@@ -83,3 +83,17 @@ async def test_opening_a_detail_by_number_checks_existence_without_an_extra_roun
 
     print(f"\n/tickets 1296 (row not known): hydrated after {by_number}")
     assert by_number.rounds == 2  # ticket (+ existence check beside it) → contact and related tickets
+
+
+async def test_publishing_the_home_tab_is_one_round_when_warm(slack: Slack) -> None:
+    from bot.local.payloads import app_home_opened_event
+
+    slack.sandbox.set_latency(int(LATENCY_S * 1000))
+    channel = slack.fake.dm_channel(DEMO)
+    cold = await measure(slack, slack.event(app_home_opened_event(DEMO, channel=channel)))
+    home = slack.fake.home_view(DEMO)
+    warm = await measure(slack, slack.event(app_home_opened_event(DEMO, channel=channel, view=home)))
+
+    print(f"\nHome tab (app_home_opened → views.publish): cold {cold}; warm {warm}")
+    assert slack.fake.calls_to("views.publish")
+    assert warm.rounds == 1
