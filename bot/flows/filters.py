@@ -9,7 +9,7 @@ from bot.grammar import Search, SlackUserRef
 from bot.state import ListState
 from bot.views.prompts import unknown_choice_message
 from psa.aio import gather_all
-from psa.models import Board, BoardStatus, Priority, TicketFilters
+from psa.models import Board, BoardStatus, Company, Priority, TicketFilters
 from psa.service import TicketService
 from storage import WorkspaceStore
 
@@ -50,6 +50,11 @@ def _one(kind: str, given: str, hits: list[T], choices: Sequence[str], hint: str
         names = [choice for choice in choices if any(choice == _name(hit) for hit in hits)] or choices
         raise FilterProblem(unknown_choice_message(kind, given, names, ambiguous=True))
     raise FilterProblem(unknown_choice_message(kind, given, choices, hint=hint))
+
+
+def _near(companies: Sequence[Company]) -> list[str]:
+    # With nothing matching, listing thousands of companies helps nobody: show a few, point to search.
+    return sorted(c.name for c in companies)[:10]
 
 
 def _name(item: object) -> str:
@@ -139,9 +144,9 @@ async def resolve_search(command: Search, service: TicketService, store: Workspa
         changes["priority_id"] = _priority(command.priority_name, await service.priorities()).id
     company_name: str | None = None
     if command.company_name:
-        found = await service.search_companies(command.company_name, 25)
-        hits = pick(command.company_name, found, lambda c: c.name, lambda c: c.identifier)
-        company = _one("company", command.company_name, hits or found, [c.name for c in found])
+        companies = await service.companies()  # cached: a warm search resolves names without a request
+        hits = pick(command.company_name, companies, lambda c: c.name, lambda c: c.identifier)
+        company = _one("company", command.company_name, hits, [c.name for c in hits] or _near(companies))
         changes["company_id"] = company.id
         company_name = company.name
     assigned_name: str | None = None

@@ -279,3 +279,9 @@ async def test_search_without_assigned_works_for_an_unmapped_user(slack: Slack) 
     await slack.command("search printer", user=NEWBIE)
 
     assert row_ids(slack.last_ephemeral(NEWBIE))
+
+
+async def test_search_assigned_to_a_member_identifier(slack: Slack) -> None:
+    await slack.command("search assigned:@jdoe", user=ADMIN)
+
+    assert row_ids(slack.last_ephemeral(ADMIN)) == expected_open_tickets(slack.sandbox, DEMO_MEMBER)[:25]
