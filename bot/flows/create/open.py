@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import AppDeps
 from bot.flows.create.form import form_view, prefetch
-from bot.flows.views_io import open_view, update_view
+from bot.flows.views_io import OpenedView, open_view, push_view, update_view
 from bot.state import Origin, TicketDraft
 from bot.views.create_modal import create_modal
 from bot.views.create_status import loading_form_view, unavailable_view
@@ -70,6 +70,17 @@ def start_draft(
     )
 
 
+async def _show(
+    client: AsyncWebClient, trigger_id: str, view: dict[str, Any], *, push: bool
+) -> OpenedView | None:
+    if push:
+        # From inside a modal (the detail's "New spin-off ticket"): stack on it, so Done goes back there.
+        pushed = await push_view(client, trigger_id, view)
+        if pushed is not None:
+            return pushed
+    return await open_view(client, trigger_id, view)
+
+
 async def open_create_modal(
     deps: AppDeps,
     client: AsyncWebClient,
@@ -88,12 +99,14 @@ async def open_create_modal(
 
     `initial` pre-fills company_id / board_id (and company_name) from a linked ticket; `origin` is where
     the confirmation goes; `suggestion_id` is the AI suggestion to replace once the ticket exists.
+    With `parent_ticket_id` (the detail modal's button) the modal is pushed onto the detail.
     """
+    push = parent_ticket_id is not None
     service = await deps.workspaces.service(team_id)
     if service is None:
         is_admin = await deps.directory.can_manage(client, team_id, user_id)
         hint = "Run `/tickets connect` to connect it." if is_admin else "Ask a workspace admin to connect it."
-        await open_view(client, trigger_id, unavailable_view(NOT_CONNECTED, hint=hint))
+        await _show(client, trigger_id, unavailable_view(NOT_CONNECTED, hint=hint), push=push)
         return
     draft = start_draft(
         deps,
@@ -108,7 +121,7 @@ async def open_create_modal(
     if not draft.form_visible:
         # Only the prompt is shown: open now, and warm the reference cache while the user reads/types.
         prompt_only = create_modal(draft, boards=[], statuses=[], priorities=[], members=[])
-        opened = await open_view(client, trigger_id, prompt_only)
+        opened = await _show(client, trigger_id, prompt_only, push=push)
         if opened is not None:
             deps.tasks.spawn(prefetch(service), name="create-prefetch")
         return
@@ -116,9 +129,9 @@ async def open_create_modal(
     done, _ = await asyncio.wait({loading}, timeout=FORM_WAIT_SECONDS)
     if done:
         _, view = loading.result()
-        await open_view(client, trigger_id, view)
+        await _show(client, trigger_id, view, push=push)
         return
-    opened = await open_view(client, trigger_id, loading_form_view(draft))
+    opened = await _show(client, trigger_id, loading_form_view(draft), push=push)
     _, view = await loading
     if opened is not None:
         await update_view(client, opened.id, view, hash=opened.hash)

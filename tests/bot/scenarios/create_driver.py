@@ -80,10 +80,18 @@ def values_for(view: dict[str, Any], **fields: Any) -> dict[str, dict[str, Any]]
 
 
 async def fire(
-    slack: Slack, view: dict[str, Any], *, user: str = DEMO, values: dict[str, Any] | None = None
+    slack: Slack,
+    view: dict[str, Any],
+    *,
+    user: str = DEMO,
+    values: dict[str, Any] | None = None,
+    as_is: bool = False,
 ) -> Sent:
-    """One view_submission over HTTP, as Slack sends it; does not wait for the app's background work."""
-    current = slack.fake.view(view["id"]) or view
+    """One view_submission over HTTP, as Slack sends it; does not wait for the app's background work.
+
+    The modal as it is now, or `as_is` the given copy (a delivery of a form the user saw earlier).
+    """
+    current = view if as_is else (slack.fake.view(view["id"]) or view)
     body = p.view_submission(
         current, user=user, values=values, trigger_id=slack.fake.new_trigger_id(user, view_id=current["id"])
     )

@@ -228,7 +228,9 @@ async def test_global_shortcut_opens_the_full_form_and_confirms_in_the_users_dm(
     assert options(form, "assignee")[0][0].startswith("★ Jordan Doe")  # mapped first; NEWBIE isn't mapped
     await slack.click(CreateAction.BOARD, str(HELP_DESK), user=NEWBIE, view=form)
     form = slack.modal(NEWBIE)
-    values = values_for(form, summary="Laptop won't boot", company=("Acme Corp", str(ACME_CORP)), priority="3")
+    values = values_for(
+        form, summary="Laptop won't boot", company=("Acme Corp", str(ACME_CORP)), priority="3"
+    )
     await submit(slack, form, user=NEWBIE, values=values)
     (posted,) = success_posts(slack)
     assert posted["channel"] == NEWBIE  # no channel to answer in: the app's DM with the user
