@@ -145,12 +145,14 @@ class MappingAction(StrEnum):
     MEMBER = "mapping.member"  # external select; option value = member id
     SLACK_USER = "mapping.slack_user"  # users_select, admins only
     UNMAP = "mapping.unmap"  # button; value = member id
+    REASSIGN = "mapping.reassign"  # checkboxes, admins only: take a member another user holds
 
 
 class MappingBlock(StrEnum):
-    MEMBER = "mapping.member"
+    MEMBER = "mapping.member"  # prefix: mapping.member.<user> once an admin picks whom to map
     SLACK_USER = "mapping.slack_user"
     CURRENT = "mapping.current"
+    REASSIGN = "mapping.reassign"
 
 
 class HomeAction(StrEnum):

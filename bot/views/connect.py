@@ -70,7 +70,10 @@ def connect_modal(
                 max_length=300,
                 placeholder="https://na.myconnectwise.net",
             ),
-            hint="Your ConnectWise server, e.g. na.myconnectwise.net or your own host.",
+            hint=(
+                "Your ConnectWise site as you log in to it (na.myconnectwise.net), its API host "
+                "(api-na.myconnectwise.net) or the full API address ending in /apis/3.0."
+            ),
         )
     )
     blocks.append(
@@ -158,3 +161,67 @@ def read_connect_form(view: dict[str, Any]) -> ConnectForm:
 def connect_errors(errors: dict[str, str]) -> dict[str, str]:
     """Field errors keyed by ConnectForm field name → by block id, for `response_action: errors`."""
     return {str(_FIELDS[k]): v for k, v in errors.items() if k in _FIELDS}
+
+
+def connect_env_modal(*, site: str, company_id: str) -> dict[str, Any]:
+    """Single-workspace env mode: the CW_* settings define the connection and win over this modal."""
+    return kit.modal(
+        title="Connect ConnectWise",
+        callback_id=Callback.CONNECT,
+        blocks=[
+            kit.section(
+                "This workspace's ConnectWise connection comes from the app's environment "
+                "(the `CW_*` variables): "
+                f"company *{escape_truncate(company_id, 100)}* at `{escape_truncate(site, 300)}`."
+            ),
+            kit.context(
+                "While those variables are set they win over anything entered here, so there is "
+                "nothing to change in Slack. To use other credentials, change `CW_BASE_URL`, "
+                "`CW_COMPANY_ID`, `CW_PUBLIC_KEY`, `CW_PRIVATE_KEY` and `CW_CLIENT_ID` and restart the app "
+                "(or unset them to manage the connection here)."
+            ),
+        ],
+        close="OK",
+    )
+
+
+def connect_testing_modal(site: str) -> dict[str, Any]:
+    """Shown while the credentials are being tried against ConnectWise."""
+    return kit.modal(
+        title="Connect ConnectWise",
+        callback_id=Callback.CONNECT,
+        blocks=[
+            kit.section(f"⏳ Testing the connection to `{escape_truncate(site, 300)}`…"),
+            kit.context("Nothing is saved until ConnectWise accepts the keys."),
+        ],
+        close="Close",
+    )
+
+
+def connect_done_modal(*, site: str, company_id: str) -> dict[str, Any]:
+    """The credentials worked and are saved."""
+    return kit.modal(
+        title="Connect ConnectWise",
+        callback_id=Callback.CONNECT,
+        blocks=[
+            kit.section(
+                f"✅ Connected to ConnectWise: company *{escape_truncate(company_id, 100)}* "
+                f"at `{escape_truncate(site, 300)}`. The keys are stored encrypted."
+            ),
+            kit.context(
+                "Everyone in this workspace can now map their ConnectWise member (`/tickets map`) "
+                "and see their queue in the app's Home tab."
+            ),
+        ],
+        close="Done",
+    )
+
+
+def connect_refused_modal(text: str) -> dict[str, Any]:
+    """A refusal (e.g. not a workspace admin) in place of the form."""
+    return kit.modal(
+        title="Connect ConnectWise",
+        callback_id=Callback.CONNECT,
+        blocks=[kit.section(f"⚠️ {escape_truncate(text, 2000)}")],
+        close="OK",
+    )
