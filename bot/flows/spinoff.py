@@ -25,8 +25,7 @@ from bot.text import plain, truncate
 from bot.views.create_modal import PROMPT_MAX
 from bot.views.messages import error_message
 from bot.views.suggestion import read_suggestion_value, suggestion_dismissed_blocks
-from storage import ThreadLink
-from storage.models import SuggestionState
+from storage import SuggestionState, ThreadLink
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,8 @@ async def spinoff_from_message(
         return
     origin = thread_origin(message, actor.channel_id)
     link_lookup = asyncio.ensure_future(_thread_link(deps, actor.team_id, origin))
-    names = await _mention_names(deps, client, actor.team_id, message_text(message))
-    prompt = prompt_from(message_text(message), names)
+    text = message_text(message)
+    prompt = prompt_from(text, await _mention_names(deps, client, actor.team_id, text))
     link = await link_lookup
     await create.open_create_modal(
         deps,

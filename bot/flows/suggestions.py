@@ -50,7 +50,7 @@ def thread_message(body: dict[str, Any], team_id: str) -> ThreadMessage | None:
     event = body.get("event") or {}
     if event.get("type") != "message" or event.get("subtype") not in _SUBTYPES:
         return None  # edits, deletes, joins, bot messages…
-    if event.get("bot_id") or event.get("app_id") or not event.get("user"):
+    if event.get("bot_id") or not event.get("user"):
         return None
     if event.get("channel_type") not in _CHANNEL_TYPES:
         return None

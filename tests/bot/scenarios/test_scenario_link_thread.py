@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import pytest
-from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack, blocks_text
+from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack, blocks_text, mrkdwn_texts
 from scenario_spinoff_kit import (
     OUTLOOK_TICKET,
     bot_replies,
@@ -159,3 +159,13 @@ async def test_when_the_bot_cannot_post_in_the_channel_the_user_hears_it_in_a_dm
     assert await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"]) is not None
     [dm] = slack.fake.messages(slack.fake.dm_channel(DEMO))
     assert f"to #{OUTLOOK_TICKET}, but I can't post there (not_in_channel)" in dm["text"]
+
+
+async def test_the_confirmation_escapes_the_tickets_summary(slack: Slack) -> None:
+    parent = say(slack, "Server looks down")
+
+    await link_thread(slack, parent, "1649")  # "<!channel> URGENT: server down"
+
+    [confirmation] = bot_replies(slack, parent["ts"])
+    shown = " ".join(mrkdwn_texts(confirmation))
+    assert "&lt;!channel&gt; URGENT: server down" in shown and "<!channel>" not in shown
