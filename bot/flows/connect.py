@@ -1,24 +1,195 @@
-"""The PSA connection modal (placeholder: the connect flow replaces this body)."""
+"""The PSA connection modal: admins only, credentials tested with a real call before they are saved."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from pydantic import BaseModel, SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actor import Actor
 from bot.deps import AppDeps
-from bot.views.prompts import coming_soon_modal
+from bot.flows import home
+from bot.flows.site_url import SiteUrlError, normalize_site_url, site_label
+from bot.flows.views_io import open_view, update_view
+from bot.views.connect import (
+    ConnectForm,
+    ConnectionSummary,
+    connect_done_modal,
+    connect_env_modal,
+    connect_errors,
+    connect_modal,
+    connect_refused_modal,
+    connect_testing_modal,
+    read_connect_form,
+)
+from bot.workspaces import ConnectFailed
+from storage import ConnectionCredentials, StorageError
 
 log = logging.getLogger(__name__)
+
+NOT_ADMIN = (
+    "Only workspace admins and owners can connect ConnectWise. Ask one of them to run `/tickets connect`."
+)
+# The submission must be acknowledged within Slack's 3 s. A test call that answers sooner is
+# reported straight in the ack (field errors keep what was typed); a slower one gets a
+# "Testing…" view that is replaced when the answer comes.
+ACK_BUDGET_SECONDS = 2.0
+# Slack applies the ack's "Testing…" view when it reads our HTTP answer; an update sent a moment
+# later must not overtake it, or the outcome would be replaced by "Testing…".
+TESTING_VIEW_MIN_SECONDS = 0.5
+# The registry names credential fields after ConnectionCredentials; the form after what admins type.
+_FORM_FIELD = {"base_url": "site_url"}
+
+Payload = dict[str, Any]
+
+
+class Outcome(BaseModel):
+    """How a connection attempt ended (never carries the private key)."""
+
+    ok: bool
+    message: str = ""
+    fields: dict[str, str] = {}
+    site: str = ""
+    company_id: str = ""
+
+
+async def _stored(deps: AppDeps, team_id: str) -> tuple[ConnectionSummary | None, SecretStr | None]:
+    """What is saved for the workspace (for the form) and its private key (to test with when kept)."""
+    try:
+        stored = await deps.storage.workspace(team_id).connection()
+    except StorageError as exc:  # e.g. the key cannot be decrypted any more: ask for it again
+        log.warning("team %s: stored connection unreadable: %s", team_id, exc)
+        info = await deps.storage.workspace(team_id).connection_info()
+        summary = None
+        if info is not None:
+            summary = ConnectionSummary(
+                site_url=info.base_url,
+                company_id=info.company_id,
+                public_key=info.public_key,
+                client_id=info.client_id,
+                has_private_key=False,
+            )
+        return summary, None
+    if stored is None:
+        return None, None
+    summary = ConnectionSummary(
+        site_url=stored.base_url,
+        company_id=stored.company_id,
+        public_key=stored.public_key,
+        client_id=stored.client_id,
+    )
+    return summary, stored.private_key
+
+
+async def _env_modal(deps: AppDeps, team_id: str) -> Payload | None:
+    summary = await deps.workspaces.summary(team_id)
+    if summary is not None and summary.source == "environment":
+        return connect_env_modal(site=site_label(summary.base_url), company_id=summary.company_id)
+    return None
+
+
+async def connect_view(deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str) -> Payload:
+    """The modal an admin sees: the form (never with the key), the env-mode note, or a refusal."""
+    if not await deps.directory.can_manage(client, team_id, user_id):
+        return connect_refused_modal(NOT_ADMIN)
+    env = await _env_modal(deps, team_id)
+    if env is not None:
+        return env
+    current, _ = await _stored(deps, team_id)
+    return connect_modal(current=current)
 
 
 async def open_connect_modal(
     deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str, trigger_id: str
 ) -> None:
-    """Open the ConnectWise connection modal (callers have checked the user is an admin)."""
-    view = coming_soon_modal("Connect ConnectWise", "The connection form is coming soon.")
+    """Open the ConnectWise connection modal (the admin check is repeated here and on submit)."""
+    await open_view(client, trigger_id, await connect_view(deps, client, team_id=team_id, user_id=user_id))
+
+
+async def _attempt(deps: AppDeps, team_id: str, user_id: str, credentials: ConnectionCredentials) -> Outcome:
     try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed for the connect modal: %s", exc.response.get("error"))
+        info = await deps.workspaces.connect(team_id, user_id, credentials)
+    except ConnectFailed as failed:
+        log.info("team %s: connection test failed: %s", team_id, failed.message)
+        fields = {_FORM_FIELD.get(k, k): f"{failed.message} {v}" for k, v in failed.fields.items()}
+        return Outcome(ok=False, message=failed.message, fields=fields or {"site_url": failed.message})
+    log.info("team %s: ConnectWise connected by %s (%s)", team_id, user_id, info.base_url)
+    return Outcome(ok=True, site=site_label(info.base_url), company_id=info.company_id)
+
+
+def _result_view(outcome: Outcome, form: ConnectForm, current: ConnectionSummary | None) -> Payload:
+    if outcome.ok:
+        return connect_done_modal(site=outcome.site, company_id=outcome.company_id)
+    return connect_modal(current=current, values=form, error=outcome.message, errors=outcome.fields)
+
+
+async def submit_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload) -> Payload:
+    """Check, test and save submitted credentials; returns the ack (errors, or the view to show)."""
+    if not await deps.directory.can_manage(client, actor.team_id, actor.user_id):
+        return {"response_action": "update", "view": connect_refused_modal(NOT_ADMIN)}
+    env = await _env_modal(deps, actor.team_id)
+    if env is not None:
+        return {"response_action": "update", "view": env}
+    form = read_connect_form(view)
+    current, stored_key = await _stored(deps, actor.team_id)
+    problems: dict[str, str] = {}
+    try:
+        base_url = normalize_site_url(form.site_url)
+    except SiteUrlError as exc:
+        problems["site_url"] = str(exc)
+    key = form.private_key or stored_key  # empty keeps the stored key
+    if key is None:
+        problems["private_key"] = "Enter the private key."
+    for field in ("company_id", "public_key", "client_id"):
+        if not getattr(form, field):
+            problems[field] = "Required."
+    if problems:
+        return {"response_action": "errors", "errors": connect_errors(problems)}
+    credentials = ConnectionCredentials(
+        base_url=base_url,
+        company_id=form.company_id,
+        public_key=form.public_key,
+        client_id=form.client_id,
+        private_key=key,
+    )
+    attempt = deps.tasks.spawn(_attempt(deps, actor.team_id, actor.user_id, credentials), name="connect-test")
+    done, _ = await asyncio.wait({attempt}, timeout=ACK_BUDGET_SECONDS)
+    if done:
+        outcome: Outcome = attempt.result()
+        if not outcome.ok:
+            return {"response_action": "errors", "errors": connect_errors(outcome.fields)}
+        _after_connect(deps, client, actor)
+        return {"response_action": "update", "view": _result_view(outcome, form, current)}
+    deps.tasks.spawn(
+        _finish_slow(deps, client, actor, view["id"], attempt, form, current), name="connect-slow"
+    )
+    return {"response_action": "update", "view": connect_testing_modal(site_label(base_url))}
+
+
+async def _finish_slow(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    actor: Actor,
+    view_id: str,
+    attempt: asyncio.Task[Outcome],
+    form: ConnectForm,
+    current: ConnectionSummary | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    shown_at = loop.time()
+    outcome = await attempt
+    await asyncio.sleep(max(0.0, shown_at + TESTING_VIEW_MIN_SECONDS - loop.time()))
+    if outcome.ok:
+        _after_connect(deps, client, actor)
+    # No hash: the "Testing…" view's hash is unknown here, and nothing else updates this modal.
+    await update_view(client, view_id, _result_view(outcome, form, current), hash=None)
+
+
+def _after_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
+    deps.tasks.spawn(
+        home.publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id),
+        name="home-after-connect",
+    )

@@ -1,12 +1,129 @@
-"""App Home "My queue" (placeholder: the Home flow replaces this body)."""
+"""App Home "My queue": work out which state a user's Home is in, render it, publish it (hash-guarded)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actor import Actor
 from bot.deps import AppDeps
+from bot.flows import create
+from bot.flows.site_url import site_label
+from bot.flows.tickets_list import render_list
+from bot.state import ListState
+from bot.views.home import HOME_ROWS, HomeConnection, HomeState, home_view
+from psa.errors import PSAError
+from psa.models import TicketFilters
+from psa.service import NotMappedError
+
+log = logging.getLogger(__name__)
+
+# On a first visit (no Home published yet) a slow PSA would leave the tab blank: after this long a
+# "Loading…" Home is published and replaced when the queue arrives. Later visits keep the previous
+# Home on screen instead, which is better than a flash of "Loading…".
+LOADING_AFTER_SECONDS = 0.8
 
 
-async def publish_home(deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str) -> None:
-    """Publish the user's Home tab; ticket flows call this after the user changes a ticket."""
-    return None
+async def home_state(deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str) -> HomeState:
+    """Which state the user's Home is in, with the queue when there is one (PSA failures → "error")."""
+    service = await deps.workspaces.service(team_id)
+    if service is None:
+        is_admin = await deps.directory.can_manage(client, team_id, user_id)
+        return HomeState(kind="not_connected", is_admin=is_admin)
+    summary = await deps.workspaces.summary(team_id)
+    connection = (
+        HomeConnection(company_id=summary.company_id, site=site_label(summary.base_url))
+        if summary is not None
+        else None
+    )
+    now = deps.now()
+    mapped = await deps.storage.workspace(team_id).mapping(user_id)
+    if mapped is None:
+        return HomeState(kind="not_mapped", connection=connection, last_updated=now)
+    member_name = f"{mapped.member_name} ({mapped.member_identifier})"
+    try:
+        # The mapping is already at hand: asking for its member directly saves the 'me' lookup.
+        queue = await service.search(
+            TicketFilters(assigned=mapped.psa_member_id), user_ref=user_id, page=1, page_size=HOME_ROWS
+        )
+    except NotMappedError:
+        return HomeState(kind="not_mapped", connection=connection, last_updated=now)
+    except PSAError as exc:
+        log.warning("Home queue unavailable for team %s user %s: %s", team_id, user_id, exc.message)
+        return HomeState(kind="error", connection=connection, last_updated=now, member_name=member_name)
+    deps.rows.remember(team_id, queue.items)
+    return HomeState(
+        kind="tickets" if queue.items else "empty",
+        tickets=queue.items,
+        total=queue.total,
+        connection=connection,
+        last_updated=now,
+        member_name=member_name,
+    )
+
+
+async def _publish(
+    client: AsyncWebClient, user_id: str, view: dict[str, object], view_hash: str | None
+) -> str | None:
+    """views.publish; a stale hash is retried once without it. Returns the new hash (None on failure)."""
+    try:
+        resp = await client.views_publish(user_id=user_id, view=view, hash=view_hash)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "hash_conflict" and view_hash is not None:
+            # Someone published in between; what we render now is fresher than what they did.
+            return await _publish(client, user_id, view, None)
+        log.warning("views.publish failed for %s: %s", user_id, error)
+        return None
+    published = resp.get("view") or {}
+    return published.get("hash") if isinstance(published, dict) else None
+
+
+async def publish_home(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    view_hash: str | None = None,
+) -> None:
+    """Publish the user's Home tab; flows call this after the user changes a ticket or a setting."""
+    state = await home_state(deps, client, team_id=team_id, user_id=user_id)
+    await _publish(client, user_id, home_view(state), view_hash)
+
+
+async def home_opened(
+    deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str, view_hash: str | None
+) -> None:
+    """`app_home_opened`: publish the Home, with a loading Home first when a first visit is slow."""
+    pending = asyncio.ensure_future(home_state(deps, client, team_id=team_id, user_id=user_id))
+    done, _ = await asyncio.wait({pending}, timeout=LOADING_AFTER_SECONDS)
+    if not done and view_hash is None:
+        view_hash = await _publish(client, user_id, home_view(HomeState(kind="loading")), None)
+    state = await pending
+    await _publish(client, user_id, home_view(state), view_hash)
+
+
+async def view_all(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
+    """ "View all tickets": the full `/tickets mine` list as a message in the app's DM.
+
+    A message (not a modal) because the list's paging, filters, search and Share all work on a
+    message in place through its response_url, and the DM sits right beside the Home tab.
+    """
+    payload, _ = await render_list(deps, client, actor, ListState.mine())
+    try:
+        await client.chat_postMessage(channel=actor.user_id, text=payload["text"], blocks=payload["blocks"])
+    except SlackApiError as exc:
+        log.warning("could not DM the full list to %s: %s", actor.user_id, exc.response.get("error"))
+
+
+async def new_ticket(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
+    """The Home's "New ticket": ticket creation on its Full Form tab."""
+    if actor.trigger_id is None:
+        return
+    await create.open_create_modal(
+        deps, client, team_id=actor.team_id, user_id=actor.user_id, trigger_id=actor.trigger_id, tab="full"
+    )

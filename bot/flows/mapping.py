@@ -1,24 +1,259 @@
-"""The member mapping modal (placeholder: the mapping flow replaces this body)."""
+"""Member mapping: the modal (with the e-mail suggestion), its member options, saving and unmapping."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actor import Actor
 from bot.deps import AppDeps
-from bot.views.prompts import coming_soon_modal
+from bot.flows import home
+from bot.flows.views_io import open_view, update_view
+from bot.ids import MappingBlock
+from bot.views.mapping import (
+    has_block,
+    mapping_done_modal,
+    mapping_member_options,
+    mapping_modal,
+    mapping_target,
+    mapping_unavailable_modal,
+    read_mapping,
+)
+from psa.errors import PSAError
+from psa.models import Member
+from psa.service import TicketService
+from storage import MappingConflictError
 
 log = logging.getLogger(__name__)
+
+# Everything below runs inside Slack's 3 s (a trigger_id, an options request or a submission ack):
+# a slow PSA costs the e-mail suggestion or a "try again", never a dead modal.
+MEMBERS_BUDGET_SECONDS = 1.5
+NAMES_BUDGET_SECONDS = 0.8
+
+Payload = dict[str, Any]
+
+
+async def _members_within(service: TicketService, budget: float) -> list[Member] | None:
+    try:
+        return await asyncio.wait_for(service.members(), budget)
+    except (TimeoutError, PSAError) as exc:
+        log.info("members unavailable for the mapping modal: %s", getattr(exc, "message", "timeout"))
+        return None
+
+
+def _by_email(members: Iterable[Member], email: str) -> Member | None:
+    wanted = email.strip().casefold()
+    return next((m for m in members if m.email and m.email.strip().casefold() == wanted), None)
+
+
+async def _labels(
+    deps: AppDeps, client: AsyncWebClient, team_id: str, user_ids: Iterable[str]
+) -> dict[str, str]:
+    """Slack display names for these users; ids where Slack is slow or does not know them."""
+    ids = list(dict.fromkeys(user_ids))
+
+    async def one(user_id: str) -> tuple[str, str]:
+        user = await deps.directory.user(client, team_id, user_id)
+        return user_id, user.label if user else user_id
+
+    try:
+        pairs = await asyncio.wait_for(asyncio.gather(*(one(u) for u in ids)), NAMES_BUDGET_SECONDS)
+    except TimeoutError:
+        pairs = [(u, u) for u in ids]
+    return dict(pairs)
+
+
+async def mapping_view(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    viewer_id: str,
+    target_id: str | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+) -> Payload:
+    """The mapping modal for `target_id` (an admin's pick) or the viewer themselves."""
+    service = await deps.workspaces.service(team_id)
+    viewer = await deps.directory.user(client, team_id, viewer_id)
+    is_admin = viewer is not None and viewer.can_manage
+    if service is None:
+        todo = (
+            "Run `/tickets connect` first."
+            if is_admin
+            else "Ask a workspace admin to run `/tickets connect`."
+        )
+        return mapping_unavailable_modal(
+            f"ConnectWise is not connected to this workspace yet, so there are no members to pick. {todo}"
+        )
+    target = target_id if is_admin and target_id and target_id != viewer_id else None
+    subject_id = target or viewer_id
+    store = deps.storage.workspace(team_id)
+    subject = await deps.directory.user(client, team_id, target) if target else viewer
+    row, members = await asyncio.gather(
+        store.mapping(subject_id), _members_within(service, MEMBERS_BUDGET_SECONDS)
+    )
+    current = (
+        Member(id=row.psa_member_id, identifier=row.member_identifier, name=row.member_name) if row else None
+    )
+    suggested = None
+    if current is None and subject is not None and subject.email and members:
+        suggested = _by_email(members, subject.email)
+        if suggested is not None and await store.mapping_by_member(suggested.id) is not None:
+            suggested = None  # someone else already holds it: suggesting it would only fail on Save
+    return mapping_modal(
+        current=current,
+        suggested=suggested,
+        is_admin=is_admin,
+        target_user_id=target,
+        notice=notice,
+        error=error,
+    )
 
 
 async def open_mapping_modal(
     deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str, trigger_id: str
 ) -> None:
     """Open the modal where a user picks their PSA member (admins: also for others)."""
-    view = coming_soon_modal("Map your member", "Picking your ConnectWise member is coming soon.")
+    view = await mapping_view(deps, client, team_id=team_id, viewer_id=user_id)
+    await open_view(client, trigger_id, view)
+
+
+async def member_options(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload | None, query: str
+) -> list[Payload]:
+    """Active members matching `query` for the mapping select; members held by others marked "taken"."""
+    service = await deps.workspaces.service(actor.team_id)
+    if service is None:
+        return []
     try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed for the mapping modal: %s", exc.response.get("error"))
+        choices = await asyncio.wait_for(service.member_choices(query), MEMBERS_BUDGET_SECONDS)
+    except (TimeoutError, PSAError) as exc:
+        log.info("mapping options unavailable: %s", getattr(exc, "message", "timeout"))
+        return []
+    subject_id = (mapping_target(view) if view else None) or actor.user_id
+    mappings = await deps.storage.workspace(actor.team_id).mappings()
+    held = {m.psa_member_id: m.slack_user_id for m in mappings}
+    names = await _labels(deps, client, actor.team_id, held.values())
+    members = [Member(id=c.member_id, identifier=c.member_identifier, name=c.member_name) for c in choices]
+    own = next((m for m, u in held.items() if u == subject_id), None)
+    return mapping_member_options(
+        members, holders={m: names[u] for m, u in held.items()}, viewer_member_id=own
+    )
+
+
+def _errors(block_id: str, message: str) -> Payload:
+    return {"response_action": "errors", "errors": {block_id: message}}
+
+
+async def submit_mapping(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload) -> Payload:
+    """Check and save a submitted mapping; the ack's response (field errors, or the confirmation)."""
+    form = read_mapping(view)
+    member_block = form.member_block_id
+    user_block = MappingBlock.SLACK_USER if has_block(view, MappingBlock.SLACK_USER) else member_block
+    target = form.slack_user_id or actor.user_id
+    is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
+    if target != actor.user_id and not is_admin:
+        # The picker is only shown to admins, but a submission is checked whatever the client sent.
+        return _errors(user_block, "Only workspace admins and owners can map other people.")
+    if form.member_id is None:
+        return _errors(member_block, "Pick a ConnectWise member.")
+    service = await deps.workspaces.service(actor.team_id)
+    if service is None:
+        return _errors(member_block, "ConnectWise is not connected to this workspace yet.")
+    try:
+        members = await asyncio.wait_for(service.members(), MEMBERS_BUDGET_SECONDS)
+    except TimeoutError:
+        return _errors(member_block, "ConnectWise is slow to answer right now. Press Save again in a moment.")
+    except PSAError as exc:
+        return _errors(member_block, f"Couldn't check the member with ConnectWise: {exc.message}")
+    member = next((m for m in members if m.id == form.member_id), None)
+    if member is None:
+        return _errors(member_block, "That member is not an active ConnectWise member any more.")
+    store = deps.storage.workspace(actor.team_id)
+    holder = await store.mapping_by_member(member.id)
+    reassign = is_admin and form.reassign
+    if holder is not None and holder.slack_user_id != target and not reassign:
+        return _errors(member_block, await _taken_text(deps, client, actor, member, holder.slack_user_id))
+    try:
+        await store.map_member(
+            target,
+            member_id=member.id,
+            member_identifier=member.identifier,
+            member_name=member.name,
+            mapped_by=actor.user_id,
+            reassign=reassign,
+        )
+    except MappingConflictError as exc:  # someone took it between the check and the save
+        return _errors(member_block, await _taken_text(deps, client, actor, member, exc.mapped_to))
+    log.info("team %s: %s mapped %s to member %s", actor.team_id, actor.user_id, target, member.id)
+    refresh = {target} | ({holder.slack_user_id} if holder is not None else set())
+    for user_id in refresh:
+        deps.tasks.spawn(
+            home.publish_home(deps, client, team_id=actor.team_id, user_id=user_id), name="home-after-map"
+        )
+    who = (
+        "You're"
+        if target == actor.user_id
+        else f"{(await _labels(deps, client, actor.team_id, [target]))[target]} is"
+    )
+    return {
+        "response_action": "update",
+        "view": mapping_done_modal(f"{who} mapped to {member.name} ({member.identifier})."),
+    }
+
+
+async def _taken_text(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, member: Member, holder_id: str | None
+) -> str:
+    who = (
+        (await _labels(deps, client, actor.team_id, [holder_id]))[holder_id] if holder_id else "someone else"
+    )
+    text = f"{member.name} ({member.identifier}) is already mapped to {who}."
+    if await deps.directory.can_manage(client, actor.team_id, actor.user_id):
+        return text + " Tick “Move the member from whoever holds it” to reassign it."
+    return text + " Ask a workspace admin if it should be yours."
+
+
+async def unmap(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload) -> None:
+    """The modal's Unmap button: remove the shown user's mapping and re-render the modal."""
+    target_id = mapping_target(view)
+    subject_id = target_id or actor.user_id
+    if subject_id != actor.user_id and not await deps.directory.can_manage(
+        client, actor.team_id, actor.user_id
+    ):
+        refused = await mapping_view(
+            deps,
+            client,
+            team_id=actor.team_id,
+            viewer_id=actor.user_id,
+            error="Only admins can unmap others.",
+        )
+        await update_view(client, view["id"], refused, hash=view.get("hash"))
+        return
+    removed = await deps.storage.workspace(actor.team_id).unmap_member(subject_id, unmapped_by=actor.user_id)
+    notice = (
+        f"Unmapped {removed.member_name} ({removed.member_identifier})." if removed else "Nothing was mapped."
+    )
+    rendered = await mapping_view(
+        deps, client, team_id=actor.team_id, viewer_id=actor.user_id, target_id=target_id, notice=notice
+    )
+    await update_view(client, view["id"], rendered, hash=view.get("hash"))
+    await home.publish_home(deps, client, team_id=actor.team_id, user_id=subject_id)
+
+
+async def change_target(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload, selected_user: str | None
+) -> None:
+    """An admin picked whom to map: show that user's mapping and e-mail suggestion instead."""
+    if not await deps.directory.can_manage(client, actor.team_id, actor.user_id):
+        return
+    rendered = await mapping_view(
+        deps, client, team_id=actor.team_id, viewer_id=actor.user_id, target_id=selected_user
+    )
+    await update_view(client, view["id"], rendered, hash=view.get("hash"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
-from bot.listeners.actions import create, detail, messages, suggestion, tickets_list
+from bot.listeners.actions import create, detail, home, mapping, messages, suggestion, tickets_list
 
 
 def register(app: AsyncApp, deps: AppDeps) -> None:
@@ -14,4 +14,6 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
     detail.register(app, deps)
     messages.register(app, deps)
     suggestion.register(app, deps)
+    home.register(app, deps)
+    mapping.register(app, deps)
     create.register(app, deps)
