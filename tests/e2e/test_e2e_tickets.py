@@ -70,4 +70,5 @@ def test_my_tickets_page_two_then_work_a_ticket_in_its_modal(page: Page, stack: 
     expect(dialog).to_contain_text("note added")
     expect(dialog.get_by_text("Called the customer: the server is back up.")).to_have_count(1)
     expect(dialog.get_by_role("textbox", name="Add a note")).to_have_value("")
+    dialog.locator(".modal-body").evaluate("body => { body.scrollTop = 0; }")
     shoot(page, "ticket-detail")

@@ -62,9 +62,12 @@ export class ModalLayer {
     if (signature === this.signature && this.node) return;
     this.signature = signature;
     const focus = this.node ? captureFocus(this.node) : null;
+    // An update of the same view keeps the member's place in it; a new view starts at the top.
+    const scroll = view.id === this.focusedView ? this.node?.querySelector(".modal-body")?.scrollTop ?? 0 : 0;
     const fresh = this.build(view, stack.length > 1);
     if (this.node) this.node.replaceWith(fresh); else this.root.append(fresh);
     this.node = fresh;
+    fresh.querySelector(".modal-body").scrollTop = scroll;
     if (focus) restoreFocus(fresh, focus);
     else {
       // Like Slack, put the caret in the first field when it is a text field (never open a select).
@@ -108,7 +111,7 @@ export class ModalLayer {
         pushed ? h("button", { type: "button", class: "icon-btn modal-back", "aria-label": "Back", onclick: () => this.close(view, false) }, "←") : null,
         h("span", { class: "modal-app", "aria-hidden": "true", text: "🎫" }),
         h("h2", { class: "modal-title", html: textObject(view.title) || "App" }),
-        h("button", { type: "button", class: "icon-btn modal-x", "aria-label": "Close", onclick: () => this.close(view, true) }, "✕")),
+        h("button", { type: "button", class: "icon-btn modal-x", "aria-label": "Close modal", title: "Close", onclick: () => this.close(view, true) }, "✕")),
       this.banner ? h("div", { class: "modal-banner", role: "alert", text: this.banner }) : null,
       h("div", { class: "modal-body" }, body),
       h("footer", { class: "modal-footer" },
