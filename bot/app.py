@@ -26,6 +26,7 @@ BOT_SCOPES = (
     "groups:history",
     "channels:read",
     "groups:read",
+    "im:write",
 )
 
 
