@@ -84,10 +84,13 @@ async def _stored(deps: AppDeps, team_id: str) -> tuple[ConnectionSummary | None
     return summary, stored.private_key
 
 
-async def _env_modal(deps: AppDeps, team_id: str) -> Payload | None:
-    summary = await deps.workspaces.summary(team_id)
-    if summary is not None and summary.source == "environment":
-        return connect_env_modal(site=site_label(summary.base_url), company_id=summary.company_id)
+def _env_modal(deps: AppDeps) -> Payload | None:
+    # Read from settings, not the registry: an unreadable stored connection must not lock admins out.
+    settings = deps.settings
+    if settings.has_connectwise_env and not settings.oauth_mode:
+        return connect_env_modal(
+            site=site_label(settings.cw_base_url or ""), company_id=settings.cw_company_id or ""
+        )
     return None
 
 
@@ -95,7 +98,7 @@ async def connect_view(deps: AppDeps, client: AsyncWebClient, *, team_id: str, u
     """The modal an admin sees: the form (never with the key), the env-mode note, or a refusal."""
     if not await deps.directory.can_manage(client, team_id, user_id):
         return connect_refused_modal(NOT_ADMIN)
-    env = await _env_modal(deps, team_id)
+    env = _env_modal(deps)
     if env is not None:
         return env
     current, _ = await _stored(deps, team_id)
@@ -130,7 +133,7 @@ async def submit_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor, vi
     """Check, test and save submitted credentials; returns the ack (errors, or the view to show)."""
     if not await deps.directory.can_manage(client, actor.team_id, actor.user_id):
         return {"response_action": "update", "view": connect_refused_modal(NOT_ADMIN)}
-    env = await _env_modal(deps, actor.team_id)
+    env = _env_modal(deps)
     if env is not None:
         return {"response_action": "update", "view": env}
     form = read_connect_form(view)
