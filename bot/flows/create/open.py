@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import AppDeps
 from bot.flows.create.form import form_view, prefetch
 from bot.flows.views_io import OpenedView, open_view, push_view, update_view
+from bot.rowcache import RowCache
 from bot.state import Origin, TicketDraft
 from bot.views.create_modal import create_modal
 from bot.views.create_status import loading_form_view, unavailable_view
@@ -31,7 +32,7 @@ def _int(value: Any) -> int | None:
 
 
 def start_draft(
-    deps: AppDeps,
+    rows: RowCache,
     team_id: str,
     *,
     prompt: str | None,
@@ -47,7 +48,7 @@ def start_draft(
     initial = dict(initial or {})
     if parent_ticket_id is not None and not initial:
         # A spin-off of a ticket the app just showed: same company and board, as in a linked thread.
-        parent = deps.rows.get(team_id, parent_ticket_id)
+        parent = rows.get(team_id, parent_ticket_id)
         if parent is not None:
             if parent.company is not None:
                 initial.update(company_id=parent.company.id, company_name=parent.company.name or None)
@@ -109,7 +110,7 @@ async def open_create_modal(
         await _show(client, trigger_id, unavailable_view(NOT_CONNECTED, hint=hint), push=push)
         return
     draft = start_draft(
-        deps,
+        deps.rows,
         team_id,
         prompt=prompt,
         origin=origin,

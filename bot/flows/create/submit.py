@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -195,7 +196,7 @@ async def create_ticket(
     draft: TicketDraft,
     *,
     view_id: str,
-    reconcile_since: Any = None,
+    reconcile_since: datetime | None = None,
 ) -> None:
     """The winner of the claim: create the ticket once, record the outcome, tell the user."""
     key = draft.idempotency_key

@@ -6,6 +6,7 @@ import asyncio
 import ssl
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -190,3 +191,31 @@ async def test_one_submission_delivered_to_two_app_processes_creates_one_ticket(
     assert post_count(slack) == 1 and len(tickets_named(slack, SUMMARY)) == 1
     assert len(success_posts(slack)) == 1
     assert [m for m in slack.fake.messages(CHANNEL) if "created in ConnectWise" in m.get("text", "")]
+
+
+async def test_a_create_left_by_a_crashed_process_is_found_when_the_form_is_resubmitted(slack: Slack) -> None:
+    from sqlalchemy import text
+
+    from bot.state import TicketDraft
+
+    form = await ready_form(slack)
+    draft = TicketDraft.decode(form["private_metadata"])
+    store = slack.deps.storage.workspace(slack.team)
+    assert (await store.claim(draft.idempotency_key)).won  # another process claimed it, posted, then died
+    service = await slack.deps.workspaces.service(slack.team)
+    assert service is not None
+    statuses = await service.statuses(HELP_DESK)
+    payload = draft.model_copy(
+        update={"summary": SUMMARY, "company_id": 42, "priority_id": 3, "status_id": statuses[0].id}
+    ).to_payload()
+    made = await service.create_ticket(payload)
+    async with slack.deps.storage.session() as session:  # ... eleven minutes ago: the claim is stale now
+        await session.execute(
+            text("UPDATE idempotency_ledger SET updated_at = :t, created_at = :t"),
+            {"t": datetime.now(UTC) - timedelta(minutes=11)},
+        )
+
+    await submit(slack, form)
+    assert f"Ticket #{made.id} created in ConnectWise" in blocks_text(slack.modal())
+    assert post_count(slack) == 1 and len(tickets_named(slack, SUMMARY)) == 1
+    assert len(success_posts(slack)) == 1
