@@ -31,7 +31,9 @@ def _chromium() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API marks an event loop as running in this thread while
+# it is open, which would break the asyncio tests that run after the browser journeys.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     """Playwright's driver, or a skip (a failure when REQUIRE_BROWSER=1) without Chromium."""
     if _chromium() is None:
@@ -43,9 +45,9 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    """One headless Chromium for the session (Debian's; browser downloads are impossible here)."""
+    """One headless Chromium per test module (Debian's; browser downloads are impossible here)."""
     chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()

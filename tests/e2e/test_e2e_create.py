@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_kit import JDOE_MEMBER_ID, RunningStack, modal, open_workspace, sandbox_ticket, shoot, type_in_composer
+from e2e_kit import (
+    JDOE_MEMBER_ID,
+    RunningStack,
+    modal,
+    open_workspace,
+    sandbox_ticket,
+    shoot,
+    type_in_composer,
+)
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser

@@ -47,7 +47,9 @@ export function renderMessage(message, { app, channel, ephemeral = false, inThre
     class: `msg${ephemeral ? " ephemeral" : ""}${who.bot ? " from-app" : ""}`,
     "data-ts": message.ts,
     "aria-label": `Message from ${who.name}`,
-  }, h("div", { class: `avatar${who.bot ? " app" : ""}`, "aria-hidden": "true", text: who.avatar }), main);
+  }, who.bot && !message.slackbot
+    ? h("img", { class: "avatar app", src: "/static/tickets-icon.svg", alt: "" })
+    : h("div", { class: `avatar${who.bot ? " app" : ""}`, "aria-hidden": "true", text: who.avatar }), main);
   if (!ephemeral) node.append(hoverMenu(message, channel, app, inThread));
   return node;
 }
