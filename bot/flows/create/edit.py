@@ -128,7 +128,7 @@ async def parse_into(
     try:
         result = await parser.parse(draft.prompt or "", actor_member_id=member_id)
     except PSAError as exc:
-        await form_data
+        form_data.cancel()
         view = create_modal(
             draft.switch_tab("quick"),
             boards=[],
@@ -139,6 +139,9 @@ async def parse_into(
         )
         await update_view(client, view_id, view, hash=view_hash)
         return
+    except BaseException:
+        form_data.cancel()
+        raise
     prefilled = draft.with_prefill(
         summary=result.summary,
         company_id=result.company_id,

@@ -53,6 +53,8 @@ DONE_LOOKUP_SECONDS = 1.0
 WAIT_POLL_SECONDS = 0.2
 WAIT_MAX_SECONDS = 90.0
 
+CLAIM_FAILED = "Couldn't start creating the ticket just now; nothing was created. Press Create ticket again."
+
 FollowUp = Callable[[AsyncWebClient], Coroutine[Any, Any, None]]
 
 
@@ -135,8 +137,13 @@ async def decide_submission(deps: AppDeps, actor: Actor, view: dict[str, Any]) -
     if not draft.idempotency_key:
         return _update(unavailable_view(STALE_FORM))
     store = deps.storage.workspace(actor.team_id)
-    before = await store.ledger_entry(draft.idempotency_key)
-    claim = await store.claim(draft.idempotency_key)
+    try:
+        before = await store.ledger_entry(draft.idempotency_key)
+        claim = await store.claim(draft.idempotency_key)
+    except Exception:
+        # Nothing was created; an error next to the summary keeps the modal (and the typing) open.
+        log.exception("idempotency claim failed; the user is asked to submit again")
+        return errors_decision(draft, view, {"summary": CLAIM_FAILED})
     if claim.won:
         # Taking over an attempt whose fate is unknown: look in the PSA before creating again.
         unknown_fate = claim.took_over == LedgerState.IN_PROGRESS or (
@@ -182,9 +189,8 @@ async def _show_failure(
     if service is None:
         await update_view(client, view_id, unavailable_view(NOT_CONNECTED), hash=None)
         return
-    shown = draft.switch_tab("full") if draft.tab == "quick" and not draft.reviewing else draft
     _, view = await form_view(
-        deps, service, shown, team_id=actor.team_id, user_id=actor.user_id, banner=banner
+        deps, service, draft, team_id=actor.team_id, user_id=actor.user_id, banner=banner
     )
     await update_view(client, view_id, view, hash=None)
 

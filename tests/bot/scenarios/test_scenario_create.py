@@ -244,3 +244,33 @@ async def test_not_connected_workspace_explains_instead_of_a_form(
         modal = slack.modal(ADMIN)
         assert "not connected" in blocks_text(modal) and "/tickets connect" in blocks_text(modal)
         assert field_block(modal, "prompt") is None
+
+
+async def test_a_summary_over_100_characters_is_refused_next_to_it(slack: Slack) -> None:
+    await slack.command("new")
+    await slack.click(CreateAction.BOARD, str(HELP_DESK), view=slack.modal())
+    form = slack.modal()
+    values = values_for(form, summary="x" * 120, company=("Acme Corp", str(ACME_CORP)), priority="3")
+    sent = await submit(slack, form, values=values)
+    assert sent.body["response_action"] == "errors"
+    assert "100 characters" in sent.body["errors"][field_block(form, "summary")["block_id"]]  # type: ignore[index]
+    assert post_count(slack) == 0
+
+
+async def test_a_submission_the_ledger_cannot_record_creates_nothing_and_keeps_the_form(slack: Slack) -> None:
+    import json
+
+    from create_driver import fire
+
+    await slack.command("new")
+    await slack.click(CreateAction.BOARD, str(HELP_DESK), view=slack.modal())
+    form = slack.modal()
+    slack.type_into(form, values_for(form, summary="Toner low", company=("Acme Corp", "42"), priority="3"))
+    form = slack.fake.view(form["id"]) or form
+    metadata = json.loads(form["private_metadata"])
+    metadata["idempotency_key"] = "k" * 300  # longer than the ledger stores
+    sent = await fire(slack, {**form, "private_metadata": json.dumps(metadata)}, as_is=True)
+    await slack.settle()
+    assert sent.body["response_action"] == "errors"
+    assert "nothing was created" in next(iter(sent.body["errors"].values()))
+    assert post_count(slack) == 0 and slack.fake.is_view_open(form["id"])
