@@ -1,7 +1,6 @@
 """The app manifests agree with bot/ids.py, the app's scopes and routes, and Slack's schema limits.
 
-PyYAML is not a dependency, so the manifests are JSON (Slack accepts JSON and YAML alike):
-`manifest.json` for Socket Mode (no public URL), `manifest.http.json` for an HTTP/OAuth install.
+`manifest.yml` for Socket Mode (no public URL), `manifest.http.yml` for an HTTP/OAuth install.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from scenario_harness import CHANNEL, DEMO, Slack
 
 from bot.app import BOT_SCOPES
@@ -20,12 +20,12 @@ from bot.local import payloads as p
 from bot.server import EVENTS_PATH, REDIRECT_PATH
 
 ROOT = Path(__file__).resolve().parents[3]
-SOCKET = ROOT / "manifest.json"
-HTTP = ROOT / "manifest.http.json"
+SOCKET = ROOT / "manifest.yml"
+HTTP = ROOT / "manifest.http.yml"
 
 
 def load(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
