@@ -86,6 +86,8 @@ async def test_quick_create_from_a_prompt_creates_the_reviewed_ticket(slack: Sla
     assert link is not None and link.ticket_id == ticket["id"]
     (event,) = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket["id"])
     assert event.action == AuditAction.CREATE and event.slack_user_id == DEMO
+    home = slack.fake.home_view(DEMO)  # the creator's App Home was refreshed
+    assert home is not None and [c for c in slack.fake.calls_to("views.publish") if c.args["user_id"] == DEMO]
 
 
 async def test_parse_marks_missing_fields_and_names_ambiguous_candidates(slack: Slack) -> None:
