@@ -15,7 +15,9 @@ from psa.models import Member
 
 log = logging.getLogger(__name__)
 
-# Options must be answered within Slack's 3 s: Slack names are a nicety dropped when slow.
+# Options must be answered within Slack's 3 s: a slow PSA gives an empty list (the user types again)
+# rather than a failed select, and Slack names are a nicety dropped when slow.
+PSA_BUDGET_SECONDS = 1.5
 NAMES_BUDGET_SECONDS = 1.0
 Options = list[dict[str, Any]]
 
@@ -26,9 +28,9 @@ async def company_choices(deps: AppDeps, team_id: str, query: str, *, include_an
     if service is None:
         return []
     try:
-        companies = await service.search_companies(query.strip(), 25)
-    except PSAError as exc:
-        log.info("company options unavailable: %s", exc.message)
+        companies = await asyncio.wait_for(service.search_companies(query.strip(), 25), PSA_BUDGET_SECONDS)
+    except (PSAError, TimeoutError) as exc:
+        log.info("company options unavailable: %s", getattr(exc, "message", "timeout"))
         return []
     return company_options(companies, include_any=include_any)
 
@@ -55,9 +57,10 @@ async def member_choices(deps: AppDeps, client: AsyncWebClient, team_id: str, qu
     if service is None:
         return []
     try:
-        choices = await service.member_choices(query, limit=100)
-    except PSAError as exc:
-        log.info("member options unavailable: %s", exc.message)
+        # The members load is shared and cached: giving up here leaves it running for the next keystroke.
+        choices = await asyncio.wait_for(service.member_choices(query, limit=100), PSA_BUDGET_SECONDS)
+    except (PSAError, TimeoutError) as exc:
+        log.info("member options unavailable: %s", getattr(exc, "message", "timeout"))
         return []
     mapped = await deps.storage.mapping_lookup(team_id).mapped_member_ids()
     names = await _slack_names(deps, client, team_id, {m: u for m, u in mapped.items()})
