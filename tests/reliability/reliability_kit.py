@@ -1,0 +1,86 @@
+"""Helpers of the reliability suite: timed acks, the app's logs, short PSA timeouts, outcome checks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import time
+from typing import Any
+
+import httpx
+from scenario_harness import Sent, Slack, _parsed, blocks_text
+from scenario_harness import test_factories as provider_factories
+
+from bot.deps import AppDeps
+from bot.parsers import ParserRegistry
+from bot.workspaces import WorkspaceRegistry
+
+ACK_BUDGET_S = 3.0  # Slack shows the user an error when the ack takes longer
+# Words with which the app tells a user that something failed and what to do about it.
+FAILURE_WORDS = (
+    "Couldn't",
+    "couldn't",
+    "Try again",
+    "try again",
+    "throttling",
+    "not answering",
+    "didn't confirm",
+)
+
+
+def short_psa_timeouts(deps: AppDeps, seconds: float, tls: ssl.SSLContext) -> None:
+    """Make the app's ConnectWise client give up after `seconds` (the production client waits 15 s)."""
+
+    def http() -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=httpx.Timeout(seconds, connect=2.0), verify=tls)
+
+    deps.workspaces = WorkspaceRegistry(deps.storage, factories=provider_factories(tls), http_factory=http)
+    deps.parsers = ParserRegistry(deps.workspaces)
+
+
+async def timed(slack: Slack, body: tuple[str, str], **kwargs: Any) -> tuple[float, Sent]:
+    """Send a signed request; (seconds until the ack, the ack). Background work is NOT awaited."""
+    started = time.perf_counter()
+    resp: httpx.Response = await slack.sender.send(*body, **kwargs)
+    return time.perf_counter() - started, _parsed(resp)
+
+
+def apply_ack(slack: Slack, view_id: str, sent: Sent) -> None:
+    """What Slack does with a view_submission ack: apply its response_action to the modal."""
+    if sent.status == 200 and slack.fake.is_view_open(view_id):
+        slack.fake.apply_view_response(view_id, sent.body if isinstance(sent.body, dict) else None)
+
+
+def explains_failure(surface: dict[str, Any] | str) -> bool:
+    """Whether a message or view tells the user that something failed (and what to do)."""
+    text = surface if isinstance(surface, str) else blocks_text(surface)
+    return any(word in text for word in FAILURE_WORDS)
+
+
+def unhandled(records: list[logging.LogRecord]) -> list[str]:
+    """Log records that mean an exception escaped: Bolt's error handler, a failed background task,
+    or any traceback logged by the app or Bolt."""
+    found = []
+    for record in records:
+        text = record.getMessage()
+        escaped = record.name == "bot.app" and "listener failed" in text
+        crashed = record.name == "bot.tasks" and "failed" in text
+        traceback = record.exc_info is not None and record.name.split(".")[0] in ("bot", "slack_bolt", "psa")
+        if (
+            escaped
+            or crashed
+            or traceback
+            or (record.levelno >= logging.ERROR and "slack_bolt" in record.name)
+        ):
+            found.append(f"{record.name}: {text}")
+    return found
+
+
+def everything_recorded(slack: Slack) -> str:
+    """Every argument and answer the fake Slack recorded, as one string (for leak checks)."""
+    return json.dumps(
+        [{"method": c.method, "args": c.args, "response": c.response} for c in slack.fake.calls],
+        ensure_ascii=False,
+        default=str,
+    )
