@@ -88,7 +88,7 @@ async def post_confirmation(
     *,
     skip_thread: tuple[str, str] | None = None,
 ) -> None:
-    """Post "Ticket #N created in ConnectWise" where the user started, and link that thread to the ticket.
+    """Post "Ticket #N created in ConnectWise" where the user started; link that thread if it has no ticket.
 
     In the origin thread (or channel); without an origin channel, or when the app may not post there,
     in the user's DM with the app: an ephemeral message would need a channel and vanish on reload.
@@ -103,14 +103,18 @@ async def post_confirmation(
             posted_ts = await _post(client, origin.channel_id, payload, origin.thread_ts)
         if posted_ts is not None:
             # In a thread: that thread; top level: the confirmation starts the ticket's own thread.
-            await deps.storage.workspace(actor.team_id).link_thread(
-                origin.channel_id,
-                origin.thread_ts or posted_ts,
-                ticket_id=created.id,
-                linked_by=actor.user_id,
-                company_id=draft.company_id,
-                board_id=draft.board_id,
-            )
+            # A thread already following a ticket keeps it: a spin-off never takes over its parent's thread.
+            workspace = deps.storage.workspace(actor.team_id)
+            thread_ts = origin.thread_ts or posted_ts
+            if await workspace.thread_link(origin.channel_id, thread_ts) is None:
+                await workspace.link_thread(
+                    origin.channel_id,
+                    thread_ts,
+                    ticket_id=created.id,
+                    linked_by=actor.user_id,
+                    company_id=draft.company_id,
+                    board_id=draft.board_id,
+                )
             return
     await _post(client, actor.user_id, payload, None)
 
