@@ -88,3 +88,16 @@ def test_spin_off_from_a_reply_in_a_shared_tickets_thread_prefills_from_that_tic
         str(sandbox_ticket(stack.sandbox, 1649)["board"]["id"])
     )
     shoot(page, "spin-off")
+
+
+def test_the_new_ticket_shortcut_from_the_lightning_menu_opens_ticket_creation(
+    page: Page, stack: RunningStack
+) -> None:
+    open_workspace(page, stack)
+
+    page.get_by_role("button", name="Shortcuts").click()
+    page.get_by_role("menuitem", name=re.compile("New ticket")).click()
+
+    dialog = modal(page)
+    expect(dialog).to_contain_text("New ticket")
+    expect(dialog.get_by_role("button", name="Create ticket")).to_be_visible()

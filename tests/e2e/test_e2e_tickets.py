@@ -7,6 +7,7 @@ import re
 import pytest
 from e2e_kit import (
     JDOE_MEMBER_ID,
+    SAM,
     RunningStack,
     ephemeral_messages,
     give_open_tickets,
@@ -72,3 +73,17 @@ def test_my_tickets_page_two_then_work_a_ticket_in_its_modal(page: Page, stack: 
     expect(dialog.get_by_role("textbox", name="Add a note")).to_have_value("")
     dialog.locator(".modal-body").evaluate("body => { body.scrollTop = 0; }")
     shoot(page, "ticket-detail")
+
+
+def test_each_user_sees_only_their_own_answers_and_an_unmapped_user_is_told_to_map(
+    page: Page, stack: RunningStack
+) -> None:
+    open_workspace(page, stack)
+    type_in_composer(page, "/tickets mine")
+    expect(ephemeral_messages(page)).to_contain_text("Showing 1–")
+
+    page.get_by_role("combobox", name="Switch user").select_option(SAM)
+    expect(ephemeral_messages(page)).to_have_count(0)
+    type_in_composer(page, "/tickets mine")
+    expect(ephemeral_messages(page)).to_contain_text("not mapped to a ConnectWise member")
+    expect(ephemeral_messages(page).get_by_role("button", name=re.compile("Map"))).to_be_visible()

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import time
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
 import httpx
-from pydantic import BaseModel
 
 from bot.local import payloads
 from bot.local.fake_slack import FakeChannel, FakeSlack, FakeUser
 from bot.local.fake_slack.workspace import MethodError
 from bot.local.signing import SlackRequestSender
+from bot.local.workspace.delivery import Outcome, as_delivered, drop_message, slack_escape
 from bot.local.workspace.state import surface_state, ui_values
 
 logger = logging.getLogger(__name__)
@@ -25,16 +23,6 @@ logger = logging.getLogger(__name__)
 SLACKBOT_ID = "USLACKBOT"
 ACK_TIMEOUT_SECONDS = 3.0
 SUBMIT_TROUBLE = "We had some trouble connecting. Try again?"
-
-
-class Outcome(BaseModel):
-    """What the member's Slack client learns from an interaction."""
-
-    ok: bool = True
-    error: str | None = None
-    errors: dict[str, str] | None = None
-    options: list[dict[str, Any]] | None = None
-    option_groups: list[dict[str, Any]] | None = None
 
 
 class SlackBridge:
@@ -225,7 +213,7 @@ class SlackBridge:
             api_app_id=self.app_id,
         )
         if ephemeral:
-            body = _drop_message(body)  # Slack does not echo an ephemeral message back to the app
+            body = drop_message(body)  # Slack does not echo an ephemeral message back to the app
         return await self._finish(await self._send(body, content_type))
 
     async def view_action(
@@ -360,7 +348,7 @@ class SlackBridge:
             return Outcome(ok=False, error="Shortcuts can't be used on messages only visible to you.")
         body, content_type = payloads.message_shortcut(
             callback_id,
-            _as_delivered(message, channel.id),
+            as_delivered(message),
             channel,
             user,
             trigger_id=self.fake.new_trigger_id(user.id),
@@ -383,25 +371,6 @@ class SlackBridge:
             authorized_user_id=self.fake.identity.bot_user_id,
         )
         return await self._finish(await self._send(body, content_type))
-
-
-def slack_escape(text: str) -> str:
-    """Escape typed text the way Slack does before storing or delivering it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _drop_message(body: str) -> str:
-    payload = json.loads(parse_qs(body)["payload"][0])
-    payload.pop("message", None)
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def _as_delivered(message: dict[str, Any], channel_id: str) -> dict[str, Any]:
-    """A stored message as a shortcut payload carries it (only fields Slack includes)."""
-    keep = ("type", "user", "text", "ts", "thread_ts", "team", "blocks", "bot_id", "app_id", "edited")
-    delivered = {k: copy.deepcopy(message[k]) for k in keep if k in message}
-    delivered.setdefault("type", "message")
-    return delivered
 
 
 __all__ = ["ACK_TIMEOUT_SECONDS", "SLACKBOT_ID", "Outcome", "SlackBridge"]
