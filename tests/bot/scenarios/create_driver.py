@@ -112,10 +112,7 @@ async def submit(
     slack: Slack, view: dict[str, Any], *, user: str = DEMO, values: dict[str, Any] | None = None
 ) -> Sent:
     """Press Create ticket: the ack is applied first (as Slack does), then the app's follow-up runs out."""
-    sent = await fire(slack, view, user=user, values=values)
-    apply(slack, view["id"], sent)
-    await slack.settle()
-    return sent
+    return await slack.submit(view, user=user, values=values)
 
 
 def post_count(slack: Slack) -> int:

@@ -206,17 +206,18 @@ class Slack:
     ) -> Sent:
         """Press Submit on a modal; the ack's response_action is applied to the fake's view stack."""
         current = self.fake.view(view["id"]) or view
-        sent = await self.send(
-            p.view_submission(
-                current,
-                user=user,
-                values=values,
-                trigger_id=self.fake.new_trigger_id(user, view_id=current["id"]),
-            )
+        body = p.view_submission(
+            current,
+            user=user,
+            values=values,
+            trigger_id=self.fake.new_trigger_id(user, view_id=current["id"]),
         )
+        sent = _parsed(await self.sender.send(*body))
+        # As Slack does: the ack's response_action lands first, the app's later views.update after it.
         if sent.status == 200 and self.fake.is_view_open(current["id"]):
             response = sent.body if isinstance(sent.body, dict) else None
             self.fake.apply_view_response(current["id"], response)
+        await self.settle()
         return sent
 
     async def options(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from scenario_harness import CHANNEL, DEMO, Sent, Slack
@@ -48,26 +47,6 @@ async def shortcut(
             team=slack.team,
         )
     )
-
-
-async def submit_ack_first(
-    slack: Slack, view: dict[str, Any], *, user: str = DEMO, values: dict[str, Any] | None = None
-) -> Sent:
-    """Submit like Slack does it: the ack's response_action applies on arrival, background work after."""
-    current = slack.fake.view(view["id"]) or view
-    resp = await slack.sender.send(
-        *p.view_submission(
-            current,
-            user=user,
-            values=values,
-            trigger_id=slack.fake.new_trigger_id(user, view_id=current["id"]),
-        )
-    )
-    body: Any = json.loads(resp.text) if resp.text else None
-    if resp.status_code == 200 and slack.fake.is_view_open(current["id"]):
-        slack.fake.apply_view_response(current["id"], body if isinstance(body, dict) else None)
-    await slack.settle()
-    return Sent(status=resp.status_code, body=body, headers=dict(resp.headers))
 
 
 async def link_thread(slack: Slack, message: dict[str, Any], ticket: str, *, user: str = DEMO) -> Sent:

@@ -14,7 +14,6 @@ from scenario_spinoff_kit import (
     say,
     seed_ticket,
     shortcut,
-    submit_ack_first,
     view_now,
 )
 
@@ -107,8 +106,8 @@ async def test_a_slow_psa_check_finishes_behind_a_checking_view(
     modal = slack.modal()
     slack.sandbox.set_latency(300)
 
-    sent = await submit_ack_first(
-        slack, modal, values={LinkThreadField.TICKET: {LinkThreadField.TICKET: str(OUTLOOK_TICKET)}}
+    sent = await slack.submit(
+        modal, values={LinkThreadField.TICKET: {LinkThreadField.TICKET: str(OUTLOOK_TICKET)}}
     )
 
     assert sent.body["response_action"] == "update"
@@ -129,7 +128,7 @@ async def test_a_slow_check_of_a_missing_ticket_returns_to_the_form_with_the_num
     modal = slack.modal()
     slack.sandbox.set_latency(300)
 
-    await submit_ack_first(slack, modal, values={LinkThreadField.TICKET: {LinkThreadField.TICKET: "88888"}})
+    await slack.submit(modal, values={LinkThreadField.TICKET: {LinkThreadField.TICKET: "88888"}})
 
     view = view_now(slack, modal["id"])
     assert view["callback_id"] == Callback.LINK_THREAD

@@ -13,7 +13,6 @@ from scenario_spinoff_kit import (
     say,
     seed_ticket,
     shortcut,
-    submit_ack_first,
     suggestions,
 )
 
@@ -150,7 +149,7 @@ async def test_suggestion_to_created_ticket_replaces_the_suggestion_with_the_suc
     )
     await slack.click(CreateAction.PARSE, view=slack.modal())
 
-    await submit_ack_first(slack, slack.modal())
+    await slack.submit(slack.modal())
 
     stored = await slack.deps.storage.workspace(slack.team).suggestion(suggestion_id)
     assert stored is not None and stored.state == SuggestionState.CREATED and stored.ticket_id is not None
