@@ -6,6 +6,7 @@ import { ModalLayer } from "./modal.js";
 import { h, openMenu, toast } from "./ui.js";
 
 const POLL_TIMEOUT_S = 20;
+const ICON = "/static/tickets-icon.svg";
 const $ = (id) => document.getElementById(id);
 
 class Workspace {
@@ -205,14 +206,14 @@ class Workspace {
     $("app-list").replaceChildren(h("li", {}, h("a", {
       href: "#/app/home",
       class: `side-item${route.kind === "app" ? " active" : ""}${dmUnread ? " unread" : ""}`,
-    }, h("span", { class: "app-dot", text: "🎫" }), this.boot.app.name, dmUnread ? h("span", { class: "badge", text: String(dmUnread) }) : null)));
+    }, h("img", { class: "app-dot", src: ICON, alt: "" }), this.boot.app.name, dmUnread ? h("span", { class: "badge", text: String(dmUnread) }) : null)));
   }
 
   renderHeader() {
     const route = this.route;
     const tabs = $("app-tabs");
     if (route.kind === "app") {
-      $("pane-title").replaceChildren(h("span", { class: "app-dot", text: "🎫" }), ` ${this.boot.app.name}`, h("span", { class: "app-badge", text: "APP" }));
+      $("pane-title").replaceChildren(h("img", { class: "app-dot", src: ICON, alt: "" }), ` ${this.boot.app.name}`, h("span", { class: "app-badge", text: "APP" }));
       $("pane-sub").textContent = "Manage ConnectWise tickets without leaving Slack";
       tabs.hidden = false;
       for (const tab of tabs.querySelectorAll(".tab")) {

@@ -109,7 +109,7 @@ export class ModalLayer {
     const form = h("form", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": title, novalidate: true },
       h("header", { class: "modal-header" },
         pushed ? h("button", { type: "button", class: "icon-btn modal-back", "aria-label": "Back", onclick: () => this.close(view, false) }, "←") : null,
-        h("span", { class: "modal-app", "aria-hidden": "true", text: "🎫" }),
+        h("img", { class: "modal-app", src: "/static/tickets-icon.svg", alt: "" }),
         h("h2", { class: "modal-title", html: textObject(view.title) || "App" }),
         h("button", { type: "button", class: "icon-btn modal-x", "aria-label": "Close modal", title: "Close", onclick: () => this.close(view, true) }, "✕")),
       this.banner ? h("div", { class: "modal-banner", role: "alert", text: this.banner }) : null,
