@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -43,8 +44,21 @@ def create_asgi(
     handler = AsyncSlackRequestHandler(app)
     run_migrations = settings.app_env == "local" if migrate is None else migrate
 
+    secret = settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
+
     async def events(request: Request) -> Response:
-        return await handler.handle(request)
+        # Bolt verifies signatures too, but only after parsing the body, and a timestamp that is not
+        # a number makes it raise: refuse anything unsigned before Bolt sees it.
+        if request.method == "POST" and verifier is not None and not await _signed(request, verifier):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        try:
+            return await handler.handle(request)
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            # Bolt parses the body (and reads fields it assumes are there) before any listener or
+            # error handler runs: a malformed or truncated body is the sender's fault, not a 500.
+            log.info("refused a malformed request to %s: %s", request.url.path, type(exc).__name__)
+            return Response(status_code=400)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "pending_tasks": deps.tasks.pending})
@@ -72,6 +86,13 @@ def create_asgi(
     api.state.bolt = app
     api.state.deps = deps
     return api
+
+
+async def _signed(request: Request, verifier: SignatureVerifier) -> bool:
+    try:
+        return verifier.is_valid_request(await request.body(), dict(request.headers))
+    except ValueError:  # X-Slack-Request-Timestamp is not a number
+        return False
 
 
 async def run_socket_mode(settings: Settings, deps: AppDeps | None = None) -> None:

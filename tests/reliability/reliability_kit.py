@@ -60,19 +60,15 @@ def explains_failure(surface: dict[str, Any] | str) -> bool:
 
 def unhandled(records: list[logging.LogRecord]) -> list[str]:
     """Log records that mean an exception escaped: Bolt's error handler, a failed background task,
-    or any traceback logged by the app or Bolt."""
+    a traceback logged by the app or Bolt, or the server's own "Exception in ASGI application"."""
     found = []
     for record in records:
         text = record.getMessage()
         escaped = record.name == "bot.app" and "listener failed" in text
         crashed = record.name == "bot.tasks" and "failed" in text
         traceback = record.exc_info is not None and record.name.split(".")[0] in ("bot", "slack_bolt", "psa")
-        if (
-            escaped
-            or crashed
-            or traceback
-            or (record.levelno >= logging.ERROR and "slack_bolt" in record.name)
-        ):
+        loud = record.levelno >= logging.ERROR and record.name.split(".")[0] in ("slack_bolt", "uvicorn")
+        if escaped or crashed or traceback or loud:
             found.append(f"{record.name}: {text}")
     return found
 
