@@ -76,12 +76,12 @@ def unknown_choice_message(
     kind_text = escape_truncate(kind, 60)
     given_text = escape_truncate(given, 80)
     if ambiguous:
-        headline = f"“{given}” matches more than one {kind}."
+        headline = f"“{given_text}” matches more than one {kind_text}."
         body = f"⚠️ “{given_text}” matches more than one {kind_text}; be more exact."
         if shown:
             body += f"\nDid you mean: {shown}"
     else:
-        headline = f"No {kind} called “{given}”."
+        headline = f"No {kind_text} called “{given_text}”."
         body = f"⚠️ No {kind_text} called “{given_text}”."
         if shown:
             body += f"\nValid {kind_text} values: {shown}"
