@@ -21,6 +21,7 @@ BENCHMARKS = ("ack", "sweep", "rounds", "parse")
 # The ack figure is taken at 200 clients; the sweep shows how the ratio moves with the request rate.
 SWEEP_THINK_MS = (20_000.0, 5_000.0, 2_000.0)
 SWEEP_SECONDS = 6.0
+QUICK_USERS = 4  # fewer request templates to build before the smoke run
 
 
 def run_all(
@@ -30,7 +31,11 @@ def run_all(
     figures: dict[str, Any] = {}
     if "ack" in only:
         config = ack.AckConfig(
-            clients=clients, duration_s=duration, think_ms=think_ms, segments=1 if quick else 2
+            clients=clients,
+            duration_s=duration,
+            think_ms=think_ms,
+            segments=1 if quick else 2,
+            users=QUICK_USERS if quick else ack.AckConfig.users,
         )
         figures["ack"] = ack.run(config)
         _show("ack", figures["ack"])
@@ -52,7 +57,9 @@ def run_all(
 
 
 def _show(name: str, figures: dict[str, Any]) -> None:
-    sys.stdout.write(f"== {name}\n{json.dumps(figures, indent=1, default=str)}\n")
+    sys.stdout.write(
+        f"== {name} ({time.strftime('%H:%M:%S')})\n{json.dumps(figures, indent=1, default=str)}\n"
+    )
     sys.stdout.flush()
 
 

@@ -48,7 +48,7 @@ class AckConfig:
 
     clients: int = 200
     duration_s: float = 30.0
-    think_ms: float = 2000.0
+    think_ms: float = 10_000.0  # 200 clients → about 20 requests/s
     segments: int = 2
     users: int = 19
     psa_latency_ms: int = 100
@@ -237,6 +237,7 @@ def run(config: AckConfig = AckConfig()) -> dict[str, Any]:
         "app_log": problems,
         "bare_log": bare_problems,
         "app_cpu_s_during_load": round(app_cpu, 1),
+        "app_cpu_ms_per_request": round(app_cpu * 1000 / max(1, app_summary["requests"]), 1),
         "settle_s_after_load": round(settle_s, 2),
         "memory_mb": {
             "started": round(rss_started, 1),

@@ -101,7 +101,9 @@ async def run(plan: Plan) -> LoadResult:
     async def client(http: httpx.AsyncClient, index: int) -> None:
         nonlocal sent
         turn = index % len(plan.templates)
-        await asyncio.sleep(rng.uniform(0, plan.think_ms / 1000))  # spread the first requests
+        # Exponential pauses from the start: each client is a Poisson process at once (memoryless).
+        if plan.think_ms > 0:
+            await asyncio.sleep(min(rng.expovariate(1000 / plan.think_ms), stop_at - time.perf_counter()))
         while time.perf_counter() < stop_at:
             template = plan.templates[turn]
             turn = (turn + 1) % len(plan.templates)

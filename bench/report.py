@@ -135,8 +135,9 @@ def ack_section(ack: dict[str, Any]) -> list[str]:
         f"Load generator check: it used at most {ack['app']['generator_cpu_share_max']:.0%} of a core, "
         f"and its event loop woke at most {ack['app']['generator_loop_lag_p99_ms_max']} ms late (p99) "
         f"— a generator near 100% of a core or with a late loop would be the bottleneck. The app used "
-        f"{ack['app_cpu_s_during_load']} CPU-seconds during the load and needed "
-        f"{ack['settle_s_after_load']} s afterwards to finish its post-ack work.",
+        f"{ack['app_cpu_s_during_load']} CPU-seconds during the load ({ack['app_cpu_ms_per_request']} ms "
+        f"per request, ack and post-ack work together) and needed {ack['settle_s_after_load']} s "
+        "afterwards to finish its post-ack work.",
     ]
     return lines
 
@@ -146,14 +147,16 @@ def sweep_section(sweep: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Ack p99 by load level",
         "",
-        "| Clients × mean pause | Rate | bare p99 | app p99 | app ÷ bare | app errors |",
-        "|---|---|---|---|---|---|",
+        "| Clients × mean pause | Rate | bare p99 | app p99 | app ÷ bare (p50 / p99) | app CPU per request "
+        "| app errors |",
+        "|---|---|---|---|---|---|---|",
     ]
     for level in sweep:
         cfg, bare, app = level["config"], level["bare"], level["app"]
         lines.append(
             f"| {cfg['clients']} × {cfg['think_ms'] / 1000:g} s | {app['rate_per_s']}/s "
-            f"| {bare['p99_ms']} ms | {app['p99_ms']} ms | {level['ratio']['p99_ms']}× "
+            f"| {bare['p99_ms']} ms | {app['p99_ms']} ms | {level['ratio']['p50_ms']}× / "
+            f"{level['ratio']['p99_ms']}× | {level['app_cpu_ms_per_request']} ms "
             f"| {sum(app['errors'].values())} |"
         )
     return lines
