@@ -189,7 +189,7 @@ def run(config: AckConfig = AckConfig()) -> dict[str, Any]:
             ServerProcess(["bot", "serve"], env, workdir / "app.log") as app,
             ServerProcess(["bench.bare"], env, workdir / "bare.log") as bare,
         ):
-            rss_started = app.rss_mb()
+            rss_started, hwm_started = app.rss_mb(), _hwm_mb(app.pid)
             templates = asyncio.run(build_templates(app.events_url, backends.fake, users))
             _settle(app)
             rss_idle = app.rss_mb()
@@ -244,6 +244,7 @@ def run(config: AckConfig = AckConfig()) -> dict[str, Any]:
             "idle": round(rss_idle, 1),
             "after_load": round(rss_after, 1),
             "peak": round(rss_peak, 1),
+            "peak_at_start": round(hwm_started, 1),
         },
     }
 

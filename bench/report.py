@@ -202,7 +202,39 @@ def memory_section(ack: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|",
         f"| {m['started']} MB | {m['idle']} MB | {m['after_load']} MB | {m['peak']} MB "
         f"| < {MEMORY_TARGET_MB} MB |",
+        "",
+        f"The high-water mark was already {m['peak_at_start']} MB once the server had started: deriving the "
+        "encryption key from a TICKETS_SECRET_KEY passphrase (scrypt, n=2^15, r=8) needs 32 MB for a "
+        "moment; a Fernet key skips it.",
     ]
+
+
+def misses_section(figures: dict[str, Any]) -> list[str]:
+    """What missed its target, and why (from what the run measured)."""
+    found: list[str] = []
+    ack = figures.get("ack")
+    if ack and (ack["ratio"]["p99_ms"] or 0) > ACK_RATIO_TARGET:
+        found.append(
+            f"- **Ack p99 {ack['ratio']['p99_ms']}× bare Bolt.** The app's post-ack work (ConnectWise calls, "
+            "rendering, Slack calls) runs on the same event loop as its acks: "
+            f"{ack['app_cpu_ms_per_request']} ms of CPU per request here, where bare Bolt does nothing after "
+            "the ack. An ack that arrives while that work holds the loop waits for it, which is what the "
+            "tail measures; the gap grows with the request rate (see the table by load level). At the "
+            f"median the app's own ack path costs ~{round(ack['app']['p50_ms'] - ack['bare']['p50_ms'], 1)} "
+            "ms more (its middleware and many listeners to match). Remedies: more processes per host "
+            "(the app is multi-process safe on Postgres), a shared HTTP session for Slack calls "
+            "(slack_sdk opens a new one per call), and less CPU per request."
+        )
+    if ack and max(ack["memory_mb"].values()) >= MEMORY_TARGET_MB:
+        found.append(f"- **Memory {max(ack['memory_mb'].values())} MB** at its highest in this run.")
+    rounds = figures.get("rounds")
+    for action in (*ONE_ROUND, "detail from a row"):
+        row = _row(rounds, action, "warm") if rounds else None
+        if row is not None and row["bursts"] > 1:
+            found.append(
+                f"- **{action}: {row['bursts']} sequential rounds** warm: " + ", ".join(row["paths"])
+            )
+    return ["## What misses its target, and why", "", *found] if found else []
 
 
 def render(figures: dict[str, Any], *, seconds: float, command: str, load_before: str) -> str:
@@ -217,6 +249,8 @@ def render(figures: dict[str, Any], *, seconds: float, command: str, load_before
         "",
         *summary_table(figures),
     ]
+    if misses := misses_section(figures):
+        lines += ["", *misses]
     if figures.get("ack"):
         lines += ["", *ack_section(figures["ack"])]
     if figures.get("sweep"):
