@@ -108,9 +108,8 @@ async def _journey(slack: Slack, seen: dict[str, Any]) -> Journey:
     assert explains_failure(slack.ephemerals(DEMO)[-1]) and len(slack.ephemerals(DEMO)) > before
 
     detail = seen["detail"]
-    for name, action_id, value in (("status change", DetailAction.STATUS, "129"),):
-        await step(name, _view_click(slack, action_id, value, detail))
-        assert _modal_error(slack, detail["id"]), f"{name}: {blocks_text(fake.view(detail['id']) or {})}"
+    await step("status change", _view_click(slack, DetailAction.STATUS, "129", detail))
+    assert _modal_error(slack, detail["id"]), blocks_text(fake.view(detail["id"]) or {})
 
     slack.type_into(detail, {note_block_id(0): {DetailAction.NOTE_TEXT: NOTE}})
     await step("add note", _view_click(slack, DetailAction.ADD_NOTE, None, detail))

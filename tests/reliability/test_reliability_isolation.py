@@ -88,17 +88,10 @@ class TwoWorkspaces:
             }
 
     def seen_by(self, user: str) -> str:
-        """Everything the app sent that this user could see (ephemerals, modals, Home, their messages)."""
-        shown = [
-            c.args
-            for c in self.fake.calls
-            if c.args.get("user") == user
-            or c.args.get("user_id") == user
-            or (c.method in ("views.open", "views.push", "views.update") and c.args.get("_for") == user)
-        ]
-        shown += [v for v in [self.fake.last_view(user), self.fake.home_view(user)] if v]
-        shown += self.fake.ephemeral(CHANNEL, user)
-        return json.dumps(shown, ensure_ascii=False)
+        """Everything the app showed this user: modals, Home, ephemeral replies and messages to them."""
+        views = [v for v in self.fake.state()["views"].values() if v["user_id"] == user]
+        posted = [c.args for c in self.fake.calls if user in (c.args.get("user"), c.args.get("channel"))]
+        return json.dumps([*views, *posted, *self.fake.ephemeral(CHANNEL, user)], ensure_ascii=False)
 
 
 def _credentials(sandbox: SandboxServer) -> ConnectionCredentials:
@@ -273,6 +266,7 @@ async def test_workspace_b_cannot_read_or_change_workspace_a_with_a_s_ids(
     assert dict(env.a.state.store.tables["tickets"][TICKET]) == a_ticket
     assert await env.rows_of(TEAM_A) == before
     assert SECRET_SUMMARY not in env.seen_by(RIVAL) + env.seen_by(RIVAL_ADMIN)
+    assert "URGENT: server down" in env.seen_by(RIVAL)  # B's own #1649 is what B was shown
     # B's requests were served — against B's own data.
     assert env.b.state.store.tables["tickets"][TICKET]["status"]["id"] == 129
     assert "My queue" in blocks_text(fake.home_view(RIVAL) or {})
