@@ -111,7 +111,14 @@ def ack_section(ack: dict[str, Any]) -> list[str]:
         "on average (exponential) between requests; a third each of signed `/tickets mine`, Next-page "
         "clicks on a real list message and submissions of the real search modal. Both servers run "
         "`uvicorn` with Bolt's Starlette adapter as subprocesses; the ConnectWise sandbox answers after "
-        f"{cfg['psa_latency_ms']} ms. Ack = time to the HTTP response.",
+        f"{cfg['psa_latency_ms']} ms. Ack = time to the HTTP response. Each server first gets "
+        f"{cfg['warmup_s']:g} s of the same load, not measured (a server in production is warm)"
+        + (
+            f"; the measured server runs alone on core {ack['cores']['server'][0]}, the load generator, "
+            "FakeSlack and the sandbox on the other core(s)."
+            if ack.get("cores", {}).get("server")
+            else "."
+        ),
         "",
         "| Server | Requests | Rate | p50 | p95 | p99 | max | Errors |",
         "|---|---|---|---|---|---|---|---|",
@@ -217,16 +224,19 @@ def misses_section(figures: dict[str, Any]) -> list[str]:
     found: list[str] = []
     ack = figures.get("ack")
     if ack and (ack["ratio"]["p99_ms"] or 0) > ACK_RATIO_TARGET:
+        extra = round(ack["app"]["p50_ms"] - ack["bare"]["p50_ms"], 1)
         found.append(
-            f"- **Ack p99 {ack['ratio']['p99_ms']}× bare Bolt.** The app's post-ack work (ConnectWise calls, "
-            "rendering, Slack calls) runs on the same event loop as its acks: "
-            f"{ack['app_cpu_ms_per_request']} ms of CPU per request here, where bare Bolt does nothing after "
-            "the ack. An ack that arrives while that work holds the loop waits for it, which is what the "
-            "tail measures; the gap grows with the request rate (see the table by load level). At the "
-            f"median the app's own ack path costs ~{round(ack['app']['p50_ms'] - ack['bare']['p50_ms'], 1)} "
-            "ms more (its middleware and many listeners to match). Remedies: more processes per host "
-            "(the app is multi-process safe on Postgres), a shared HTTP session for Slack calls "
-            "(slack_sdk opens a new one per call), and less CPU per request."
+            f"- **Ack p99 {ack['ratio']['p99_ms']}× bare Bolt.** Two causes. (1) The app's own ack path: "
+            f"~{extra} ms more at the median, because Bolt tries the matchers of the app's listeners in "
+            "order (dozens: one per action, view and option id, then the catch-alls) before the one that "
+            "acks, where bare Bolt has one per kind. (2) The post-ack work (ConnectWise calls, rendering, "
+            f"Slack calls: {ack['app_cpu_ms_per_request']} ms of CPU per request here) runs on the same "
+            "event loop, so an ack that arrives while it holds the loop waits; the gap grows with the "
+            "request rate (table by load level). A third cause is fixed: Python's full GC collections "
+            "paused the loop for 40–90 ms (p99 4–8× in earlier runs) until `python -m bot serve` froze "
+            "its start-up objects (`gc.freeze()`). Further remedies: one dispatching listener per kind "
+            "(a dict lookup instead of dozens of matchers), more processes per host (safe on Postgres), "
+            "a shared HTTP session for Slack calls (slack_sdk opens a new one per call)."
         )
     if ack and max(ack["memory_mb"].values()) >= MEMORY_TARGET_MB:
         found.append(f"- **Memory {max(ack['memory_mb'].values())} MB** at its highest in this run.")
