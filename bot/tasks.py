@@ -35,15 +35,14 @@ class TaskSupervisor:
     def pending(self) -> int:
         return len(self._tasks)
 
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for every running task (and those they start) to finish."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._tasks:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(f"{len(self._tasks)} background tasks still running")
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+    async def drain(self, within: float = 30.0) -> None:
+        """Wait up to `within` seconds for every running task (and those they start) to finish."""
+        try:
+            async with asyncio.timeout(within):
+                while self._tasks:
+                    await asyncio.wait(set(self._tasks))
+        except TimeoutError:
+            raise TimeoutError(f"{len(self._tasks)} background tasks still running") from None
 
     async def cancel_all(self) -> None:
         """Cancel everything still running (shutdown)."""

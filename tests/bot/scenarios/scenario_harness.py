@@ -139,7 +139,7 @@ class Slack:
 
     async def settle(self) -> None:
         """Wait until every background task the app started has finished."""
-        await self.deps.tasks.drain(timeout=20)
+        await self.deps.tasks.drain(within=20)
 
     async def send(self, body_and_type: tuple[str, str], **kwargs: Any) -> Sent:
         """Sign and post a raw (body, content_type) pair, then wait for the app's background work."""
