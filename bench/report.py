@@ -208,7 +208,8 @@ def memory_section(ack: dict[str, Any]) -> list[str]:
     return [
         "## Memory of the app process (VmRSS / VmHWM from /proc)",
         "",
-        "| Started | Idle (after warm-up) | Right after the load | Peak (high-water mark) | Target |",
+        "| Started | Idle (started, a few requests served) | Right after the load "
+        "| Peak (high-water mark) | Target |",
         "|---|---|---|---|---|",
         f"| {m['started']} MB | {m['idle']} MB | {m['after_load']} MB | {m['peak']} MB "
         f"| < {MEMORY_TARGET_MB} MB |",
