@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -117,6 +119,28 @@ def app_environment(backends: Backends, database_url: str, *, log_level: str = "
     }
 
 
+@contextmanager
+def pinned(cores: set[int] | None) -> Iterator[None]:
+    """Run this process (and the threads and processes it starts meanwhile) on `cores` only."""
+    if not cores or not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def split_cores() -> tuple[set[int] | None, set[int] | None]:
+    """(the measured server's core, everyone else's) on a machine with at least two; else no pinning."""
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(available) < 2:
+        return None, None
+    return {available[0]}, set(available[1:])
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
@@ -127,11 +151,14 @@ def free_port() -> int:
 class ServerProcess:
     """A server subprocess (`python -m <module> ... --port N`) with its resident memory and CPU time."""
 
-    def __init__(self, module_argv: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, module_argv: list[str], env: dict[str, str], log_path: Path, *, cores: set[int] | None = None
+    ) -> None:
         self.port = free_port()
         self.argv = [sys.executable, "-m", *module_argv, "--port", str(self.port)]
         self.env = env
         self.log_path = log_path
+        self.cores = cores
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -153,7 +180,15 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the process and wait until `/healthz` answers."""
         log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        cores = self.cores
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
