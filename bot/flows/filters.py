@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ai.lookup import pick_priority
 from bot.grammar import Search, SlackUserRef
 from bot.state import ListState
 from bot.views.prompts import unknown_choice_message
@@ -68,7 +69,17 @@ def _priority(given: str, priorities: list[Priority]) -> Priority:
         if len(by_sort) == 1:
             return by_sort[0]
     hits = pick(given, priorities, lambda p: p.name)
-    return _one("priority", given, hits, [p.name for p in priorities], hint="A number such as 1 also works.")
+    if not hits:
+        # Urgency words ("high", "critical", "low") by rank, the same reading Quick Create gives them.
+        by_word = pick_priority([given], priorities)
+        hits = [by_word] if by_word is not None else []
+    return _one(
+        "priority",
+        given,
+        hits,
+        [p.name for p in priorities],
+        hint="A number such as 1, or high/low, also works.",
+    )
 
 
 def _status(

@@ -96,6 +96,20 @@ async def test_search_resolves_every_filter_name(slack: Slack) -> None:
         assert not ticket["closedFlag"]
 
 
+@pytest.mark.parametrize(
+    ("word", "sort"), [("emergency", 1), ("high", 2), ("urgent", 2), ("normal", 3), ("low", 4)]
+)
+async def test_search_priority_accepts_the_urgency_words_the_help_shows(
+    slack: Slack, word: str, sort: int
+) -> None:
+    await slack.command(f"search priority:{word} assigned:all")
+
+    message = slack.last_ephemeral(DEMO)
+    tickets = [_ticket_of_sandbox(slack, i) for i in row_ids(message)]
+    assert tickets, blocks_text(message)
+    assert {t["priority"]["sort"] for t in tickets} == {sort}
+
+
 async def test_search_text_and_closed_include_closed_tickets(slack: Slack) -> None:
     await slack.command("search outlook closed")
 
