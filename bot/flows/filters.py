@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from ai.lookup import pick_priority
@@ -129,12 +129,19 @@ async def _assigned(ref: SlackUserRef, service: TicketService, store: WorkspaceS
     return member.id, member.name
 
 
+async def _load(fetch: Callable[[], Awaitable[list[T]]], wanted: str | None) -> list[T]:
+    return await fetch() if wanted else []
+
+
 async def resolve_search(command: Search, service: TicketService, store: WorkspaceStore) -> ListState:
     """The list state a `/tickets search …` asks for; raises FilterProblem for names that match nothing."""
-    boards: list[Board] = []
+    # Every reference list the names need, fetched together (each is cached after the first search).
+    boards, priorities, companies = await gather_all(
+        _load(service.boards, command.board_name or command.status_name),
+        _load(service.priorities, command.priority_name),
+        _load(service.companies, command.company_name),
+    )
     board: Board | None = None
-    if command.board_name or command.status_name:
-        boards = await service.boards()
     if command.board_name:
         board = _one(
             "board",
@@ -152,10 +159,9 @@ async def resolve_search(command: Search, service: TicketService, store: Workspa
         if board is None:
             changes["board_id"] = status.board_id
     if command.priority_name:
-        changes["priority_id"] = _priority(command.priority_name, await service.priorities()).id
+        changes["priority_id"] = _priority(command.priority_name, priorities).id
     company_name: str | None = None
     if command.company_name:
-        companies = await service.companies()  # cached: a warm search resolves names without a request
         hits = pick(command.company_name, companies, lambda c: c.name, lambda c: c.identifier)
         company = _one("company", command.company_name, hits, [c.name for c in hits] or _near(companies))
         changes["company_id"] = company.id
