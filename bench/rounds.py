@@ -156,7 +156,14 @@ class Driver:
 
     async def open_row(self, ticket_id: int) -> Any:
         """Open a ticket from its row in the newest list message."""
-        return await self.click_message(ListAction.OPEN, self.latest_list(), block_id=f"list.row.{ticket_id}")
+        listed = self.latest_list()
+        prefix = f"list.row.{ticket_id}"
+        block_id = next(
+            b["block_id"]
+            for b in listed.get("blocks") or []
+            if str(b.get("block_id", "")).split(":", 1)[0] == prefix  # the row id also carries the list
+        )
+        return await self.click_message(ListAction.OPEN, listed, block_id=block_id)
 
     def latest_list(self) -> dict[str, Any]:
         """The newest ephemeral list message the user sees."""

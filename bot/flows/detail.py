@@ -12,7 +12,7 @@ from bot.actor import Actor
 from bot.deps import AppDeps
 from bot.flows.respond import respond
 from bot.flows.views_io import OpenedView, open_view, push_view, update_view
-from bot.state import DetailState, Origin
+from bot.state import DetailState, ListState, Origin
 from bot.views.messages import error_message
 from bot.views.prompts import not_connected_prompt, psa_error_message, psa_error_text
 from bot.views.ticket_detail import DetailData, detail_loading, detail_view
@@ -124,8 +124,12 @@ async def open_detail(
     *,
     origin: Origin | None = None,
     push: bool = False,
+    listing: ListState | None = None,
 ) -> None:
-    """Open (or push) the detail modal at once from the row the app last showed, then hydrate it."""
+    """Open (or push) the detail modal at once from the row the app last showed, then hydrate it.
+
+    `listing` is the list message the row belongs to; changes made in the modal refresh it in place.
+    """
     if actor.trigger_id is None:
         log.warning("open_detail without a trigger_id")
         return
@@ -136,6 +140,8 @@ async def open_detail(
         return
     row = deps.rows.get(actor.team_id, ticket_id)
     state = DetailState(ticket_id=ticket_id, origin=origin)
+    if listing is not None and actor.response_url:
+        state = state.model_copy(update={"list_context": listing, "response_url": actor.response_url})
     loading = detail_loading(row or placeholder_row(ticket_id), state=state)
     opened = await push_view(client, actor.trigger_id, loading) if push else None
     if push and opened is None and actor.view_id:

@@ -18,9 +18,11 @@ from bot.actor import Actor
 from bot.deps import AppDeps
 from bot.flows import create, home
 from bot.flows.detail import load_detail
+from bot.flows.respond import respond
 from bot.flows.share import ShareFailed, share_ticket
+from bot.flows.tickets_list import render_list
 from bot.flows.views_io import as_definition, update_view
-from bot.state import DetailState, StateError, note_from_view
+from bot.state import DetailState, ListState, StateError, note_from_view
 from bot.views.prompts import psa_error_text, with_banner
 from bot.views.ticket_detail import detail_view, status_notice
 from psa.errors import PSAError
@@ -88,6 +90,20 @@ async def refresh(
         home.publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id),
         name="home-after-change",
     )
+    if state.list_context is not None and state.response_url:
+        deps.tasks.spawn(
+            _refresh_list(deps, client, actor, state.list_context, state.response_url),
+            name="list-after-change",
+        )
+
+
+async def _refresh_list(
+    deps: AppDeps, client: AsyncWebClient, actor: Actor, listing: ListState, response_url: str
+) -> None:
+    """Re-render the list message the detail was opened from, so its row shows the change."""
+    payload, is_list = await render_list(deps, client, actor, listing)
+    if is_list:  # a failure here is not worth a message: the modal already told the outcome
+        await respond(response_url, payload, replace=True)
 
 
 async def apply_change(

@@ -74,7 +74,14 @@ async def share_from_list(deps: AppDeps, client: AsyncWebClient, actor: Actor, t
     await respond(actor.response_url, notice_message(f"Shared ticket #{ticket_id} in this channel."))
 
 
-async def open_row(deps: AppDeps, client: AsyncWebClient, actor: Actor, ticket_id: int) -> None:
-    """A row's Open: the detail modal, sharing into the channel the list is in."""
+async def open_row(
+    deps: AppDeps,
+    client: AsyncWebClient,
+    actor: Actor,
+    ticket_id: int,
+    *,
+    listing: ListState | None = None,
+) -> None:
+    """A row's Open: the detail modal, sharing into the channel the list is in; changes refresh the list."""
     origin = Origin(channel_id=actor.channel_id) if actor.channel_id else None
-    await open_detail(deps, client, actor, ticket_id, origin=origin)
+    await open_detail(deps, client, actor, ticket_id, origin=origin, listing=listing)

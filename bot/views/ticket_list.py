@@ -62,7 +62,7 @@ def ticket_list_message(
             blocks.append(
                 kit.section(
                     ticket_row(ticket),
-                    block_id=row_block_id(ticket.id),
+                    block_id=list_row_block_id(ticket.id, state),
                     accessory=_row_accessory(ticket.id, row_menu),
                 )
             )
@@ -101,6 +101,29 @@ def _fallback(response: TicketListResponse, state: ListState) -> str:
         return f"{title}: none"
     first = "; ".join(ticket_row_fallback(t, summary_max=50) for t in response.items[:3])
     return f"{title} — {showing_line(response)}: {first}"
+
+
+def list_row_block_id(ticket_id: int, state: ListState) -> str:
+    """Block id of a row: it carries the list state, so the detail it opens can refresh this list.
+
+    (Clicks on an ephemeral message arrive without the message, so the row itself must say it.)
+    """
+    prefix = f"{row_block_id(ticket_id)}:"
+    try:
+        return prefix + state.encode(BLOCK_ID_MAX - len(prefix), ascii_only=True)
+    except StateError:
+        return row_block_id(ticket_id)
+
+
+def list_state_of_row(block_id: str | None) -> ListState | None:
+    """The list state a row's block id carries, if it is a list row."""
+    prefix = f"{ListBlock.ROW}."
+    if not block_id or not block_id.startswith(prefix) or ":" not in block_id:
+        return None
+    try:
+        return ListState.decode(block_id.split(":", 1)[1])
+    except StateError:
+        return None
 
 
 def filter_block_id(state: ListState) -> str:

@@ -38,7 +38,7 @@ def test_my_tickets_page_two_then_work_a_ticket_in_its_modal(page: Page, stack: 
     expect(listing).to_contain_text(re.compile(r"Showing 26–\d+ of \d+ tickets"))
     expect(listing).to_have_count(1)  # paging replaced the message in place
     first_row = listing.locator("[data-block-id^='list.row.']").first
-    ticket_id = int(str(first_row.get_attribute("data-block-id")).rsplit(".", 1)[1])
+    ticket_id = int(str(first_row.get_attribute("data-block-id")).split(":", 1)[0].rsplit(".", 1)[1])
 
     first_row.get_by_role("button", name="Open").click()
     dialog = modal(page)

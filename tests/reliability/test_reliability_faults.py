@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from create_driver import post_count, shown, values_for
 from reliability_kit import ACK_BUDGET_S, apply_ack, explains_failure, timed, unhandled
-from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_ids
+from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_block, row_ids
 
 from bot.ids import CreateAction, DetailAction, DetailBlock, ListAction, MappingAction, note_block_id
 from bot.local import payloads as p
@@ -178,7 +178,7 @@ def _row_click(slack: Slack, listed: dict[str, Any], ticket_id: int) -> tuple[st
         user=DEMO,
         message=listed,
         channel=CHANNEL,
-        block_id=f"list.row.{ticket_id}",
+        block_id=row_block(listed, ticket_id),
         response_url=slack.fake.new_response_url(CHANNEL, DEMO, listed["ts"]),
         trigger_id=slack.fake.new_trigger_id(DEMO),
     )

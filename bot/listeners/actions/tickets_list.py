@@ -12,7 +12,7 @@ from bot.deps import AppDeps
 from bot.flows import list_actions
 from bot.ids import ListAction
 from bot.state import StateError
-from bot.views.ticket_list import row_menu_choice
+from bot.views.ticket_list import list_state_of_row, row_menu_choice
 
 _REPLACING = (
     ListAction.PREV,
@@ -59,7 +59,10 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
         ticket_id = _ticket_id(action.get("value"))
         if ticket_id is not None:
             actor = actor_from(body, context)
-            deps.tasks.spawn(list_actions.open_row(deps, client, actor, ticket_id), name="list-open")
+            listing = list_state_of_row(action.get("block_id"))
+            deps.tasks.spawn(
+                list_actions.open_row(deps, client, actor, ticket_id, listing=listing), name="list-open"
+            )
 
     async def on_share(
         ack: AsyncAck,
@@ -88,7 +91,10 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
             return
         actor = actor_from(body, context)
         if verb == "open":
-            deps.tasks.spawn(list_actions.open_row(deps, client, actor, ticket_id), name="list-open")
+            listing = list_state_of_row(action.get("block_id"))
+            deps.tasks.spawn(
+                list_actions.open_row(deps, client, actor, ticket_id, listing=listing), name="list-open"
+            )
         else:
             deps.tasks.spawn(list_actions.share_from_list(deps, client, actor, ticket_id), name="list-share")
 

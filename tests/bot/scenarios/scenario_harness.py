@@ -485,11 +485,19 @@ def _neg_time(iso: str) -> float:
     return -datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+def row_block(message: dict[str, Any], ticket_id: int) -> str:
+    """The block id of a ticket's row in a list message (it also carries the list state)."""
+    for block_id in (str(b.get("block_id", "")) for b in message.get("blocks") or []):
+        if block_id == f"list.row.{ticket_id}" or block_id.startswith(f"list.row.{ticket_id}:"):
+            return block_id
+    raise AssertionError(f"no row for #{ticket_id} in the list")
+
+
 def row_ids(message: dict[str, Any]) -> list[int]:
     """Ticket ids of the list rows, in the order shown."""
     prefix = "list.row."
     return [
-        int(b["block_id"][len(prefix) :])
+        int(b["block_id"][len(prefix) :].split(":", 1)[0])  # the row's block id also carries the list state
         for b in message.get("blocks") or []
         if str(b.get("block_id", "")).startswith(prefix)
     ]

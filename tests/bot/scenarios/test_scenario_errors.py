@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_ids
+from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_block, row_ids
 
 from bot.deps import AppDeps
 from bot.ids import DetailBlock, ListAction
@@ -69,7 +69,11 @@ async def test_detail_hydration_failure_shows_the_row_and_the_reason(slack: Slac
     await slack.command("mine")
     slack.sandbox.inject_fault(path_pattern="notes", status=500, count=None)
 
-    await slack.click(ListAction.OPEN, message=slack.last_ephemeral(DEMO), block_id="list.row.1649")
+    await slack.click(
+        ListAction.OPEN,
+        message=slack.last_ephemeral(DEMO),
+        block_id=row_block(slack.last_ephemeral(DEMO), 1649),
+    )
 
     view = slack.modal(DEMO)
     assert "URGENT: server down" in blocks_text(view)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import itertools
 
-from scenario_harness import CHANNEL, DEMO, DEMO_MEMBER, Slack, blocks_text, expected_open_tickets, row_ids
+from scenario_harness import (
+    CHANNEL,
+    DEMO,
+    DEMO_MEMBER,
+    Slack,
+    blocks_text,
+    expected_open_tickets,
+    find_block,
+    row_block,
+    row_ids,
+)
 
-from bot.ids import Callback, ListAction, SearchModal
+from bot.ids import Callback, DetailAction, ListAction, SearchModal
 
 
 def _all_open(slack: Slack) -> list[int]:
@@ -151,7 +161,7 @@ async def test_row_open_shows_the_row_at_once_then_the_hydrated_detail(slack: Sl
     await slack.command("mine")
     message = slack.last_ephemeral(DEMO)
 
-    await slack.click(ListAction.OPEN, message=message, block_id="list.row.1649")
+    await slack.click(ListAction.OPEN, message=message, block_id=row_block(message, 1649))
 
     opened = slack.fake.calls_to("views.open")[0].args["view"]
     assert "URGENT: server down" in blocks_text(opened)  # the row's summary, before any PSA call
@@ -191,3 +201,18 @@ async def test_share_from_the_row_menu_posts_a_card_and_links_its_thread(slack: 
     link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, posted[0]["ts"])
     assert link is not None and link.ticket_id == 1649
     assert "Shared ticket #1649" in blocks_text(slack.last_ephemeral(DEMO))
+
+
+async def test_a_change_in_a_detail_opened_from_the_list_updates_that_list_in_place(slack: Slack) -> None:
+    await slack.command("mine")
+    listed = slack.last_ephemeral(DEMO)
+    row = find_block(listed, row_block(listed, 1649))
+    assert row is not None and "Escalated" in blocks_text({"blocks": [row]})
+
+    await slack.click(ListAction.OPEN, message=listed, block_id=row_block(listed, 1649))
+    await slack.click(DetailAction.STATUS, "129", view=slack.modal(DEMO))  # In Progress (Escalations)
+
+    refreshed = slack.last_ephemeral(DEMO)
+    row = find_block(refreshed, row_block(refreshed, 1649))
+    assert row is not None and "In Progress" in blocks_text({"blocks": [row]})
+    assert len(slack.ephemerals(DEMO, CHANNEL)) == 1  # the same message, replaced

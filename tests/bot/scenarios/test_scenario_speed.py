@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable
 
-from scenario_harness import DEMO, Slack, row_ids
+from scenario_harness import DEMO, Slack, row_block, row_ids
 
 from bot.ids import ListAction
 
@@ -56,15 +56,29 @@ async def test_tickets_mine_is_one_round_of_psa_requests_when_warm(slack: Slack)
 async def test_opening_a_detail_from_a_row_is_one_round_when_warm(slack: Slack) -> None:
     slack.sandbox.set_latency(int(LATENCY_S * 1000))
     await slack.command("mine")
-    await slack.click(ListAction.OPEN, message=slack.last_ephemeral(DEMO), block_id="list.row.1296")  # warms
+    await slack.click(
+        ListAction.OPEN,
+        message=slack.last_ephemeral(DEMO),
+        block_id=row_block(slack.last_ephemeral(DEMO), 1296),
+    )  # warms
 
     plain = await measure(
-        slack, slack.click(ListAction.OPEN, message=slack.last_ephemeral(DEMO), block_id="list.row.1296")
+        slack,
+        slack.click(
+            ListAction.OPEN,
+            message=slack.last_ephemeral(DEMO),
+            block_id=row_block(slack.last_ephemeral(DEMO), 1296),
+        ),
     )
     gap = slack.fake.calls_to("views.update")[-1].at - slack.fake.calls_to("views.open")[-1].at
     # 1649 has a configuration: the ticket's device links must be read before the devices themselves.
     with_device = await measure(
-        slack, slack.click(ListAction.OPEN, message=slack.last_ephemeral(DEMO), block_id="list.row.1649")
+        slack,
+        slack.click(
+            ListAction.OPEN,
+            message=slack.last_ephemeral(DEMO),
+            block_id=row_block(slack.last_ephemeral(DEMO), 1649),
+        ),
     )
 
     print(f"\ndetail #1296 from a row: hydrated view published after {plain}", end=" ")

@@ -16,6 +16,7 @@ from bot.views.ticket_list import (
     ListReference,
     filter_block_id,
     list_state_from_action,
+    list_state_of_row,
     read_search_modal,
     row_menu_choice,
     search_modal,
@@ -31,6 +32,15 @@ def page(page_no: int, total: int, size: int = 25) -> TicketListResponse:
     count = max(0, min(size, total - first + 1))
     return TicketListResponse(
         items=[make_ticket(first + i) for i in range(count)], total=total, page=page_no, page_size=size
+    )
+
+
+def row_of(message: dict[str, Any], ticket_id: int) -> dict[str, Any]:
+    """The row block of a ticket (its block id also carries the list state)."""
+    return next(
+        b
+        for b in message["blocks"]
+        if b.get("block_id", "").split(":", 1)[0] == f"{ListBlock.ROW}.{ticket_id}"
     )
 
 
@@ -143,7 +153,7 @@ def test_user_text_is_escaped_so_nobody_gets_pinged() -> None:
     assert "&lt;!channel&gt; server &amp; &lt;@U999&gt; down &gt;" in text
     assert "A&lt;b&gt;&amp;c" in text
     assert "<!channel>" not in text and "<@U999>" not in text
-    row = next(b for b in message["blocks"] if b.get("block_id") == f"{ListBlock.ROW}.5")
+    row = row_of(message, 5)
     assert row["text"]["verbatim"] is True
 
 
@@ -166,7 +176,7 @@ def test_priority_markers(priority: Priority | None, marker: str) -> None:
     message = ticket_list_message(
         TicketListResponse(items=[ticket], total=1, page=1, page_size=25), ListState(), REF
     )
-    row = next(b for b in message["blocks"] if b.get("block_id") == f"{ListBlock.ROW}.9")
+    row = row_of(message, 9)
     assert marker in row["text"]["text"]
 
 
@@ -186,7 +196,7 @@ def test_fallback_text_names_the_list() -> None:
 def test_row_menu_variant_offers_open_and_share() -> None:
     message = ticket_list_message(page(1, 1), ListState(), REF, row_menu=True)
     validate_message(message)
-    row = next(b for b in message["blocks"] if b.get("block_id") == f"{ListBlock.ROW}.1")
+    row = row_of(message, 1)
     assert option_values(row["accessory"]) == ["open:1", "share:1"]
     assert row_menu_choice({"selected_option": row["accessory"]["options"][1]}) == ("share", 1)
     with pytest.raises(StateError):
@@ -294,3 +304,16 @@ def test_any_list_passes_slacks_limits(
     )
     validate_message(ticket_list_message(response, state, REF))
     validate_modal(search_modal(state))
+
+
+def test_each_row_carries_its_list_so_the_detail_can_refresh_it() -> None:
+    state = ListState().with_filter(priority_id=2, search="printer " * 80).with_page(3)
+    message = ticket_list_message(
+        TicketListResponse(items=[make_ticket(7)], total=51, page=3, page_size=25), state, REF
+    )
+    block_id = row_of(message, 7)["block_id"]
+    assert len(block_id) <= 255
+    carried = list_state_of_row(block_id)
+    assert carried is not None and (carried.page, carried.filters.priority_id) == (3, 2)
+    assert carried.filters.search.startswith("printer")  # shortened to fit, not dropped
+    assert list_state_of_row("list.row.7") is None and list_state_of_row("home.row.7:{}") is None
