@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
@@ -74,9 +75,13 @@ def create_asgi(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if run_migrations:
             await deps.storage.migrate()
+        session = shared_session(app)
         try:
             yield
         finally:
+            if session is not None:
+                app.client.session = None
+                await session.close()
             if owned:
                 await deps.aclose()
             else:
@@ -86,6 +91,20 @@ def create_asgi(
     api.state.bolt = app
     api.state.deps = deps
     return api
+
+
+def shared_session(app: AsyncApp) -> aiohttp.ClientSession | None:
+    """Give the app's Slack client one pooled aiohttp session (None if it already has one).
+
+    slack_sdk opens and closes a session per API call without one; Bolt copies `app.client.session`
+    into every per-request client, so all Slack calls share this pool. Call inside the running loop.
+    """
+    if app.client.session is not None and not app.client.session.closed:
+        return None
+    # A running session replaces slack_sdk's per-call timeout, so it carries the client's own.
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=app.client.timeout))
+    app.client.session = session
+    return session
 
 
 async def _signed(request: Request, verifier: SignatureVerifier) -> bool:
@@ -107,9 +126,13 @@ async def run_socket_mode(settings: Settings, deps: AppDeps | None = None) -> No
         await deps.storage.migrate()
     app: AsyncApp = build_app(settings, deps)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    session = shared_session(app)
     try:
         await handler.start_async()
     finally:
         await handler.close_async()
+        if session is not None:
+            app.client.session = None
+            await session.close()
         if owned:
             await deps.aclose()

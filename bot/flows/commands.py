@@ -38,24 +38,26 @@ async def run_command(deps: AppDeps, client: AsyncWebClient, actor: Actor, text:
     elif isinstance(command, grammar.Map):
         await open_mapping(deps, client, actor)
     elif isinstance(command, grammar.Help):
-        await respond(actor.response_url, help_message())
+        await respond(actor.response_url, help_message(), session=client.session)
     else:
-        await respond(actor.response_url, invalid_command_message(command))
+        await respond(actor.response_url, invalid_command_message(command), session=client.session)
 
 
 async def _search(deps: AppDeps, client: AsyncWebClient, actor: Actor, command: grammar.Search) -> None:
     service = await deps.workspaces.service(actor.team_id)
     if service is None:
         is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
-        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin))
+        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin), session=client.session)
         return
     try:
         state = await resolve_search(command, service, deps.storage.workspace(actor.team_id))
     except FilterProblem as problem:
-        await respond(actor.response_url, problem.payload)
+        await respond(actor.response_url, problem.payload, session=client.session)
         return
     except PSAError as exc:
-        await respond(actor.response_url, psa_error_message(exc, doing="read the filter values"))
+        await respond(
+            actor.response_url, psa_error_message(exc, doing="read the filter values"), session=client.session
+        )
         return
     await show_list(deps, client, actor, state)
 

@@ -11,8 +11,17 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 log = logging.getLogger(__name__)
 
 
-async def respond(url: str | None, payload: dict[str, Any], *, replace: bool = False) -> bool:
-    """Post `payload` (text + blocks) to a response_url; `replace` edits the message it came from."""
+async def respond(
+    url: str | None,
+    payload: dict[str, Any],
+    *,
+    replace: bool = False,
+    session: aiohttp.ClientSession | None = None,
+) -> bool:
+    """Post `payload` (text + blocks) to a response_url; `replace` edits the message it came from.
+
+    `session` (the Slack client's pooled one) spares opening a new connection pool per post.
+    """
     if not url:
         log.warning("no response_url to answer with")
         return False
@@ -22,7 +31,7 @@ async def respond(url: str | None, payload: dict[str, Any], *, replace: bool = F
     else:
         body.setdefault("response_type", "ephemeral")
     try:
-        resp = await AsyncWebhookClient(url).send_dict(body)
+        resp = await AsyncWebhookClient(url, session=session).send_dict(body)
     except (aiohttp.ClientError, TimeoutError):
         # The answer is best effort: the user's action is already done (or already failed).
         log.exception("response_url post failed")

@@ -65,4 +65,4 @@ async def show_list(
     """Answer with the list; `replace` edits the list message the click came from (paging, filters)."""
     payload, is_list = await render_list(deps, client, actor, state)
     # A failure while paging is told beside the list, which stays as it was.
-    await respond(actor.response_url, payload, replace=replace and is_list)
+    await respond(actor.response_url, payload, replace=replace and is_list, session=client.session)
