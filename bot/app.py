@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import AppDeps
 from bot.listeners import register_all
+from bot.matching import streamline_matchers
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def build_app(settings: Settings, deps: AppDeps, *, client: AsyncWebClient | Non
 
     app.error(_on_error)
     register_all(app, deps)
+    streamline_matchers(app)
     return app
 
 
