@@ -228,16 +228,19 @@ def misses_section(figures: dict[str, Any]) -> list[str]:
         extra = round(ack["app"]["p50_ms"] - ack["bare"]["p50_ms"], 1)
         found.append(
             f"- **Ack p99 {ack['ratio']['p99_ms']}× bare Bolt.** Two causes. (1) The app's own ack path: "
-            f"~{extra} ms more at the median, because Bolt tries the matchers of the app's listeners in "
-            "order (dozens: one per action, view and option id, then the catch-alls) before the one that "
-            "acks, where bare Bolt has one per kind. (2) The post-ack work (ConnectWise calls, rendering, "
-            f"Slack calls: {ack['app_cpu_ms_per_request']} ms of CPU per request here) runs on the same "
-            "event loop, so an ack that arrives while it holds the loop waits; the gap grows with the "
-            "request rate (table by load level). A third cause is fixed: Python's full GC collections "
-            "paused the loop for 40–90 ms (p99 4–8× in earlier runs) until `python -m bot serve` froze "
-            "its start-up objects (`gc.freeze()`). Further remedies: one dispatching listener per kind "
-            "(a dict lookup instead of dozens of matchers), more processes per host (safe on Postgres), "
-            "a shared HTTP session for Slack calls (slack_sdk opens a new one per call)."
+            f"~{extra} ms more at the median. Listener matching is no longer it: Bolt's built-in matcher "
+            "built the full listener kwargs for each of the dozens of listeners it tried (~10 µs each, "
+            "0.1–0.6 ms a request); `bot/matching.py` now calls the same predicates with the body alone "
+            "(~1 µs each), and the median gap stayed, so the rest is the app's middleware, listener and "
+            "task start-up around the ack. (2) The post-ack work (ConnectWise calls, rendering, Slack "
+            f"calls: {ack['app_cpu_ms_per_request']} ms of CPU per request here) runs on the same event "
+            "loop, so an ack that arrives while it holds the loop waits; this makes the tail, and the gap "
+            "grows with the request rate (table by load level). Done already: Python's full GC "
+            "collections paused the loop for 40–90 ms (p99 4–8× in earlier runs) until `python -m bot "
+            "serve` froze its start-up objects (`gc.freeze()`); Slack Web API calls and the `/tickets` "
+            "response_url posts share one pooled aiohttp session instead of one per call. Further "
+            "remedies: less CPU per request in the post-ack work (profile it), more processes per host "
+            "(safe on Postgres)."
         )
     if ack and max(ack["memory_mb"].values()) >= MEMORY_TARGET_MB:
         found.append(f"- **Memory {max(ack['memory_mb'].values())} MB** at its highest in this run.")
