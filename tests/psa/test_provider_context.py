@@ -124,6 +124,11 @@ async def _timed(coro: Any) -> float:
     return time.perf_counter() - started
 
 
+async def _fastest(make: Any, tries: int = 3) -> float:
+    """The best of a few timings: a full GC pass late in a long test run must not pass for a round trip."""
+    return min([await _timed(make()) for _ in range(tries)])
+
+
 async def test_context_takes_two_round_trips_without_the_row(
     provider: ConnectWiseProvider, sandbox: Any
 ) -> None:
@@ -143,5 +148,5 @@ async def test_context_with_the_row_known_takes_one_round_trip_when_there_are_no
     known = await provider.get_ticket(base["id"])
     sandbox.set_latency(int(LATENCY * 1000))
     assert await _timed(provider.get_ticket_context(base["id"])) >= 2 * LATENCY
-    elapsed = await _timed(provider.get_ticket_context(base["id"], known=known))
+    elapsed = await _fastest(lambda: provider.get_ticket_context(base["id"], known=known))
     assert elapsed < 1.6 * LATENCY
