@@ -212,15 +212,17 @@ async def test_detail_costs_the_providers_rounds_not_the_sum(
 ) -> None:
     await service.priorities()
     await service.get_detail(1322)  # warm the connection pool
-    sandbox.clear_requests()
     sandbox.set_latency(int(LATENCY * 1000))
-    started = time.perf_counter()
-    detail = await service.get_detail(1322)
-    elapsed = time.perf_counter() - started
+    timings = []
+    for _ in range(3):  # the best of three: a GC pass late in a long run is not another round trip
+        sandbox.clear_requests()
+        started = time.perf_counter()
+        detail = await service.get_detail(1322)
+        timings.append(time.perf_counter() - started)
+        assert sandbox.request_count() == 10  # 8 for the context, 2 for the assignees
     assert detail.context.ticket.id == 1322
     assert [r.member_identifier for r in detail.resources] == seed.resources(seed.tickets[1322])
-    assert sandbox.request_count() == 10  # 8 for the context, 2 for the assignees
-    assert 2 * LATENCY <= elapsed < 2.6 * LATENCY
+    assert 2 * LATENCY <= min(timings) < 2.6 * LATENCY
 
 
 async def test_detail_from_a_known_row_is_one_round_without_devices(
@@ -230,7 +232,10 @@ async def test_detail_from_a_known_row_is_one_round_without_devices(
     ticket_id = next(t for t in sorted(seed.tickets) if t not in with_devices)
     known = await service.get_ticket(ticket_id)
     sandbox.set_latency(int(LATENCY * 1000))
-    started = time.perf_counter()
-    detail = await service.get_detail(ticket_id, known=known)
-    assert time.perf_counter() - started < 1.6 * LATENCY
+    timings = []
+    for _ in range(3):  # the best of three, as above
+        started = time.perf_counter()
+        detail = await service.get_detail(ticket_id, known=known)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 1.6 * LATENCY
     assert detail.context.ticket.priority and detail.context.ticket.priority.color
