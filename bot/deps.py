@@ -24,6 +24,7 @@ from bot.workspaces import (
 )
 from storage import Storage, load_or_create_key
 from storage.db import is_memory_sqlite, normalize_database_url
+from storage.maintenance import prune_processed_events
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ class AppDeps:
 
     def __post_init__(self, parser_registry: ParserRegistry | None) -> None:
         self.parsers = parser_registry or ParserRegistry(self.workspaces)
+
+    async def housekeep(self) -> int:
+        """Start-up housekeeping: forget Slack event ids old enough that Slack no longer retries them."""
+        async with self.storage.session() as session:
+            pruned = await prune_processed_events(session=session)
+        if pruned:
+            log.info("pruned %d processed Slack event ids", pruned)
+        return pruned
 
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:
         """Let running background work finish (bounded), then close PSA clients and the database."""

@@ -75,6 +75,7 @@ def create_asgi(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if run_migrations:
             await deps.storage.migrate()
+        await deps.housekeep()
         session = shared_session(app)
         try:
             yield
@@ -124,6 +125,7 @@ async def run_socket_mode(settings: Settings, deps: AppDeps | None = None) -> No
     deps = deps or build_deps(settings)
     if settings.app_env == "local":
         await deps.storage.migrate()
+    await deps.housekeep()
     app: AsyncApp = build_app(settings, deps)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     session = shared_session(app)

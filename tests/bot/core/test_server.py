@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ from bot.deps import build_deps
 from bot.server import create_asgi
 from bot.settings import Settings
 from storage.migrate import current_revision_async
+from storage.repositories import events
 
 
 @asynccontextmanager
@@ -58,6 +60,24 @@ async def test_local_mode_migrates_at_start_and_reports_health(db_url: str) -> N
     assert health.status_code == 200 and health.json()["ok"] is True
     assert missing.status_code == 404
     assert await current_revision_async(db_url) is not None
+
+
+async def test_start_up_forgets_old_slack_event_ids_but_keeps_recent_ones(db_url: str) -> None:
+    settings = _settings(db_url)
+    deps = build_deps(settings)
+    await deps.storage.migrate()
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    async with deps.storage.session() as s:
+        assert await events.first_time(session=s, team_id="T1", event_id="Ev-old", now=long_ago)
+        assert await events.first_time(session=s, team_id="T1", event_id="Ev-new")
+
+    async with served(create_asgi(settings, deps)) as http:
+        assert (await http.get("/healthz")).status_code == 200
+
+    async with deps.storage.session() as s:
+        assert await events.first_time(session=s, team_id="T1", event_id="Ev-old")  # forgotten
+        assert not await events.first_time(session=s, team_id="T1", event_id="Ev-new")  # still a retry
+    await deps.aclose()
 
 
 async def test_oauth_mode_serves_the_install_link_with_our_scopes(db_url: str, tmp_path: Path) -> None:
