@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import ssl
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 # The harness lives beside the scenario tests (a folder without __init__, like every test folder).
 SCENARIOS = Path(__file__).resolve().parents[1] / "bot" / "scenarios"
@@ -25,36 +24,15 @@ from reliability_kit import short_psa_timeouts  # noqa: E402
 from scenario_harness import HarnessOptions, Slack, running_slack  # noqa: E402
 
 from psa.connectwise.sandbox import SandboxServer  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def reliability_tls() -> ssl.SSLContext:
-    """One TLS context for every PSA HTTP client of the session (building one costs tens of ms)."""
-    return ssl.create_default_context()
-
-
-@pytest.fixture(scope="session")
-def reliability_key() -> bytes:
-    """The Fernet key of this suite's databases."""
-    return Fernet.generate_key()
-
-
-@pytest.fixture(scope="session")
-def reliability_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A SQLite file migrated once per session; each test copies it."""
-    path = tmp_path_factory.mktemp("reliability-template") / "template.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    yield path
 
 
 @pytest.fixture
 def make_slack(
     sandbox: SandboxServer,
-    reliability_db: Path,
+    app_template_db: Path,
     tmp_path: Path,
-    reliability_tls: ssl.SSLContext,
-    reliability_key: bytes,
+    app_tls: ssl.SSLContext,
+    app_key: bytes,
 ) -> Callable[..., AbstractAsyncContextManager[Slack]]:
     """`async with make_slack(psa_timeout=0.5, connected=..., ...) as slack:` — the app set up as asked."""
 
@@ -64,17 +42,17 @@ def make_slack(
 
         def configure_all(deps: Any) -> None:
             if psa_timeout is not None:
-                short_psa_timeouts(deps, psa_timeout, reliability_tls)
+                short_psa_timeouts(deps, psa_timeout, app_tls)
             if configure is not None:
                 configure(deps)
 
         async with running_slack(
             sandbox=sandbox,
-            template_db=reliability_db,
+            template_db=app_template_db,
             tmp_path=tmp_path,
-            tls=reliability_tls,
+            tls=app_tls,
             options=HarnessOptions(**options),
-            fernet_key=reliability_key,
+            fernet_key=app_key,
             configure=configure_all,
         ) as slack:
             yield slack

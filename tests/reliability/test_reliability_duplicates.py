@@ -89,7 +89,7 @@ async def test_a_suggested_ticket_submitted_five_times_at_once_makes_one_ticket_
 
 
 async def test_a_resubmit_after_a_timeout_reaching_another_process_makes_no_second_ticket(
-    slack: Slack, reliability_tls: ssl.SSLContext, reliability_key: bytes
+    slack: Slack, app_tls: ssl.SSLContext, app_key: bytes
 ) -> None:
     """Slack gave up waiting for the first ack (a slow create), the user pressed Create again, and the
     load balancer sent it to the other app process."""
@@ -98,8 +98,8 @@ async def test_a_resubmit_after_a_timeout_reaching_another_process_makes_no_seco
     settings = slack.deps.settings
     other = build_deps(
         settings,
-        storage=Storage(settings.database_url, Fernet(reliability_key)),
-        factories=provider_factories(reliability_tls),
+        storage=Storage(settings.database_url, Fernet(app_key)),
+        factories=provider_factories(app_tls),
     )
     try:
         async with serve_app(settings, other, slack.fake) as second:
@@ -144,7 +144,7 @@ async def test_event_retries_racing_the_first_delivery_post_one_suggestion(slack
 
 
 async def test_an_event_retry_reaching_a_restarted_process_posts_nothing_more(
-    slack: Slack, reliability_tls: ssl.SSLContext, reliability_key: bytes
+    slack: Slack, app_tls: ssl.SSLContext, app_key: bytes
 ) -> None:
     parent = say(slack, "Marcus says Outlook stopped syncing this morning", user=NEWBIE)
     await link_thread(slack, parent, str(OUTLOOK_TICKET))
@@ -171,8 +171,8 @@ async def test_an_event_retry_reaching_a_restarted_process_posts_nothing_more(
     settings = slack.deps.settings
     restarted = build_deps(
         settings,
-        storage=Storage(settings.database_url, Fernet(reliability_key)),
-        factories=provider_factories(reliability_tls),
+        storage=Storage(settings.database_url, Fernet(app_key)),
+        factories=provider_factories(app_tls),
     )
     try:
         async with serve_app(settings, restarted, slack.fake) as after_restart:

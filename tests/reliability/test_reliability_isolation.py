@@ -109,10 +109,10 @@ def _credentials(sandbox: SandboxServer) -> ConnectionCredentials:
 async def two_workspaces(
     sandbox: SandboxServer,
     rival_sandbox: SandboxServer,
-    reliability_db: Path,
+    app_template_db: Path,
     tmp_path: Path,
-    reliability_tls: ssl.SSLContext,
-    reliability_key: bytes,
+    app_tls: ssl.SSLContext,
+    app_key: bytes,
 ) -> AsyncIterator[TwoWorkspaces]:
     rival_sandbox.reset()
     store_a = sandbox.state.store
@@ -120,7 +120,7 @@ async def two_workspaces(
         store_a.tables["tickets"][TICKET]["summary"] = SECRET_SUMMARY
         store_a.touch("tickets")
     db = tmp_path / "two.db"
-    shutil.copyfile(reliability_db, db)
+    shutil.copyfile(app_template_db, db)
     url = f"sqlite+aiosqlite:///{db}"
     users = [
         *USERS,
@@ -133,8 +133,8 @@ async def two_workspaces(
         )
         deps = build_deps(
             settings,
-            storage=Storage(url, Fernet(reliability_key)),
-            factories=provider_factories(reliability_tls),
+            storage=Storage(url, Fernet(app_key)),
+            factories=provider_factories(app_tls),
         )
         store, _ = deps.storage.slack_oauth_stores(CLIENT_ID)
         for team, (source, mapped_user) in {TEAM_A: (sandbox, DEMO), TEAM_B: (rival_sandbox, RIVAL)}.items():

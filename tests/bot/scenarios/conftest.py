@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from scenario_harness import HarnessOptions, Slack, running_slack
 
 from psa.connectwise.sandbox import SandboxServer
-from storage.migrate import upgrade
-
-
-@pytest.fixture(scope="session")
-def scenario_tls() -> ssl.SSLContext:
-    """One TLS context for every PSA HTTP client of the session (building one costs tens of ms)."""
-    return ssl.create_default_context()
-
-
-@pytest.fixture(scope="session")
-def scenario_key() -> bytes:
-    """The Fernet key of scenario databases."""
-    return Fernet.generate_key()
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A SQLite file migrated once per session; each scenario copies it (Alembic runs once, not per test)."""
-    path = tmp_path_factory.mktemp("scenario-template") / "template.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    yield path
 
 
 @pytest.fixture
 def make_slack(
     sandbox: SandboxServer,
-    template_db: Path,
+    app_template_db: Path,
     tmp_path: Path,
-    scenario_tls: ssl.SSLContext,
-    scenario_key: bytes,
+    app_tls: ssl.SSLContext,
+    app_key: bytes,
 ) -> Callable[..., AbstractAsyncContextManager[Slack]]:
     """`async with make_slack(connected=False, mapped={...}) as slack:` — a workspace set up as asked."""
 
@@ -51,11 +29,11 @@ def make_slack(
         configure = options.pop("configure", None)
         async with running_slack(
             sandbox=sandbox,
-            template_db=template_db,
+            template_db=app_template_db,
             tmp_path=tmp_path,
-            tls=scenario_tls,
+            tls=app_tls,
             options=HarnessOptions(**options),
-            fernet_key=scenario_key,
+            fernet_key=app_key,
             configure=configure,
         ) as slack:
             yield slack

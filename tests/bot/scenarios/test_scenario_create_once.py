@@ -125,15 +125,15 @@ async def test_a_psa_failure_returns_the_form_with_everything_typed(slack: Slack
 
 
 async def test_a_create_the_psa_never_confirmed_is_found_instead_of_duplicated(
-    make_slack: Callable[..., AbstractAsyncContextManager[Slack]], scenario_tls: ssl.SSLContext
+    make_slack: Callable[..., AbstractAsyncContextManager[Slack]], app_tls: ssl.SSLContext
 ) -> None:
     def short_timeouts(deps: AppDeps) -> None:
         # The app's HTTP client gives up on ConnectWise after 0.4 s; the PSA goes on creating.
         def http() -> httpx.AsyncClient:
-            return httpx.AsyncClient(timeout=httpx.Timeout(0.4, connect=2.0), verify=scenario_tls)
+            return httpx.AsyncClient(timeout=httpx.Timeout(0.4, connect=2.0), verify=app_tls)
 
         deps.workspaces = WorkspaceRegistry(
-            deps.storage, factories=provider_factories(scenario_tls), http_factory=http
+            deps.storage, factories=provider_factories(app_tls), http_factory=http
         )
         deps.parsers = ParserRegistry(deps.workspaces)
 
@@ -159,13 +159,13 @@ async def test_a_create_the_psa_never_confirmed_is_found_instead_of_duplicated(
 
 
 async def test_one_submission_delivered_to_two_app_processes_creates_one_ticket(
-    slack: Slack, scenario_tls: ssl.SSLContext, scenario_key: bytes
+    slack: Slack, app_tls: ssl.SSLContext, app_key: bytes
 ) -> None:
     form = await ready_form(slack)
     slack.sandbox.set_latency(30)
     settings = slack.deps.settings
-    storage = Storage(settings.database_url, Fernet(scenario_key))
-    other = build_deps(settings, storage=storage, factories=provider_factories(scenario_tls))
+    storage = Storage(settings.database_url, Fernet(app_key))
+    other = build_deps(settings, storage=storage, factories=provider_factories(app_tls))
     try:
         async with serve_app(settings, other, slack.fake) as second:
 

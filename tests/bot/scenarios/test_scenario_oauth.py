@@ -39,17 +39,17 @@ class OAuthApp:
 
 
 @pytest.fixture
-async def oauth_app(template_db: Path, tmp_path: Path, scenario_key: bytes) -> AsyncIterator[OAuthApp]:
+async def oauth_app(app_template_db: Path, tmp_path: Path, app_key: bytes) -> AsyncIterator[OAuthApp]:
     """The real app in OAuth mode (client id/secret, no bot token) against FakeSlack and real SQLite."""
     db = tmp_path / "oauth.db"
-    shutil.copyfile(template_db, db)
+    shutil.copyfile(app_template_db, db)
     url = f"sqlite+aiosqlite:///{db}"
     async with FakeSlack(bot_token=INSTALLED_TOKEN) as fake:
         settings = scenario_settings(
             url, fake, slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret="oauth-secret"
         )
         assert settings.oauth_mode
-        deps = build_deps(settings, storage=Storage(url, Fernet(scenario_key)))
+        deps = build_deps(settings, storage=Storage(url, Fernet(app_key)))
         try:
             async with serve_app(settings, deps, fake) as sender:
                 yield OAuthApp(fake, deps, sender)
