@@ -11,6 +11,7 @@ from bot.actor import actor_from
 from bot.deps import AppDeps
 from bot.flows.create import edit
 from bot.ids import CreateAction
+from bot.listeners.spawn import on_view
 from bot.state import Tab
 
 
@@ -32,23 +33,7 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
         actor = actor_from(body, context)
         deps.tasks.spawn(edit.switch_tab(deps, client, actor, view, tab), name="create-tab")
 
-    async def on_parse(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        await ack()
-        if body.get("view"):
-            actor = actor_from(body, context)
-            deps.tasks.spawn(edit.parse_prompt(deps, client, actor, body["view"]), name="create-parse")
-
-    async def on_board(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        await ack()
-        if body.get("view"):
-            actor = actor_from(body, context)
-            deps.tasks.spawn(edit.change_board(deps, client, actor, body["view"]), name="create-board")
-
     app.action(CreateAction.TAB_QUICK)(on_tab)
     app.action(CreateAction.TAB_FULL)(on_tab)
-    app.action(CreateAction.PARSE)(on_parse)
-    app.action(CreateAction.BOARD)(on_board)
+    app.action(CreateAction.PARSE)(on_view(deps, edit.parse_prompt, "create-parse"))
+    app.action(CreateAction.BOARD)(on_view(deps, edit.change_board, "create-board"))

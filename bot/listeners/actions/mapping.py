@@ -11,18 +11,11 @@ from bot.actor import actor_from
 from bot.deps import AppDeps
 from bot.flows import mapping
 from bot.ids import MappingAction
+from bot.listeners.spawn import on_view
 
 
 def register(app: AsyncApp, deps: AppDeps) -> None:
     """Register the mapping modal's actions."""
-
-    async def on_unmap(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        await ack()
-        if body.get("view"):
-            actor = actor_from(body, context)
-            deps.tasks.spawn(mapping.unmap(deps, client, actor, body["view"]), name="mapping-unmap")
 
     async def on_pick_user(
         ack: AsyncAck,
@@ -42,6 +35,6 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
     async def on_ack_only(ack: AsyncAck) -> None:
         await ack()
 
-    app.action(MappingAction.UNMAP)(on_unmap)
+    app.action(MappingAction.UNMAP)(on_view(deps, mapping.unmap, "mapping-unmap"))
     app.action(MappingAction.SLACK_USER)(on_pick_user)
     app.action(MappingAction.REASSIGN)(on_ack_only)
