@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, settings
 
 from psa.connectwise.sandbox import SandboxServer
 from storage.migrate import upgrade
+
+# Hypothesis profiles, loaded before any test module builds its own `settings(...)` on top of them.
+# ci: the same examples on every run, nothing remembered between runs, nothing timed (no deadline, no
+#     too_slow health check: a busy machine must not fail a test; a test that suppresses other health
+#     checks lists too_slow again, since its own list replaces the profile's).
+# dev: random examples and the local example database, to find new failures while working.
+# fuzz (`make fuzz`): random and ten times the examples (see tests/fuzz_budget.py).
+# Whatever a profile finds goes into the test as an explicit `@example(...)`, so CI replays it.
+# Each profile starts from Hypothesis' own defaults: under CI it has already loaded its built-in "ci"
+# profile, which a new profile would otherwise inherit.
+_BASE = settings.get_profile("default")
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", _BASE, derandomize=True, database=None, print_blob=True, **_UNTIMED)
+settings.register_profile("dev", _BASE, **_UNTIMED)
+settings.register_profile("fuzz", _BASE, max_examples=1000, print_blob=True, **_UNTIMED)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session")

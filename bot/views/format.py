@@ -31,6 +31,11 @@ _BY_NAME = {
 ROW_SUMMARY_MAX = 120
 
 
+def visible_or(text: str | None, default: str) -> str:
+    """`text` when it shows something, else `default`: Slack treats a blank message text as none at all."""
+    return text if text is not None and text.strip() else default
+
+
 def priority_marker(priority: Priority | None) -> str:
     """A coloured circle for a priority: its colour when known, else its urgency (sort 1 = 🔴)."""
     if priority is None:

@@ -8,14 +8,15 @@ from bot.grammar import USAGE, Invalid
 from bot.ids import MessageAction
 from bot.text import escape, escape_truncate, link
 from bot.views import kit, limits
-from bot.views.format import escape_name, priority_label
+from bot.views.format import escape_name, priority_label, visible_or
 from psa.models import PSATicketCreated, PSATicketSearchResult, PSATicketStatusUpdate
 
 Payload = dict[str, Any]
 
 
 def notice_message(text: str) -> Payload:
-    """A one-line message (the text is escaped)."""
+    """A one-line message (the text is escaped; a blank one reads "Done.")."""
+    text = visible_or(text, "Done.")
     return {
         "text": escape_truncate(text, 3000),
         "blocks": [kit.section(escape_truncate(text, limits.SECTION_TEXT_MAX))],
@@ -23,7 +24,9 @@ def notice_message(text: str) -> Payload:
 
 
 def error_message(what: str, todo: str | None = None) -> Payload:
-    """An error saying what went wrong and what to do (both escaped)."""
+    """An error saying what went wrong and what to do (both escaped; never a blank message)."""
+    what = visible_or(what, "Something went wrong.")
+    todo = todo if todo is not None and todo.strip() else None
     body = f"⚠️ {escape_truncate(what, 1500)}"
     if todo:
         body += f"\n{escape_truncate(todo, 1400)}"
@@ -90,6 +93,7 @@ def ticket_created_message(created: PSATicketCreated, url: str | None = None) ->
 def help_message(error: str | None = None, usage: str = USAGE) -> Payload:
     """Usage of `/tickets`, optionally under a specific error."""
     blocks = []
+    error = error if error is not None and error.strip() else None
     if error:
         blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
     blocks.append(kit.section("*How to use `/tickets`*\n" + escape(usage)))

@@ -8,6 +8,7 @@ from typing import Any
 from bot.ids import Callback, DetailBlock, MessageAction
 from bot.text import escape_truncate, truncate
 from bot.views import kit, limits
+from bot.views.format import visible_or
 from bot.views.messages import error_message
 from psa.errors import PSAError
 
@@ -51,7 +52,7 @@ def not_mapped_prompt() -> Payload:
 
 def psa_error_text(exc: PSAError) -> str:
     """One plain sentence pair for a PSA failure: what happened, then what to do."""
-    return f"{exc.message} {exc.user_hint}".strip()
+    return visible_or(f"{exc.message} {exc.user_hint}".strip(), "ConnectWise gave no reason.")
 
 
 def psa_error_message(exc: PSAError, *, doing: str | None = None) -> Payload:

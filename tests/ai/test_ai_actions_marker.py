@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,14 +146,14 @@ _fragments = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=40), _fragments), max_size=30).map("".join))
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     actions = parse_actions_marker(text)
     assert all(a.command == SPIN_OFF_COMMAND and len(a.label) <= LABEL_MAX for a in actions)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_json_values, st.booleans(), st.booleans())
 def test_never_raises_on_arbitrary_json_inside_the_marker(value: object, fenced: bool, closed: bool) -> None:
     body = json.dumps(value)
@@ -162,7 +163,7 @@ def test_never_raises_on_arbitrary_json_inside_the_marker(value: object, fenced:
     assert all(a.command == SPIN_OFF_COMMAND for a in actions)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.text(min_size=1, max_size=600).filter(lambda s: s.strip()),
     st.text(max_size=200),

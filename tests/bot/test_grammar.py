@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -165,7 +166,7 @@ _ANY_TEXT = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(st.one_of(st.text(), _ANY_TEXT))
 def test_parse_never_raises_and_always_returns_a_command(text: str) -> None:
     result = parse(text)
@@ -183,7 +184,7 @@ _VALUE = st.text(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(board=_VALUE, status=_VALUE, company=_VALUE, closed=st.booleans())
 def test_quoted_filter_values_come_back_exactly(board: str, status: str, company: str, closed: bool) -> None:
     text = f'search board:"{board}" printer status:“{status}” company:"{company}"' + (

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,7 @@ list_states = st.builds(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(list_states)
 def test_list_state_round_trips(state: ListState) -> None:
     encoded = state.encode()
@@ -61,7 +62,7 @@ def test_list_state_round_trips(state: ListState) -> None:
     assert decoded.filters.search == state.filters.search
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(list_states, st.integers(min_value=120, max_value=400))
 def test_a_tight_slot_shortens_only_the_search_text(state: ListState, limit: int) -> None:
     encoded = state.encode(limit, ascii_only=True)
@@ -175,7 +176,7 @@ def test_draft_metadata_keeps_free_text_out_while_it_is_on_screen() -> None:
     assert data["prompt"].startswith("ppp")
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(
     prompt=st.text(min_size=0, max_size=3000),
     warnings=st.lists(st.text(max_size=1000), max_size=20),

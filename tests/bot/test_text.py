@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,7 +63,7 @@ def test_escape_truncate_examples(text: str, limit: int, expected: str) -> None:
     assert escape_truncate(text, limit) == expected
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(texts, st.integers(min_value=1, max_value=60))
 def test_escape_truncate_never_splits_an_entity_and_fits(text: str, limit: int) -> None:
     out = escape_truncate(text, limit)
@@ -73,7 +74,7 @@ def test_escape_truncate_never_splits_an_entity_and_fits(text: str, limit: int) 
         assert text.startswith(unescape(out[: -len(ELLIPSIS)]))
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(texts, st.integers(min_value=1, max_value=60))
 def test_clip_keeps_escaped_text_whole(text: str, limit: int) -> None:
     out = clip(escape(text), limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -140,7 +141,7 @@ def test_text_with_both_quotes_is_split_on_double_quotes() -> None:
 identifiers = st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(identifiers, st.lists(identifiers, max_size=5), st.sampled_from([", ", ","]))
 def test_list_item_matches_whole_items_only(item: str, others: list[str], sep: str) -> None:
     cond = render(list_item("resources", item))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from round_trips import measure
 
 from psa.connectwise import ConnectWiseProvider
 
 SeedOracle = Any  # the `seed` fixture from conftest.py
-LATENCY = 0.1
+LATENCY_MS = 100  # lets requests sent together overlap in the sandbox
 
 
 def _children(seed: SeedOracle, ticket_id: int) -> list[int]:
@@ -118,27 +119,13 @@ async def test_a_missing_contact_does_not_hide_the_ticket(
     assert ctx.contact is None and ctx.ticket.id == 1322 and ctx.notes
 
 
-async def _timed(coro: Any) -> float:
-    started = time.perf_counter()
-    await coro
-    return time.perf_counter() - started
-
-
-async def _fastest(make: Any, tries: int = 3) -> float:
-    """The best of a few timings: a full GC pass late in a long test run must not pass for a round trip."""
-    return min([await _timed(make()) for _ in range(tries)])
-
-
 async def test_context_takes_two_round_trips_without_the_row(
     provider: ConnectWiseProvider, sandbox: Any
 ) -> None:
-    await provider.get_ticket_context(1322)  # warm the connection pool
-    sandbox.clear_requests()
-    sandbox.set_latency(int(LATENCY * 1000))
-    elapsed = await _timed(provider.get_ticket_context(1322))
+    sandbox.set_latency(LATENCY_MS)
+    _, trips = await measure(sandbox, provider.get_ticket_context(1322))
     # ticket+notes+count+device links, then contact+family+related+device names: 8 requests.
-    assert sandbox.request_count() == 8
-    assert 2 * LATENCY <= elapsed < 2.6 * LATENCY
+    assert (trips.requests, trips.rounds) == (8, 2)
 
 
 async def test_context_with_the_row_known_takes_one_round_trip_when_there_are_no_devices(
@@ -146,7 +133,7 @@ async def test_context_with_the_row_known_takes_one_round_trip_when_there_are_no
 ) -> None:
     base = _ticket_with(seed, parent=False, configs=False)
     known = await provider.get_ticket(base["id"])
-    sandbox.set_latency(int(LATENCY * 1000))
-    assert await _timed(provider.get_ticket_context(base["id"])) >= 2 * LATENCY
-    elapsed = await _fastest(lambda: provider.get_ticket_context(base["id"], known=known))
-    assert elapsed < 1.6 * LATENCY
+    sandbox.set_latency(LATENCY_MS)
+    _, unknown = await measure(sandbox, provider.get_ticket_context(base["id"]))
+    _, trips = await measure(sandbox, provider.get_ticket_context(base["id"], known=known))
+    assert (unknown.rounds, trips.rounds) == (2, 1)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
+from round_trips import measure
 
 from psa.connectwise import ConnectWiseProvider
 from psa.models import TicketCreatePayload, TicketFilters
@@ -14,7 +14,7 @@ from psa.service import NotMappedError, TicketService
 
 SeedOracle = Any  # the `seed` fixture from conftest.py
 ME = "U_JORDAN"
-LATENCY = 0.1
+LATENCY_MS = 100  # lets requests sent together overlap in the sandbox
 
 
 class InMemoryMappings:
@@ -211,18 +211,11 @@ async def test_detail_costs_the_providers_rounds_not_the_sum(
     service: TicketService, sandbox: Any, seed: SeedOracle
 ) -> None:
     await service.priorities()
-    await service.get_detail(1322)  # warm the connection pool
-    sandbox.set_latency(int(LATENCY * 1000))
-    timings = []
-    for _ in range(3):  # the best of three: a GC pass late in a long run is not another round trip
-        sandbox.clear_requests()
-        started = time.perf_counter()
-        detail = await service.get_detail(1322)
-        timings.append(time.perf_counter() - started)
-        assert sandbox.request_count() == 10  # 8 for the context, 2 for the assignees
+    sandbox.set_latency(LATENCY_MS)
+    detail, trips = await measure(sandbox, service.get_detail(1322))
     assert detail.context.ticket.id == 1322
     assert [r.member_identifier for r in detail.resources] == seed.resources(seed.tickets[1322])
-    assert 2 * LATENCY <= min(timings) < 2.6 * LATENCY
+    assert (trips.requests, trips.rounds) == (10, 2)  # 8 for the context, 2 for the assignees
 
 
 async def test_detail_from_a_known_row_is_one_round_without_devices(
@@ -231,11 +224,7 @@ async def test_detail_from_a_known_row_is_one_round_without_devices(
     with_devices = {c["ticketId"] for c in seed.data["ticket_configurations"]}
     ticket_id = next(t for t in sorted(seed.tickets) if t not in with_devices)
     known = await service.get_ticket(ticket_id)
-    sandbox.set_latency(int(LATENCY * 1000))
-    timings = []
-    for _ in range(3):  # the best of three, as above
-        started = time.perf_counter()
-        detail = await service.get_detail(ticket_id, known=known)
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 1.6 * LATENCY
+    sandbox.set_latency(LATENCY_MS)
+    detail, trips = await measure(sandbox, service.get_detail(ticket_id, known=known))
+    assert trips.rounds == 1
     assert detail.context.ticket.priority and detail.context.ticket.priority.color

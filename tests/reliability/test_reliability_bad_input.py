@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
+from fuzz_budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_kit import unhandled
@@ -324,7 +325,11 @@ def _mutate(body: str, content_type: str, mutation: tuple[str, Any]) -> str:
     return urlencode(data) if form and isinstance(data, dict) else json.dumps(data)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     kind=st.sampled_from(
         ["slash command", "block action", "view submission", "options", "event", "shortcut"]

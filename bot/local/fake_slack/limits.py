@@ -238,7 +238,9 @@ class _Checker:
 def check_message(text: Any, blocks: Any, attachments: Any = None) -> tuple[str, list[str]] | None:
     """Return (error, details) for an invalid message body, or None when Slack would accept it."""
     has_blocks = isinstance(blocks, list) and len(blocks) > 0
-    if not text and not has_blocks and not attachments:
+    # Slack treats a whitespace-only text like no text: without blocks or attachments that is `no_text`.
+    has_text = isinstance(text, str) and text.strip() != ""
+    if not has_text and not has_blocks and not attachments:
         return "no_text", []
     if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
         return "msg_too_long", []

@@ -154,6 +154,7 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
     is_api = path == API_ROOT or path.startswith(API_ROOT + "/")
     rel = (path[len(API_ROOT) :] or "/") if is_api else path
     epoch = state.epoch
+    received_seq = state.log.next_seq()
     body = await _parsed_body(request)
     status = DROPPED
     try:
@@ -172,6 +173,8 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
         # Abort the transport and hand aiohttp a cancelled request; the client sees a reset.
         raise asyncio.CancelledError() from None
     finally:
+        # Taken before aiohttp writes the answer: a request caused by it always gets a later received_seq.
+        answered_seq = state.log.next_seq()
         if epoch == state.epoch:
             state.log.append(
                 RequestRecord(
@@ -182,6 +185,8 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
                     timestamp=time.time(),
                     full_path=path,
                     body=body,
+                    received_seq=received_seq,
+                    answered_seq=answered_seq,
                 )
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -125,6 +126,10 @@ class RequestRecord:
     timestamp: float
     full_path: str = ""
     body: Any = None
+    # Positions on the log's one counter, taken when the request arrived and when its answer was made:
+    # B can only have been sent after A's answer reached the client if B.received_seq > A.answered_seq.
+    received_seq: int = 0
+    answered_seq: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-friendly view."""
@@ -137,6 +142,13 @@ class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: deque[RequestRecord] = deque(maxlen=MAX_LOGGED_REQUESTS)
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        """The next value of the log's counter (never reset, so it orders requests across clears)."""
+        with self._lock:
+            self._seq += 1
+            return self._seq
 
     def append(self, record: RequestRecord) -> None:
         """Record a request."""
@@ -161,3 +173,21 @@ class RequestLog:
             if (method is None or r.method.upper() == method.upper())
             and (path_contains is None or path_contains in r.path or path_contains in r.full_path)
         )
+
+    def rounds(self) -> int:
+        """Sequential rounds of the logged requests (see `rounds`)."""
+        return rounds(self.snapshot())
+
+
+def rounds(records: Iterable[RequestRecord]) -> int:
+    """The longest chain of requests each received after the previous one was answered.
+
+    That is the number of round trips a client needed one after another (its critical path): requests
+    sent together count once however the server interleaved them, and no clock is involved.
+    """
+    ordered = sorted(records, key=lambda r: r.received_seq)
+    depth: list[int] = []
+    for i, record in enumerate(ordered):
+        before = [depth[j] for j in range(i) if ordered[j].answered_seq < record.received_seq]
+        depth.append(1 + max(before, default=0))
+    return max(depth, default=0)

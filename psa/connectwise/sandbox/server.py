@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import API_ROOT, SandboxState, create_app
-from .faults import Fault, RequestRecord
+from .faults import Fault, RequestRecord, rounds
 from .store import SandboxStore, load_seed
 
 
@@ -181,6 +181,10 @@ class SandboxServer:
     def request_count(self, method: str | None = None, path_contains: str | None = None) -> int:
         """How many requests matched the method and the path substring."""
         return self.state.log.count(method, path_contains)
+
+    def rounds(self, records: Iterable[RequestRecord] | None = None) -> int:
+        """Sequential rounds (critical path) of `records`, by default of every logged request."""
+        return rounds(self.requests if records is None else records)
 
     def clear_requests(self) -> None:
         """Forget the request log."""

@@ -108,6 +108,11 @@ async def test_channel_errors(client: AsyncWebClient, fake: FakeSlack) -> None:
         assert await slack_error(client.chat_postMessage(channel="C0GENERAL")) == "no_text"
 
 
+async def test_a_whitespace_only_message_is_refused_as_no_text(client: AsyncWebClient) -> None:
+    with pytest.warns(UserWarning, match="`text` argument is missing"):
+        assert await slack_error(client.chat_postMessage(channel="C0GENERAL", text=" \n\t")) == "no_text"
+
+
 async def test_message_limits_are_enforced_like_slack(client: AsyncWebClient, fake: FakeSlack) -> None:
     fifty = [section(f"row {i}") for i in range(50)]
     assert (await client.chat_postMessage(channel="C0GENERAL", text="ok", blocks=fifty))["ok"]

@@ -102,6 +102,7 @@ async def test_invalid_bodies_are_refused_like_slack(fake: FakeSlack) -> None:
     too_many = await hook(url).send(text="x", blocks=blocks)
     assert (too_many.status_code, too_many.body) == (400, "invalid_blocks")
     assert (await hook(url).send_dict({"response_type": "ephemeral"})).body == "no_text"
+    assert (await hook(url).send(text="  ")).body == "no_text"
     unknown = await hook(fake.url + "response/nope").send(text="x")
     assert unknown.status_code == 404
     assert fake.ephemeral("C0GENERAL", "U0ADMIN") == []

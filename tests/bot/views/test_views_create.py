@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from views_testkit import (
@@ -223,7 +224,7 @@ def test_created_view() -> None:
     assert buttons[1]["url"] == "https://cw.example/ticket?id=1042"
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     tab=st.sampled_from(["quick", "full"]),
     text=hostile_text,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from views_testkit import (
@@ -196,7 +197,7 @@ def test_extreme_ticket_stays_within_limits() -> None:
     assert "+ 22 more related tickets" in all_text(view)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     summary=hostile_text,
     names=st.lists(hostile_text, max_size=25),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from views_testkit import NOW, all_text, assert_no_live_mentions, hostile_text, make_ticket
@@ -97,7 +98,7 @@ def test_loading_state() -> None:
     assert "Loading your tickets…" in all_text(render(kind="loading"))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     kind=st.sampled_from(["not_connected", "not_mapped", "loading", "tickets", "empty", "error"]),
     summaries=st.lists(hostile_text, max_size=12),

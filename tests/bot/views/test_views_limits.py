@@ -190,6 +190,13 @@ def test_whitespace_only_text_is_refused() -> None:
     assert caught.value.path == "blocks[0].text.text"
 
 
+@pytest.mark.parametrize("text", ["", " ", "\n\t "])
+def test_a_message_with_a_blank_fallback_text_is_refused(text: str) -> None:
+    with pytest.raises(SlackLimitError) as caught:
+        validate_message({"text": text, "blocks": [kit.section("Visible")]})
+    assert caught.value.path == "text"
+
+
 def test_oversized_view_payload_is_refused() -> None:
     blocks = [kit.section("é" * 2900, block_id=f"b{i}") for i in range(95)]
     view = kit.modal(title="Big", callback_id="cb", blocks=blocks)

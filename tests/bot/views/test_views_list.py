@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from views_testkit import BOARDS, PRIORITIES, STATUSES, all_text, hostile_text, make_ticket, option_values
@@ -284,7 +285,7 @@ def test_search_modal_round_trip_keeps_the_other_filters() -> None:
     assert url == "https://hooks.slack.com/actions/1"
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     summaries=st.lists(hostile_text, min_size=0, max_size=25),
     company=hostile_text,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from views_testkit import (
     MEMBERS,
@@ -35,18 +36,21 @@ from bot.views.messages import (
     help_message,
     invalid_command_message,
     not_connected_message,
+    notice_message,
     psa_unavailable_message,
     share_card,
     status_changed_message,
     ticket_created_message,
 )
 from bot.views.options import company_options, member_options
+from bot.views.prompts import psa_error_message
 from bot.views.suggestion import (
     read_suggestion_value,
     suggestion_blocks,
     suggestion_created_blocks,
     suggestion_dismissed_blocks,
 )
+from psa.errors import PSAError
 from psa.models import Company, Member, PSATicketCreated, PSATicketStatusUpdate
 
 STORED = ConnectionSummary(
@@ -182,7 +186,7 @@ def test_suggestion_replacement_after_creation() -> None:
     validate_message(suggestion_dismissed_blocks("U1"))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(hostile_text)
 def test_any_suggestion_fits(description: str) -> None:
     message = suggestion_blocks(description * 300 or "x", "s" * 64)
@@ -204,6 +208,20 @@ def test_error_messages_say_what_to_do() -> None:
     assert "Run `/tickets connect`" in all_text(not_connected_message(is_admin=True))
     escaped = error_message("Company <!here> & co not found", "Check the name.")
     assert "Company &lt;!here&gt; &amp; co not found" in all_text(escaped)
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n\t "])
+def test_a_blank_error_or_notice_still_says_something(blank: str) -> None:
+    for message in (
+        error_message(blank, blank),
+        notice_message(blank),
+        help_message(error=blank),
+        psa_error_message(PSAError(blank)),
+    ):
+        validate_message(message)
+        assert message["text"].strip()
+    assert error_message(blank)["text"] == "Something went wrong."
+    assert help_message(error=blank) == help_message()
 
 
 def test_status_change_and_created_confirmations() -> None:
