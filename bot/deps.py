@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
+from bot.changes import ChangeFeed
 from bot.directory import SlackDirectory
 from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
@@ -48,6 +49,7 @@ class AppDeps:
     rows: RowCache = field(default_factory=RowCache)
     now: Callable[[], datetime] = utc_now
     spinoff: SpinoffDetector = field(default_factory=HeuristicSpinoffDetector)
+    changes: ChangeFeed | None = None  # committed connection/mapping changes, from every process
     parser_registry: InitVar[ParserRegistry | None] = None
     parsers: ParserRegistry = field(init=False)  # the AI ticket parser of each workspace
 
@@ -70,6 +72,8 @@ class AppDeps:
             log.warning("shutting down with %d background tasks still running", self.tasks.pending)
             await self.tasks.cancel_all()
         await self.parsers.aclose()
+        if self.changes is not None:
+            await self.changes.aclose()
         await self.workspaces.aclose()
         await self.storage.close()
 
@@ -124,10 +128,13 @@ def build_deps(
     workspaces = WorkspaceRegistry(
         storage, env_credentials=env, factories=factories, http_factory=http_factory
     )
+    changes = ChangeFeed(storage.engine)
+    changes.subscribe(workspaces.changed)
     return AppDeps(
         settings=settings,
         storage=storage,
         workspaces=workspaces,
+        changes=changes,
         now=now,
         spinoff=build_spinoff_detector(settings),
         parser_registry=build_parsers(settings, workspaces),

@@ -76,6 +76,8 @@ def create_asgi(
         if run_migrations:
             await deps.storage.migrate()
         await deps.housekeep()
+        if deps.changes is not None:
+            await deps.changes.start()
         session = shared_session(app)
         try:
             yield
@@ -126,6 +128,8 @@ async def run_socket_mode(settings: Settings, deps: AppDeps | None = None) -> No
     if settings.app_env == "local":
         await deps.storage.migrate()
     await deps.housekeep()
+    if deps.changes is not None:
+        await deps.changes.start()
     app: AsyncApp = build_app(settings, deps)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     session = shared_session(app)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
+from cachetools import TTLCache
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from bot.changes import EVERYTHING
+from bot.mapping_cache import CachedMappings
 from psa.base import ProviderInfo, PSAProvider
 from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider, RetryPolicy
 from psa.connectwise.client import DEFAULT_TIMEOUT
 from psa.errors import PSAAuthenticationError, PSAError, PSANotFoundError, PSAPermissionError
 from psa.service import TicketService
+from psa.transport import HealingTransport
 from storage import ConnectionCredentials, ConnectionInfo, Storage
 
 log = logging.getLogger(__name__)
@@ -54,10 +60,33 @@ def connectwise_factory(
 DEFAULT_FACTORIES: Mapping[str, ProviderFactory] = {"connectwise": connectwise_factory}
 
 
-def default_http() -> httpx.AsyncClient:
-    """One pooled HTTP client per PSA connection."""
+# Connections per workspace's ConnectWise pool; bot/jobs/config.py sizes per-workspace concurrency by it.
+HTTP_POOL = 20
+HTTP_KEEPALIVE = 10
+# Workspaces whose service (HTTP pool + reference data) stays built; the least recently used beyond
+# this are closed, and an entry is rebuilt at least this often (new pool, fresh credentials).
+MAX_WORKSPACES = 128
+ENTRY_TTL = 900.0
+# How long a replaced service stays open for work that already holds it.
+RETIRE_GRACE = 30.0
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Building a context loads the CA bundle (tens of ms): once per process, shared by every pool.
+    return ssl.create_default_context()
+
+
+def default_http(verify: ssl.SSLContext | None = None) -> httpx.AsyncClient:
+    """One pooled HTTP client per PSA connection; the pool is rebuilt if cancellations leak its slots."""
+    tls = verify or _tls()
+
+    def pool() -> httpx.AsyncBaseTransport:
+        limits = httpx.Limits(max_connections=HTTP_POOL, max_keepalive_connections=HTTP_KEEPALIVE)
+        return httpx.AsyncHTTPTransport(verify=tls, limits=limits)
+
     return httpx.AsyncClient(
-        timeout=DEFAULT_TIMEOUT, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        timeout=DEFAULT_TIMEOUT, transport=HealingTransport(pool, max_connections=HTTP_POOL)
     )
 
 
@@ -84,6 +113,26 @@ class _Entry:
     service: TicketService
     http: httpx.AsyncClient
     summary: ConnectionSummary
+    mappings: CachedMappings
+
+
+class _Entries(TTLCache[str, _Entry]):
+    """Bounded (LRU) and aged (TTL) entries; whatever leaves is handed to `on_evict`."""
+
+    def __init__(self, maxsize: int, ttl: float, on_evict: Callable[[_Entry], None]) -> None:
+        super().__init__(maxsize=maxsize, ttl=ttl)
+        self._on_evict = on_evict
+
+    def popitem(self) -> tuple[str, _Entry]:
+        key, entry = super().popitem()
+        self._on_evict(entry)
+        return key, entry
+
+    def expire(self, time: Any = None) -> list[tuple[str, _Entry]]:
+        expired = list(super().expire(time))
+        for _key, entry in expired:
+            self._on_evict(entry)
+        return expired
 
 
 class WorkspaceRegistry:
@@ -97,14 +146,17 @@ class WorkspaceRegistry:
         factories: Mapping[str, ProviderFactory] = DEFAULT_FACTORIES,
         http_factory: HttpFactory = default_http,
         cache_ttl: float = 300.0,
+        max_workspaces: int = MAX_WORKSPACES,
+        entry_ttl: float = ENTRY_TTL,
     ) -> None:
         self._storage = storage
         self._env = env_credentials
         self._factories = dict(factories)
         self._http_factory = http_factory
         self._cache_ttl = cache_ttl
-        self._entries: dict[str, _Entry] = {}
+        self._entries = _Entries(max_workspaces, entry_ttl, self._retire)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def service(self, team_id: str) -> TicketService | None:
         """The workspace's ticket service, or None when no PSA is connected."""
@@ -112,13 +164,17 @@ class WorkspaceRegistry:
         if entry is not None:
             return entry.service
         lock = self._locks.setdefault(team_id, asyncio.Lock())
-        async with lock:
-            entry = self._entries.get(team_id)
-            if entry is None:
-                entry = await self._build(team_id)
+        try:
+            async with lock:
+                entry = self._entries.get(team_id)
                 if entry is None:
-                    return None
-                self._entries[team_id] = entry
+                    entry = await self._build(team_id)
+                    if entry is None:
+                        return None
+                    self._entries[team_id] = entry
+        finally:
+            if not lock.locked():
+                self._locks.pop(team_id, None)  # one lock per workspace being built, not per workspace ever
         return entry.service
 
     async def summary(self, team_id: str) -> ConnectionSummary | None:
@@ -157,20 +213,44 @@ class WorkspaceRegistry:
             return None
         http = self._http_factory()
         provider = factory(creds, http)
-        service = TicketService(provider, self._storage.mapping_lookup(team_id), cache_ttl=self._cache_ttl)
+        mappings = CachedMappings(self._storage.mapping_lookup(team_id), ttl=self._cache_ttl)
+        service = TicketService(provider, mappings, cache_ttl=self._cache_ttl)
         summary = ConnectionSummary(
             provider_kind=creds.provider_kind,
             base_url=creds.base_url,
             company_id=creds.company_id,
             source=source,
         )
-        return _Entry(service=service, http=http, summary=summary)
+        return _Entry(service=service, http=http, summary=summary, mappings=mappings)
 
     async def invalidate(self, team_id: str) -> None:
-        """Drop the cached service of a workspace (its connection changed) and close its HTTP pool."""
+        """Drop the cached service of a workspace (its connection changed); its pool closes after a grace."""
         entry = self._entries.pop(team_id, None)
         if entry is not None:
-            await _close(entry)
+            self._retire(entry)
+
+    def changed(self, table: str, team_id: str) -> None:
+        """A stored connection or mapping changed (bot/changes.py, any process): forget what depends on it."""
+        teams = list(self._entries.keys()) if team_id == EVERYTHING else [team_id]
+        for team in teams:
+            if table == "member_mappings":
+                entry = self._entries.get(team)
+                if entry is not None:
+                    entry.mappings.clear()
+            else:
+                entry = self._entries.pop(team, None)
+                if entry is not None:
+                    self._retire(entry)
+
+    def _retire(self, entry: _Entry) -> None:
+        # Work that already holds this service finishes on it; the pool closes after a grace period.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(_close_after(entry, RETIRE_GRACE))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def test(self, credentials: ConnectionCredentials) -> ProviderInfo:
         """One real authenticated call with these credentials; raises ConnectFailed when they do not work."""
@@ -223,8 +303,12 @@ class WorkspaceRegistry:
         return removed
 
     async def aclose(self) -> None:
-        """Close every provider and HTTP pool."""
-        entries, self._entries = list(self._entries.values()), {}
+        """Close every provider and HTTP pool (retired ones too, without waiting out their grace)."""
+        entries = list(self._entries.values())
+        self._entries.clear()
+        for task in list(self._retiring):
+            task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         for entry in entries:
             await _close(entry)
 
@@ -234,6 +318,13 @@ async def _close(entry: _Entry) -> None:
         await entry.service.aclose()
     finally:
         await entry.http.aclose()
+
+
+async def _close_after(entry: _Entry, grace: float) -> None:
+    try:
+        await asyncio.sleep(grace)
+    finally:
+        await _close(entry)
 
 
 def env_credentials(

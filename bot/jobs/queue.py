@@ -1,0 +1,143 @@
+"""`JobQueue`: the `WorkQueue` the web process hands post-ack work to (one INSERT, or one dict write)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any, Protocol
+
+from procrastinate.exceptions import AlreadyEnqueued
+
+from bot.jobs.engine import WORK_QUEUE, JobEngine
+
+log = logging.getLogger(__name__)
+
+# On Postgres the backlog is counted at most this often (seconds): one cheap COUNT, not one per submit.
+BACKLOG_REFRESH = 1.0
+_COUNT_WAITING = (
+    "SELECT count(*) AS waiting FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = %(queue)s"
+)
+# Finished jobs are deleted (successful) or final; what is left waiting or running is unfinished.
+_UNFINISHED = "SELECT id FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status IN ('todo', 'doing')"
+
+
+class QueueItem(Protocol):
+    """What the queue needs of a work item (flows' WorkItem satisfies it)."""
+
+    @property
+    def team_id(self) -> str: ...
+
+    @property
+    def key(self) -> str | None: ...
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+
+
+# Called (in the background) when a job is submitted behind `ahead` waiting ones: tell the user an
+# answer is coming, so a busy moment is never silence.
+BusyNotice = Callable[[Any, int], Awaitable[None]]
+
+
+def fairness_lock(team_id: str, slot: int) -> str:
+    """The procrastinate lock of a workspace's slot.
+
+    Jobs sharing a lock run one at a time across all workers, and a worker skips every job whose lock
+    is taken. Spreading a workspace's jobs over `workspace_concurrency` slots caps it at that many
+    running jobs: its 200th waiting job is skipped, not queued in front of another workspace's first.
+    """
+    return f"ws:{team_id}:{slot}"
+
+
+class JobQueue:
+    """Hands work items to the job engine; `drain` waits for the jobs it handed over (tests, shutdown)."""
+
+    def __init__(
+        self, engine: JobEngine, *, external: bool = False, on_busy: BusyNotice | None = None
+    ) -> None:
+        self._engine = engine
+        self._external = external
+        self._on_busy = on_busy
+        self._slots = itertools.count()
+        self._deferred: set[int] = set()
+        self._notices: set[asyncio.Task[None]] = set()
+        self._waiting = 0
+        self._counted_at = float("-inf")
+
+    async def submit(self, item: QueueItem) -> None:
+        """Defer the item as a job; returns as soon as it is stored (never waits for the work)."""
+        slot = next(self._slots) % self._engine.config.workspace_concurrency
+        deferrer = self._engine.work_task.configure(
+            lock=fairness_lock(item.team_id, slot),
+            # The same action submitted twice while the first still waits (a double click, a Slack
+            # retry) is one job; the ledger covers the rest of its life.
+            queueing_lock=f"key:{item.team_id}:{item.key}" if item.key else None,
+        )
+        try:
+            job_id = await deferrer.defer_async(item=item.model_dump(mode="json"))
+        except AlreadyEnqueued:
+            log.info("work %s is already queued", item.key)
+            return
+        if not self._external:
+            self._deferred.add(job_id)
+        ahead = await self.waiting()
+        if ahead >= self._engine.config.busy_backlog and self._on_busy is not None:
+            task = asyncio.get_running_loop().create_task(self._notify_busy(item, ahead))
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
+
+    async def _notify_busy(self, item: QueueItem, ahead: int) -> None:
+        assert self._on_busy is not None
+        try:
+            await self._on_busy(item, ahead)
+        except Exception:
+            log.exception("could not tell a user their work is queued")
+
+    async def waiting(self) -> int:
+        """Jobs waiting to start (all workspaces), counted at most once a second on Postgres."""
+        store = self._engine.embedded_store
+        if store is not None:
+            return store.waiting()
+        now = time.monotonic()
+        if now - self._counted_at >= BACKLOG_REFRESH:
+            self._counted_at = now
+            row = await self._engine.connector.execute_query_one_async(_COUNT_WAITING, queue=WORK_QUEUE)
+            self._waiting = int(row["waiting"])
+        return self._waiting
+
+    async def drain(self, within: float = 30.0) -> None:
+        """Wait up to `within` s until the work handed over from here is done (TimeoutError if not).
+
+        With external workers the hand-off is complete once stored: nothing to wait for here.
+        """
+        async with asyncio.timeout(within):
+            if self._notices:
+                await asyncio.gather(*self._notices, return_exceptions=True)
+            if self._external:
+                return
+            store = self._engine.embedded_store
+            if store is not None:
+                while store.unfinished():
+                    store.changed.clear()
+                    await store.changed.wait()
+                return
+            await self._drain_postgres()
+
+    async def _drain_postgres(self) -> None:
+        pause = 0.02
+        while self._deferred:
+            rows = await self._engine.connector.execute_query_all_async(_UNFINISHED, ids=list(self._deferred))
+            self._deferred = {int(row["id"]) for row in rows}
+            if self._deferred:
+                await asyncio.sleep(pause)  # production shutdown path: no notification to wait on
+                pause = min(pause * 2, 0.5)
+
+    async def aclose(self) -> None:
+        """Cancel pending busy notices (shutdown)."""
+        for task in list(self._notices):
+            task.cancel()
+        with suppress(Exception):
+            await asyncio.gather(*self._notices, return_exceptions=True)
