@@ -1,56 +1,11 @@
-"""Job engine fixtures: a fresh Postgres database per test (procrastinate's schema applied), fast knobs."""
+"""Job engine fixtures: a fresh Postgres database per test (procrastinate's schema applied)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy import pool, text
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bot.jobs import JobsConfig
-from bot.jobs.schema import migrate_jobs
-from storage.db import normalize_database_url
-
-POSTGRES_ENV = "TEST_POSTGRES_URL"
-# Fast knobs: retries at once, a dead worker noticed after a second. Tests wait on conditions, and
-# these only decide how soon the conditions come true.
-FAST = JobsConfig(retry_base=0, heartbeat=0.2, stalled_after=1.0, poll_interval=0.1, recover_every=1)
-
-
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(
-        normalize_database_url(os.environ[POSTGRES_ENV]),
-        isolation_level="AUTOCOMMIT",
-        poolclass=pool.NullPool,
-    )
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-@asynccontextmanager
-async def fresh_jobs_database() -> AsyncIterator[str]:
-    """A fresh Postgres database with procrastinate's schema (dropped afterwards)."""
-    if not os.environ.get(POSTGRES_ENV):
-        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
-    name = f"test_jobs_{uuid.uuid4().hex[:16]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    url = (
-        normalize_database_url(os.environ[POSTGRES_ENV])
-        .set(database=name)
-        .render_as_string(hide_password=False)
-    )
-    try:
-        await migrate_jobs(url)
-        yield url
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from jobs_kit import fresh_jobs_database
 
 
 @pytest.fixture

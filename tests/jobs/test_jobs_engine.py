@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from conftest import FAST, fresh_jobs_database
+from jobs_kit import FAST, fresh_jobs_database
 from pydantic import BaseModel
 
 from bot.jobs import JobEngine, JobQueue, JobsConfig, RetryLater, current_attempt

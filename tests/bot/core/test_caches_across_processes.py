@@ -1,4 +1,4 @@
-"""Two app instances on one Postgres database: a change made through one is seen by the other's next request."""
+"""Two app instances on one Postgres database: a change made through one is seen by the other next time."""
 
 from __future__ import annotations
 
