@@ -22,6 +22,9 @@ COLLECTIONS = (
     "tickets",
     "notes",
     "schedule_entries",
+    "work_types",
+    "work_roles",
+    "time_entries",
 )
 Rec = dict[str, Any]
 
@@ -52,6 +55,9 @@ class SandboxStore:
     """All records of one sandbox; callers hold `lock` around reads that must be consistent."""
 
     def __init__(self, seed: Mapping[str, Any]) -> None:
+        from .seed_time import with_time_entries  # it builds records with this module's helpers
+
+        seed = with_time_entries(seed)
         self.lock = threading.RLock()
         # Frozen JSON per collection: reset reloads only what was written since the last reset.
         self._frozen = {name: json.dumps(seed.get(name, [])) for name in COLLECTIONS}
