@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -12,6 +13,7 @@ from psa.models import (
     BoardStatus,
     Company,
     Member,
+    MemberTimeDefaults,
     Note,
     Priority,
     PSAResource,
@@ -22,6 +24,10 @@ from psa.models import (
     TicketCreatePayload,
     TicketFilters,
     TicketListResponse,
+    TimeEntry,
+    TimeEntryCreate,
+    WorkRole,
+    WorkType,
 )
 
 
@@ -102,6 +108,35 @@ class PSAProvider(ABC):
 
     @abstractmethod
     async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note: ...
+
+    # -- time ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def add_time_entry(self, entry: TimeEntryCreate) -> TimeEntry:
+        """Log time on a ticket (exactly one attempt: a lost answer is resolved with `find_time_entry`)."""
+
+    @abstractmethod
+    async def list_time_entries(self, ticket_id: int, *, limit: int | None = None) -> list[TimeEntry]:
+        """The ticket's time entries, latest first (`limit` None: all of them)."""
+
+    @abstractmethod
+    async def find_time_entry(self, ticket_id: int, client_ref: UUID) -> TimeEntry | None:
+        """The entry created with this `client_ref`, if the PSA has it."""
+
+    @abstractmethod
+    async def delete_time_entry(self, entry_id: int) -> None: ...
+
+    @abstractmethod
+    async def list_work_types(self) -> list[WorkType]:
+        """Active work types by name."""
+
+    @abstractmethod
+    async def list_work_roles(self) -> list[WorkRole]:
+        """Active work roles by name."""
+
+    @abstractmethod
+    async def member_time_defaults(self, member_id: int) -> MemberTimeDefaults:
+        """The work type and role the PSA uses for this member's time when none is given."""
 
     @abstractmethod
     def ticket_url(self, ticket_id: int) -> str | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from psa.time import TimeSpan
 
 SUMMARY_MAX = 100
 
@@ -103,6 +106,7 @@ class PSATicketSearchResult(_Model):
     last_updated: datetime | None = None
     closed: bool = False
     parent_ticket_id: int | None = None
+    actual_hours: float | None = None  # total of the ticket's time entries, kept by the PSA
 
 
 class TicketListResponse(_Model):
@@ -174,3 +178,73 @@ class TicketContext(_Model):
     configurations: list[Configuration] = Field(default_factory=list)
     related: list[PSATicketSearchResult] = Field(default_factory=list)
     url: str | None = None
+
+
+# -- time entries ----------------------------------------------------------------------------------
+
+BillableOption = Literal["billable", "do_not_bill", "no_charge"]
+NoteTarget = Literal["discussion", "internal", "resolution"]
+
+
+class WorkType(_Model):
+    """What kind of work time was spent on; it decides the default billing of the entry."""
+
+    id: int
+    name: str
+    billable: BillableOption | None = None
+    default: bool = False
+    inactive: bool = False
+
+
+class WorkRole(_Model):
+    """The role a member worked in; it decides the hourly rate."""
+
+    id: int
+    name: str
+    inactive: bool = False
+
+
+class MemberTimeDefaults(_Model):
+    """The work type and role the PSA fills in for a member when none is chosen."""
+
+    member_id: int
+    work_type: Ref | None = None
+    work_role: Ref | None = None
+
+
+class TimeEntryCreate(_Model):
+    """Time to log on a ticket. `member_id` None means the member whose credentials make the call."""
+
+    ticket_id: int
+    span: TimeSpan
+    member_id: int | None = None
+    notes: str = ""
+    internal_notes: str = ""
+    note_target: NoteTarget | None = None  # also show `notes` on the ticket, in this section
+    work_type_id: int | None = None
+    work_role_id: int | None = None
+    billable: BillableOption | None = None  # None: the work type decides
+    email_contact: bool = False
+    email_resources: bool = False
+    email_cc: bool = False
+    client_ref: UUID | None = None  # our id for the entry, to find it again after a lost answer
+
+
+class TimeEntry(_Model):
+    id: int
+    ticket_id: int | None = None
+    member_id: int | None = None
+    member_identifier: str = ""
+    member_name: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    hours: float = 0.0
+    notes: str = ""
+    internal_notes: str = ""
+    note_target: NoteTarget | None = None
+    work_type: Ref | None = None
+    work_role: Ref | None = None
+    billable: BillableOption | None = None
+    entered_by: str | None = None
+    entered_at: datetime | None = None
+    client_ref: UUID | None = None

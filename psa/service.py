@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
@@ -19,6 +20,7 @@ from psa.models import (
     BoardStatus,
     Company,
     Member,
+    MemberTimeDefaults,
     Note,
     Priority,
     PSAResource,
@@ -29,6 +31,10 @@ from psa.models import (
     TicketCreatePayload,
     TicketFilters,
     TicketListResponse,
+    TimeEntry,
+    TimeEntryCreate,
+    WorkRole,
+    WorkType,
 )
 
 log = logging.getLogger(__name__)
@@ -204,8 +210,22 @@ class TicketService:
             )
         )
 
+    async def work_types(self) -> list[WorkType]:
+        """Active work types (cached)."""
+        return list(await self._cache.get("work_types", self.provider.list_work_types))
+
+    async def work_roles(self) -> list[WorkRole]:
+        """Active work roles (cached)."""
+        return list(await self._cache.get("work_roles", self.provider.list_work_roles))
+
+    async def member_time_defaults(self, member_id: int) -> MemberTimeDefaults:
+        """The member's default work type and role (cached per member)."""
+        return await self._cache.get(
+            ("time_defaults", member_id), lambda: self.provider.member_time_defaults(member_id)
+        )
+
     def invalidate_reference_data(self) -> None:
-        """Forget cached boards, statuses, priorities, members and companies."""
+        """Forget cached boards, statuses, priorities, members, companies, work types and roles."""
         self._cache.clear()
 
     async def member_for_identifier(self, identifier: str) -> Member | None:
@@ -270,6 +290,22 @@ class TicketService:
     async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note:
         """Add a discussion or internal note."""
         return await self.provider.add_note(ticket_id, text, internal=internal)
+
+    async def add_time_entry(self, entry: TimeEntryCreate) -> TimeEntry:
+        """Log time on a ticket (exactly one attempt)."""
+        return await self.provider.add_time_entry(entry)
+
+    async def list_time_entries(self, ticket_id: int, *, limit: int | None = None) -> list[TimeEntry]:
+        """The ticket's time entries, latest first."""
+        return await self.provider.list_time_entries(ticket_id, limit=limit)
+
+    async def find_time_entry(self, ticket_id: int, client_ref: UUID) -> TimeEntry | None:
+        """The entry logged with `client_ref` (to settle a submit whose answer was lost)."""
+        return await self.provider.find_time_entry(ticket_id, client_ref)
+
+    async def delete_time_entry(self, entry_id: int) -> None:
+        """Delete a time entry (Undo)."""
+        await self.provider.delete_time_entry(entry_id)
 
     def ticket_url(self, ticket_id: int) -> str | None:
         """A link to the ticket in the PSA's own UI."""

@@ -35,6 +35,10 @@ FIELDS: dict[str, type] = {
     "objectId": int,
     "doneFlag": bool,
     "member/id": int,
+    # time entries (psa/connectwise/time_entries.py)
+    "chargeToId": int,
+    "chargeToType": str,
+    "mobileGuid": str,
 }
 
 # Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments

@@ -60,6 +60,12 @@ def _bool(value: Any) -> bool:
     return bool(value)
 
 
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def _dt(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -159,6 +165,7 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
         last_updated=_dt(info.get("lastUpdated")),
         closed=_bool(raw.get("closedFlag")),
         parent_ticket_id=_int(raw.get("parentTicketId")),
+        actual_hours=_float(raw.get("actualHours")),
     )
 
 

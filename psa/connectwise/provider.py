@@ -31,6 +31,7 @@ from psa.connectwise.conditions import (
     text_search,
     ticket_filter,
 )
+from psa.connectwise.time_entries import TimeEntriesMixin
 from psa.errors import PSANotFoundError, PSAUnavailableError
 from psa.models import (
     Board,
@@ -57,7 +58,7 @@ RELATED_LIMIT = 5
 _CODEBASE = re.compile(r"^/([^/]+)/apis/", re.IGNORECASE)
 
 
-class ConnectWiseProvider(PSAProvider):
+class ConnectWiseProvider(TimeEntriesMixin, PSAProvider):
     """ConnectWise Manage over its REST API."""
 
     kind = "connectwise"
