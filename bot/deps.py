@@ -7,10 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.changes import ChangeFeed
 from bot.directory import SlackDirectory
+from bot.jobs.config import jobs_config
+from bot.jobs.limits import site_limiter
 from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
 from bot.settings import Settings
@@ -91,7 +94,12 @@ def build_storage(settings: Settings) -> Storage:
     fernet = load_or_create_key(
         settings.tickets_secret_key, key_file=key_file_for(settings.database_url), app_env=settings.app_env
     )
-    return Storage(settings.database_url, fernet)
+    url = normalize_database_url(settings.database_url)
+    pool: dict[str, Any] = {}
+    if not is_memory_sqlite(url):  # an in-memory SQLite database lives in one connection
+        config = jobs_config(settings.workers, settings.worker_concurrency)
+        pool = config.database_pool(runs_jobs=settings.workers == "embedded")
+    return Storage(settings.database_url, fernet, **pool)
 
 
 def build_spinoff_detector(settings: Settings) -> SpinoffDetector:
@@ -126,7 +134,11 @@ def build_deps(
             settings.cw_client_id,
         )
     workspaces = WorkspaceRegistry(
-        storage, env_credentials=env, factories=factories, http_factory=http_factory
+        storage,
+        env_credentials=env,
+        factories=factories,
+        http_factory=http_factory,
+        limiter=site_limiter(settings.database_url, per_minute=settings.cw_requests_per_minute),
     )
     changes = ChangeFeed(storage.engine)
     changes.subscribe(workspaces.changed)

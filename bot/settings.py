@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     cw_client_id: str | None = None
 
     database_url: str = DEFAULT_DATABASE_URL
+    # ConnectWise throttles a company's API near 1,000 requests a minute; all processes share this.
+    cw_requests_per_minute: int = 1000
+    # Post-ack work: run by `serve` itself (embedded, the default) or by `python -m bot worker`
+    # processes (external; needs Postgres). Jobs run at once per process (bot/jobs/config.py).
+    workers: Literal["embedded", "external"] = "embedded"
+    worker_concurrency: int = 16
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -20,6 +20,7 @@ from psa.base import ProviderInfo, PSAProvider
 from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider, RetryPolicy
 from psa.connectwise.client import DEFAULT_TIMEOUT
 from psa.errors import PSAAuthenticationError, PSAError, PSANotFoundError, PSAPermissionError
+from psa.ratelimit import SiteLimiter, site_of
 from psa.service import TicketService
 from psa.transport import HealingTransport
 from storage import ConnectionCredentials, ConnectionInfo, Storage
@@ -148,6 +149,7 @@ class WorkspaceRegistry:
         cache_ttl: float = 300.0,
         max_workspaces: int = MAX_WORKSPACES,
         entry_ttl: float = ENTRY_TTL,
+        limiter: SiteLimiter | None = None,
     ) -> None:
         self._storage = storage
         self._env = env_credentials
@@ -157,6 +159,7 @@ class WorkspaceRegistry:
         self._entries = _Entries(max_workspaces, entry_ttl, self._retire)
         self._locks: dict[str, asyncio.Lock] = {}
         self._retiring: set[asyncio.Task[None]] = set()
+        self._limiter = limiter
 
     async def service(self, team_id: str) -> TicketService | None:
         """The workspace's ticket service, or None when no PSA is connected."""
@@ -212,6 +215,8 @@ class WorkspaceRegistry:
             log.error("team %s: no provider for kind %r", team_id, creds.provider_kind)
             return None
         http = self._http_factory()
+        if self._limiter is not None:
+            self._limiter.attach(http, site_of(creds.base_url, creds.company_id))
         provider = factory(creds, http)
         mappings = CachedMappings(self._storage.mapping_lookup(team_id), ttl=self._cache_ttl)
         service = TicketService(provider, mappings, cache_ttl=self._cache_ttl)
@@ -311,6 +316,8 @@ class WorkspaceRegistry:
         await asyncio.gather(*self._retiring, return_exceptions=True)
         for entry in entries:
             await _close(entry)
+        if self._limiter is not None:
+            self._limiter.close()
 
 
 async def _close(entry: _Entry) -> None:

@@ -47,6 +47,16 @@ class JobsConfig(BaseModel):
             raise ValueError("stalled_after must exceed two heartbeats, or live workers look dead")
         return self
 
-    def database_pool(self) -> tuple[int, int]:
-        """(pool_size, max_overflow) for SQLAlchemy: every running job and a few acks get a connection."""
-        return self.concurrency + 4, 8
+    def database_pool(self, *, runs_jobs: bool) -> dict[str, int | float]:
+        """SQLAlchemy pool settings: a connection for every job this process runs, plus a few for acks.
+
+        A job holds at most one session at a time, so `concurrency` jobs never exhaust the pool; web
+        processes with external workers only ack and defer. Waiting (pool_timeout) beats failing.
+        """
+        base = self.concurrency + 4 if runs_jobs else 5
+        return {"pool_size": base, "max_overflow": 4, "pool_timeout": 60.0}
+
+
+def jobs_config(workers: WorkersMode, concurrency: int) -> JobsConfig:
+    """The production knobs for a deployment (Settings.workers / worker_concurrency)."""
+    return JobsConfig(workers=workers, concurrency=concurrency)

@@ -1,0 +1,165 @@
+"""Requests per ConnectWise site kept under its limit, across every process, and Retry-After honoured.
+
+ConnectWise throttles a company's API at about 1,000 requests a minute and answers 429 with
+Retry-After beyond it. Permits come from a pyrate-limiter bucket per site (in memory for one process,
+a Postgres table shared by all processes on Postgres). Asking the shared bucket costs a database round
+trip, so a process leases a few permits at a time and spends them locally; what a process leases but
+does not spend within the window is at most `lease` requests below the limit.
+
+A 429 pauses that site in this process for its Retry-After; the other processes pause on the next 429
+they get themselves (the shared bucket keeps those rare).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+from pyrate_limiter import AbstractBucket, Limiter
+from pyrate_limiter.limiter import SingleBucketFactory
+
+from psa.errors import PSARateLimitedError
+
+log = logging.getLogger(__name__)
+
+PER_MINUTE = 1000
+LEASE = 5
+MAX_WAIT = 20.0  # seconds a request may wait for a permit before failing as "rate limited"
+MAX_SITES = 1024
+BucketFor = Callable[[str, int], AbstractBucket]  # (site, requests per minute) -> a bucket for that site
+
+
+def site_of(base_url: str, company_id: str) -> str:
+    """The unit ConnectWise limits: one company on one API host."""
+    return f"{urlsplit(base_url).hostname or base_url}/{company_id.casefold()}"
+
+
+@dataclass
+class _Site:
+    limiter: Limiter
+    tokens: int = 0
+    paused_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class SiteLimiter:
+    """Per-site permits (see the module docstring); `attach` puts it in front of an httpx client."""
+
+    def __init__(
+        self,
+        bucket_for: BucketFor,
+        *,
+        per_minute: int = PER_MINUTE,
+        lease: int = LEASE,
+        max_wait: float = MAX_WAIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 1 <= lease <= per_minute:
+            raise ValueError("lease must be between 1 and the per-minute limit")
+        self._bucket_for = bucket_for
+        self._per_minute = per_minute
+        self._lease = lease
+        self._max_wait = max_wait
+        self._clock = clock
+        self._sites: OrderedDict[str, _Site] = OrderedDict()
+
+    def _site(self, site: str) -> _Site:
+        state = self._sites.get(site)
+        if state is None:
+            bucket = self._bucket_for(site, self._per_minute)
+            state = _Site(limiter=Limiter(SingleBucketFactory(bucket, schedule_leak=False)))
+            self._sites[site] = state
+            while len(self._sites) > MAX_SITES:
+                _, old = self._sites.popitem(last=False)
+                old.limiter.close()
+        else:
+            self._sites.move_to_end(site)
+        return state
+
+    async def acquire(self, site: str) -> None:
+        """Wait for a permit to send one request to `site` (PSARateLimitedError after `max_wait`)."""
+        state = self._site(site)
+        pause = state.paused_until - self._clock()
+        if pause > 0:
+            if pause > self._max_wait:
+                raise PSARateLimitedError("ConnectWise asked to slow down.", retry_after=pause)
+            await asyncio.sleep(pause)  # the site told us when to come back (Retry-After)
+        if state.tokens > 0:
+            state.tokens -= 1
+            return
+        async with state.lock:  # one lease in flight per site and process
+            if state.tokens == 0 and not await self._lease_now(state, wait=True):
+                raise PSARateLimitedError("Too many requests to ConnectWise right now.")
+            state.tokens -= 1
+
+    async def try_acquire(self, site: str) -> bool:
+        """A permit now, or False (no waiting)."""
+        state = self._site(site)
+        if state.paused_until > self._clock():
+            return False
+        async with state.lock:
+            if state.tokens == 0 and not await self._lease_now(state, wait=False):
+                return False
+            state.tokens -= 1
+            return True
+
+    async def _lease_now(self, state: _Site, *, wait: bool) -> bool:
+        # Non-blocking asks in a worker thread (the Postgres bucket is synchronous), waiting between
+        # them on the event loop: a full window never parks a thread of the default executor.
+        deadline = self._clock() + (self._max_wait if wait else 0.0)
+        step = 0.05
+        while True:
+            granted = await asyncio.to_thread(state.limiter.try_acquire, "cw", self._lease, False)
+            if granted:
+                state.tokens += self._lease
+                return True
+            if self._clock() + step > deadline:
+                return False
+            await asyncio.sleep(step)  # the window frees up with time: nothing to wait on but the clock
+            step = min(step * 2, 1.0)
+
+    def pause(self, site: str, seconds: float) -> None:
+        """Send nothing more to `site` from this process for `seconds` (a 429's Retry-After)."""
+        state = self._site(site)
+        state.paused_until = max(state.paused_until, self._clock() + seconds)
+        state.tokens = 0
+
+    def attach(self, http: httpx.AsyncClient, site: str) -> None:
+        """Every request of `http` waits for a permit; a 429 with Retry-After pauses the site."""
+
+        async def before(_request: httpx.Request) -> None:
+            await self.acquire(site)
+
+        async def after(response: httpx.Response) -> None:
+            if response.status_code == 429:
+                seconds = _retry_after_seconds(response)
+                log.warning("ConnectWise %s throttled us; pausing %.1fs", site, seconds)
+                self.pause(site, seconds)
+
+        http.event_hooks = {
+            "request": [*http.event_hooks["request"], before],
+            "response": [*http.event_hooks["response"], after],
+        }
+
+    def close(self) -> None:
+        """Release the buckets' resources."""
+        for state in self._sites.values():
+            state.limiter.close()
+        self._sites.clear()
+        close = getattr(self._bucket_for, "close", None)
+        if callable(close):
+            close()
+
+
+def _retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float:
+    value = (response.headers.get("Retry-After") or "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return default

@@ -1,0 +1,61 @@
+"""The per-site ConnectWise rate limit: shared by processes on Postgres, per site, paused by Retry-After."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.jobs.limits import site_limiter
+from psa.connectwise.sandbox import SandboxServer
+from psa.errors import PSARateLimitedError
+from psa.ratelimit import site_of
+
+SITE = site_of("https://api-na.myconnectwise.net/v4_6_release/apis/3.0", "northstar")
+OTHER = site_of("https://api-na.myconnectwise.net/v4_6_release/apis/3.0", "another-msp")
+
+
+async def grant_all(limiter: object, site: str) -> int:
+    granted = 0
+    while await limiter.try_acquire(site):  # type: ignore[attr-defined]
+        granted += 1
+    return granted
+
+
+async def test_two_processes_share_one_sites_permits(jobs_db: str) -> None:
+    a = site_limiter(jobs_db, per_minute=10)
+    b = site_limiter(jobs_db, per_minute=10)
+    try:
+        granted = [await a.try_acquire(SITE), await b.try_acquire(SITE)]
+        granted += [await a.try_acquire(SITE) for _ in range(20)]
+        granted += [await b.try_acquire(SITE) for _ in range(20)]
+        assert granted.count(True) == 10
+        # Another company on the same host has its own limit.
+        assert await b.try_acquire(OTHER)
+    finally:
+        a.close()
+        b.close()
+
+
+async def test_retry_after_pauses_the_site_in_this_process() -> None:
+    limiter = site_limiter("sqlite+aiosqlite://", per_minute=100)
+    assert await limiter.try_acquire(SITE)
+    limiter.pause(SITE, 60)
+    assert not await limiter.try_acquire(SITE)
+    assert await limiter.try_acquire(OTHER)
+    limiter.close()
+
+
+async def test_a_429_from_connectwise_stops_requests_to_that_site_for_its_retry_after(
+    sandbox: SandboxServer,
+) -> None:
+    limiter = site_limiter("sqlite+aiosqlite://", per_minute=100)
+    site = site_of(sandbox.base_url, sandbox.company_id)
+    sandbox.inject_fault(status=429, retry_after=60)
+    async with httpx.AsyncClient() as http:
+        limiter.attach(http, site)
+        first = await http.get(sandbox.base_url + "/system/info")
+        assert first.status_code == 429
+        with pytest.raises(PSARateLimitedError):
+            await http.get(sandbox.base_url + "/system/info")  # would wait 60 s: refused at once
+    assert sandbox.request_count("GET", "/system/info") == 1
+    limiter.close()
