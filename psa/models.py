@@ -125,6 +125,7 @@ class TicketFilters(_Model):
     search: str = ""
     board_id: int | None = None
     status_id: int | None = None
+    status_name: str | None = None  # a status by name, on every board that has it (when no board is set)
     priority_id: int | None = None
     company_id: int | None = None
     assigned: Assigned = "all"

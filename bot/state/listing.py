@@ -70,6 +70,8 @@ class ListState(BaseModel):
         for key, value in (("b", f.board_id), ("s", f.status_id), ("p", f.priority_id), ("c", f.company_id)):
             if value is not None:
                 data[key] = value
+        if f.status_name:
+            data["sn"] = f.status_name[:NAME_MAX]
         if f.assigned != "all":
             data["a"] = f.assigned
         if f.include_closed:
@@ -113,6 +115,7 @@ class ListState(BaseModel):
                 search=data.get("q", ""),
                 board_id=data.get("b"),
                 status_id=data.get("s"),
+                status_name=data.get("sn"),
                 priority_id=data.get("p"),
                 company_id=data.get("c"),
                 assigned=data.get("a", "all"),
