@@ -35,6 +35,9 @@ _LEGAL_SUFFIXES = frozenset(
         "pa",
         "sa",
         "ag",
+        "corp",
+        "corporation",
+        "co",
     }
 )
 # Words too common to identify a company on their own ("New", "The", "First"…).
@@ -90,6 +93,8 @@ def _variants(company: Company) -> list[_Variant]:
         trimmed = list(words)
         while len(trimmed) > 1 and trimmed[-1] in _LEGAL_SUFFIXES:
             trimmed.pop()
+            if len(trimmed) > 1 and trimmed[-1] == "and":  # "Smith & Co"
+                trimmed.pop()
         if trimmed[0] == "the" and len(trimmed) > 1:
             trimmed.pop(0)
         forms.setdefault(tuple(trimmed), False)

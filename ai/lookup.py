@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ai.match import Match, decide, fuzzy_pick
+from ai.match import Match, decide, fuzzy_pick, rank
 from ai.text import norm_tokens, normalize
 from ai.vocabulary import Urgency, explicit_rank, urgency_of
 from psa.models import Board, BoardStatus, Member, Priority
@@ -44,10 +44,29 @@ def match_member(name: str, members: Sequence[Member]) -> Match[Member]:
                 partial.append(member)
     if partial:
         return decide(partial, text=name)
+    # "Sama", "Riv": the leading letters of one word of the name.
+    leading = [
+        member
+        for member in members
+        if len(words) == 1
+        and len(words[0]) >= 3
+        and (
+            any(part.startswith(words[0]) for part in _member_words(member))
+            or member.identifier.casefold().startswith(words[0])
+        )
+    ]
+    if leading:
+        return decide(rank(joined, leading, lambda member: [member.name]), text=name)
+    # "Samanta" for Samantha: one word is compared with each word of the names too.
+    single = len(words) == 1 and len(words[0]) >= 4
     found = fuzzy_pick(
         joined,
         members,
-        lambda member: [normalize(member.name), member.identifier.casefold()],
+        lambda member: [
+            normalize(member.name),
+            member.identifier.casefold(),
+            *(_member_words(member) if single else []),
+        ],
         cutoff=_MEMBER_CUTOFF,
         margin=_MEMBER_MARGIN,
     )

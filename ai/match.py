@@ -68,6 +68,16 @@ def fuzzy_pick(
     return decide(close, text=query)
 
 
+def rank(query: str, records: Iterable[T], keys: Callable[[T], Iterable[str]]) -> list[T]:
+    """`records` closest to `query` first (ties keep their order): how candidates are offered to a user."""
+    folded = query.casefold()
+
+    def closeness(record: T) -> float:
+        return max((fuzz.WRatio(folded, key.casefold()) for key in keys(record) if key), default=0.0)
+
+    return sorted(records, key=lambda record: -closeness(record))
+
+
 def names_list(names: list[str]) -> str:
     """'A', 'A and B', 'A, B and C' (at most five, then 'and N more')."""
     shown = names[:5]

@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
 
 from bot.text import plain, unescape
 
@@ -13,7 +14,7 @@ USAGE = "\n".join(
     [
         "`/tickets` or `/tickets mine` — your open tickets",
         '`/tickets search TEXT [board:"Help Desk"] [status:New] [priority:high] [company:acme] '
-        "[assigned:me|unassigned|all|@user] [closed]` — search tickets",
+        "[assigned:me|unassigned|all|@user|member] [closed]` — search tickets",
         "`/tickets 1042` or `/tickets show 1042` — open ticket #1042",
         "`/tickets new [what happened]` — create a ticket",
         "`/tickets connect` — connect ConnectWise (workspace admins)",
@@ -21,12 +22,32 @@ USAGE = "\n".join(
         "`/tickets help` — this help",
     ]
 )
+# Shown under the usage and run as written by the tests (tests/bot/scenarios/test_scenario_examples.py).
+EXAMPLES = (
+    "/tickets search printer priority:high",
+    "/tickets search status:New company:acme",
+    '/tickets search outlook board:"Help Desk" assigned:all',
+    "/tickets search assigned:jsmith closed",
+    "/tickets search assigned:@Sam",
+    "/tickets search C: drive",
+)
 
 MAX_TICKET_ID = 2**31 - 1
 FILTER_KEYS = ("board", "status", "priority", "company", "assigned", "closed")
-_KEY_ALIASES = {"assignee": "assigned", "owner": "assigned", "state": "status"}
-_OPEN_QUOTES = '"“”„'
-_CLOSE_QUOTES = '"“”'
+_KEY_ALIASES = {
+    "assignee": "assigned",
+    "assign": "assigned",
+    "owner": "assigned",
+    "state": "status",
+    "prio": "priority",
+    "client": "company",
+    "customer": "company",
+}
+# Quote pairs for filter values and quoted phrases (Slack turns straight quotes into curly ones).
+_PAIRS = {'"': '"“”', "“": "”", "”": "”“", "„": "“”", "'": "'’", "‘": "’"}
+_VALUE_QUOTES = '"“”„'
+_TYPO_SCORE = 80.0
+_SPACES = str.maketrans({"\t": " ", "\u00a0": " ", "\u202f": " ", "\u2007": " "})
 _ID_RE = re.compile(r"#?([0-9]+)")
 _USER_RE = re.compile(r"<@([A-Z0-9]+)(?:\|([^<>]*))?>", re.IGNORECASE)
 _KEY_RE = re.compile(r"([A-Za-z_]+):")
@@ -39,10 +60,30 @@ class _Cmd(BaseModel):
 
 
 class SlackUserRef(BaseModel):
-    """A user named in `assigned:`. `user_id` when Slack escaped the mention, else only `name`."""
+    """A @mention in `assigned:`. `user_id` when Slack escaped the mention, else only the typed `name`."""
 
     user_id: str | None = None
     name: str | None = None
+
+
+class MemberName(BaseModel):
+    """A PSA member in `assigned:` by identifier or name, as typed (`assigned:jsmith`)."""
+
+    text: str
+
+
+AssignedFilter = Literal["me", "unassigned", "all"] | SlackUserRef | MemberName
+_ASSIGNED_WORDS: dict[str, Literal["me", "unassigned", "all"]] = {
+    "me": "me",
+    "mine": "me",
+    "unassigned": "unassigned",
+    "none": "unassigned",
+    "nobody": "unassigned",
+    "all": "all",
+    "any": "all",
+    "anyone": "all",
+    "everyone": "all",
+}
 
 
 class Mine(_Cmd):
@@ -59,7 +100,7 @@ class Search(_Cmd):
     status_name: str | None = None
     priority_name: str | None = None
     company_name: str | None = None
-    assigned: Literal["me", "unassigned", "all"] | SlackUserRef = "all"
+    assigned: AssignedFilter = "all"
     include_closed: bool = False
 
 
@@ -110,7 +151,8 @@ def parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Inva
 
 
 def _parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Invalid:
-    stripped = text.strip()
+    # Spaces are kept as typed (a search for two spaces sends two); only their look-alikes are unified.
+    stripped = text.translate(_SPACES).strip()
     if not stripped:
         return Mine()
     parts = stripped.split(None, 1)
@@ -180,58 +222,39 @@ def _canonical_key(key: str) -> str | None:
 
 
 def _search(rest: str) -> Search:
+    """Filters anywhere in `rest`; everything else is the search text, character for character."""
     values: dict[str, str] = {}
-    words: list[str] = []
+    text_pieces: list[str] = []
+    piece_start = 0
     i, n = 0, len(rest)
     while i < n:
         if rest[i].isspace():
             i += 1
             continue
+        token_start = i
         key_match = _KEY_RE.match(rest, i)
-        if key_match and not rest.startswith("//", key_match.end()):
+        key = _canonical_key(key_match.group(1)) if key_match else None
+        if key_match and key is not None and not rest.startswith("//", key_match.end()):
+            value, i = _read_value(rest, key_match.end(), key)
+            _set_value(values, key, value)
+        elif key_match and _looks_like_a_filter(key_match.group(1), rest, key_match.end()):
             raw_key = key_match.group(1)
-            key = _canonical_key(raw_key)
-            value_start = key_match.end()
-            at_end = value_start >= n or rest[value_start].isspace()
-            if key is None:
-                if at_end:
-                    # "error: disk full" is text, not a filter
-                    words.append(rest[i:value_start])
-                    i = value_start
-                    continue
-                raise _ParseError(
-                    f"Unknown filter “{_short(raw_key)}:”. Filters are: "
-                    + ", ".join(f"{k}:" for k in FILTER_KEYS[:-1])
-                    + " and closed."
-                )
-            value, i = _read_value(rest, value_start, key)
-            if key == "closed":
-                values[key] = _closed_value(value)
-                continue
-            if not value.strip():
-                raise _ParseError(f"`{key}:` needs a value, like {_example(key)}.")
-            previous = values.get(key)
-            if previous is not None and previous.lower() != value.lower():
-                raise _ParseError(f"`{key}:` is given twice (“{_short(previous)}” and “{_short(value)}”).")
-            values.setdefault(key, value)
-            continue
-        if rest[i] in _OPEN_QUOTES:
-            phrase, i = _read_quoted(rest, i, context="the search text")
-            if phrase.strip():
-                words.append(phrase.strip())
-            continue
-        j = i
-        while j < n and not rest[j].isspace():
-            j += 1  # a quote inside a word (12" monitor) is just a character
-        word = rest[i:j]
-        if word.lower() == "closed":
-            values["closed"] = "yes"
+            raise _ParseError(
+                f"Unknown filter “{_short(raw_key)}:”. Did you mean `{_closest_key(raw_key)}:`? Filters are: "
+                + ", ".join(f"{k}:" for k in FILTER_KEYS[:-1])
+                + " and closed."
+            )
         else:
-            words.append(word)
-        i = j
-
+            i = _text_token_end(rest, i)
+            if rest[token_start:i].lower() != "closed":
+                continue  # part of the search text: it stays exactly as typed
+            values["closed"] = "yes"
+        text_pieces.append(rest[piece_start:token_start])
+        piece_start = i
+    text_pieces.append(rest[piece_start:])
+    text = " ".join(piece.strip() for piece in text_pieces if piece.strip())
     return Search(
-        text=plain(" ".join(words)),
+        text=plain(text),
         board_name=_name(values.get("board")),
         status_name=_name(values.get("status")),
         priority_name=_name(values.get("priority")),
@@ -241,9 +264,45 @@ def _search(rest: str) -> Search:
     )
 
 
+def _set_value(values: dict[str, str], key: str, value: str) -> None:
+    if key == "closed":
+        values[key] = _closed_value(value)
+        return
+    if not value.strip():
+        raise _ParseError(f"`{key}:` needs a value, like {_example(key)}.")
+    previous = values.get(key)
+    if previous is not None and previous.lower() != value.lower():
+        raise _ParseError(f"`{key}:` is given twice (“{_short(previous)}” and “{_short(value)}”).")
+    values.setdefault(key, value)
+
+
+def _looks_like_a_filter(raw_key: str, text: str, value_start: int) -> bool:
+    """A mistyped filter name with a value (`statsu:New`); `C:\\temp`, `error:` or `ID:42` are text."""
+    if value_start >= len(text) or text[value_start].isspace() or text.startswith("//", value_start):
+        return False
+    return len(raw_key) >= 4 and fuzz.ratio(raw_key.lower(), _closest_key(raw_key)) >= _TYPO_SCORE
+
+
+def _closest_key(raw_key: str) -> str:
+    return max(FILTER_KEYS, key=lambda key: fuzz.ratio(raw_key.lower(), key))
+
+
+def _text_token_end(text: str, start: int) -> int:
+    """End of a word of search text; a quoted phrase is one token (so `"status: x"` stays text)."""
+    n = len(text)
+    close = _PAIRS.get(text[start]) if text[start] in _VALUE_QUOTES else None
+    if close is not None:
+        end = next((j for j in range(start + 1, n) if text[j] in close), -1)
+        if end != -1:
+            start = end + 1
+    while start < n and not text[start].isspace():
+        start += 1
+    return start
+
+
 def _read_value(text: str, start: int, key: str) -> tuple[str, int]:
     n = len(text)
-    if start < n and text[start] in _OPEN_QUOTES:
+    if start < n and text[start] in _PAIRS:
         return _read_quoted(text, start, context=f"`{key}:`")
     if start < n and text[start] == "<":
         end = text.find(">", start)
@@ -252,15 +311,16 @@ def _read_value(text: str, start: int, key: str) -> tuple[str, int]:
         return text[start : end + 1], end + 1
     j = start
     while j < n and not text[j].isspace():
-        if text[j] in _OPEN_QUOTES:
+        if text[j] in _VALUE_QUOTES:
             raise _ParseError(f"`{key}:` has a stray quote; quote the whole value, like {_example(key)}.")
         j += 1
     return text[start:j], j
 
 
 def _read_quoted(text: str, start: int, *, context: str) -> tuple[str, int]:
+    close = _PAIRS[text[start]]
     j = start + 1
-    while j < len(text) and text[j] not in _CLOSE_QUOTES:
+    while j < len(text) and text[j] not in close:
         j += 1
     if j >= len(text):
         raise _ParseError(f"Missing closing quote in {context}.")
@@ -276,22 +336,23 @@ def _closed_value(value: str) -> str:
     raise _ParseError(f"`closed:` is yes or no (got “{_short(value)}”).")
 
 
-def _assigned(value: str) -> Literal["me", "unassigned", "all"] | SlackUserRef:
-    lowered = value.strip().lower()
-    if lowered in ("me", "unassigned", "all"):
-        return lowered  # type: ignore[return-value]
-    if lowered in ("none", "nobody"):
-        return "unassigned"
-    if lowered in ("any", "anyone"):
-        return "all"
-    mention = _USER_RE.fullmatch(value.strip())
+def _assigned(value: str) -> AssignedFilter:
+    stripped = value.strip()
+    lowered = stripped.lower()
+    if lowered in _ASSIGNED_WORDS:
+        return _ASSIGNED_WORDS[lowered]
+    mention = _USER_RE.fullmatch(stripped)
     if mention:
         label = mention.group(2)
         name = label.lstrip("@") if label else None
         return SlackUserRef(user_id=mention.group(1).upper(), name=name or None)
-    if value.startswith("@") and len(value) > 1:
-        return SlackUserRef(name=unescape(value[1:]))
-    raise _ParseError(f"`assigned:` is me, unassigned, all or a @mention (got “{_short(value)}”).")
+    if stripped.startswith("@") and len(stripped) > 1:
+        return SlackUserRef(name=unescape(stripped[1:]))
+    if stripped.startswith("<") or stripped.startswith("@"):
+        raise _ParseError(
+            f"`assigned:` is me, unassigned, all, a @mention or a member (got “{_short(value)}”)."
+        )
+    return MemberName(text=" ".join(unescape(stripped).split()))
 
 
 def _name(value: str | None) -> str | None:

@@ -44,10 +44,11 @@ class ListAction(StrEnum):
     STATUS = "list.status"  # static select; option value = status id or "any"
     PRIORITY = "list.priority"  # static select; option value = priority id or "any"
     COMPANY = "list.company"  # external select; option value = company id or "any"
-    ASSIGNED = "list.assigned"  # static select; option value = me | unassigned | all | member id
+    ASSIGNED = "list.assigned"  # external select; option value = me | unassigned | all | member id
     CLOSED = "list.closed"  # toggle button; value = encoded ListState with the flag flipped
     SEARCH = "list.search"  # opens the search modal; value = encoded current ListState
     REFRESH = "list.refresh"  # value = encoded current ListState
+    PICK = "list.pick"  # one candidate of an ambiguous search filter; value = encoded ListState
     SHARE = "list.share"  # value = ticket id
 
 
@@ -58,6 +59,7 @@ class ListBlock(StrEnum):
     PAGER = "list.pager"
     EMPTY = "list.empty"
     ROW = "list.row"  # prefix: list.row.<ticket id>
+    CHOICE = "list.choice"  # prefix: list.choice.<n>, the candidates of an ambiguous search filter
 
 
 class SearchModal(StrEnum):

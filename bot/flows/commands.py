@@ -12,6 +12,7 @@ from bot.deps import AppDeps
 from bot.flows import connect, create, mapping
 from bot.flows.detail import open_detail_from_command
 from bot.flows.filters import FilterProblem, resolve_search
+from bot.flows.options import mapped_slack_names
 from bot.flows.respond import respond
 from bot.flows.tickets_list import show_list
 from bot.state import ListState, Origin
@@ -50,7 +51,12 @@ async def _search(deps: AppDeps, client: AsyncWebClient, actor: Actor, command: 
         await respond(actor.response_url, not_connected_prompt(is_admin=is_admin), session=client.session)
         return
     try:
-        state = await resolve_search(command, service, deps.storage.workspace(actor.team_id))
+        state = await resolve_search(
+            command,
+            service,
+            deps.storage.workspace(actor.team_id),
+            slack_names=lambda: mapped_slack_names(deps, client, actor.team_id),
+        )
     except FilterProblem as problem:
         await respond(actor.response_url, problem.payload, session=client.session)
         return

@@ -9,7 +9,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import AppDeps
-from bot.views.options import company_options, member_options
+from bot.views import limits
+from bot.views.options import assigned_filter_options, company_options, member_options
 from psa.errors import PSAError
 from psa.models import Member
 
@@ -49,6 +50,30 @@ async def _slack_names(
     except TimeoutError:
         pairs = [(m, u) for m, u in mapped.items()]
     return {m: name or mapped[m] for m, name in pairs}
+
+
+async def mapped_slack_names(deps: AppDeps, client: AsyncWebClient, team_id: str) -> dict[int, list[str]]:
+    """Member id → the names Slack shows for the user mapped to it (display, real and user name)."""
+    mapped = await deps.storage.mapping_lookup(team_id).mapped_member_ids()
+
+    async def one(member_id: int, user_id: str) -> tuple[int, list[str]]:
+        user = await deps.directory.user(client, team_id, user_id)
+        return member_id, [user.display_name, user.real_name, user.name] if user else []
+
+    try:
+        pairs = await asyncio.wait_for(
+            asyncio.gather(*(one(m, u) for m, u in mapped.items())), NAMES_BUDGET_SECONDS
+        )
+    except TimeoutError:
+        return {}
+    return dict(pairs)
+
+
+async def assigned_filter_choices(deps: AppDeps, client: AsyncWebClient, team_id: str, query: str) -> Options:
+    """The list's Assigned filter: me / unassigned / anyone, then the members matching `query`."""
+    fixed = assigned_filter_options([], query=query)
+    members = await member_choices(deps, client, team_id, query)
+    return (fixed + members)[: limits.OPTIONS_MAX]
 
 
 async def member_choices(deps: AppDeps, client: AsyncWebClient, team_id: str, query: str) -> Options:

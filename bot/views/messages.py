@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.grammar import USAGE, Invalid
+from bot.grammar import EXAMPLES, USAGE, Invalid
 from bot.ids import MessageAction
 from bot.text import escape, escape_truncate, link
 from bot.views import kit, limits
@@ -97,6 +97,8 @@ def help_message(error: str | None = None, usage: str = USAGE) -> Payload:
     if error:
         blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
     blocks.append(kit.section("*How to use `/tickets`*\n" + escape(usage)))
+    if usage == USAGE:
+        blocks.append(kit.section("*Examples*\n" + "\n".join(f"`{escape(example)}`" for example in EXAMPLES)))
     blocks.append(kit.actions(kit.button("New ticket", MessageAction.NEW_TICKET, style="primary")))
     usage_line = "Usage: /tickets [mine | search … | 1042 | new … | connect | map | help]"
     text = f"{escape_truncate(error, 1000)} {usage_line}" if error else usage_line

@@ -53,3 +53,24 @@ def member_options(
     ]
     matching.sort(key=lambda m: (m.id not in slack_names, m.name.lower()))
     return [member_option(m, slack_names.get(m.id)) for m in matching[: limits.OPTIONS_MAX]]
+
+
+ASSIGNED_CHOICES = (("me", "Assigned to me"), ("unassigned", "Unassigned"), ("all", "Anyone"))
+
+
+def assigned_filter_option(value: str, label: str | None = None) -> dict[str, Any]:
+    """The list filter's option for me / unassigned / all, or a member id with its name."""
+    fixed = dict(ASSIGNED_CHOICES)
+    return kit.option(fixed.get(value) or label or f"Member {value}", value)
+
+
+def assigned_filter_options(
+    members: list[Member], *, slack_names: Mapping[int, str] | None = None, query: str = ""
+) -> list[dict[str, Any]]:
+    """The list's Assigned filter: me, unassigned, anyone, then members (Slack-mapped first, ★)."""
+    needle = query.strip().lower()
+    fixed = [
+        kit.option(label, value) for value, label in ASSIGNED_CHOICES if not needle or needle in label.lower()
+    ]
+    people = member_options(members, slack_names=slack_names)
+    return (fixed + people)[: limits.OPTIONS_MAX]

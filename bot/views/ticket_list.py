@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,9 +12,12 @@ from bot.state import BLOCK_ID_MAX, ListState, SearchModalState, StateError
 from bot.text import escape, escape_truncate, truncate
 from bot.views import kit, limits
 from bot.views.format import priority_marker, ticket_row, ticket_row_fallback, unique_tickets
-from psa.models import Board, BoardStatus, Priority, TicketListResponse
+from bot.views.options import assigned_filter_option
+from psa.models import Board, BoardStatus, Priority, TicketFilters, TicketListResponse
 
 ANY = "any"
+STATUS_NAME_PREFIX = "n:"  # a status option by name: that status on every board
+_NAME_VALUE_MAX = 140  # option values hold at most 150 characters
 _FILTER_PREFIX = f"{ListBlock.FILTERS}:"
 _FIXED_BLOCKS = 4  # header, filter bar, "Showing…", pager
 
@@ -144,12 +146,13 @@ def filter_bar(state: ListState, reference: ListReference) -> dict[str, Any]:
             initial_value=str(f.board_id) if f.board_id is not None else ANY,
         )
     )
+    status_options = _status_options(reference, f)[:99]
     elements.append(
         kit.static_select(
             ListAction.STATUS,
             "Status",
-            [kit.option("Any status", ANY), *_status_options(reference, f.status_id)[:99]],
-            initial_value=str(f.status_id) if f.status_id is not None else ANY,
+            [kit.option("Any status", ANY), *status_options],
+            initial_value=_status_value(f, status_options),
         )
     )
     elements.append(
@@ -164,17 +167,12 @@ def filter_bar(state: ListState, reference: ListReference) -> dict[str, Any]:
     if f.company_id is not None:
         company_option = kit.option(state.company_name or f"Company {f.company_id}", str(f.company_id))
     elements.append(kit.external_select(ListAction.COMPANY, "Company", initial_option=company_option))
-    assigned_options = [
-        kit.option("Assigned to me", "me"),
-        kit.option("Unassigned", "unassigned"),
-        kit.option("Anyone", "all"),
-    ]
-    if isinstance(f.assigned, int):
-        assigned_options.append(
-            kit.option(f"Assigned to {state.assigned_name or f.assigned}", str(f.assigned))
-        )
     elements.append(
-        kit.static_select(ListAction.ASSIGNED, "Assigned", assigned_options, initial_value=str(f.assigned))
+        kit.external_select(
+            ListAction.ASSIGNED,
+            "Assigned",
+            initial_option=assigned_filter_option(str(f.assigned), state.assigned_name),
+        )
     )
     elements.append(
         kit.button(
@@ -193,18 +191,38 @@ def _priority_options(priorities: list[Priority]) -> list[dict[str, Any]]:
     return [kit.option(f"{priority_marker(p)} {p.name}", str(p.id)) for p in ordered]
 
 
-def _status_options(reference: ListReference, selected: int | None) -> list[dict[str, Any]]:
-    statuses = [s for s in reference.statuses if not s.inactive or s.id == selected]
+def _status_options(reference: ListReference, f: TicketFilters) -> list[dict[str, Any]]:
+    """A board's statuses by id; with no board, one option per status name (it filters every board)."""
+    statuses = [s for s in reference.statuses if not s.inactive or s.id == f.status_id]
     statuses.sort(key=lambda s: (s.board_id, s.sort_order, s.name))
-    names = Counter(s.name.lower() for s in statuses)
-    boards = {b.id: b.name for b in reference.boards}
-    options = []
-    for s in statuses:
-        label = s.name
-        if names[s.name.lower()] > 1 and s.board_id in boards:
-            label = f"{s.name} ({boards[s.board_id]})"
-        options.append(kit.option(label, str(s.id)))
-    return options
+    if f.board_id is None:
+        names = dict.fromkeys(s.name for s in statuses if len(s.name) <= _NAME_VALUE_MAX)
+        if f.status_name and len(f.status_name) <= _NAME_VALUE_MAX:
+            names.setdefault(f.status_name)
+        options = [kit.option(name, STATUS_NAME_PREFIX + name) for name in names]
+        boards = {b.id: b.name for b in reference.boards}
+        chosen = next((s for s in statuses if s.id == f.status_id), None)
+        if chosen is not None:  # a status picked on a board that is no longer chosen
+            where = boards.get(chosen.board_id)
+            options.insert(
+                0, kit.option(f"{chosen.name} ({where})" if where else chosen.name, str(chosen.id))
+            )
+        return options
+    return [
+        kit.option(s.name, str(s.id)) for s in statuses if s.board_id == f.board_id or s.id == f.status_id
+    ]
+
+
+def _status_value(f: TicketFilters, options: list[dict[str, Any]]) -> str:
+    values = {option["value"] for option in options}
+    for value in (str(f.status_id) if f.status_id is not None else None, _status_name_value(f.status_name)):
+        if value is not None and value in values:
+            return value
+    return ANY
+
+
+def _status_name_value(name: str | None) -> str | None:
+    return STATUS_NAME_PREFIX + name if name else None
 
 
 def _pager(response: TicketListResponse, state: ListState) -> dict[str, Any] | None:
@@ -233,6 +251,7 @@ def list_state_from_action(body: dict[str, Any]) -> ListState:
         ListAction.CLOSED,
         ListAction.REFRESH,
         ListAction.SEARCH,
+        ListAction.PICK,
     ):
         return ListState.decode(action.get("value"))
     block_id = action.get("block_id") or ""
@@ -246,9 +265,11 @@ def list_state_from_action(body: dict[str, Any]) -> ListState:
     if action_id == ListAction.BOARD:
         if number == state.filters.board_id:
             return state
-        return state.with_filter(board_id=number, status_id=None)
+        return state.with_filter(board_id=number, status_id=None, status_name=None)
     if action_id == ListAction.STATUS:
-        return state.with_filter(status_id=number)
+        if isinstance(raw, str) and raw.startswith(STATUS_NAME_PREFIX):
+            return state.with_filter(status_id=None, status_name=raw[len(STATUS_NAME_PREFIX) :] or None)
+        return state.with_filter(status_id=number, status_name=None)
     if action_id == ListAction.PRIORITY:
         return state.with_filter(priority_id=number)
     if action_id == ListAction.COMPANY:
@@ -257,7 +278,7 @@ def list_state_from_action(body: dict[str, Any]) -> ListState:
         if raw in ("me", "unassigned", "all"):
             return state.with_filter(assigned=raw)
         if number is not None:
-            label = name.removeprefix("Assigned to ") if name else None
+            label = name.removeprefix("★ ").split(" (@", 1)[0] if name else None
             return state.with_filter(assigned=number, assigned_name=label)
         raise StateError("bad assigned value")
     raise StateError(f"unknown list action {action_id!r}")

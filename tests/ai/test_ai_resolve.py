@@ -16,13 +16,20 @@ async def _parse(parser: TicketParser, prompt: str, actor: int | None = 17) -> A
     return await parser.parse(prompt, actor_member_id=actor)
 
 
+async def test_a_company_named_without_its_legal_form_is_that_company(offline_parser: TicketParser) -> None:
+    # "Acme" is Acme Corp without its "Corp"; Acme Corporation Holdings only starts with it.
+    result = await _parse(offline_parser, "Acme printer broken")
+    assert result.company_id == 42 and result.warnings == []
+    assert result.summary == "Printer broken"
+
+
 async def test_an_ambiguous_company_is_left_empty_and_the_warning_names_both(
     offline_parser: TicketParser,
 ) -> None:
-    result = await _parse(offline_parser, "Acme printer broken")
+    result = await _parse(offline_parser, "Northwind printer broken")
     assert result.company_id is None and "company_id" in result.missing_fields
     (warning,) = result.warnings
-    assert "'Acme'" in warning and "Acme Corp" in warning and "Acme Corporation Holdings" in warning
+    assert "'Northwind'" in warning and "Northwind Traders" in warning and "Northwind Health" in warning
     assert result.summary == "Printer broken"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fuzz_budget import examples
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
@@ -15,6 +15,7 @@ from bot.grammar import (
     Help,
     Invalid,
     Map,
+    MemberName,
     Mine,
     New,
     Search,
@@ -78,10 +79,26 @@ from bot.grammar import (
             Search(text="vpn", assigned=SlackUserRef(user_id="U0G9QF9C6", name="jdoe")),
         ),
         ("search assigned:@jdoe", Search(assigned=SlackUserRef(name="jdoe"))),
+        ("search assigned:jsmith", Search(assigned=MemberName(text="jsmith"))),
+        ('search assigned:"Sam Lee"', Search(assigned=MemberName(text="Sam Lee"))),
+        ("search assigned:anyone", Search(assigned="all")),
+        ("search assigned:nobody", Search(assigned="unassigned")),
         ("search closed:no x", Search(text="x")),
         ("search closed:yes", Search(include_closed=True)),
         ("search status:New status:new", Search(status_name="New")),
-        ('search "printer offline" floor', Search(text="printer offline floor")),
+        # the search text reaches ConnectWise as typed: quotes of any kind, spaces, backslashes, colons
+        ('search "printer offline" floor', Search(text='"printer offline" floor')),
+        ("search “smart quotes”", Search(text="“smart quotes”")),
+        ('search it’s ‘odd’ "mixed“ quotes', Search(text='it’s ‘odd’ "mixed“ quotes')),
+        ("search printer  offline", Search(text="printer  offline")),
+        ("search printer   status:New  offline", Search(text="printer offline", status_name="New")),
+        ("search C:\\temp", Search(text="C:\\temp")),
+        ("search copy C:\\temp\\x.log failed", Search(text="copy C:\\temp\\x.log failed")),
+        ("search colour:red ID:42", Search(text="colour:red ID:42")),
+        ('search "printer offline', Search(text='"printer offline')),
+        ('search "status: New" x', Search(text='"status: New" x')),
+        ("search board:'Help Desk'", Search(board_name="Help Desk")),
+        ("search prio:high client:acme", Search(priority_name="high", company_name="acme")),
         ('search 12" monitor', Search(text='12" monitor')),
         ("search error: disk full", Search(text="error: disk full")),
         ("search see https://x.example/a", Search(text="see https://x.example/a")),
@@ -110,20 +127,28 @@ def test_parse_table(text: str, expected: object) -> None:
         ("mine 0", "Page numbers start at 1."),
         ("connect now", "`connect` takes no arguments (got “now”)."),
         (
-            "search foo:bar",
-            "Unknown filter “foo:”. Filters are: board:, status:, priority:, company:, assigned: and closed.",
+            "search statsu:New",
+            "Unknown filter “statsu:”. Did you mean `status:`? Filters are: board:, status:, priority:, "
+            "company:, assigned: and closed.",
+        ),
+        (
+            "search compnay:acme",
+            "Unknown filter “compnay:”. Did you mean `company:`? Filters are: board:, "
+            "status:, priority:, company:, assigned: and closed.",
         ),
         ("search board:", '`board:` needs a value, like board:"Help Desk".'),
         ("search printer status: New", '`status:` needs a value, like status:"In Progress".'),
         ('search board:""', '`board:` needs a value, like board:"Help Desk".'),
         ('search board:"Help Desk', "Missing closing quote in `board:`."),
         ("search board:“Help Desk", "Missing closing quote in `board:`."),
-        ('search "printer offline', "Missing closing quote in the search text."),
         (
             'search status:New"',
             '`status:` has a stray quote; quote the whole value, like status:"In Progress".',
         ),
-        ("search assigned:bob", "`assigned:` is me, unassigned, all or a @mention (got “bob”)."),
+        (
+            "search assigned:<#C1>",
+            "`assigned:` is me, unassigned, all, a @mention or a member (got “<#C1>”).",
+        ),
         ("search closed:maybe", "`closed:` is yes or no (got “maybe”)."),
         ("search status:New status:Closed", "`status:` is given twice (“New” and “Closed”)."),
         ("search assigned:<@U1", "`assigned:` has an unclosed “<”."),
@@ -195,3 +220,20 @@ def test_quoted_filter_values_come_back_exactly(board: str, status: str, company
     assert (result.board_name, result.status_name, result.company_name) == (board, status, company)
     assert result.text == "printer"
     assert result.include_closed is closed
+
+
+_TYPED = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="<>&:\t\u00a0\u202f\u2007"
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=examples(400))
+@given(_TYPED)
+def test_search_text_without_filters_reaches_the_search_exactly_as_typed(text: str) -> None:
+    assume(all(token.lower() != "closed" for token in text.split()))
+    result = parse("search " + text)
+    assert isinstance(result, Search)
+    assert result.text == text.strip()

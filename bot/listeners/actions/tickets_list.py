@@ -18,6 +18,7 @@ _REPLACING = (
     ListAction.PREV,
     ListAction.NEXT,
     ListAction.REFRESH,
+    ListAction.PICK,
     ListAction.CLOSED,
     ListAction.BOARD,
     ListAction.STATUS,

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actor import actor_from
 from bot.deps import AppDeps
-from bot.flows.options import company_choices, member_choices
+from bot.flows.options import assigned_filter_choices, company_choices, member_choices
 from bot.ids import DetailAction, ListAction
 
 
@@ -28,5 +28,13 @@ def register(app: AsyncApp, deps: AppDeps) -> None:
         actor = actor_from(body, context)
         await ack(options=await member_choices(deps, client, actor.team_id, body.get("value") or ""))
 
+    async def on_assigned(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        actor = actor_from(body, context)
+        query = body.get("value") or ""
+        await ack(options=await assigned_filter_choices(deps, client, actor.team_id, query))
+
     app.options(ListAction.COMPANY)(on_companies)
+    app.options(ListAction.ASSIGNED)(on_assigned)
     app.options(DetailAction.ADD_ASSIGNEE)(on_members)

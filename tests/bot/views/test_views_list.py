@@ -124,11 +124,34 @@ def test_status_filter_lists_the_selected_boards_statuses_only() -> None:
     assert "3" not in option_values(bar[ListAction.BOARD])
 
 
-def test_same_status_name_on_two_boards_is_told_apart() -> None:
+def test_without_a_board_a_status_name_shared_by_boards_is_one_choice_for_all_of_them() -> None:
     ref = ListReference(boards=BOARDS, statuses=STATUSES, priorities=PRIORITIES)
-    bar = actions_in(ticket_list_message(page(1, 1), ListState(), ref), ListBlock.FILTERS)
+    message = ticket_list_message(page(1, 1), ListState(), ref)
+    bar = actions_in(message, ListBlock.FILTERS)
     labels = [o["text"]["text"] for o in bar[ListAction.STATUS]["options"]]
-    assert "New (Help Desk)" in labels and "New (Projects)" in labels
+    assert labels.count("New") == 1
+    picked = list_state_from_action(click(message, ListAction.STATUS, **_opt("New", "n:New")))
+    assert (picked.filters.status_name, picked.filters.status_id) == ("New", None)
+    shown = actions_in(ticket_list_message(page(1, 1), picked, ref), ListBlock.FILTERS)
+    assert shown[ListAction.STATUS]["initial_option"]["value"] == "n:New"
+    on_board = list_state_from_action(
+        click(ticket_list_message(page(1, 1), picked, ref), ListAction.BOARD, **_opt("Projects", "2"))
+    )
+    assert (on_board.filters.board_id, on_board.filters.status_name) == (2, None)
+
+
+def test_the_assigned_filter_offers_any_member_and_keeps_the_chosen_name() -> None:
+    message = ticket_list_message(page(1, 1), ListState.mine(), REF)
+    bar = actions_in(message, ListBlock.FILTERS)
+    assert bar[ListAction.ASSIGNED]["type"] == "external_select"
+    assert bar[ListAction.ASSIGNED]["initial_option"]["text"]["text"] == "Assigned to me"
+    member = list_state_from_action(click(message, ListAction.ASSIGNED, **_opt("★ Jordan Doe (@jane)", "17")))
+    assert (member.filters.assigned, member.assigned_name) == (17, "Jordan Doe")
+    again = actions_in(ticket_list_message(page(1, 1), member, REF), ListBlock.FILTERS)
+    assert again[ListAction.ASSIGNED]["initial_option"] == {
+        "text": {"type": "plain_text", "text": "Jordan Doe", "emoji": True},
+        "value": "17",
+    }
 
 
 @pytest.mark.parametrize(

@@ -251,9 +251,9 @@ def test_help_and_invalid_command_messages() -> None:
     help_msg = help_message()
     validate_message(help_msg)
     assert "/tickets search TEXT" in all_text(help_msg)
-    bad = invalid_command_message(parse("search foo:bar"))  # type: ignore[arg-type]
+    bad = invalid_command_message(parse("search statsu:New"))  # type: ignore[arg-type]
     validate_message(bad)
-    assert all_text(bad).startswith("⚠️ Unknown filter “foo:”.")
+    assert all_text(bad).startswith("⚠️ Unknown filter “statsu:”.")
 
 
 def test_share_card() -> None:
