@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +15,26 @@ SEED = Path(__file__).resolve().parents[2] / "psa" / "connectwise" / "sandbox" /
 CASES = Path(__file__).resolve().parent / "data" / "ai-parse-cases.jsonl"
 
 
+@dataclass(frozen=True)
+class Call:
+    """One call to the reference, stamped like a sandbox request (for `psa.connectwise.sandbox.rounds`)."""
+
+    name: str
+    received_seq: int
+    answered_seq: int
+
+
 class SeedReference:
-    """The sandbox seed mapped into `psa.models`, served from memory; counts calls per list."""
+    """The sandbox seed mapped into `psa.models`, served from memory; counts and stamps every call.
+
+    With a `delay`, each call takes that long (a slow PSA), so calls made together overlap.
+    """
 
     def __init__(self, seed: dict[str, Any], *, delay: float = 0.0) -> None:
         self.delay = delay
         self.calls: Counter[str] = Counter()
+        self.stamped: list[Call] = []
+        self._seq = itertools.count(1)
         self._companies = [
             Company(id=c["id"], identifier=c.get("identifier", ""), name=c.get("name", ""))
             for c in seed["companies"]
@@ -58,8 +74,10 @@ class SeedReference:
 
     async def _hit(self, name: str) -> None:
         self.calls[name] += 1
+        received = next(self._seq)
         if self.delay:
             await asyncio.sleep(self.delay)
+        self.stamped.append(Call(name, received, next(self._seq)))
 
     async def companies(self) -> list[Company]:
         await self._hit("companies")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 MAX_LOGGED_REQUESTS = 50_000
 DROPPED = 0  # status recorded for a request whose connection was dropped
@@ -179,15 +180,29 @@ class RequestLog:
         return rounds(self.snapshot())
 
 
-def rounds(records: Iterable[RequestRecord]) -> int:
+class Sequenced(Protocol):
+    """Anything stamped like a logged request: when it was received and when it was answered."""
+
+    @property
+    def received_seq(self) -> int: ...
+
+    @property
+    def answered_seq(self) -> int: ...
+
+
+def rounds(records: Iterable[Sequenced]) -> int:
     """The longest chain of requests each received after the previous one was answered.
 
     That is the number of round trips a client needed one after another (its critical path): requests
     sent together count once however the server interleaved them, and no clock is involved.
     """
-    ordered = sorted(records, key=lambda r: r.received_seq)
-    depth: list[int] = []
-    for i, record in enumerate(ordered):
-        before = [depth[j] for j in range(i) if ordered[j].answered_seq < record.received_seq]
-        depth.append(1 + max(before, default=0))
-    return max(depth, default=0)
+    answered: list[tuple[int, int]] = []  # (answered_seq, depth) of requests not yet known to be before
+    deepest_before = deepest = 0
+    for record in sorted(records, key=lambda r: r.received_seq):
+        # Anything answered before this one arrived was also received before it, so its depth is known.
+        while answered and answered[0][0] < record.received_seq:
+            deepest_before = max(deepest_before, heapq.heappop(answered)[1])
+        depth = deepest_before + 1
+        heapq.heappush(answered, (record.answered_seq, depth))
+        deepest = max(deepest, depth)
+    return deepest

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
+from waiting import until_serving
 
 from bot.app import AppConfigError, build_app
 from bot.deps import build_deps
@@ -27,11 +28,7 @@ from storage.repositories import events
 async def served(api: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.002)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    port = await until_serving(server, task)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             yield http

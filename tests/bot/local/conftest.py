@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from waiting import until_serving
 
 from bot.local import FakeSlack, SlackRequestSender
 
@@ -71,11 +72,7 @@ async def _serve_bolt(app: AsyncApp) -> AsyncIterator[SlackRequestSender]:
         uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    port = await until_serving(server, task)
     try:
         async with httpx.AsyncClient(timeout=10) as http:
             yield SlackRequestSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, http)

@@ -53,13 +53,12 @@ async def test_events_return_calls_after_a_sequence_number(
 
 
 async def test_events_long_poll_until_the_app_calls(http: httpx.AsyncClient, client: AsyncWebClient) -> None:
-    async def post_soon() -> None:
-        await asyncio.sleep(0.1)
-        await client.chat_postMessage(channel="C0GENERAL", text="late")
-
-    task = asyncio.create_task(post_soon())
-    page = (await http.get("events", params={"after": 0, "timeout": 5})).json()
-    await task
+    polling = asyncio.create_task(http.get("events", params={"after": 0, "timeout": 30}))
+    # Nothing called yet: a short poll answers empty at its timeout, and the long one is still open.
+    empty = (await http.get("events", params={"after": 0, "timeout": 0.1})).json()
+    assert empty["events"] == [] and not polling.done()
+    await client.chat_postMessage(channel="C0GENERAL", text="late")
+    page = (await polling).json()
     assert [e["args"]["text"] for e in page["events"]] == ["late"]
     assert (await http.get("events", params={"after": "x"})).status_code == 400
 

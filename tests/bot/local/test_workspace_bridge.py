@@ -368,15 +368,19 @@ async def test_a_slow_app_leaves_the_command_with_slacks_timeout_notice(
     make_app: Callable[..., AsyncApp], serve: ServeWorkspace
 ) -> None:
     app = make_app()
+    released = asyncio.Event()
 
     @app.command("/tickets")
     async def command(ack: AsyncAck) -> None:
-        await asyncio.sleep(0.5)
+        await released.wait()  # slower than any ack timeout: it acks only once the test has looked
         await ack()
 
     async with serve(app) as page:
         page.bridge.ack_timeout = 0.1
-        await page.post("command", channel=SUPPORT, text="/tickets mine")
-        state = await page.state()
+        try:
+            await page.post("command", channel=SUPPORT, text="/tickets mine")
+            state = await page.state()
+        finally:
+            released.set()
 
     assert state["ephemeral"][SUPPORT][0]["text"] == '/tickets failed with the error "operation_timeout"'

@@ -23,6 +23,7 @@ import uvicorn
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
+from waiting import until_serving
 
 from bot.deps import AppDeps, build_deps
 from bot.local import FakeChannel, FakeSlack, FakeUser, SlackRequestSender
@@ -349,11 +350,7 @@ async def serve_app(settings: Settings, deps: AppDeps, fake: FakeSlack) -> Async
     api = create_asgi(settings, deps, client=client, migrate=False, own_deps=False)
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.002)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    port = await until_serving(server, task)
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             yield SlackRequestSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, http)

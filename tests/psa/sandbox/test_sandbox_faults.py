@@ -8,6 +8,9 @@ import sys
 
 import httpx
 import pytest
+from fuzz_budget import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from psa.connectwise.sandbox import RequestRecord, SandboxServer, rounds
 
@@ -95,6 +98,30 @@ def test_rounds_are_the_longest_chain_of_requests_sent_after_an_answer() -> None
     # 1 → 3 (after 1's answer) → 5 (after 3's); 2 overlaps them all and adds nothing.
     chain = [_record(1, 2), _record(3, 8), _record(4, 7), _record(9, 10), _record(11, 12)]
     assert rounds(chain) == 4
+
+
+def _longest_chain(records: list[RequestRecord]) -> int:
+    """The definition, spelled out: the longest sequence where each was received after the last's answer."""
+    best = dict.fromkeys(range(len(records)), 1)
+    for i in sorted(best, key=lambda k: records[k].received_seq):
+        for j in range(len(records)):
+            if records[j].answered_seq < records[i].received_seq:
+                best[i] = max(best[i], best[j] + 1)
+    return max(best.values(), default=0)
+
+
+@settings(max_examples=examples(200))
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 20)), max_size=25))
+def test_rounds_match_the_definition(spans: list[tuple[int, int]]) -> None:
+    # Distinct seqs as the log hands them out: each request's answer comes after its arrival.
+    seqs = iter(range(10_000))
+    events = sorted([(start, i, "in") for i, (start, _) in enumerate(spans)]
+        + [(start + length, i, "out") for i, (start, length) in enumerate(spans)])  # fmt: skip
+    stamped: dict[int, dict[str, int]] = {}
+    for _, i, kind in events:
+        stamped.setdefault(i, {})[kind] = next(seqs)
+    records = [_record(stamped[i]["in"], stamped[i]["out"]) for i in range(len(spans))]
+    assert rounds(records) == _longest_chain(records)
 
 
 async def test_reset_clears_faults_latency_and_log(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
