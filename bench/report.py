@@ -78,9 +78,9 @@ def summary_table(figures: dict[str, Any]) -> list[str]:
             if row is None:
                 continue
             note = " (device names need a 2nd call, see below)" if "device" in action else ""
-            met = _yes(row["bursts"] <= 1) if not note else "➖ API limit"
+            met = _yes(row["sequential"] <= 1) if not note else "➖ API limit"
             lines.append(
-                f"| Sequential PSA round trips, warm cache: {action}{note} | {row['bursts']} "
+                f"| Sequential PSA round trips, warm cache: {action}{note} | {row['sequential']} "
                 f"({row['requests']} requests; wall {row['wall_ms']} ms ÷ {rounds['latency_ms']} ms "
                 f"= {row['rounds']}) | 1 | {met} |"
             )
@@ -178,15 +178,16 @@ def rounds_section(rounds: dict[str, Any]) -> list[str]:
         f"## PSA round trips and wall time (sandbox at {rounds['latency_ms']} ms per request)",
         "",
         "Wall = from sending the Slack request to the Slack call that shows the result (median of "
-        f"{rounds['actions'][0]['runs']} runs). Rounds = wall ÷ latency, rounded; bursts = sequential "
-        "groups in the sandbox's request log. Cold = the workspace's reference-data cache emptied first.",
+        f"{rounds['actions'][0]['runs']} runs). Rounds = wall ÷ latency, rounded; sequential = the longest "
+        "chain of requests each sent after an earlier answer, from the sandbox's request log (no clock). "
+        "Cold = the workspace's reference-data cache emptied first.",
         "",
-        "| Action | Cache | PSA requests | Rounds | Bursts | Wall | Requests after the result |",
+        "| Action | Cache | PSA requests | Rounds | Sequential | Wall | Requests after the result |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rounds["actions"]:
         lines.append(
-            f"| {row['action']} | {row['cache']} | {row['requests']} | {row['rounds']} | {row['bursts']} "
+            f"| {row['action']} | {row['cache']} | {row['requests']} | {row['rounds']} | {row['sequential']} "
             f"| {row['wall_ms']} ms | {row['later_requests']} |"
         )
     device = _row(rounds, "detail from a row, with a device", "warm")
@@ -247,9 +248,9 @@ def misses_section(figures: dict[str, Any]) -> list[str]:
     rounds = figures.get("rounds")
     for action in (*ONE_ROUND, "detail from a row"):
         row = _row(rounds, action, "warm") if rounds else None
-        if row is not None and row["bursts"] > 1:
+        if row is not None and row["sequential"] > 1:
             found.append(
-                f"- **{action}: {row['bursts']} sequential rounds** warm: " + ", ".join(row["paths"])
+                f"- **{action}: {row['sequential']} sequential rounds** warm: " + ", ".join(row["paths"])
             )
     return ["## What misses its target, and why", "", *found] if found else []
 

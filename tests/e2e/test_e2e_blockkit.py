@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 import pytest
 from e2e_kit import DEMO, SAM, RunningStack, modal, open_workspace
 from playwright.sync_api import Page, expect
+from waiting import wait_until_blocking
 
 pytestmark = pytest.mark.browser
 
@@ -215,9 +215,9 @@ def test_modal_inputs_validate_and_submit_as_slack_state(page: Page, stack: Runn
     dialog.get_by_role("button", name="Send").click()
     expect(dialog).to_have_count(0)
 
-    deadline = time.monotonic() + 5
-    while stack.fake.is_view_open(view_id) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until_blocking(
+        lambda: not stack.fake.is_view_open(view_id), what="the submission to close the modal"
+    )
     view = stack.fake.view(view_id)
     assert view is not None
     values = view["state"]["values"]

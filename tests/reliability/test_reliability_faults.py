@@ -1,6 +1,9 @@
 """ConnectWise failing hard (throttling, 500s, slowness past timeouts, dropped connections, every request):
-every user action is still acknowledged in time and ends in a clear outcome, no exception reaches Bolt,
-nothing typed is lost, and no ticket is created without the user being told."""
+every user action is still acknowledged without waiting for ConnectWise and ends in a clear outcome, no
+exception reaches Bolt, nothing typed is lost, and no ticket is created without the user being told.
+
+An ack is sent while the sandbox holds every ConnectWise answer (`sandbox.holding()`): if the app waited
+for one before acking, the ack would not come. That is how "in time" is checked, never with a clock."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from typing import Any
 
 import pytest
 from create_driver import post_count, shown, values_for
-from reliability_kit import ACK_BUDGET_S, apply_ack, explains_failure, timed, unhandled
-from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_block, row_ids
+from reliability_kit import ack, apply_ack, explains_failure, unhandled
+from scenario_harness import CHANNEL, DEMO, Sent, Slack, blocks_text, find_block, row_block, row_ids
 
 from bot.ids import CreateAction, DetailAction, DetailBlock, ListAction, MappingAction, note_block_id
 from bot.local import payloads as p
@@ -37,13 +40,16 @@ FAULTS: dict[str, dict[str, Any]] = {
 
 @dataclass
 class Journey:
-    """What one user saw along the way; ack times per step."""
+    """What one user saw along the way: the steps acked while ConnectWise held every answer."""
 
-    acks: dict[str, float] = field(default_factory=dict)
+    acked: list[str] = field(default_factory=list)
 
-    def check_ack(self, step: str, seconds: float, status: int) -> None:
-        assert status == 200, f"{step}: HTTP {status}"
-        self.acks[step] = seconds
+    async def ack(self, slack: Slack, step: str, body: tuple[str, str]) -> Sent:
+        with slack.sandbox.holding():
+            sent = await ack(slack, body)
+        assert sent.status == 200, f"{step}: HTTP {sent.status}"
+        self.acked.append(step)
+        return sent
 
 
 async def _prepare(slack: Slack) -> dict[str, Any]:
@@ -69,8 +75,7 @@ async def _journey(slack: Slack, seen: dict[str, Any]) -> Journey:
     fake = slack.fake
 
     async def step(name: str, body: tuple[str, str]) -> Any:
-        seconds, sent = await timed(slack, body)
-        journey.check_ack(name, seconds, sent.status)
+        sent = await journey.ack(slack, name, body)
         await slack.settle()
         return sent
 
@@ -118,13 +123,13 @@ async def _journey(slack: Slack, seen: dict[str, Any]) -> Journey:
     typed = current["state"]["values"].get(note_block_id(0), {}).get(DetailAction.NOTE_TEXT, {})
     assert typed.get("value") == NOTE, "the typed note was lost"
 
-    seconds, sent = await timed(
+    await journey.ack(
         slack,
+        "assignee options",
         p.block_suggestion(
             DetailAction.ADD_ASSIGNEE, DetailBlock.CONTROLS, "chen", user=DEMO, view=fake.view(detail["id"])
         ),
     )
-    journey.check_ack("assignee options", seconds, sent.status)
     await slack.settle()
 
     await step("share", _view_click(slack, DetailAction.SHARE, None, detail))
@@ -143,11 +148,11 @@ async def _journey(slack: Slack, seen: dict[str, Any]) -> Journey:
     assert "Retry" in blocks_text(home) or "My queue" in blocks_text(home)
 
     form = seen["form"]
-    seconds, sent = await timed(
+    sent = await journey.ack(
         slack,
+        "create ticket",
         p.view_submission(fake.view(form["id"]) or form, user=DEMO, trigger_id=fake.new_trigger_id(DEMO)),
     )
-    journey.check_ack("create ticket", seconds, sent.status)
     apply_ack(slack, form["id"], sent)
     await slack.settle()
     result = fake.view(form["id"]) or {}
@@ -197,7 +202,7 @@ def _tickets_named(slack: Slack, summary: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-async def test_every_action_is_acked_in_time_and_explained_when_connectwise_fails(
+async def test_every_action_is_acked_without_waiting_and_explained_when_connectwise_fails(
     make_slack: MakeSlack, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
     caplog.set_level(logging.INFO)
@@ -207,15 +212,15 @@ async def test_every_action_is_acked_in_time_and_explained_when_connectwise_fail
 
         journey = await _journey(slack, seen)
 
-        slow = {step: round(s, 2) for step, s in journey.acks.items() if s >= ACK_BUDGET_S}
-        assert not slow, f"acks over {ACK_BUDGET_S} s: {slow}"
+        assert len(journey.acked) == 11  # every step of the journey was acked
         assert not unhandled(caplog.records)
         assert post_count(slack) <= 1
 
 
-async def test_answers_slack_waits_for_stay_under_3_s_while_connectwise_hangs(slack: Slack) -> None:
+async def test_answers_slack_waits_for_come_while_connectwise_hangs(slack: Slack) -> None:
     """Options lists and validated submissions are answered inside the ack; the production client
-    would wait up to 15 s for ConnectWise, so each of them must bound its own wait."""
+    would wait up to 15 s for ConnectWise, so each of them must bound its own wait: they all come
+    while ConnectWise holds every answer."""
     fake = slack.fake
     seen = await _prepare(slack)
     await slack.command("map")
@@ -224,7 +229,6 @@ async def test_answers_slack_waits_for_stay_under_3_s_while_connectwise_hangs(sl
     service = await slack.deps.workspaces.service(slack.team)
     assert service is not None
     service.invalidate_reference_data()  # nothing cached: every answer needs ConnectWise
-    slack.sandbox.inject_fault(count=None, status=None, delay_ms=4000)
 
     requests = {
         "list company filter options": p.block_suggestion(
@@ -252,12 +256,10 @@ async def test_answers_slack_waits_for_stay_under_3_s_while_connectwise_hangs(sl
             fake.view(form["id"]) or form, user=DEMO, trigger_id=fake.new_trigger_id(DEMO)
         ),
     }
-    acks = await asyncio.gather(*(timed(slack, body) for body in requests.values()))
-    slack.sandbox.clear_faults()
+    with slack.sandbox.holding():
+        acks = await asyncio.gather(*(ack(slack, body) for body in requests.values()))
 
-    took = {name: round(seconds, 2) for name, (seconds, _) in zip(requests, acks, strict=True)}
-    assert all(sent.status == 200 for _, sent in acks)
-    assert max(took.values()) < ACK_BUDGET_S, took
+    assert all(sent.status == 200 for sent in acks)
 
 
 def _block_of(surface: dict[str, Any], action_id: str) -> str:

@@ -17,6 +17,7 @@ import pytest
 from create_driver import values_for
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from waiting import wait_until
 
 from bench.stack import SECRET_KEY, ServerProcess
 from bot.ids import Callback, CreateAction, LinkThreadField, MappingAction, Shortcut
@@ -119,22 +120,17 @@ async def _rows(url: str, sql: str) -> list[Any]:
 
 
 async def _until(check: Any, what: str, within: float = 20.0) -> Any:
-    for _ in range(int(within / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {what} within {within} s")
+    return await wait_until(check, within=within, every=0.05, what=what)
 
 
 async def _quiet(servers: list[ServerProcess], http: httpx.AsyncClient) -> None:
     """Both processes finished their post-ack work."""
-    for _ in range(400):
+
+    async def idle() -> bool:
         pending = [(await http.get(s.url + "/healthz")).json()["pending_tasks"] for s in servers]
-        if not any(pending):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("background work did not finish")
+        return not any(pending)
+
+    await wait_until(idle, within=20, every=0.05, what="background work to finish")
 
 
 async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(

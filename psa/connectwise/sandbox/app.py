@@ -36,6 +36,8 @@ class SandboxState:
     log: RequestLog = field(default_factory=RequestLog)
     # Bumped by reset(): requests still in flight from before it are not logged after it.
     epoch: int = 0
+    # While set, API requests wait for it before anything else: a ConnectWise that hangs until released.
+    hold: asyncio.Event | None = None
     initial_latency_ms: int | None = None
 
     def __post_init__(self) -> None:
@@ -158,6 +160,8 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
     body = await _parsed_body(request)
     status = DROPPED
     try:
+        if state.hold is not None:
+            await state.hold.wait()
         if state.latency_ms:
             await asyncio.sleep(state.latency_ms / 1000)
         fault = state.faults.take(request.method, (rel, path))

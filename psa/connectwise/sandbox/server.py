@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -136,8 +137,23 @@ class SandboxServer:
     # ------------------------------------------------------------ controls
 
     def reset(self) -> None:
-        """Restore the seed data and the start latency; clear faults and the request log."""
+        """Restore the seed data and the start latency; clear faults and the request log; stop holding."""
+        self._release()
         self.state.reset()
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Hold every API request unanswered until the block ends (ConnectWise hangs), then go on."""
+        self.state.hold = asyncio.Event()
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        hold, self.state.hold = self.state.hold, None
+        if hold is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(hold.set)  # asyncio.Event is not thread-safe
 
     def set_latency(self, ms: int) -> None:
         """Delay every API response by `ms` (concurrent requests are delayed in parallel)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from waiting import wait_until
 
 from bot.local.run import LocalStack
 from bot.local.workspace.directory import DEMO_USER_ID, SUPPORT_CHANNEL_ID, TEAM_ID
@@ -28,13 +28,12 @@ def clean_settings(**values: Any) -> Settings:
 
 
 async def _wait_for_ephemeral(http: httpx.AsyncClient, user: str) -> list[dict[str, Any]]:
-    for _ in range(200):
+    async def ephemerals() -> list[dict[str, Any]]:
         state = (await http.get("/ui/state", params={"user": user})).json()
         messages: list[dict[str, Any]] = state["ephemeral"].get(SUPPORT_CHANNEL_ID, [])
-        if messages:
-            return messages
-        await asyncio.sleep(0.02)
-    raise AssertionError("no ephemeral message arrived")
+        return messages
+
+    return await wait_until(ephemerals, every=0.02, what="an ephemeral message")
 
 
 async def test_the_local_stack_answers_tickets_mine_for_the_mapped_demo_user(tmp_path: Path) -> None:

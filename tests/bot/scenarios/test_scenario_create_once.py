@@ -14,6 +14,7 @@ from create_driver import apply, fire, post_count, sandbox_ticket, shown, submit
 from cryptography.fernet import Fernet
 from scenario_harness import CHANNEL, Sent, Slack, _parsed, blocks_text, serve_app
 from scenario_harness import test_factories as provider_factories
+from waiting import wait_until
 
 from bot.deps import AppDeps, build_deps
 from bot.ids import CreateAction
@@ -67,20 +68,17 @@ async def test_five_concurrent_identical_submissions_create_one_ticket(slack: Sl
 
 async def test_resubmitting_while_a_slow_create_runs_makes_no_second_ticket(slack: Slack) -> None:
     form = await ready_form(slack)
-    slack.sandbox.inject_fault(method="POST", path_pattern=r"service/tickets$", status=None, delay_ms=800)
-    # Slack gave up on the first delivery (its ack never reached the user), so the form is still there.
-    first = asyncio.ensure_future(fire(slack, form))
-    key_claimed = False
-    for _ in range(200):
-        entries = await _ledger_states(slack)
-        if LedgerState.IN_PROGRESS in entries:
-            key_claimed = True
-            break
-        await asyncio.sleep(0.01)
-    assert key_claimed
-    again = await fire_and_apply(slack, form, as_is=True)
-    assert "Already creating this ticket" in blocks_text(again.body["view"])
-    await first
+    with slack.sandbox.holding():  # a slow create: ConnectWise has not answered it yet
+        # Slack gave up on the first delivery (its ack never reached the user), so the form is still there.
+        first = asyncio.ensure_future(fire(slack, form))
+
+        async def key_claimed() -> bool:
+            return LedgerState.IN_PROGRESS in await _ledger_states(slack)
+
+        await wait_until(key_claimed, what="the first delivery to claim the create")
+        again = await fire_and_apply(slack, form, as_is=True)
+        assert "Already creating this ticket" in blocks_text(again.body["view"])
+        await first
     await slack.settle()
     assert "created in ConnectWise" in blocks_text(slack.modal())
 
@@ -139,16 +137,13 @@ async def test_a_create_the_psa_never_confirmed_is_found_instead_of_duplicated(
 
     async with make_slack(configure=short_timeouts) as slack:
         form = await ready_form(slack)
-        slack.sandbox.inject_fault(method="POST", path_pattern=r"service/tickets$", status=None, delay_ms=700)
-        await submit(slack, form)
+        with slack.sandbox.holding():  # ConnectWise answers only after the app has stopped waiting
+            await submit(slack, form)
         back = slack.modal()
         assert "didn't confirm" in blocks_text(back) and "no duplicate" in blocks_text(back)
         assert shown(back, "summary") == SUMMARY
-        for _ in range(100):  # the sandbox finishes the slow create after the app stopped waiting
-            if tickets_named(slack, SUMMARY):
-                break
-            await asyncio.sleep(0.02)
-        (made,) = tickets_named(slack, SUMMARY)
+        # Released, the sandbox finishes the create the app no longer waits for.
+        (made,) = await wait_until(lambda: tickets_named(slack, SUMMARY), what="the held create to finish")
 
         await submit(slack, back)
         done = slack.modal()

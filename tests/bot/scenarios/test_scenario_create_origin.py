@@ -13,6 +13,7 @@ from create_driver import created_id, post_count, shown, submit, success_posts, 
 from pydantic import SecretStr
 from scenario_harness import BOT_TOKEN, CHANNEL, DEMO, Slack, blocks_text
 from slack_sdk.web.async_client import AsyncWebClient
+from waiting import wait_until
 
 from ai.extract import FALLBACK_WARNING
 from ai.extract.claude import TOOL_NAME
@@ -140,24 +141,22 @@ async def test_closing_the_modal_while_parsing_drops_the_result_quietly(slack: S
     service = await slack.deps.workspaces.service(slack.team)
     assert service is not None
     service.invalidate_reference_data()
-    slack.sandbox.set_latency(150)  # the parse takes a while
     seq = slack.fake.last_seq
 
     from bot.local import payloads as p
 
-    click = asyncio.ensure_future(
-        slack.sender.send(
-            *p.block_actions(
-                CreateAction.PARSE, user=DEMO, view=modal, trigger_id=slack.fake.new_trigger_id(DEMO)
+    with slack.sandbox.holding():  # the parse waits for ConnectWise's reference lists
+        click = asyncio.ensure_future(
+            slack.sender.send(
+                *p.block_actions(
+                    CreateAction.PARSE, user=DEMO, view=modal, trigger_id=slack.fake.new_trigger_id(DEMO)
+                )
             )
         )
-    )
-    for _ in range(200):
-        current = slack.fake.view(modal["id"])
-        if current and "Parsing" in blocks_text(current):
-            break
-        await asyncio.sleep(0.01)
-    slack.fake.close_view(modal["id"])
+        await wait_until(
+            lambda: "Parsing" in blocks_text(slack.fake.view(modal["id"]) or {}), what="Parsing… shown"
+        )
+        slack.fake.close_view(modal["id"])
     await click
     await slack.settle()
 

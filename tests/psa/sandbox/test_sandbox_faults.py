@@ -57,6 +57,17 @@ async def test_slowness_fault_delays_then_answers_normally(
         await cw.get("/system/info", timeout=0.1)
 
 
+async def test_holding_leaves_requests_unanswered_until_the_block_ends(
+    cw: httpx.AsyncClient, sandbox: SandboxServer
+) -> None:
+    with sandbox.holding():
+        pending = asyncio.create_task(cw.get("/system/info"))
+        done, _ = await asyncio.wait({pending}, timeout=0.2)  # it could wait forever: nothing answers it
+        assert not done and sandbox.request_count() == 0
+    assert (await pending).status_code == 200
+    assert [r.status for r in sandbox.requests] == [200]
+
+
 async def test_dropped_connection_sends_no_response(cw: httpx.AsyncClient, sandbox: SandboxServer) -> None:
     sandbox.inject_fault(path_pattern="/service/tickets/1000$", drop_connection=True)
     with pytest.raises(httpx.RemoteProtocolError):
