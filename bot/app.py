@@ -12,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import AppDeps
 from bot.listeners import register_all
-from bot.matching import streamline_matchers
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class AppConfigError(RuntimeError):
 def build_app(settings: Settings, deps: AppDeps, *, client: AsyncWebClient | None = None) -> AsyncApp:
     """A Bolt AsyncApp in single-workspace or OAuth mode with every listener registered.
 
-    Listeners ack first and hand slow work to `deps.tasks`, so the HTTP answer never waits for
+    Listeners ack first and hand slow work to `deps.work`, so the HTTP answer never waits for
     ConnectWise and every post-ack task is tracked (`process_before_response=True` keeps the ack
     itself deterministic).
     """
@@ -73,8 +72,8 @@ def build_app(settings: Settings, deps: AppDeps, *, client: AsyncWebClient | Non
         app.middleware(_single_team_guard)
 
     app.error(_on_error)
+    deps.slack.bind(app.client)
     register_all(app, deps)
-    streamline_matchers(app)
     return app
 
 

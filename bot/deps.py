@@ -9,14 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.changes import ChangeFeed
 from bot.directory import SlackDirectory
+from bot.flows.work import InProcessWorkQueue, WorkQueue
 from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
 from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
 from bot.settings import Settings
+from bot.slack_clients import SlackClients
 from bot.tasks import TaskSupervisor
 from bot.workspaces import (
     DEFAULT_FACTORIES,
@@ -55,9 +59,20 @@ class AppDeps:
     changes: ChangeFeed | None = None  # committed connection/mapping changes, from every process
     parser_registry: InitVar[ParserRegistry | None] = None
     parsers: ParserRegistry = field(init=False)  # the AI ticket parser of each workspace
+    work: WorkQueue = field(init=False)  # where listeners hand post-ack work (in-process by default)
+    slack: SlackClients = field(init=False)  # each workspace's Slack client, one pooled session
 
     def __post_init__(self, parser_registry: ParserRegistry | None) -> None:
         self.parsers = parser_registry or ParserRegistry(self.workspaces)
+        self.work = InProcessWorkQueue(self)
+        installations = None
+        if self.settings.oauth_mode and self.settings.slack_client_id:
+            installations, _ = self.storage.slack_oauth_stores(self.settings.slack_client_id)
+        self.slack = SlackClients.from_settings(self.settings, installations)
+
+    async def slack_client_for(self, team_id: str, enterprise_id: str | None = None) -> AsyncWebClient:
+        """The Slack client that acts as the app in this workspace (raises NotInstalled)."""
+        return await self.slack.for_team(team_id, enterprise_id)
 
     async def housekeep(self) -> int:
         """Start-up housekeeping: forget Slack event ids old enough that Slack no longer retries them."""
@@ -70,6 +85,7 @@ class AppDeps:
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:
         """Let running background work finish (bounded), then close PSA clients and the database."""
         try:
+            await self.work.drain(drain_timeout)
             await self.tasks.drain(drain_timeout)
         except TimeoutError:
             log.warning("shutting down with %d background tasks still running", self.tasks.pending)

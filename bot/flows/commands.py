@@ -1,114 +1,95 @@
-"""`/tickets …`: the parsed command → the flow that answers it."""
+"""`/tickets …`: the parsed command → the flow that answers it; and the setup buttons of messages."""
 
 from __future__ import annotations
 
 import logging
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot import grammar
-from bot.actor import Actor
-from bot.deps import AppDeps
 from bot.flows import connect, create, mapping
+from bot.flows.context import FlowContext
 from bot.flows.detail import open_detail_from_command
 from bot.flows.filters import FilterProblem, resolve_search
 from bot.flows.options import mapped_slack_names
-from bot.flows.respond import respond
 from bot.flows.tickets_list import show_list
+from bot.flows.work import WorkItem, flow
 from bot.state import ListState, Origin
 from bot.views.messages import help_message, invalid_command_message
-from bot.views.prompts import not_connected_prompt, psa_error_message, refused_message
-from psa.errors import PSAError
+from bot.views.prompts import refused_message
 
 log = logging.getLogger(__name__)
 
+NOT_ADMIN = (
+    "Only workspace admins and owners can connect ConnectWise. Ask one of them to run `/tickets connect`."
+)
 
-async def run_command(deps: AppDeps, client: AsyncWebClient, actor: Actor, text: str) -> None:
+
+@flow("tickets.command")
+async def run_command(ctx: FlowContext, item: WorkItem) -> None:
     """Answer one `/tickets` invocation (the ack has already been sent)."""
-    command = grammar.parse(text)
+    command = grammar.parse(str(item.body.get("text") or ""))
     if isinstance(command, grammar.Mine):
-        await show_list(deps, client, actor, ListState.mine().with_page(command.page))
+        await show_list(ctx, ListState.mine().with_page(command.page))
     elif isinstance(command, grammar.Search):
-        await _search(deps, client, actor, command)
+        await _search(ctx, command)
     elif isinstance(command, grammar.Show):
-        await open_detail_from_command(deps, client, actor, command.ticket_id)
+        await open_detail_from_command(ctx, command.ticket_id)
     elif isinstance(command, grammar.New):
-        await open_create(deps, client, actor, prompt=command.prompt)
+        await open_create(ctx, prompt=command.prompt)
     elif isinstance(command, grammar.Connect):
-        await open_connect(deps, client, actor)
+        await open_connect(ctx)
     elif isinstance(command, grammar.Map):
-        await open_mapping(deps, client, actor)
+        await mapping.open_mapping_modal(ctx)
     elif isinstance(command, grammar.Help):
-        await respond(actor.response_url, help_message(), session=client.session)
+        await ctx.respond(help_message())
     else:
-        await respond(actor.response_url, invalid_command_message(command), session=client.session)
+        await ctx.respond(invalid_command_message(command))
 
 
-async def _search(deps: AppDeps, client: AsyncWebClient, actor: Actor, command: grammar.Search) -> None:
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
-        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin), session=client.session)
-        return
+async def _search(ctx: FlowContext, command: grammar.Search) -> None:
+    service = await ctx.service()
+    ctx.doing = "read the filter values"
     try:
         state = await resolve_search(
             command,
             service,
-            deps.storage.workspace(actor.team_id),
-            slack_names=lambda: mapped_slack_names(deps, client, actor.team_id),
+            ctx.deps.storage.workspace(ctx.team_id),
+            slack_names=lambda: mapped_slack_names(ctx),
         )
     except FilterProblem as problem:
-        await respond(actor.response_url, problem.payload, session=client.session)
+        await ctx.respond(problem.payload)
         return
-    except PSAError as exc:
-        await respond(
-            actor.response_url, psa_error_message(exc, doing="read the filter values"), session=client.session
-        )
-        return
-    await show_list(deps, client, actor, state)
+    await show_list(ctx, state)
 
 
-async def open_create(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, *, prompt: str | None = None
-) -> None:
+async def open_create(ctx: FlowContext, *, prompt: str | None = None) -> None:
     """Hand over to ticket creation (with the channel the user is in as the origin)."""
-    if actor.trigger_id is None:
-        return
-    origin = Origin(channel_id=actor.channel_id) if actor.channel_id else None
-    await create.open_create_modal(
-        deps,
-        client,
-        team_id=actor.team_id,
-        user_id=actor.user_id,
-        trigger_id=actor.trigger_id,
-        prompt=prompt,
-        origin=origin,
-        tab="quick" if prompt else None,
-    )
+    origin = Origin(channel_id=ctx.actor.channel_id) if ctx.actor.channel_id else None
+    await create.open_create_modal(ctx, prompt=prompt, origin=origin, tab="quick" if prompt else None)
 
 
-async def open_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
+async def open_connect(ctx: FlowContext) -> None:
     """Workspace admins and owners get the connect modal; everyone else a clear refusal."""
-    if actor.trigger_id is None:
+    if ctx.actor.trigger_id is None:
         return
-    if not await deps.directory.can_manage(client, actor.team_id, actor.user_id):
-        await respond(
-            actor.response_url,
-            refused_message(
-                "Only workspace admins and owners can connect ConnectWise. Ask one of them to run "
-                "`/tickets connect`."
-            ),
-        )
+    if not await ctx.is_admin():
+        await ctx.respond(refused_message(NOT_ADMIN))
         return
-    await connect.open_connect_modal(
-        deps, client, team_id=actor.team_id, user_id=actor.user_id, trigger_id=actor.trigger_id
-    )
+    await connect.open_connect_modal(ctx)
 
 
-async def open_mapping(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
-    """The mapping modal (picking one's own PSA member; admins may map others there)."""
-    if actor.trigger_id is None:
-        return
-    await mapping.open_mapping_modal(
-        deps, client, team_id=actor.team_id, user_id=actor.user_id, trigger_id=actor.trigger_id
-    )
+@flow("message.new_ticket")
+async def new_ticket(ctx: FlowContext, item: WorkItem) -> None:
+    """A New ticket button or shortcut: ticket creation, confirming in the channel it came from."""
+    await open_create(ctx)
+
+
+@flow("message.connect")
+async def connect_button(ctx: FlowContext, item: WorkItem) -> None:
+    """A message's Connect button (admins only)."""
+    await open_connect(ctx)
+
+
+@flow("message.map")
+async def map_button(ctx: FlowContext, item: WorkItem) -> None:
+    """A message's Map button: the mapping modal."""
+    await mapping.open_mapping_modal(ctx)

@@ -7,13 +7,12 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actor import Actor
-from bot.deps import AppDeps
 from bot.flows import home
+from bot.flows.context import FlowContext
 from bot.flows.site_url import SiteUrlError, normalize_site_url, site_label
-from bot.flows.views_io import open_view, update_view
+from bot.flows.submission import Submission
+from bot.flows.work import WorkItem, flow
 from bot.views.connect import (
     ConnectForm,
     ConnectionSummary,
@@ -56,13 +55,14 @@ class Outcome(BaseModel):
     company_id: str = ""
 
 
-async def _stored(deps: AppDeps, team_id: str) -> tuple[ConnectionSummary | None, SecretStr | None]:
+async def _stored(ctx: FlowContext) -> tuple[ConnectionSummary | None, SecretStr | None]:
     """What is saved for the workspace (for the form) and its private key (to test with when kept)."""
+    team_id = ctx.team_id
     try:
-        stored = await deps.storage.workspace(team_id).connection()
+        stored = await ctx.deps.storage.workspace(team_id).connection()
     except StorageError as exc:  # e.g. the key cannot be decrypted any more: ask for it again
         log.warning("team %s: stored connection unreadable: %s", team_id, exc)
-        info = await deps.storage.workspace(team_id).connection_info()
+        info = await ctx.deps.storage.workspace(team_id).connection_info()
         summary = None
         if info is not None:
             summary = ConnectionSummary(
@@ -84,9 +84,9 @@ async def _stored(deps: AppDeps, team_id: str) -> tuple[ConnectionSummary | None
     return summary, stored.private_key
 
 
-def _env_modal(deps: AppDeps) -> Payload | None:
+def _env_modal(ctx: FlowContext) -> Payload | None:
     # Read from settings, not the registry: an unreadable stored connection must not lock admins out.
-    settings = deps.settings
+    settings = ctx.deps.settings
     if settings.has_connectwise_env and not settings.oauth_mode:
         return connect_env_modal(
             site=site_label(settings.cw_base_url or ""), company_id=settings.cw_company_id or ""
@@ -94,27 +94,33 @@ def _env_modal(deps: AppDeps) -> Payload | None:
     return None
 
 
-async def connect_view(deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str) -> Payload:
+async def connect_view(ctx: FlowContext) -> Payload:
     """The modal an admin sees: the form (never with the key), the env-mode note, or a refusal."""
-    if not await deps.directory.can_manage(client, team_id, user_id):
+    if not await ctx.is_admin():
         return connect_refused_modal(NOT_ADMIN)
-    env = _env_modal(deps)
+    env = _env_modal(ctx)
     if env is not None:
         return env
-    current, _ = await _stored(deps, team_id)
+    current, _ = await _stored(ctx)
     return connect_modal(current=current)
 
 
-async def open_connect_modal(
-    deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str, trigger_id: str
-) -> None:
+async def open_connect_modal(ctx: FlowContext) -> None:
     """Open the ConnectWise connection modal (the admin check is repeated here and on submit)."""
-    await open_view(client, trigger_id, await connect_view(deps, client, team_id=team_id, user_id=user_id))
+    if ctx.actor.trigger_id is not None:
+        await ctx.open(await connect_view(ctx))
 
 
-async def _attempt(deps: AppDeps, team_id: str, user_id: str, credentials: ConnectionCredentials) -> Outcome:
+@flow("connect.open")
+async def open_connect(ctx: FlowContext, item: WorkItem) -> None:
+    """The Home's Connect button: the connection modal (a refusal for non-admins)."""
+    await open_connect_modal(ctx)
+
+
+async def _attempt(ctx: FlowContext, credentials: ConnectionCredentials) -> Outcome:
+    team_id, user_id = ctx.team_id, ctx.user_id
     try:
-        info = await deps.workspaces.connect(team_id, user_id, credentials)
+        info = await ctx.deps.workspaces.connect(team_id, user_id, credentials)
     except ConnectFailed as failed:
         log.info("team %s: connection test failed: %s", team_id, failed.message)
         fields = {_FORM_FIELD.get(k, k): f"{failed.message} {v}" for k, v in failed.fields.items()}
@@ -129,15 +135,15 @@ def _result_view(outcome: Outcome, form: ConnectForm, current: ConnectionSummary
     return connect_modal(current=current, values=form, error=outcome.message, errors=outcome.fields)
 
 
-async def submit_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload) -> Payload:
-    """Check, test and save submitted credentials; returns the ack (errors, or the view to show)."""
-    if not await deps.directory.can_manage(client, actor.team_id, actor.user_id):
-        return {"response_action": "update", "view": connect_refused_modal(NOT_ADMIN)}
-    env = _env_modal(deps)
+async def submit_connect(ctx: FlowContext, view: Payload) -> Submission:
+    """Check, test and save submitted credentials: field errors, or the view to show."""
+    if not await ctx.is_admin():
+        return Submission.update(connect_refused_modal(NOT_ADMIN))
+    env = _env_modal(ctx)
     if env is not None:
-        return {"response_action": "update", "view": env}
+        return Submission.update(env)
     form = read_connect_form(view)
-    current, stored_key = await _stored(deps, actor.team_id)
+    current, stored_key = await _stored(ctx)
     problems: dict[str, str] = {}
     try:
         base_url = normalize_site_url(form.site_url)
@@ -150,7 +156,7 @@ async def submit_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor, vi
         if not getattr(form, field):
             problems[field] = "Required."
     if problems:
-        return {"response_action": "errors", "errors": connect_errors(problems)}
+        return Submission.field_errors(connect_errors(problems))
     credentials = ConnectionCredentials(
         base_url=base_url,
         company_id=form.company_id,
@@ -158,24 +164,20 @@ async def submit_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor, vi
         client_id=form.client_id,
         private_key=key,
     )
-    attempt = deps.tasks.spawn(_attempt(deps, actor.team_id, actor.user_id, credentials), name="connect-test")
+    attempt = ctx.continue_here(_attempt(ctx, credentials), name="connect-test")
     done, _ = await asyncio.wait({attempt}, timeout=ACK_BUDGET_SECONDS)
     if done:
         outcome: Outcome = attempt.result()
         if not outcome.ok:
-            return {"response_action": "errors", "errors": connect_errors(outcome.fields)}
-        _after_connect(deps, client, actor)
-        return {"response_action": "update", "view": _result_view(outcome, form, current)}
-    deps.tasks.spawn(
-        _finish_slow(deps, client, actor, view["id"], attempt, form, current), name="connect-slow"
-    )
-    return {"response_action": "update", "view": connect_testing_modal(site_label(base_url))}
+            return Submission.field_errors(connect_errors(outcome.fields))
+        return Submission.update(_result_view(outcome, form, current)).and_then(home.refresh_home)
+    # The test already runs in this process: it finishes here, behind a "Testing…" view.
+    ctx.continue_here(_finish_slow(ctx, view["id"], attempt, form, current), name="connect-slow")
+    return Submission.update(connect_testing_modal(site_label(base_url)))
 
 
 async def _finish_slow(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
+    ctx: FlowContext,
     view_id: str,
     attempt: asyncio.Task[Outcome],
     form: ConnectForm,
@@ -186,13 +188,6 @@ async def _finish_slow(
     outcome = await attempt
     await asyncio.sleep(max(0.0, shown_at + TESTING_VIEW_MIN_SECONDS - loop.time()))
     if outcome.ok:
-        _after_connect(deps, client, actor)
+        await ctx.submit(home.refresh_home)
     # No hash: the "Testing…" view's hash is unknown here, and nothing else updates this modal.
-    await update_view(client, view_id, _result_view(outcome, form, current), hash=None)
-
-
-def _after_connect(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
-    deps.tasks.spawn(
-        home.publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id),
-        name="home-after-connect",
-    )
+    await ctx.update(_result_view(outcome, form, current), view_id=view_id)

@@ -6,15 +6,12 @@ import asyncio
 import logging
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.actor import Actor
-from bot.deps import AppDeps
-from bot.flows.respond import respond
-from bot.flows.views_io import OpenedView, open_view, push_view, update_view
-from bot.state import DetailState, ListState, Origin
+from bot.flows.context import FlowContext
+from bot.flows.views_io import OpenedView
+from bot.flows.work import WorkItem, flow
+from bot.state import DetailState, ListState, Origin, StateError
 from bot.views.messages import error_message
-from bot.views.prompts import not_connected_prompt, psa_error_message, psa_error_text
+from bot.views.prompts import psa_error_text
 from bot.views.ticket_detail import DetailData, detail_loading, detail_view
 from psa.aio import gather_all
 from psa.errors import PSAError, PSANotFoundError
@@ -51,27 +48,26 @@ async def _statuses(service: TicketService, board_id: int | None) -> list[BoardS
 
 
 async def load_detail(
-    deps: AppDeps,
+    ctx: FlowContext,
     service: TicketService,
-    actor: Actor,
     ticket_id: int,
     *,
     known: PSATicketSearchResult | None = None,
 ) -> DetailData:
     """Context, assignees, board statuses and mappings, all in one parallel round when `known` is given."""
-    lookup = deps.storage.mapping_lookup(actor.team_id)
+    lookup = ctx.deps.storage.mapping_lookup(ctx.team_id)
     board_id = known.board.id if known is not None and known.board is not None else None
     detail, statuses, mapped, viewer = await gather_all(
         service.get_detail(ticket_id, known=known),
         _statuses(service, board_id),
         lookup.mapped_member_ids(),
-        lookup.member_id_for(actor.user_id),
+        lookup.member_id_for(ctx.user_id),
     )
     ticket = detail.context.ticket
     actual_board = ticket.board.id if ticket.board is not None else None
     if actual_board != board_id:
         statuses = await _statuses(service, actual_board)
-    deps.rows.remember(actor.team_id, [ticket])
+    ctx.deps.rows.remember(ctx.team_id, [ticket])
     return DetailData(
         context=detail.context,
         resources=detail.resources,
@@ -82,17 +78,15 @@ async def load_detail(
 
 
 def failed_view(
-    row: PSATicketSearchResult | None, state: DetailState, error: str, deps: AppDeps
+    ctx: FlowContext, row: PSATicketSearchResult | None, state: DetailState, error: str
 ) -> dict[str, Any]:
     """The modal when the ticket could not be loaded: what the row knew, and why the rest is missing."""
     data = DetailData(context=TicketContext(ticket=row or placeholder_row(state.ticket_id)), resources=None)
-    return detail_view(data, state=state, now=deps.now(), error=error)
+    return detail_view(data, state=state, now=ctx.deps.now(), error=error)
 
 
 async def hydrate(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
+    ctx: FlowContext,
     service: TicketService,
     opened: OpenedView,
     state: DetailState,
@@ -106,20 +100,18 @@ async def hydrate(
     A modal closed meanwhile, or changed by a newer update, is skipped quietly.
     """
     try:
-        data = await (loading or load_detail(deps, service, actor, state.ticket_id, known=row))
+        data = await (loading or load_detail(ctx, service, state.ticket_id, known=row))
     except PSANotFoundError:
-        view = failed_view(row, state, not_found_text(state.ticket_id), deps)
+        view = failed_view(ctx, row, state, not_found_text(state.ticket_id))
     except PSAError as exc:
-        view = failed_view(row, state, psa_error_text(exc), deps)
+        view = failed_view(ctx, row, state, psa_error_text(exc))
     else:
-        view = detail_view(data, state=state, now=deps.now(), notice=notice)
-    return await update_view(client, opened.id, view, hash=opened.hash)
+        view = detail_view(data, state=state, now=ctx.deps.now(), notice=notice)
+    return await ctx.update(view, view_id=opened.id, hash=opened.hash)
 
 
 async def open_detail(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
+    ctx: FlowContext,
     ticket_id: int,
     *,
     origin: Origin | None = None,
@@ -130,49 +122,60 @@ async def open_detail(
 
     `listing` is the list message the row belongs to; changes made in the modal refresh it in place.
     """
+    actor = ctx.actor
     if actor.trigger_id is None:
         log.warning("open_detail without a trigger_id")
         return
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
-        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin))
-        return
-    row = deps.rows.get(actor.team_id, ticket_id)
+    service = await ctx.service()
+    row = ctx.deps.rows.get(ctx.team_id, ticket_id)
     state = DetailState(ticket_id=ticket_id, origin=origin)
     if listing is not None and actor.response_url:
         state = state.model_copy(update={"list_context": listing, "response_url": actor.response_url})
     loading = detail_loading(row or placeholder_row(ticket_id), state=state)
-    opened = await push_view(client, actor.trigger_id, loading) if push else None
+    opened = await ctx.push(loading) if push else None
     if push and opened is None and actor.view_id:
         # Three modals deep already: show the related ticket in place of the current one.
-        opened = await update_view(client, actor.view_id, loading, hash=None)
+        opened = await ctx.update(loading)
     if opened is None and not push:
-        opened = await open_view(client, actor.trigger_id, loading)
+        opened = await ctx.open(loading)
     if opened is None:
         return
-    await hydrate(deps, client, actor, service, opened, state, row)
+    await hydrate(ctx, service, opened, state, row)
 
 
-async def open_detail_from_command(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, ticket_id: int
-) -> None:
+def _ticket_origin(ctx: FlowContext, view: dict[str, Any]) -> Origin | None:
+    if ctx.actor.channel_id:
+        return Origin(channel_id=ctx.actor.channel_id)
+    if view.get("type") != "modal":
+        return None
+    try:
+        # A related ticket shares into the channel its parent modal came from.
+        return DetailState.decode(view.get("private_metadata")).origin
+    except StateError:
+        return None
+
+
+@flow("detail.open")
+async def open_ticket(ctx: FlowContext, item: WorkItem) -> None:
+    """Every "open this ticket" button: the detail modal (pushed when clicked inside a modal)."""
+    view = item.body.get("view") or {}
+    origin = _ticket_origin(ctx, view)
+    await open_detail(ctx, int(item.args["ticket_id"]), origin=origin, push=view.get("type") == "modal")
+
+
+async def open_detail_from_command(ctx: FlowContext, ticket_id: int) -> None:
     """`/tickets 1042`: a wrong number gets a message rather than a modal.
 
     The detail is fetched from the start, in parallel with the quick existence check, so the
     check costs no extra round trip; a row the app showed recently skips the check altogether.
     """
-    if actor.trigger_id is None:
+    if ctx.actor.trigger_id is None:
         return
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
-        await respond(actor.response_url, not_connected_prompt(is_admin=is_admin))
-        return
-    origin = Origin(channel_id=actor.channel_id) if actor.channel_id else None
+    service = await ctx.service()
+    origin = Origin(channel_id=ctx.actor.channel_id) if ctx.actor.channel_id else None
     state = DetailState(ticket_id=ticket_id, origin=origin)
-    row = deps.rows.get(actor.team_id, ticket_id)
-    loading = asyncio.ensure_future(load_detail(deps, service, actor, ticket_id, known=row))
+    row = ctx.deps.rows.get(ctx.team_id, ticket_id)
+    loading = asyncio.ensure_future(load_detail(ctx, service, ticket_id, known=row))
     loading.add_done_callback(_consume)
     if row is None:
         lookup = asyncio.ensure_future(service.get_ticket(ticket_id))
@@ -181,22 +184,20 @@ async def open_detail_from_command(
         if done:
             try:
                 row = lookup.result()
-            except PSAError as exc:
+            except PSANotFoundError:
                 loading.cancel()
-                if isinstance(exc, PSANotFoundError):
-                    payload = error_message(not_found_text(ticket_id), "Check the number.")
-                else:
-                    payload = psa_error_message(exc, doing=f"open ticket #{ticket_id}")
-                await respond(actor.response_url, payload)
+                await ctx.respond(error_message(not_found_text(ticket_id), "Check the number."))
                 return
+            except PSAError:
+                loading.cancel()
+                ctx.doing = f"open ticket #{ticket_id}"
+                raise
         # else: the PSA is slow; open a placeholder now, inside the trigger's 3 s.
-    opened = await open_view(
-        client, actor.trigger_id, detail_loading(row or placeholder_row(ticket_id), state=state)
-    )
+    opened = await ctx.open(detail_loading(row or placeholder_row(ticket_id), state=state))
     if opened is None:
         loading.cancel()
         return
-    await hydrate(deps, client, actor, service, opened, state, row, loading=loading)
+    await hydrate(ctx, service, opened, state, row, loading=loading)
 
 
 def _consume(task: asyncio.Future[Any]) -> None:

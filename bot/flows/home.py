@@ -6,13 +6,14 @@ import asyncio
 import logging
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actor import Actor
-from bot.deps import AppDeps
 from bot.flows import create
+from bot.flows.context import FlowContext
+from bot.flows.errors import NotConnected
 from bot.flows.site_url import site_label
 from bot.flows.tickets_list import render_list
+from bot.flows.views_io import post_message
+from bot.flows.work import WorkItem, flow
 from bot.state import ListState
 from bot.views.home import HOME_ROWS, HomeConnection, HomeState, home_view
 from psa.errors import PSAError
@@ -27,20 +28,21 @@ log = logging.getLogger(__name__)
 LOADING_AFTER_SECONDS = 0.8
 
 
-async def home_state(deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str) -> HomeState:
+async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
     """Which state the user's Home is in, with the queue when there is one (PSA failures → "error")."""
-    service = await deps.workspaces.service(team_id)
-    if service is None:
-        is_admin = await deps.directory.can_manage(client, team_id, user_id)
-        return HomeState(kind="not_connected", is_admin=is_admin)
-    summary = await deps.workspaces.summary(team_id)
+    team_id = ctx.team_id
+    try:
+        service = await ctx.service()
+    except NotConnected:
+        return HomeState(kind="not_connected", is_admin=await ctx.is_admin(user_id))
+    summary = await ctx.deps.workspaces.summary(team_id)
     connection = (
         HomeConnection(company_id=summary.company_id, site=site_label(summary.base_url))
         if summary is not None
         else None
     )
-    now = deps.now()
-    mapped = await deps.storage.workspace(team_id).mapping(user_id)
+    now = ctx.deps.now()
+    mapped = await ctx.member(user_id)
     if mapped is None:
         return HomeState(kind="not_mapped", connection=connection, last_updated=now)
     member_name = f"{mapped.member_name} ({mapped.member_identifier})"
@@ -54,7 +56,7 @@ async def home_state(deps: AppDeps, client: AsyncWebClient, *, team_id: str, use
     except PSAError as exc:
         log.warning("Home queue unavailable for team %s user %s: %s", team_id, user_id, exc.message)
         return HomeState(kind="error", connection=connection, last_updated=now, member_name=member_name)
-    deps.rows.remember(team_id, queue.items)
+    ctx.deps.rows.remember(team_id, queue.items)
     return HomeState(
         kind="tickets" if queue.items else "empty",
         tickets=queue.items,
@@ -66,64 +68,61 @@ async def home_state(deps: AppDeps, client: AsyncWebClient, *, team_id: str, use
 
 
 async def _publish(
-    client: AsyncWebClient, user_id: str, view: dict[str, object], view_hash: str | None
+    ctx: FlowContext, user_id: str, view: dict[str, object], view_hash: str | None
 ) -> str | None:
     """views.publish; a stale hash is retried once without it. Returns the new hash (None on failure)."""
     try:
-        resp = await client.views_publish(user_id=user_id, view=view, hash=view_hash)
+        resp = await ctx.client.views_publish(user_id=user_id, view=view, hash=view_hash)
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error == "hash_conflict" and view_hash is not None:
             # Someone published in between; what we render now is fresher than what they did.
-            return await _publish(client, user_id, view, None)
+            return await _publish(ctx, user_id, view, None)
         log.warning("views.publish failed for %s: %s", user_id, error)
         return None
     published = resp.get("view") or {}
     return published.get("hash") if isinstance(published, dict) else None
 
 
-async def publish_home(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    view_hash: str | None = None,
-) -> None:
-    """Publish the user's Home tab; flows call this after the user changes a ticket or a setting."""
-    state = await home_state(deps, client, team_id=team_id, user_id=user_id)
-    await _publish(client, user_id, home_view(state), view_hash)
+async def publish_home(ctx: FlowContext, user_id: str | None = None, *, view_hash: str | None = None) -> None:
+    """Publish the Home tab of `user_id` (default: the actor)."""
+    user_id = user_id or ctx.user_id
+    state = await home_state(ctx, user_id)
+    await _publish(ctx, user_id, home_view(state), view_hash)
 
 
-async def home_opened(
-    deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str, view_hash: str | None
-) -> None:
+@flow("home.refresh")
+async def refresh_home(ctx: FlowContext, item: WorkItem) -> None:
+    """Publish a Home: of `args.user_id` (e.g. a user just mapped by an admin) or of the actor."""
+    await publish_home(ctx, item.args.get("user_id"), view_hash=item.args.get("view_hash"))
+
+
+@flow("home.opened")
+async def home_opened(ctx: FlowContext, item: WorkItem) -> None:
     """`app_home_opened`: publish the Home, with a loading Home first when a first visit is slow."""
-    pending = asyncio.ensure_future(home_state(deps, client, team_id=team_id, user_id=user_id))
+    user_id = str(item.args["user_id"])
+    view_hash = item.args.get("view_hash")
+    pending = asyncio.ensure_future(home_state(ctx, user_id))
     done, _ = await asyncio.wait({pending}, timeout=LOADING_AFTER_SECONDS)
     if not done and view_hash is None:
-        view_hash = await _publish(client, user_id, home_view(HomeState(kind="loading")), None)
+        view_hash = await _publish(ctx, user_id, home_view(HomeState(kind="loading")), None)
     state = await pending
-    await _publish(client, user_id, home_view(state), view_hash)
+    await _publish(ctx, user_id, home_view(state), view_hash)
 
 
-async def view_all(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
+@flow("home.view_all")
+async def view_all(ctx: FlowContext, item: WorkItem) -> None:
     """ "View all tickets": the full `/tickets mine` list as a message in the app's DM.
 
     A message (not a modal) because the list's paging, filters, search and Share all work on a
     message in place through its response_url, and the DM sits right beside the Home tab.
     """
-    payload, _ = await render_list(deps, client, actor, ListState.mine())
-    try:
-        await client.chat_postMessage(channel=actor.user_id, text=payload["text"], blocks=payload["blocks"])
-    except SlackApiError as exc:
-        log.warning("could not DM the full list to %s: %s", actor.user_id, exc.response.get("error"))
+    ctx.doing = "load the tickets"
+    payload = await render_list(ctx, ListState.mine())
+    await post_message(ctx.client, ctx.user_id, payload)
 
 
-async def new_ticket(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> None:
+@flow("home.new_ticket")
+async def new_ticket(ctx: FlowContext, item: WorkItem) -> None:
     """The Home's "New ticket": ticket creation on its Full Form tab."""
-    if actor.trigger_id is None:
-        return
-    await create.open_create_modal(
-        deps, client, team_id=actor.team_id, user_id=actor.user_id, trigger_id=actor.trigger_id, tab="full"
-    )
+    await create.open_create_modal(ctx, tab="full")

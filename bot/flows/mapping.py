@@ -7,12 +7,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.actor import Actor
-from bot.deps import AppDeps
 from bot.flows import home
-from bot.flows.views_io import open_view, update_view
+from bot.flows.context import FlowContext
+from bot.flows.errors import NotConnected
+from bot.flows.submission import Submission
+from bot.flows.work import WorkItem, flow
 from bot.ids import MappingBlock
 from bot.views.mapping import (
     has_block,
@@ -51,14 +50,12 @@ def _by_email(members: Iterable[Member], email: str) -> Member | None:
     return next((m for m in members if m.email and m.email.strip().casefold() == wanted), None)
 
 
-async def _labels(
-    deps: AppDeps, client: AsyncWebClient, team_id: str, user_ids: Iterable[str]
-) -> dict[str, str]:
+async def _labels(ctx: FlowContext, user_ids: Iterable[str]) -> dict[str, str]:
     """Slack display names for these users; ids where Slack is slow or does not know them."""
     ids = list(dict.fromkeys(user_ids))
 
     async def one(user_id: str) -> tuple[str, str]:
-        user = await deps.directory.user(client, team_id, user_id)
+        user = await ctx.deps.directory.user(ctx.client, ctx.team_id, user_id)
         return user_id, user.label if user else user_id
 
     try:
@@ -69,20 +66,19 @@ async def _labels(
 
 
 async def mapping_view(
-    deps: AppDeps,
-    client: AsyncWebClient,
+    ctx: FlowContext,
     *,
-    team_id: str,
-    viewer_id: str,
     target_id: str | None = None,
     notice: str | None = None,
     error: str | None = None,
 ) -> Payload:
     """The mapping modal for `target_id` (an admin's pick) or the viewer themselves."""
-    service = await deps.workspaces.service(team_id)
-    viewer = await deps.directory.user(client, team_id, viewer_id)
+    viewer_id = ctx.user_id
+    viewer = await ctx.deps.directory.user(ctx.client, ctx.team_id, viewer_id)
     is_admin = viewer is not None and viewer.can_manage
-    if service is None:
+    try:
+        service = await ctx.service()
+    except NotConnected:
         todo = (
             "Run `/tickets connect` first."
             if is_admin
@@ -93,8 +89,8 @@ async def mapping_view(
         )
     target = target_id if is_admin and target_id and target_id != viewer_id else None
     subject_id = target or viewer_id
-    store = deps.storage.workspace(team_id)
-    subject = await deps.directory.user(client, team_id, target) if target else viewer
+    store = ctx.deps.storage.workspace(ctx.team_id)
+    subject = await ctx.deps.directory.user(ctx.client, ctx.team_id, target) if target else viewer
     row, members = await asyncio.gather(
         store.mapping(subject_id), _members_within(service, MEMBERS_BUDGET_SECONDS)
     )
@@ -116,30 +112,28 @@ async def mapping_view(
     )
 
 
-async def open_mapping_modal(
-    deps: AppDeps, client: AsyncWebClient, *, team_id: str, user_id: str, trigger_id: str
-) -> None:
+async def open_mapping_modal(ctx: FlowContext) -> None:
     """Open the modal where a user picks their PSA member (admins: also for others)."""
-    view = await mapping_view(deps, client, team_id=team_id, viewer_id=user_id)
-    await open_view(client, trigger_id, view)
+    if ctx.actor.trigger_id is not None:
+        await ctx.open(await mapping_view(ctx))
 
 
-async def member_options(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload | None, query: str
-) -> list[Payload]:
-    """Active members matching `query` for the mapping select; members held by others marked "taken"."""
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        return []
-    try:
-        choices = await asyncio.wait_for(service.member_choices(query), MEMBERS_BUDGET_SECONDS)
-    except (TimeoutError, PSAError) as exc:
-        log.info("mapping options unavailable: %s", getattr(exc, "message", "timeout"))
-        return []
-    subject_id = (mapping_target(view) if view else None) or actor.user_id
-    mappings = await deps.storage.workspace(actor.team_id).mappings()
+@flow("mapping.open")
+async def open_mapping(ctx: FlowContext, item: WorkItem) -> None:
+    """A Map button (messages, Home): the mapping modal."""
+    await open_mapping_modal(ctx)
+
+
+async def member_options(ctx: FlowContext, body: Payload) -> list[Payload]:
+    """Active members matching what was typed; members held by others marked "taken"."""
+    service = await ctx.service()
+    query = str(body.get("value") or "")
+    choices = await asyncio.wait_for(service.member_choices(query), MEMBERS_BUDGET_SECONDS)
+    view = body.get("view")
+    subject_id = (mapping_target(view) if view else None) or ctx.user_id
+    mappings = await ctx.deps.storage.workspace(ctx.team_id).mappings()
     held = {m.psa_member_id: m.slack_user_id for m in mappings}
-    names = await _labels(deps, client, actor.team_id, held.values())
+    names = await _labels(ctx, held.values())
     members = [Member(id=c.member_id, identifier=c.member_identifier, name=c.member_name) for c in choices]
     own = next((m for m, u in held.items() if u == subject_id), None)
     return mapping_member_options(
@@ -147,25 +141,23 @@ async def member_options(
     )
 
 
-def _errors(block_id: str, message: str) -> Payload:
-    return {"response_action": "errors", "errors": {block_id: message}}
+def _errors(block_id: str, message: str) -> Submission:
+    return Submission.field_errors({block_id: message})
 
 
-async def submit_mapping(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload) -> Payload:
-    """Check and save a submitted mapping; the ack's response (field errors, or the confirmation)."""
+async def submit_mapping(ctx: FlowContext, view: Payload) -> Submission:
+    """Check and save a submitted mapping: field errors, or the confirmation."""
     form = read_mapping(view)
     member_block = form.member_block_id
     user_block = MappingBlock.SLACK_USER if has_block(view, MappingBlock.SLACK_USER) else member_block
-    target = form.slack_user_id or actor.user_id
-    is_admin = await deps.directory.can_manage(client, actor.team_id, actor.user_id)
-    if target != actor.user_id and not is_admin:
+    target = form.slack_user_id or ctx.user_id
+    is_admin = await ctx.is_admin()
+    if target != ctx.user_id and not is_admin:
         # The picker is only shown to admins, but a submission is checked whatever the client sent.
         return _errors(user_block, "Only workspace admins and owners can map other people.")
     if form.member_id is None:
         return _errors(member_block, "Pick a ConnectWise member.")
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        return _errors(member_block, "ConnectWise is not connected to this workspace yet.")
+    service = await ctx.service()
     try:
         members = await asyncio.wait_for(service.members(), MEMBERS_BUDGET_SECONDS)
     except TimeoutError:
@@ -175,85 +167,63 @@ async def submit_mapping(deps: AppDeps, client: AsyncWebClient, actor: Actor, vi
     member = next((m for m in members if m.id == form.member_id), None)
     if member is None:
         return _errors(member_block, "That member is not an active ConnectWise member any more.")
-    store = deps.storage.workspace(actor.team_id)
+    store = ctx.deps.storage.workspace(ctx.team_id)
     holder = await store.mapping_by_member(member.id)
     reassign = is_admin and form.reassign
     if holder is not None and holder.slack_user_id != target and not reassign:
-        return _errors(member_block, await _taken_text(deps, client, actor, member, holder.slack_user_id))
+        return _errors(member_block, await _taken_text(ctx, member, holder.slack_user_id))
     try:
         await store.map_member(
             target,
             member_id=member.id,
             member_identifier=member.identifier,
             member_name=member.name,
-            mapped_by=actor.user_id,
+            mapped_by=ctx.user_id,
             reassign=reassign,
         )
     except MappingConflictError as exc:  # someone took it between the check and the save
-        return _errors(member_block, await _taken_text(deps, client, actor, member, exc.mapped_to))
-    log.info("team %s: %s mapped %s to member %s", actor.team_id, actor.user_id, target, member.id)
-    refresh = {target} | ({holder.slack_user_id} if holder is not None else set())
-    for user_id in refresh:
-        deps.tasks.spawn(
-            home.publish_home(deps, client, team_id=actor.team_id, user_id=user_id), name="home-after-map"
-        )
-    who = (
-        "You're"
-        if target == actor.user_id
-        else f"{(await _labels(deps, client, actor.team_id, [target]))[target]} is"
-    )
-    return {
-        "response_action": "update",
-        "view": mapping_done_modal(f"{who} mapped to {member.name} ({member.identifier})."),
-    }
+        return _errors(member_block, await _taken_text(ctx, member, exc.mapped_to))
+    log.info("team %s: %s mapped %s to member %s", ctx.team_id, ctx.user_id, target, member.id)
+    who = "You're" if target == ctx.user_id else f"{(await _labels(ctx, [target]))[target]} is"
+    answer = Submission.update(mapping_done_modal(f"{who} mapped to {member.name} ({member.identifier})."))
+    for user_id in {target} | ({holder.slack_user_id} if holder is not None else set()):
+        answer = answer.and_then(home.refresh_home, user_id=user_id)
+    return answer
 
 
-async def _taken_text(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, member: Member, holder_id: str | None
-) -> str:
-    who = (
-        (await _labels(deps, client, actor.team_id, [holder_id]))[holder_id] if holder_id else "someone else"
-    )
+async def _taken_text(ctx: FlowContext, member: Member, holder_id: str | None) -> str:
+    who = (await _labels(ctx, [holder_id]))[holder_id] if holder_id else "someone else"
     text = f"{member.name} ({member.identifier}) is already mapped to {who}."
-    if await deps.directory.can_manage(client, actor.team_id, actor.user_id):
+    if await ctx.is_admin():
         return text + " Tick “Move the member from whoever holds it” to reassign it."
     return text + " Ask a workspace admin if it should be yours."
 
 
-async def unmap(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload) -> None:
+@flow("mapping.unmap")
+async def unmap(ctx: FlowContext, item: WorkItem) -> None:
     """The modal's Unmap button: remove the shown user's mapping and re-render the modal."""
+    view = item.body.get("view") or {}
     target_id = mapping_target(view)
-    subject_id = target_id or actor.user_id
-    if subject_id != actor.user_id and not await deps.directory.can_manage(
-        client, actor.team_id, actor.user_id
-    ):
-        refused = await mapping_view(
-            deps,
-            client,
-            team_id=actor.team_id,
-            viewer_id=actor.user_id,
-            error="Only admins can unmap others.",
-        )
-        await update_view(client, view["id"], refused, hash=view.get("hash"))
+    subject_id = target_id or ctx.user_id
+    if subject_id != ctx.user_id and not await ctx.is_admin():
+        refused = await mapping_view(ctx, error="Only admins can unmap others.")
+        await ctx.update(refused, view_id=view["id"], hash=view.get("hash"))
         return
-    removed = await deps.storage.workspace(actor.team_id).unmap_member(subject_id, unmapped_by=actor.user_id)
+    store = ctx.deps.storage.workspace(ctx.team_id)
+    removed = await store.unmap_member(subject_id, unmapped_by=ctx.user_id)
     notice = (
         f"Unmapped {removed.member_name} ({removed.member_identifier})." if removed else "Nothing was mapped."
     )
-    rendered = await mapping_view(
-        deps, client, team_id=actor.team_id, viewer_id=actor.user_id, target_id=target_id, notice=notice
-    )
-    await update_view(client, view["id"], rendered, hash=view.get("hash"))
-    await home.publish_home(deps, client, team_id=actor.team_id, user_id=subject_id)
+    rendered = await mapping_view(ctx, target_id=target_id, notice=notice)
+    await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))
+    await home.publish_home(ctx, subject_id)
 
 
-async def change_target(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, view: Payload, selected_user: str | None
-) -> None:
+@flow("mapping.change_target")
+async def change_target(ctx: FlowContext, item: WorkItem) -> None:
     """An admin picked whom to map: show that user's mapping and e-mail suggestion instead."""
-    if not await deps.directory.can_manage(client, actor.team_id, actor.user_id):
+    if not await ctx.is_admin():
         return
-    rendered = await mapping_view(
-        deps, client, team_id=actor.team_id, viewer_id=actor.user_id, target_id=selected_user
-    )
-    await update_view(client, view["id"], rendered, hash=view.get("hash"))
+    view = item.body.get("view") or {}
+    rendered = await mapping_view(ctx, target_id=item.args.get("selected_user"))
+    await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))

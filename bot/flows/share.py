@@ -6,9 +6,8 @@ import logging
 
 from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import AppDeps
+from bot.flows.context import FlowContext
 from bot.views.messages import share_card
 from psa.errors import PSAError
 from psa.service import TicketService
@@ -39,35 +38,28 @@ class ShareFailed(Exception):
 
 
 async def share_ticket(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    service: TicketService,
-    *,
-    team_id: str,
-    user_id: str,
-    ticket_id: int,
-    channel_id: str,
+    ctx: FlowContext, service: TicketService, *, ticket_id: int, channel_id: str
 ) -> Shared:
     """Post the ticket card in `channel_id` and store a thread link for its ts; raises ShareFailed."""
     try:
         ticket = await service.get_ticket(ticket_id)
     except PSAError as exc:
         raise ShareFailed(f"Couldn't read ticket #{ticket_id}: {exc.message} {exc.user_hint}") from exc
-    card = share_card(ticket, url=service.ticket_url(ticket_id), shared_by=user_id)
+    card = share_card(ticket, url=service.ticket_url(ticket_id), shared_by=ctx.user_id)
     try:
-        resp = await client.chat_postMessage(channel=channel_id, text=card["text"], blocks=card["blocks"])
+        resp = await ctx.client.chat_postMessage(channel=channel_id, text=card["text"], blocks=card["blocks"])
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         log.info("share of #%s into %s failed: %s", ticket_id, channel_id, error)
         raise ShareFailed(_POST_ERRORS.get(error, f"Slack refused the post ({error}).")) from exc
     ts = str(resp["ts"])
-    await deps.storage.workspace(team_id).link_thread(
+    await ctx.deps.storage.workspace(ctx.team_id).link_thread(
         channel_id,
         ts,
         ticket_id=ticket_id,
-        linked_by=user_id,
+        linked_by=ctx.user_id,
         company_id=ticket.company.id if ticket.company else None,
         board_id=ticket.board.id if ticket.board else None,
     )
-    deps.rows.remember(team_id, [ticket])
+    ctx.deps.rows.remember(ctx.team_id, [ticket])
     return Shared(channel_id=str(resp.get("channel") or channel_id), ts=ts)

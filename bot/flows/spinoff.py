@@ -13,14 +13,12 @@ import re
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actor import Actor
-from bot.deps import AppDeps
 from bot.flows import create
+from bot.flows.context import FlowContext
 from bot.flows.link_thread import thread_origin
-from bot.flows.respond import respond
-from bot.state import Origin, StateError
+from bot.flows.work import WorkItem, flow
+from bot.state import Origin
 from bot.text import plain, truncate
 from bot.views.create_modal import PROMPT_MAX
 from bot.views.messages import error_message
@@ -35,27 +33,19 @@ MENTIONS_RESOLVED = 8
 _BARE_MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)>")
 
 
-async def spinoff_from_message(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, message: dict[str, Any]
-) -> None:
+@flow("spinoff.from_message")
+async def spinoff_from_message(ctx: FlowContext, item: WorkItem) -> None:
     """The shortcut: Quick Create with the message as the prompt, company/board from the linked ticket."""
-    if actor.trigger_id is None or actor.channel_id is None or not message.get("ts"):
+    message = item.body.get("message") or {}
+    if ctx.actor.channel_id is None or not message.get("ts"):
         return
-    origin = thread_origin(message, actor.channel_id)
-    link_lookup = asyncio.ensure_future(_thread_link(deps, actor.team_id, origin))
+    origin = thread_origin(message, ctx.actor.channel_id)
+    link_lookup = asyncio.ensure_future(_thread_link(ctx, origin))
     text = message_text(message)
-    prompt = prompt_from(text, await _mention_names(deps, client, actor.team_id, text))
+    prompt = prompt_from(text, await _mention_names(ctx, text))
     link = await link_lookup
     await create.open_create_modal(
-        deps,
-        client,
-        team_id=actor.team_id,
-        user_id=actor.user_id,
-        trigger_id=actor.trigger_id,
-        prompt=prompt,
-        origin=origin,
-        tab="quick",
-        initial=initial_from_link(deps, actor.team_id, link),
+        ctx, prompt=prompt, origin=origin, tab="quick", initial=initial_from_link(ctx, link)
     )
 
 
@@ -79,30 +69,31 @@ def prompt_from(text: str, names: dict[str, str] | None = None) -> str | None:
     return truncate(cleaned, PROMPT_MAX) or None
 
 
-def initial_from_link(deps: AppDeps, team_id: str, link: ThreadLink | None) -> dict[str, Any] | None:
+def initial_from_link(ctx: FlowContext, link: ThreadLink | None) -> dict[str, Any] | None:
     """Company and board of the linked ticket (with the company's name when a recent row knows it)."""
     if link is None or (link.company_id is None and link.board_id is None):
         return None
     initial: dict[str, Any] = {"company_id": link.company_id, "board_id": link.board_id}
-    row = deps.rows.get(team_id, link.ticket_id)
+    row = ctx.deps.rows.get(ctx.team_id, link.ticket_id)
     if row is not None and row.company is not None and row.company.id == link.company_id and row.company.name:
         initial["company_name"] = row.company.name
     return initial
 
 
-async def _thread_link(deps: AppDeps, team_id: str, origin: Origin) -> ThreadLink | None:
+async def _thread_link(ctx: FlowContext, origin: Origin) -> ThreadLink | None:
     if origin.thread_ts is None:
         return None
-    return await deps.storage.workspace(team_id).thread_link(origin.channel_id, origin.thread_ts)
+    return await ctx.deps.storage.workspace(ctx.team_id).thread_link(origin.channel_id, origin.thread_ts)
 
 
-async def _mention_names(deps: AppDeps, client: AsyncWebClient, team_id: str, text: str) -> dict[str, str]:
+async def _mention_names(ctx: FlowContext, text: str) -> dict[str, str]:
     """Display names of bare `<@U…>` mentions, as far as Slack answers within the budget."""
     ids = list(dict.fromkeys(_BARE_MENTION_RE.findall(text)))[:MENTIONS_RESOLVED]
     if not ids:
         return {}
     lookups = {
-        user_id: asyncio.ensure_future(deps.directory.user(client, team_id, user_id)) for user_id in ids
+        user_id: asyncio.ensure_future(ctx.deps.directory.user(ctx.client, ctx.team_id, user_id))
+        for user_id in ids
     }
     _, pending = await asyncio.wait(lookups.values(), timeout=MENTION_BUDGET)
     for task in pending:
@@ -114,54 +105,44 @@ async def _mention_names(deps: AppDeps, client: AsyncWebClient, team_id: str, te
     return names
 
 
-async def open_suggestion(deps: AppDeps, client: AsyncWebClient, actor: Actor, value: str | None) -> None:
+@flow("suggestion.open")
+async def open_suggestion(ctx: FlowContext, item: WorkItem) -> None:
     """The suggestion's Create button: Quick Create with its description; the suggestion stays."""
-    if actor.trigger_id is None:
-        return
-    try:
-        suggestion_id, fallback_description = read_suggestion_value(value)
-    except StateError:
-        log.warning("suggestion button with an unreadable value")
-        return
-    store = deps.storage.workspace(actor.team_id)
+    suggestion_id, fallback_description = read_suggestion_value(item.args.get("value"))
+    store = ctx.deps.storage.workspace(ctx.team_id)
     suggestion = await store.suggestion(suggestion_id)
     if suggestion is None:
-        await respond(actor.response_url, error_message("This suggestion is no longer available."))
+        await ctx.respond(error_message("This suggestion is no longer available."))
         return
     if suggestion.state == SuggestionState.CREATED:
         done = f"Ticket #{suggestion.ticket_id} was already created from this suggestion."
-        await respond(actor.response_url, error_message(done))
+        await ctx.respond(error_message(done))
         return
     link = await store.thread_link(suggestion.channel_id, suggestion.thread_ts)
     await create.open_create_modal(
-        deps,
-        client,
-        team_id=actor.team_id,
-        user_id=actor.user_id,
-        trigger_id=actor.trigger_id,
+        ctx,
         prompt=truncate(suggestion.description or fallback_description, PROMPT_MAX) or None,
         origin=Origin(channel_id=suggestion.channel_id, thread_ts=suggestion.thread_ts),
         tab="quick",
-        initial=initial_from_link(deps, actor.team_id, link),
+        initial=initial_from_link(ctx, link),
         suggestion_id=suggestion.id,
     )
 
 
-async def dismiss_suggestion(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, suggestion_id: str | None
-) -> None:
+@flow("suggestion.dismiss")
+async def dismiss_suggestion(ctx: FlowContext, item: WorkItem) -> None:
     """The suggestion's Dismiss button: mark it dismissed and mute the message for everyone."""
-    if not suggestion_id:
-        return
-    dismissed = await deps.storage.workspace(actor.team_id).dismiss_suggestion(suggestion_id)
+    suggestion_id = str(item.args["value"])
+    dismissed = await ctx.deps.storage.workspace(ctx.team_id).dismiss_suggestion(suggestion_id)
     if dismissed is None:
         return  # already dismissed or created: its message has been replaced already
-    ts = dismissed.message_ts or actor.message_ts
+    ts = dismissed.message_ts or ctx.actor.message_ts
     if ts is None:
         return
-    muted = suggestion_dismissed_blocks(actor.user_id if actor.user_id.isalnum() else None)
+    user_id = ctx.user_id
+    muted = suggestion_dismissed_blocks(user_id if user_id.isalnum() else None)
     try:
-        await client.chat_update(
+        await ctx.client.chat_update(
             channel=dismissed.channel_id, ts=ts, text=muted["text"], blocks=muted["blocks"]
         )
     except SlackApiError as exc:

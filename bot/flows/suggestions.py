@@ -16,7 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ai.models import ThreadContext
-from bot.deps import AppDeps
+from bot.flows.context import FlowContext
+from bot.flows.errors import NotConnected
+from bot.flows.work import WorkItem, flow
 from bot.text import plain
 from bot.views.suggestion import suggestion_blocks
 from psa.errors import PSAError
@@ -72,8 +74,15 @@ def thread_message(body: dict[str, Any], team_id: str) -> ThreadMessage | None:
     )
 
 
-async def suggest_spinoff(deps: AppDeps, client: AsyncWebClient, message: ThreadMessage) -> str | None:
+@flow("suggestion.detect")
+async def detect_spinoff(ctx: FlowContext, item: WorkItem) -> None:
+    """A new reply in a linked thread: suggest a spin-off ticket when it raises a separate issue."""
+    await suggest_spinoff(ctx, ThreadMessage.model_validate(item.args["message"]))
+
+
+async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | None:
     """Post a spin-off suggestion in the thread when the message raises a separate issue; its id."""
+    deps, client = ctx.deps, ctx.client
     store = deps.storage.workspace(message.team_id)
     link = await store.thread_link(message.channel_id, message.thread_ts)
     if link is None:
@@ -81,11 +90,9 @@ async def suggest_spinoff(deps: AppDeps, client: AsyncWebClient, message: Thread
     if not await store.first_time_event(message.event_id):
         log.info("event %s already handled (a Slack retry)", message.event_id)
         return None
-    if await _has_open_suggestion(deps, message):
+    if await _has_open_suggestion(ctx, message):
         return None  # one at a time; no need to ask the model
-    ticket, thread = await asyncio.gather(
-        _linked_ticket(deps, message.team_id, link), _thread_texts(client, message)
-    )
+    ticket, thread = await asyncio.gather(_linked_ticket(ctx, link), _thread_texts(client, message))
     if ticket is None:
         return None  # without the ticket's topic "separate" can't be judged; stay quiet
     context = ThreadContext(ticket_summary=ticket.summary, thread=thread, message=plain(message.text))
@@ -118,8 +125,8 @@ async def suggest_spinoff(deps: AppDeps, client: AsyncWebClient, message: Thread
     return suggestion_id
 
 
-async def _has_open_suggestion(deps: AppDeps, message: ThreadMessage) -> bool:
-    async with deps.storage.read_session() as session:
+async def _has_open_suggestion(ctx: FlowContext, message: ThreadMessage) -> bool:
+    async with ctx.deps.storage.read_session() as session:
         current = await suggestion_repo.open_suggestion(
             session=session,
             team_id=message.team_id,
@@ -129,19 +136,17 @@ async def _has_open_suggestion(deps: AppDeps, message: ThreadMessage) -> bool:
     return current is not None
 
 
-async def _linked_ticket(deps: AppDeps, team_id: str, link: ThreadLink) -> PSATicketSearchResult | None:
-    row = deps.rows.get(team_id, link.ticket_id)
+async def _linked_ticket(ctx: FlowContext, link: ThreadLink) -> PSATicketSearchResult | None:
+    row = ctx.deps.rows.get(ctx.team_id, link.ticket_id)
     if row is not None:
         return row
-    service = await deps.workspaces.service(team_id)
-    if service is None:
-        return None
     try:
-        ticket = await service.get_ticket(link.ticket_id)
-    except PSAError as exc:
-        log.info("linked ticket #%s unavailable for spin-off detection: %s", link.ticket_id, exc.message)
+        ticket = await (await ctx.service()).get_ticket(link.ticket_id)
+    except (PSAError, NotConnected) as exc:
+        # Nobody asked for a suggestion: without the ticket the assistant just stays quiet.
+        log.info("linked ticket #%s unavailable for spin-off detection: %s", link.ticket_id, exc)
         return None
-    deps.rows.remember(team_id, [ticket])
+    ctx.deps.rows.remember(ctx.team_id, [ticket])
     return ticket
 
 

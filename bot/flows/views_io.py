@@ -64,3 +64,15 @@ def as_definition(view: dict[str, Any]) -> dict[str, Any]:
     if out.get("submit") is None:
         out.pop("submit", None)
     return out
+
+
+async def post_message(
+    client: AsyncWebClient, channel: str, payload: dict[str, Any], *, thread_ts: str | None = None
+) -> str | None:
+    """chat.postMessage of a {text, blocks} payload; its ts, or None when Slack refused (logged)."""
+    try:
+        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
+    except SlackApiError as exc:
+        log.info("message not posted in %s: %s", channel, exc.response.get("error"))
+        return None
+    return str(resp.get("ts") or "") or None

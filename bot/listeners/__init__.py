@@ -1,7 +1,7 @@
-"""Slack listeners, one subpackage per surface; each has `register(app, deps)`.
+"""Slack listeners, one module per surface, each with `register(app)`.
 
-Listeners stay thin: `await ack()` first, parse the payload into a typed object, hand the work to a
-flow through `deps.tasks` (tracked, logged), and never let an exception reach Slack.
+Listeners stay thin: `await ack()` first, parse the payload into the flow's small args, hand the work
+to `deps.work` as a `WorkItem` (`bot.listeners.handoff`). `deps` reaches them through Bolt's context.
 """
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
 from bot.listeners import actions, commands, events, fallback, options, shortcuts, views
+from bot.listeners.handoff import provide_deps
 
 
 def register_all(app: AsyncApp, deps: AppDeps) -> None:
-    """Register every listener; the catch-alls last, so anything unmatched is still acknowledged."""
-    commands.register(app, deps)
-    actions.register(app, deps)
-    views.register(app, deps)
-    shortcuts.register(app, deps)
-    events.register(app, deps)
-    options.register(app, deps)
-    fallback.register(app, deps)
+    """Give every request the app's deps, then register every listener; the catch-alls last."""
+    app.middleware(provide_deps(deps))
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    shortcuts.register(app)
+    events.register(app)
+    options.register(app)
+    fallback.register(app)

@@ -9,6 +9,7 @@ from bot.state import TicketDraft
 from bot.text import escape_truncate, plain_text
 from bot.views import kit, limits
 from bot.views.format import escape_name
+from bot.views.prompts import problem_modal
 from psa.models import PSATicketCreated
 
 TITLE = "New ticket"
@@ -69,10 +70,7 @@ def loading_form_view(draft: TicketDraft) -> dict[str, Any]:
 
 def unavailable_view(text: str, *, hint: str | None = None) -> dict[str, Any]:
     """A modal that only explains why no ticket can be created here (not connected, stale form)."""
-    blocks = [kit.section(f"⚠️ {escape_truncate(text, 2000)}")]
-    if hint:
-        blocks.append(kit.context(escape_truncate(hint, 1000)))
-    return kit.modal(title=TITLE, blocks=blocks, callback_id=Callback.COMING_SOON, close="Close")
+    return problem_modal(TITLE, text, hint=hint)
 
 
 def created_view(created: PSATicketCreated, url: str | None = None) -> dict[str, Any]:

@@ -91,6 +91,14 @@ def unknown_choice_message(
     return {"text": truncate(headline, 3000), "blocks": [kit.section(body)]}
 
 
+def problem_modal(title: str, text: str, *, hint: str | None = None) -> dict[str, Any]:
+    """A modal that only explains why nothing more can happen here (not connected, stale form, …)."""
+    blocks = [kit.section(f"⚠️ {escape_truncate(text, 2000)}")]
+    if hint:
+        blocks.append(kit.context(escape_truncate(hint, 1000)))
+    return kit.modal(title=title, blocks=blocks, callback_id=Callback.COMING_SOON, close="Close")
+
+
 def coming_soon_modal(title: str, text: str) -> dict[str, Any]:
     """A simple modal saying a feature is on its way (placeholders until their flows land)."""
     return kit.modal(

@@ -79,8 +79,8 @@ def test_errors_for_inputs_the_modal_does_not_show_go_on_the_summary() -> None:
     decision = errors_decision(
         draft, view, {"status_id": "Pick a status.", "priority_id": "Pick a priority."}
     )
-    errors = decision.ack["errors"]
-    assert decision.ack["response_action"] == "errors"
+    errors = decision.ack()["errors"]
+    assert decision.ack()["response_action"] == "errors"
     assert errors[create_block_id(CreateBlock.PRIORITY, draft.rev)] == "Pick a priority."
     assert "Status: Pick a status." in errors[create_block_id(CreateBlock.SUMMARY, draft.rev)]
 
@@ -91,7 +91,7 @@ def test_errors_for_shown_inputs_stay_on_them() -> None:
     view = create_modal(
         draft, boards=[Board(id=1, name="Help Desk")], statuses=statuses, priorities=[], members=[]
     )
-    errors = errors_decision(draft, view, {"status_id": "Pick a status of this board."}).ack["errors"]
+    errors = errors_decision(draft, view, {"status_id": "Pick a status of this board."}).ack()["errors"]
     assert errors == {create_block_id(CreateBlock.STATUS, draft.rev, 1): "Pick a status of this board."}
 
 

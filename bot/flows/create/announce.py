@@ -7,12 +7,10 @@ import logging
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actor import Actor
-from bot.deps import AppDeps
 from bot.flows import home
-from bot.flows.views_io import update_view
+from bot.flows.context import FlowContext
+from bot.flows.views_io import post_message
 from bot.state import TicketDraft
 from bot.views.create_status import created_view
 from bot.views.messages import ticket_created_message
@@ -39,12 +37,12 @@ def created_row(draft: TicketDraft, created: PSATicketCreated) -> PSATicketSearc
 
 
 async def _replace_suggestion(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, draft: TicketDraft, created: PSATicketCreated
+    ctx: FlowContext, draft: TicketDraft, created: PSATicketCreated
 ) -> tuple[str, str] | None:
     """Mark the AI suggestion created and turn its message into the success line; its (channel, thread)."""
     if not draft.suggestion_id:
         return None
-    store = deps.storage.workspace(actor.team_id)
+    store = ctx.deps.storage.workspace(ctx.team_id)
     suggestion = await store.suggestion_created(draft.suggestion_id, created.id)
     if suggestion is None:
         suggestion = await store.suggestion(draft.suggestion_id)
@@ -57,7 +55,7 @@ async def _replace_suggestion(
     if not suggestion.message_ts:
         return None
     try:
-        await client.chat_update(
+        await ctx.client.chat_update(
             channel=suggestion.channel_id,
             ts=suggestion.message_ts,
             **suggestion_created_blocks(created.id, created.url),
@@ -68,21 +66,8 @@ async def _replace_suggestion(
     return suggestion.channel_id, suggestion.thread_ts
 
 
-async def _post(
-    client: AsyncWebClient, channel: str, payload: dict[str, Any], thread_ts: str | None
-) -> str | None:
-    try:
-        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
-    except SlackApiError as exc:
-        log.info("confirmation not posted in %s: %s", channel, exc.response.get("error"))
-        return None
-    return str(resp.get("ts") or "") or None
-
-
 async def post_confirmation(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
+    ctx: FlowContext,
     draft: TicketDraft,
     created: PSATicketCreated,
     *,
@@ -100,44 +85,38 @@ async def post_confirmation(
         if thread is not None and thread == skip_thread:
             posted_ts: str | None = origin.thread_ts  # the replaced suggestion already says it there
         else:
-            posted_ts = await _post(client, origin.channel_id, payload, origin.thread_ts)
+            posted_ts = await post_message(ctx.client, origin.channel_id, payload, thread_ts=origin.thread_ts)
         if posted_ts is not None:
             # In a thread: that thread; top level: the confirmation starts the ticket's own thread.
             # A thread already following a ticket keeps it: a spin-off never takes over its parent's thread.
-            workspace = deps.storage.workspace(actor.team_id)
+            workspace = ctx.deps.storage.workspace(ctx.team_id)
             thread_ts = origin.thread_ts or posted_ts
             if await workspace.thread_link(origin.channel_id, thread_ts) is None:
                 await workspace.link_thread(
                     origin.channel_id,
                     thread_ts,
                     ticket_id=created.id,
-                    linked_by=actor.user_id,
+                    linked_by=ctx.user_id,
                     company_id=draft.company_id,
                     board_id=draft.board_id,
                 )
             return
-    await _post(client, actor.user_id, payload, None)
+    await ctx.dm(payload)
 
 
 async def announce_created(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
-    draft: TicketDraft,
-    created: PSATicketCreated,
-    *,
-    view_id: str | None,
+    ctx: FlowContext, draft: TicketDraft, created: PSATicketCreated, *, view_id: str | None
 ) -> None:
     """Everything the user notices once the ticket exists; one failing step never hides the others."""
-    deps.rows.remember(actor.team_id, [created_row(draft, created)])
+    ctx.deps.rows.remember(ctx.team_id, [created_row(draft, created)])
 
     async def result_view() -> None:
         if view_id is not None:
-            await update_view(client, view_id, created_view(created, created.url), hash=None)
+            await ctx.update(created_view(created, created.url), view_id=view_id)
 
     async def confirmation() -> None:
-        replaced = await _replace_suggestion(deps, client, actor, draft, created)
-        await post_confirmation(deps, client, actor, draft, created, skip_thread=replaced)
+        replaced = await _replace_suggestion(ctx, draft, created)
+        await post_confirmation(ctx, draft, created, skip_thread=replaced)
 
     async def audit() -> None:
         detail: dict[str, Any] = {"summary": created.summary[:200], "tab": draft.tab}
@@ -145,12 +124,12 @@ async def announce_created(
             detail["suggestion_id"] = draft.suggestion_id
         if draft.parent_ticket_id is not None:
             detail["parent_ticket_id"] = draft.parent_ticket_id
-        await deps.storage.workspace(actor.team_id).audit(
-            actor.user_id, AuditAction.CREATE, ticket_id=created.id, detail=detail
+        await ctx.deps.storage.workspace(ctx.team_id).audit(
+            ctx.user_id, AuditAction.CREATE, ticket_id=created.id, detail=detail
         )
 
     async def refresh_home() -> None:
-        await home.publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id)
+        await home.publish_home(ctx)
 
     steps = {"view": result_view(), "confirmation": confirmation(), "audit": audit(), "home": refresh_home()}
     results = await asyncio.gather(*steps.values(), return_exceptions=True)

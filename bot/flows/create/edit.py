@@ -10,19 +10,15 @@ import asyncio
 import logging
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.actor import Actor
-from bot.deps import AppDeps
+from bot.flows.context import FlowContext, Surface
 from bot.flows.create.form import board_statuses, form_view, load_form_data, render_form, with_names
-from bot.flows.create.open import NOT_CONNECTED
-from bot.flows.views_io import update_view
-from bot.state import StateError, Tab, TicketDraft, draft_from_view
+from bot.flows.errors import NotConnected
+from bot.flows.work import WorkItem, flow
+from bot.state import Tab, TicketDraft, draft_from_view
 from bot.views.create_modal import create_modal
-from bot.views.create_status import parsing_view, unavailable_view
+from bot.views.create_status import TITLE, parsing_view
 from bot.views.prompts import psa_error_text
 from psa.errors import PSAError
-from psa.service import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +26,12 @@ PROMPT_NEEDED = "Describe the issue first, then press Parse."
 STALE_FORM = "This form is out of date. Close it and start a new ticket."
 
 
-def _draft(view: dict[str, Any]) -> TicketDraft | None:
-    try:
-        return draft_from_view(view)
-    except StateError:
-        log.warning("create modal with unreadable private_metadata")
-        return None
-
-
-async def _service(deps: AppDeps, client: AsyncWebClient, actor: Actor) -> TicketService | None:
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None and actor.view_id:
-        await update_view(client, actor.view_id, unavailable_view(NOT_CONNECTED), hash=None)
-    return service
+def _draft(item: WorkItem) -> TicketDraft:
+    return draft_from_view(item.body.get("view") or {})
 
 
 async def rerender(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
+    ctx: FlowContext,
     draft: TicketDraft,
     *,
     view_hash: str | None,
@@ -56,75 +39,61 @@ async def rerender(
     errors: dict[str, str] | None = None,
 ) -> None:
     """Render `draft` (loading the form's data if its form is visible) into the user's open modal."""
-    if actor.view_id is None:
-        return
     if not draft.form_visible:
         view = create_modal(
             draft, boards=[], statuses=[], priorities=[], members=[], banner=banner, errors=errors
         )
     else:
-        service = await _service(deps, client, actor)
-        if service is None:
-            return
-        _, view = await form_view(
-            deps, service, draft, team_id=actor.team_id, user_id=actor.user_id, banner=banner, errors=errors
-        )
-    await update_view(client, actor.view_id, view, hash=view_hash)
+        service = await ctx.service()
+        _, view = await form_view(ctx, service, draft, banner=banner, errors=errors)
+    await ctx.update(view, hash=view_hash)
 
 
-async def switch_tab(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, view: dict[str, Any], tab: Tab
-) -> None:
+@flow("create.switch_tab")
+async def switch_tab(ctx: FlowContext, item: WorkItem) -> None:
     """Show the other tab over the same draft (what was typed on either tab is kept)."""
-    draft = _draft(view)
-    if draft is None or draft.tab == tab:
-        return
-    await rerender(deps, client, actor, draft.switch_tab(tab), view_hash=actor.view_hash)
+    tab: Tab = "quick" if item.args.get("tab") == "quick" else "full"
+    draft = _draft(item)
+    if draft.tab != tab:
+        await rerender(ctx, draft.switch_tab(tab), view_hash=ctx.actor.view_hash)
 
 
-async def change_board(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: dict[str, Any]) -> None:
+@flow("create.change_board")
+async def change_board(ctx: FlowContext, item: WorkItem) -> None:
     """A new board: reload its statuses, drop a status of the old board, preselect the board's default."""
-    draft = _draft(view)
-    if draft is None:
-        return
-    await rerender(deps, client, actor, draft, view_hash=actor.view_hash)
+    await rerender(ctx, _draft(item), view_hash=ctx.actor.view_hash)
 
 
-async def parse_prompt(deps: AppDeps, client: AsyncWebClient, actor: Actor, view: dict[str, Any]) -> None:
+@flow("create.parse")
+async def parse_prompt(ctx: FlowContext, item: WorkItem) -> None:
     """The Parse button: "Parsing…" at once, then the review form filled from the prompt."""
-    draft = _draft(view)
-    if draft is None or actor.view_id is None:
-        return
+    draft = _draft(item)
     if not (draft.prompt or "").strip():
-        await rerender(
-            deps, client, actor, draft, view_hash=actor.view_hash, errors={"prompt": PROMPT_NEEDED}
-        )
+        await rerender(ctx, draft, view_hash=ctx.actor.view_hash, errors={"prompt": PROMPT_NEEDED})
         return
-    opened = await update_view(client, actor.view_id, parsing_view(draft), hash=actor.view_hash)
+    opened = await ctx.update(parsing_view(draft), hash=ctx.actor.view_hash)
     if opened is None:
         return  # closed or changed meanwhile
-    await parse_into(deps, client, actor, draft, view_id=opened.id, view_hash=opened.hash)
+    await parse_into(ctx, draft, view_id=opened.id, view_hash=opened.hash)
 
 
-async def parse_into(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
-    draft: TicketDraft,
-    *,
-    view_id: str,
-    view_hash: str | None,
-) -> None:
+@flow("create.parse_submitted")
+async def parse_submitted(ctx: FlowContext, item: WorkItem) -> None:
+    """ "Create ticket" pressed on a prompt alone: the ack showed "Parsing…"; fill the review form."""
+    view = item.body.get("view") or {}
+    await parse_into(ctx, _draft(item), view_id=str(view.get("id") or ""), view_hash=None)
+
+
+async def parse_into(ctx: FlowContext, draft: TicketDraft, *, view_id: str, view_hash: str | None) -> None:
     """Parse the draft's prompt and replace the "Parsing…" view with the review form (nothing is created)."""
-    parser = await deps.parsers.parser(actor.team_id)
-    service = await deps.workspaces.service(actor.team_id)
-    if parser is None or service is None:
-        await update_view(client, view_id, unavailable_view(NOT_CONNECTED), hash=view_hash)
-        return
+    ctx.surface = Surface(view_id=view_id, replace=True, title=TITLE, user_id=ctx.user_id)
+    service = await ctx.service()
+    parser = await ctx.deps.parsers.parser(ctx.team_id)
+    if parser is None:
+        raise NotConnected(ctx.team_id)
     # The form's selects load alongside the parse; the service's cache makes shared lookups one call.
-    lookup = deps.storage.mapping_lookup(actor.team_id)
-    member_id = await lookup.member_id_for(actor.user_id)
-    form_data = asyncio.ensure_future(load_form_data(deps, service, actor.team_id, actor.user_id, None))
+    member_id = await ctx.deps.storage.mapping_lookup(ctx.team_id).member_id_for(ctx.user_id)
+    form_data = asyncio.ensure_future(load_form_data(ctx, service, None))
     try:
         result = await parser.parse(draft.prompt or "", actor_member_id=member_id)
     except PSAError as exc:
@@ -137,7 +106,7 @@ async def parse_into(
             members=[],
             banner=f"Couldn't read ConnectWise to fill in the form: {psa_error_text(exc)}",
         )
-        await update_view(client, view_id, view, hash=view_hash)
+        await ctx.update(view, view_id=view_id, hash=view_hash)
         return
     except BaseException:
         form_data.cancel()
@@ -165,4 +134,4 @@ async def parse_into(
     if prefilled.board_id is not None:
         data.statuses = await board_statuses(service, prefilled.board_id, data.problems)
     prefilled = await with_names(service, prefilled, data)
-    await update_view(client, view_id, render_form(prefilled, data), hash=view_hash)
+    await ctx.update(render_form(prefilled, data), view_id=view_id, hash=view_hash)

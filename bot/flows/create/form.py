@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.deps import AppDeps
+from bot.flows.context import FlowContext
 from bot.state import TicketDraft
 from bot.views.create_modal import create_modal
 from psa.errors import PSAError
@@ -47,19 +47,17 @@ async def _empty() -> list[Any]:
     return []
 
 
-async def load_form_data(
-    deps: AppDeps, service: TicketService, team_id: str, user_id: str, board_id: int | None
-) -> FormData:
+async def load_form_data(ctx: FlowContext, service: TicketService, board_id: int | None) -> FormData:
     """Boards, the board's statuses, priorities, members and mappings, fetched in parallel (cached)."""
     problems: list[str] = []
-    lookup = deps.storage.mapping_lookup(team_id)
+    lookup = ctx.deps.storage.mapping_lookup(ctx.team_id)
     boards, statuses, priorities, members, mapped, viewer = await asyncio.gather(
         _safe(service.boards(), "boards", problems),
         _safe(service.statuses(board_id), "statuses", problems) if board_id is not None else _empty(),
         _safe(service.priorities(), "priorities", problems),
         _safe(service.members(), "members", problems),
         lookup.mapped_member_ids(),
-        lookup.member_id_for(user_id),
+        lookup.member_id_for(ctx.user_id),
     )
     return FormData(
         boards=boards,
@@ -140,16 +138,14 @@ def render_form(
 
 
 async def form_view(
-    deps: AppDeps,
+    ctx: FlowContext,
     service: TicketService,
     draft: TicketDraft,
     *,
-    team_id: str,
-    user_id: str,
     banner: str | None = None,
     errors: dict[str, str] | None = None,
 ) -> tuple[TicketDraft, dict[str, Any]]:
     """Load what the form needs and render it; returns the draft as rendered (names filled in)."""
-    data = await load_form_data(deps, service, team_id, user_id, draft.board_id)
+    data = await load_form_data(ctx, service, draft.board_id)
     draft = await with_names(service, draft, data)
     return draft, render_form(draft, data, banner=banner, errors=errors)

@@ -6,22 +6,19 @@ import asyncio
 import logging
 from typing import Any, Literal
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.deps import AppDeps
+from bot.flows.context import FlowContext, Surface
 from bot.flows.create.form import form_view, prefetch
-from bot.flows.views_io import OpenedView, open_view, push_view, update_view
+from bot.flows.views_io import OpenedView
 from bot.rowcache import RowCache
 from bot.state import Origin, TicketDraft
 from bot.views.create_modal import create_modal
-from bot.views.create_status import loading_form_view, unavailable_view
+from bot.views.create_status import TITLE, loading_form_view
 
 log = logging.getLogger(__name__)
 
 # How long opening may wait for the form's reference data before it shows "Loading the form…" and
 # updates later: the trigger_id dies 3 s after the click, and views.open itself needs a moment.
 FORM_WAIT_SECONDS = 1.5
-NOT_CONNECTED = "ConnectWise is not connected to this workspace yet, so tickets can't be created."
 
 
 def _int(value: Any) -> int | None:
@@ -71,24 +68,18 @@ def start_draft(
     )
 
 
-async def _show(
-    client: AsyncWebClient, trigger_id: str, view: dict[str, Any], *, push: bool
-) -> OpenedView | None:
+async def _show(ctx: FlowContext, view: dict[str, Any], *, push: bool) -> OpenedView | None:
     if push:
         # From inside a modal (the detail's "New spin-off ticket"): stack on it, so Done goes back there.
-        pushed = await push_view(client, trigger_id, view)
+        pushed = await ctx.push(view)
         if pushed is not None:
             return pushed
-    return await open_view(client, trigger_id, view)
+    return await ctx.open(view)
 
 
 async def open_create_modal(
-    deps: AppDeps,
-    client: AsyncWebClient,
+    ctx: FlowContext,
     *,
-    team_id: str,
-    user_id: str,
-    trigger_id: str,
     prompt: str | None = None,
     origin: Origin | None = None,
     tab: Literal["quick", "full"] | None = None,
@@ -102,16 +93,16 @@ async def open_create_modal(
     the confirmation goes; `suggestion_id` is the AI suggestion to replace once the ticket exists.
     With `parent_ticket_id` (the detail modal's button) the modal is pushed onto the detail.
     """
-    push = parent_ticket_id is not None
-    service = await deps.workspaces.service(team_id)
-    if service is None:
-        is_admin = await deps.directory.can_manage(client, team_id, user_id)
-        hint = "Run `/tickets connect` to connect it." if is_admin else "Ask a workspace admin to connect it."
-        await _show(client, trigger_id, unavailable_view(NOT_CONNECTED, hint=hint), push=push)
+    trigger_id = ctx.actor.trigger_id
+    if trigger_id is None:
         return
+    push = parent_ticket_id is not None
+    # Until the form is open, a failure (e.g. not connected) is explained in a modal of its own.
+    ctx.surface = Surface(trigger_id=trigger_id, push=push, title=TITLE, user_id=ctx.user_id)
+    service = await ctx.service()
     draft = start_draft(
-        deps.rows,
-        team_id,
+        ctx.deps.rows,
+        ctx.team_id,
         prompt=prompt,
         origin=origin,
         tab=tab,
@@ -122,17 +113,19 @@ async def open_create_modal(
     if not draft.form_visible:
         # Only the prompt is shown: open now, and warm the reference cache while the user reads/types.
         prompt_only = create_modal(draft, boards=[], statuses=[], priorities=[], members=[])
-        opened = await _show(client, trigger_id, prompt_only, push=push)
+        opened = await _show(ctx, prompt_only, push=push)
         if opened is not None:
-            deps.tasks.spawn(prefetch(service), name="create-prefetch")
+            ctx.continue_here(prefetch(service), name="create-prefetch")
         return
-    loading = asyncio.ensure_future(form_view(deps, service, draft, team_id=team_id, user_id=user_id))
+    loading = asyncio.ensure_future(form_view(ctx, service, draft))
     done, _ = await asyncio.wait({loading}, timeout=FORM_WAIT_SECONDS)
     if done:
         _, view = loading.result()
-        await _show(client, trigger_id, view, push=push)
+        await _show(ctx, view, push=push)
         return
-    opened = await _show(client, trigger_id, loading_form_view(draft), push=push)
+    opened = await _show(ctx, loading_form_view(draft), push=push)
+    if opened is not None:
+        ctx.surface = Surface(view_id=opened.id, replace=True, title=TITLE, user_id=ctx.user_id)
     _, view = await loading
     if opened is not None:
-        await update_view(client, opened.id, view, hash=opened.hash)
+        await ctx.update(view, view_id=opened.id, hash=opened.hash)

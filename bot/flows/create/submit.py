@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.actor import Actor
-from bot.deps import AppDeps
+from bot.flows.context import FlowContext, Surface
 from bot.flows.create.announce import announce_created
-from bot.flows.create.edit import PROMPT_NEEDED, STALE_FORM, parse_into
+from bot.flows.create.edit import PROMPT_NEEDED, STALE_FORM, parse_submitted
 from bot.flows.create.form import form_view
-from bot.flows.create.open import NOT_CONNECTED
 from bot.flows.create.reconcile import (
     UNCERTAIN,
     created_from_row,
@@ -29,10 +24,13 @@ from bot.flows.create.reconcile import (
     find_existing,
     is_uncertain,
 )
-from bot.flows.views_io import update_view
+from bot.flows.errors import NotConnected
+from bot.flows.submission import Submission
+from bot.flows.work import WorkItem, flow
 from bot.state import StateError, TicketDraft, draft_from_view
 from bot.views.create_modal import FIELD_LABELS, field_block_id, form_errors
 from bot.views.create_status import (
+    TITLE,
     already_creating_view,
     created_view,
     creating_view,
@@ -55,21 +53,6 @@ WAIT_MAX_SECONDS = 90.0
 
 CLAIM_FAILED = "Couldn't start creating the ticket just now; nothing was created. Press Create ticket again."
 
-FollowUp = Callable[[AsyncWebClient], Coroutine[Any, Any, None]]
-
-
-@dataclass
-class Decision:
-    """How to acknowledge a submission (`ack(**ack)`) and what to do after the ack, if anything."""
-
-    ack: dict[str, Any]
-    follow_up: FollowUp | None = None
-    name: str = "create"
-
-
-def _update(view: dict[str, Any], follow_up: FollowUp | None = None, name: str = "create") -> Decision:
-    return Decision({"response_action": "update", "view": view}, follow_up, name)
-
 
 async def _within(seconds: float, work: Coroutine[Any, Any, Any]) -> Any:
     """`work`'s result, or None when it fails with a PSA error or takes longer than `seconds`."""
@@ -84,7 +67,7 @@ def _input_blocks(view: dict[str, Any]) -> set[str]:
     return {str(b.get("block_id")) for b in view.get("blocks") or [] if b.get("type") == "input"}
 
 
-def errors_decision(draft: TicketDraft, view: dict[str, Any], problems: dict[str, str]) -> Decision:
+def errors_decision(draft: TicketDraft, view: dict[str, Any], problems: dict[str, str]) -> Submission:
     """`response_action: errors` next to the fields; problems whose input is not shown go on the summary."""
     shown = _input_blocks(view)
     errors: dict[str, str] = {}
@@ -98,7 +81,7 @@ def errors_decision(draft: TicketDraft, view: dict[str, Any], problems: dict[str
     if orphans:
         anchor = field_block_id(draft, "summary")
         errors[anchor] = " ".join([errors.get(anchor, ""), *orphans]).strip()
-    return Decision({"response_action": "errors", "errors": errors})
+    return Submission.field_errors(errors)
 
 
 async def _problems(service: TicketService, draft: TicketDraft) -> dict[str, str]:
@@ -110,33 +93,24 @@ async def _problems(service: TicketService, draft: TicketDraft) -> dict[str, str
     return problems
 
 
-async def decide_submission(deps: AppDeps, actor: Actor, view: dict[str, Any]) -> Decision:
+async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submission:
     """Validate and claim before the ack (fast: local reads, a cached PSA look-up at most)."""
     try:
         draft = draft_from_view(view)
     except StateError:
-        return _update(unavailable_view(STALE_FORM))
-    view_id = str(view.get("id") or "")
+        return Submission.update(unavailable_view(STALE_FORM))
     if not draft.form_visible:
         # "Create ticket" on a prompt alone: parse it and show the review form; nothing is created yet.
         if not (draft.prompt or "").strip():
-            return Decision(
-                {"response_action": "errors", "errors": form_errors(draft, {"prompt": PROMPT_NEEDED})}
-            )
-
-        async def parse(client: AsyncWebClient) -> None:
-            await parse_into(deps, client, actor, draft, view_id=view_id, view_hash=None)
-
-        return _update(parsing_view(draft), parse, "create-parse")
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        return _update(unavailable_view(NOT_CONNECTED))
+            return Submission.field_errors(form_errors(draft, {"prompt": PROMPT_NEEDED}))
+        return Submission.update(parsing_view(draft)).and_then(parse_submitted)
+    service = await ctx.service()
     problems = await _problems(service, draft)
     if problems:
         return errors_decision(draft, view, problems)
     if not draft.idempotency_key:
-        return _update(unavailable_view(STALE_FORM))
-    store = deps.storage.workspace(actor.team_id)
+        return Submission.update(unavailable_view(STALE_FORM))
+    store = ctx.deps.storage.workspace(ctx.team_id)
     try:
         before = await store.ledger_entry(draft.idempotency_key)
         claim = await store.claim(draft.idempotency_key)
@@ -149,20 +123,14 @@ async def decide_submission(deps: AppDeps, actor: Actor, view: dict[str, Any]) -
         unknown_fate = claim.took_over == LedgerState.IN_PROGRESS or (
             claim.took_over == LedgerState.FAILED and before is not None and is_uncertain(before.error)
         )
-        since = claim.entry.created_at if unknown_fate else None
-
-        async def create(client: AsyncWebClient) -> None:
-            await create_ticket(deps, client, actor, draft, view_id=view_id, reconcile_since=since)
-
-        return _update(creating_view(draft), create, "create-ticket")
+        since = claim.entry.created_at.isoformat() if unknown_fate else None
+        return Submission.update(creating_view(draft)).and_then(
+            create_ticket, key=draft.idempotency_key, reconcile_since=since
+        )
     if claim.state == LedgerState.DONE and claim.ticket_id is not None:
         created = await created_for(service, draft, claim.ticket_id)
-        return _update(created_view(created, created.url))
-
-    async def wait(client: AsyncWebClient) -> None:
-        await wait_for_outcome(deps, client, actor, draft, view_id=view_id)
-
-    return _update(already_creating_view(draft), wait, "create-wait")
+        return Submission.update(created_view(created, created.url))
+    return Submission.update(already_creating_view(draft)).and_then(wait_for_outcome)
 
 
 async def created_for(service: TicketService, draft: TicketDraft, ticket_id: int) -> PSATicketCreated:
@@ -181,65 +149,60 @@ async def created_for(service: TicketService, draft: TicketDraft, ticket_id: int
     )
 
 
-async def _show_failure(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, draft: TicketDraft, view_id: str, banner: str
-) -> None:
+def _submitted(ctx: FlowContext, item: WorkItem) -> tuple[TicketDraft, str]:
+    """The submitted draft and its modal (which now shows Creating…/Parsing…: failures replace it)."""
+    view = item.body.get("view") or {}
+    view_id = str(view.get("id") or "")
+    ctx.surface = Surface(view_id=view_id, replace=True, title=TITLE, user_id=ctx.user_id)
+    return draft_from_view(view), view_id
+
+
+async def _show_failure(ctx: FlowContext, draft: TicketDraft, view_id: str, banner: str) -> None:
     """Back to the full form with everything the user typed and a banner saying what went wrong."""
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        await update_view(client, view_id, unavailable_view(NOT_CONNECTED), hash=None)
-        return
-    _, view = await form_view(
-        deps, service, draft, team_id=actor.team_id, user_id=actor.user_id, banner=banner
-    )
-    await update_view(client, view_id, view, hash=None)
+    _, view = await form_view(ctx, await ctx.service(), draft, banner=banner)
+    await ctx.update(view, view_id=view_id)
 
 
-async def create_ticket(
-    deps: AppDeps,
-    client: AsyncWebClient,
-    actor: Actor,
-    draft: TicketDraft,
-    *,
-    view_id: str,
-    reconcile_since: datetime | None = None,
-) -> None:
+@flow("create.ticket")
+async def create_ticket(ctx: FlowContext, item: WorkItem) -> None:
     """The winner of the claim: create the ticket once, record the outcome, tell the user."""
+    draft, view_id = _submitted(ctx, item)
+    since = item.args.get("reconcile_since")
+    reconcile_since = datetime.fromisoformat(since) if since else None
     key = draft.idempotency_key
-    store = deps.storage.workspace(actor.team_id)
-    service = await deps.workspaces.service(actor.team_id)
-    if service is None:
-        await store.fail(key, "not connected")
-        await update_view(client, view_id, unavailable_view(NOT_CONNECTED), hash=None)
-        return
+    store = ctx.deps.storage.workspace(ctx.team_id)
     created: PSATicketCreated | None = None
     try:
+        service = await ctx.service()
         if reconcile_since is not None:
             created = await find_existing(service, draft, reconcile_since)
         if created is None:
             created = await service.create_ticket(draft.to_payload())
+    except NotConnected:
+        await store.fail(key, "not connected")
+        raise
     except PSAError as exc:
         fate = UNCERTAIN if is_uncertain(exc) or reconcile_since is not None else ""
         await store.fail(key, f"{fate}{exc.message}")
-        await _show_failure(deps, client, actor, draft, view_id, failure_banner(exc, uncertain=bool(fate)))
+        await _show_failure(ctx, draft, view_id, failure_banner(exc, uncertain=bool(fate)))
         return
     except (StateError, ValueError) as exc:
         await store.fail(key, f"invalid draft: {exc}")
-        await _show_failure(deps, client, actor, draft, view_id, "Some fields are missing; check the form.")
+        await _show_failure(ctx, draft, view_id, "Some fields are missing; check the form.")
         return
     except BaseException:
         await store.fail(key, f"{UNCERTAIN}internal error")
         raise
     if not await store.complete(key, created.id):
         log.error("ledger key for #%s was no longer in progress when completed", created.id)
-    await announce_created(deps, client, actor, draft, created, view_id=view_id)
+    await announce_created(ctx, draft, created, view_id=view_id)
 
 
-async def wait_for_outcome(
-    deps: AppDeps, client: AsyncWebClient, actor: Actor, draft: TicketDraft, *, view_id: str
-) -> None:
+@flow("create.wait")
+async def wait_for_outcome(ctx: FlowContext, item: WorkItem) -> None:
     """A repeated submission: follow the first one's ledger entry and show its outcome (never create)."""
-    store = deps.storage.workspace(actor.team_id)
+    draft, view_id = _submitted(ctx, item)
+    store = ctx.deps.storage.workspace(ctx.team_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_MAX_SECONDS
     while loop.time() < deadline:
@@ -247,13 +210,12 @@ async def wait_for_outcome(
         entry = await store.ledger_entry(draft.idempotency_key)
         if entry is None or entry.state == LedgerState.IN_PROGRESS:
             continue
-        service = await deps.workspaces.service(actor.team_id)
-        if entry.state == LedgerState.DONE and entry.ticket_id is not None and service is not None:
-            created = await created_for(service, draft, entry.ticket_id)
-            await update_view(client, view_id, created_view(created, created.url), hash=None)
+        if entry.state == LedgerState.DONE and entry.ticket_id is not None:
+            created = await created_for(await ctx.service(), draft, entry.ticket_id)
+            await ctx.update(created_view(created, created.url), view_id=view_id)
         else:
             error = entry.error or "unknown error"
             banner = f"Couldn't create the ticket: {error.removeprefix(UNCERTAIN)}"
-            await _show_failure(deps, client, actor, draft, view_id, banner)
+            await _show_failure(ctx, draft, view_id, banner)
         return
     log.info("gave up waiting for another submission of the same ticket to finish")

@@ -139,8 +139,8 @@ class Slack:
     # -- sending ------------------------------------------------------------------------------
 
     async def settle(self) -> None:
-        """Wait until every background task the app started has finished."""
-        await self.deps.tasks.drain(within=20)
+        """Wait until every piece of work the app handed off (and what it started) has finished."""
+        await self.deps.work.drain(within=20)
 
     async def send(self, body_and_type: tuple[str, str], **kwargs: Any) -> Sent:
         """Sign and post a raw (body, content_type) pair, then wait for the app's background work."""

@@ -17,7 +17,9 @@ from waiting import wait_until
 
 from ai.extract import FALLBACK_WARNING
 from ai.extract.claude import TOOL_NAME
+from bot.actor import Actor
 from bot.deps import AppDeps
+from bot.flows.context import FlowContext
 from bot.flows.create import open_create_modal
 from bot.ids import CreateAction, DetailAction
 from bot.parsers import build_parsers
@@ -38,14 +40,8 @@ def _client(slack: Slack) -> AsyncWebClient:
 
 async def _open(slack: Slack, **kwargs: Any) -> dict[str, Any]:
     """Open the modal the way other features do (spin-off shortcut, suggestion button)."""
-    await open_create_modal(
-        slack.deps,
-        _client(slack),
-        team_id=slack.team,
-        user_id=DEMO,
-        trigger_id=slack.fake.new_trigger_id(DEMO),
-        **kwargs,
-    )
+    actor = Actor(team_id=slack.team, user_id=DEMO, trigger_id=slack.fake.new_trigger_id(DEMO))
+    await open_create_modal(FlowContext.for_actor(slack.deps, _client(slack), actor), **kwargs)
     await slack.settle()
     return slack.modal()
 

@@ -1,0 +1,26 @@
+"""Every module that registers flows, so a worker process knows them all by name."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "bot.flows.commands",
+    "bot.flows.connect",
+    "bot.flows.detail",
+    "bot.flows.detail_actions",
+    "bot.flows.home",
+    "bot.flows.link_thread",
+    "bot.flows.list_actions",
+    "bot.flows.mapping",
+    "bot.flows.spinoff",
+    "bot.flows.suggestions",
+    "bot.flows.create.edit",
+    "bot.flows.create.submit",
+)
+
+
+def load_all() -> None:
+    """Import every flow module (each registers its flows with `@flow`)."""
+    for name in MODULES:
+        importlib.import_module(name)

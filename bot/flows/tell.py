@@ -1,0 +1,112 @@
+"""The one place that tells a user why their work stopped: shared errors → what they see, where they are.
+
+`NotConnected` → the connect prompt (admins) or whom to ask; `NotMapped` → the mapping prompt;
+`PSAError` → the PSA's reason and what to do; `StateError` → logged only (a payload this app did not
+write); anything else → logged with context, and "Something went wrong" (never an exception's name).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.flows.errors import NotConnected, NotMapped
+from bot.state import StateError
+from bot.views.messages import error_message
+from bot.views.prompts import (
+    not_connected_prompt,
+    not_mapped_prompt,
+    problem_modal,
+    psa_error_message,
+    psa_error_text,
+)
+from psa.errors import PSAError
+from psa.service import NotMappedError
+
+if TYPE_CHECKING:
+    from bot.flows.context import FlowContext
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+
+SOMETHING_WRONG = "Something went wrong on our side."
+TRY_AGAIN = "Try again in a moment; if it keeps happening, tell your Slack admin."
+MAP_HINT = "Run `/tickets map` to pick your ConnectWise member."
+
+
+class Told:
+    """What to show for one failure: as a message, and as a line in a modal."""
+
+    def __init__(self, message: Payload, line: str, hint: str | None = None) -> None:
+        self.message = message
+        self.line = line
+        self.hint = hint
+
+
+async def told_for(ctx: FlowContext, exc: Exception) -> Told | None:
+    if isinstance(exc, NotConnected):
+        is_admin = await ctx.is_admin()
+        hint = "Run `/tickets connect` to connect it." if is_admin else "Ask a workspace admin to connect it."
+        line = "ConnectWise is not connected to this workspace."
+        return Told(not_connected_prompt(is_admin=is_admin), line, hint)
+    if isinstance(exc, NotMapped | NotMappedError):
+        return Told(not_mapped_prompt(), "You are not mapped to a ConnectWise member yet.", MAP_HINT)
+    if isinstance(exc, PSAError):
+        line = f"Couldn't {ctx.doing}: {psa_error_text(exc)}" if ctx.doing else psa_error_text(exc)
+        return Told(psa_error_message(exc, doing=ctx.doing), line)
+    if isinstance(exc, StateError):
+        log.info("flow %s ignored a payload it did not write: %s", ctx.item.flow, exc)
+        return None
+    log.error(
+        "flow %s failed: team=%s user=%s",
+        ctx.item.flow,
+        ctx.team_id,
+        ctx.user_id,
+        exc_info=exc,
+    )
+    return Told(error_message(SOMETHING_WRONG, TRY_AGAIN), f"{SOMETHING_WRONG} {TRY_AGAIN}")
+
+
+async def told_line(ctx: FlowContext, exc: Exception) -> str | None:
+    """The failure as one line for a modal (None when the user is not to be told)."""
+    told = await told_for(ctx, exc)
+    if told is None:
+        return None
+    return f"{told.line} {told.hint}" if told.hint else told.line
+
+
+async def tell_failure(ctx: FlowContext, exc: Exception) -> None:
+    """Tell the user, on `ctx.surface`, why the flow stopped (or just log it)."""
+    told = await told_for(ctx, exc)
+    if told is None:
+        return
+    if isinstance(exc, NotConnected | NotMapped | PSAError):
+        log.info("flow %s stopped for team %s: %s", ctx.item.flow, ctx.team_id, exc)
+    try:
+        await _show(ctx, told)
+    except Exception:
+        log.exception("flow %s: telling the user about a failure failed too", ctx.item.flow)
+
+
+async def _show(ctx: FlowContext, told: Told) -> None:
+    surface = ctx.surface
+    if surface.view_id is not None:
+        if surface.definition is not None and not surface.replace:
+            view = {**surface.definition, "id": surface.view_id, "hash": surface.view_hash}
+            await ctx.banner(view, error=f"{told.line} {told.hint}" if told.hint else told.line)
+        else:
+            modal = problem_modal(surface.title, told.line, hint=told.hint)
+            await ctx.update(modal, view_id=surface.view_id)
+        return
+    if surface.trigger_id is not None:
+        modal = problem_modal(surface.title, told.line, hint=told.hint)
+        opened = await ctx.push(modal) if surface.push else None
+        if opened is None:
+            await ctx.open(modal, trigger_id=surface.trigger_id)
+        return
+    if surface.response_url is not None:
+        await ctx.respond(told.message, url=surface.response_url)
+        return
+    if surface.user_id is not None:
+        await ctx.dm(told.message, surface.user_id)

@@ -1,0 +1,30 @@
+"""View submissions: each answer is decided inside Slack's 3 s; follow-up work is handed off after it."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.flows.connect import submit_connect
+from bot.flows.create.submit import decide_submission
+from bot.flows.link_thread import submit_link
+from bot.flows.list_actions import submit_search
+from bot.flows.mapping import submit_mapping
+from bot.ids import Callback
+from bot.listeners.handoff import ack_only, on_submit
+
+create = on_submit("create.submit", decide_submission)
+connect = on_submit("connect.submit", submit_connect)
+mapping = on_submit("mapping.submit", submit_mapping)
+link_thread = on_submit("link.submit", submit_link)
+search = on_submit("list.search", submit_search)
+detail_done = ack_only()  # the detail modal's Done just closes it
+
+
+def register(app: AsyncApp) -> None:
+    """Register every view submission listener."""
+    app.view(Callback.LIST_SEARCH)(search)
+    app.view(Callback.DETAIL)(detail_done)
+    app.view(Callback.LINK_THREAD)(link_thread)
+    app.view(Callback.MAPPING)(mapping)
+    app.view(Callback.CONNECT)(connect)
+    app.view(Callback.CREATE)(create)
