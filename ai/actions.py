@@ -23,7 +23,8 @@ _MAX_ACTIONS = 5
 
 _OPEN_RE = re.compile(r"\[\s*ACTIONS\s*\]", re.IGNORECASE)
 _CLOSE_RE = re.compile(r"\[\s*/\s*ACTIONS\s*\]", re.IGNORECASE)
-_FENCE_RE = re.compile(r"```[a-zA-Z0-9_-]*")
+# Code fences around the JSON (```json … ```), not backticks inside its strings.
+_FENCE_RE = re.compile(r"^\s*```[a-zA-Z0-9_-]*|```\s*$")
 _TRAILING_COMMA_RE = re.compile(r",\s*([\]}])")
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 

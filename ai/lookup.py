@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ai.match import Match, decide, fuzzy_pick, rank
 from ai.text import norm_tokens, normalize
-from ai.vocabulary import Urgency, explicit_rank, urgency_of
+from ai.vocabulary import Urgency, explicit_rank, urgency_in_name, urgency_of
 from psa.models import Board, BoardStatus, Member, Priority
 
 _MEMBER_CUTOFF = 85.0
@@ -157,27 +157,72 @@ def default_status(statuses: Sequence[BoardStatus]) -> BoardStatus | None:
     return next((status for status in usable if not status.closed), None)
 
 
-def _rank_of(level: Urgency, count: int) -> int:
-    normal = count // 2
-    ranks = {
-        Urgency.EMERGENCY: 0,
-        Urgency.HIGH: min(1, count - 1),
-        Urgency.NORMAL: normal,
-        Urgency.LOW: min(normal + 1, count - 1),
-    }
-    return ranks[level]
+def level_indexes(priorities: Sequence[Priority]) -> dict[Urgency, int]:
+    """Each urgency level → an index into `priorities` (sorted most urgent first), by meaning and rank.
+
+    A priority whose name states a level ("Emergency Response", "Normal", "Low") anchors that level; the
+    most urgent priority is the emergency one and the least urgent the lowest, unless their names say
+    otherwise; "normal" sits in the middle. Levels left over take the free priorities between their
+    anchored neighbours, in order, so "urgent" and "high" differ whenever the site has a level for each;
+    with no free priority between, a level shares the next less urgent anchor's priority (the more urgent
+    one's when that would be "normal").
+    """
+    count = len(priorities)
+    anchors: dict[Urgency, int] = {}
+    for index, priority in enumerate(priorities):
+        level = urgency_in_name(priority.name)
+        if level is not None and level not in anchors and all(level > other for other in anchors):
+            anchors[level] = index
+    _default_anchor(anchors, Urgency.EMERGENCY, 0)
+    _default_anchor(anchors, Urgency.LOWEST, count - 1)
+    _default_anchor(anchors, Urgency.NORMAL, max(count // 2, min(3, count - 2)))
+    indexes = dict(anchors)
+    levels = list(Urgency)
+    position = 0
+    while position < len(levels):
+        if levels[position] in anchors:
+            position += 1
+            continue
+        run_end = position
+        while run_end < len(levels) and levels[run_end] not in anchors:
+            run_end += 1
+        before = anchors[levels[position - 1]] if position > 0 else -1
+        after = anchors[levels[run_end]] if run_end < len(levels) else count
+        free = list(range(before + 1, after))
+        for offset, level in enumerate(levels[position:run_end]):
+            if free:
+                indexes[level] = free[min(offset, len(free) - 1)]
+                continue
+            # No priority of its own: share a neighbour's, but "high" or "low" never reads as "normal".
+            sides = [after, before] if after < count else [before]
+            if anchors.get(Urgency.NORMAL) == sides[0] and len(sides) > 1 and sides[1] >= 0:
+                sides.reverse()
+            indexes[level] = max(sides[0], 0)
+        position = run_end
+    return indexes
+
+
+def _default_anchor(anchors: dict[Urgency, int], level: Urgency, index: int) -> None:
+    """Anchor `level` at `index` when its name did not, and the order of the anchors allows it."""
+    if level in anchors or index < 0 or index in anchors.values():
+        return
+    more_urgent = [i for other, i in anchors.items() if other < level]
+    less_urgent = [i for other, i in anchors.items() if other > level]
+    if all(i < index for i in more_urgent) and all(i > index for i in less_urgent):
+        anchors[level] = index
 
 
 def pick_priority(words: Sequence[str], priorities: Sequence[Priority]) -> Priority | None:
-    """The PSA priority the urgency words point to, by rank (1 = most urgent); the most urgent wins."""
+    """The PSA priority the urgency words point to (by meaning and rank); the most urgent wins."""
     ordered = sorted(priorities, key=lambda priority: (priority.sort, priority.id))
     if not ordered:
         return None
+    indexes = level_indexes(ordered)
     ranks: list[int] = []
     for word in words:
         rank = explicit_rank(word)
         if rank is None and (level := urgency_of(word)) is not None:
-            rank = _rank_of(level, len(ordered))
+            rank = indexes[level]
         if rank is not None and rank < len(ordered):
             ranks.append(rank)
     return ordered[min(ranks)] if ranks else None

@@ -21,10 +21,12 @@ from ai.text import (
     cut_span,
     join_clauses,
     norm_tokens,
+    normalize,
     split_clauses,
     strip_edges,
     tokenize,
 )
+from ai.vocabulary import outage_words, strip_connective
 from psa.models import Board, Company, Member, Priority
 
 NOT_MAPPED = "You are not mapped to a PSA member"
@@ -46,6 +48,16 @@ _LEAD_VERB_RE = re.compile(
     r"^(?:(?:is|are)\s+)?(?:wants?|needs?|would\s+like|requests?|requested|requesting|asking\s+for|asks?\s+for|"
     r"asked\s+for|reports?|reported|reporting|says?|said|has|have|having|is\s+having|are\s+having)\s+"
     r"(?:(?:a|an|the|to|that|their|its|some)\s+)?",
+    re.IGNORECASE,
+)
+
+
+# "…, and needs a ticket" / "… please open a ticket for it": about the request, not the problem.
+_TICKET_TAIL_RE = re.compile(
+    r"[\s,;]*(?:\band\s+|\bso\s+)?(?:(?:it|this|that)\s+)?(?:(?:needs?|wants?|deserves?|should\s+get)\s+"
+    r"(?:a|its\s+own|a\s+separate|a\s+new)\s+(?:ticket|case)|(?:please\s+|pls\s+|can\s+you\s+)?"
+    r"(?:open|create|log|raise|make)\s+(?:a|another|a\s+separate|a\s+new)\s+(?:ticket|case)"
+    r"(?:\s+for\s+(?:it|this|that))?)[\s.!,]*$",
     re.IGNORECASE,
 )
 
@@ -89,17 +101,23 @@ class Resolver:
             draft.warn(message)
         assignee = (mentions.assignee or "").strip().casefold()
         wants_members = bool(assignee) and assignee not in _NOBODY
+        # Urgency nobody stated, read from what is down ("email is down"): inferred, and said so.
+        inferred = (
+            None if mentions.priority_words else outage_words(f"{mentions.summary} {draft.description or ''}")
+        )
         companies, boards, priorities, members = await asyncio.gather(
             self._reference.companies(),
             self._reference.boards(),
-            self._reference.priorities() if mentions.priority_words else _empty_priorities(),
+            self._reference.priorities() if mentions.priority_words or inferred else _empty_priorities(),
             self._reference.members() if wants_members else _empty_members(),
         )
         await self._company(mentions, companies, draft)
         board = self._board(mentions, boards, draft)
         if board is not None:
             await self._status(mentions, board, draft)
-        self._priority(mentions, priorities, draft)
+        elif mentions.status_hint:
+            draft.warn(f"Status '{mentions.status_hint}' needs a board: choose the board, then the status")
+        self._priority(mentions, priorities, draft, inferred)
         self._assignee(mentions, members, actor_member_id, draft)
         self._finish(draft, prompt)
         return draft.response
@@ -116,17 +134,29 @@ class Resolver:
         named = match.found
         if not match.found:
             match = index.scan(draft.description or draft.summary)
+        one_mention = match.chosen is not None or all(
+            normalize(company.name).startswith(normalize(match.text))
+            or normalize(company.identifier) == normalize(match.text)
+            for company in match.candidates
+        )
         if match.chosen is not None:
             draft.response.company_id = match.chosen.id
         elif match.candidates and len(match.candidates) > 1:
             options = names_list([company.name for company in match.candidates])
-            draft.warn(f"'{match.text}' matches {options}; choose the company")
+            if one_mention:
+                draft.warn(f"'{match.text}' matches {options}; choose the company")
+            else:
+                draft.warn(f"The request names {options}; choose the company")
         elif match.candidates:
             draft.warn(f"'{match.text}' may be {match.candidates[0].name}; choose the company to confirm")
         elif mentions.company:
             draft.warn(f"No company matches '{mentions.company}'")
-        if match.found and (named or match.chosen is not None or len(match.candidates) > 1):
+        if match.found and one_mention and (named or match.chosen is not None or len(match.candidates) > 1):
+            # Two companies named: both stay in the text, it is about how they relate.
             draft.summary = _remove_phrase(draft.summary, match.text)
+        if match.chosen is not None and draft.description:
+            # The company is a field now; the description keeps only the problem.
+            draft.description = _remove_phrase(draft.description, match.text) or draft.description
 
     def _board(self, mentions: Mentions, boards: list[Board], draft: _Draft) -> Board | None:
         active = [board for board in boards if not board.inactive]
@@ -168,7 +198,15 @@ class Resolver:
         if status is not None:
             draft.response.status_id = status.id
 
-    def _priority(self, mentions: Mentions, priorities: list[Priority], draft: _Draft) -> None:
+    def _priority(
+        self, mentions: Mentions, priorities: list[Priority], draft: _Draft, inferred: str | None
+    ) -> None:
+        if inferred is not None:
+            priority = pick_priority([inferred], priorities)
+            if priority is not None:
+                draft.response.priority_id = priority.id
+                draft.warn(f"Priority not stated: {priority.name} because '{inferred}'; change it if needed")
+            return
         if not mentions.priority_words:
             return
         priority = pick_priority(mentions.priority_words, priorities)
@@ -216,13 +254,14 @@ class Resolver:
             summary = tidy_summary(first[0].text) if first else ""
         response = draft.response
         response.summary = summary or None
-        response.description = draft.description.strip() if draft.description else None
+        response.description = capitalize_first(draft.description.strip()) if draft.description else None
         response.missing_fields = [name for name in REQUIRED_FIELDS if getattr(response, name) is None]
 
 
 def tidy_summary(text: str) -> str:
-    """≤100 characters, no leading request verbs or dangling separators, first letter capitalised."""
-    text = strip_edges(_REQUEST_LEAD_RE.sub("", strip_edges(text)))
+    """≤100 characters, no leading connective or request verbs, no dangling separators, capitalised."""
+    text = strip_edges(_REQUEST_LEAD_RE.sub("", strip_connective(strip_edges(text))))
+    text = strip_edges(_TICKET_TAIL_RE.sub("", strip_connective(text)))
     text = strip_edges(re.sub(r"^(?:about|regarding|re)\b\s*:?\s*", "", text, flags=re.IGNORECASE))
     text = strip_edges(_LEAD_VERB_RE.sub("", text))
     return capitalize_first(clip(text))

@@ -12,12 +12,14 @@ from ai.text import fold, norm_tokens
 
 
 class Urgency(IntEnum):
-    """Urgency levels a request can express, most urgent first."""
+    """Urgency levels a request can express, most urgent first (emergency > urgent > high > normal > low)."""
 
     EMERGENCY = 0
-    HIGH = 1
-    NORMAL = 2
-    LOW = 3
+    URGENT = 1
+    HIGH = 2
+    NORMAL = 3
+    LOW = 4
+    LOWEST = 5
 
 
 # Phrases that set urgency wherever they appear in a clause. Negated forms come first on purpose:
@@ -31,39 +33,69 @@ _ANYWHERE: tuple[tuple[str, Urgency], ...] = (
         r"(?:can|get (?:a )?(?:chance|time)|have (?:a )?(?:minute|moment|time))",
         Urgency.LOW,
     ),
-    (r"low(?:est)? (?:priority|prio|pri|urgency)", Urgency.LOW),
+    (r"lowest (?:priority|prio|pri|urgency)", Urgency.LOWEST),
+    (r"low (?:priority|prio|pri|urgency)", Urgency.LOW),
     (r"(?:emergency|critical|highest|top) (?:priority|prio|pri)", Urgency.EMERGENCY),
-    (r"(?:high|urgent|elevated) (?:priority|prio|pri|urgency)", Urgency.HIGH),
+    (r"urgent (?:priority|prio|pri|urgency)", Urgency.URGENT),
+    (r"(?:high|elevated) (?:priority|prio|pri|urgency)", Urgency.HIGH),
     (r"(?:normal|medium|standard|regular|moderate|average) (?:priority|prio|pri|urgency)", Urgency.NORMAL),
     (r"priority\s*[:=]?\s*(?:is\s+)?(?:emergency|critical|highest)", Urgency.EMERGENCY),
-    (r"priority\s*[:=]?\s*(?:is\s+)?(?:high|urgent)", Urgency.HIGH),
+    (r"priority\s*[:=]?\s*(?:is\s+)?urgent", Urgency.URGENT),
+    (r"priority\s*[:=]?\s*(?:is\s+)?high", Urgency.HIGH),
     (r"priority\s*[:=]?\s*(?:is\s+)?(?:normal|medium|standard)", Urgency.NORMAL),
-    (r"priority\s*[:=]?\s*(?:is\s+)?(?:low|lowest)", Urgency.LOW),
+    (r"priority\s*[:=]?\s*(?:is\s+)?lowest", Urgency.LOWEST),
+    (r"priority\s*[:=]?\s*(?:is\s+)?low", Urgency.LOW),
     (r"emergency", Urgency.EMERGENCY),
     (r"critical(?:ly)?", Urgency.EMERGENCY),
-    (r"urgent(?:ly)?", Urgency.HIGH),
-    (r"asap|a\.s\.a\.p|as soon as possible|right away|immediately", Urgency.HIGH),
+    (r"urgent(?:ly)?", Urgency.URGENT),
+    (r"asap|a\.s\.a\.p|as soon as possible|right away|immediately", Urgency.URGENT),
 )
 # Words that only express urgency when they stand alone in a clause ("…, high" / "…, low").
 _ALONE: dict[str, Urgency] = {
     "emergency": Urgency.EMERGENCY,
     "critical": Urgency.EMERGENCY,
     "highest": Urgency.EMERGENCY,
+    "urgent": Urgency.URGENT,
+    "asap": Urgency.URGENT,
     "high": Urgency.HIGH,
-    "urgent": Urgency.HIGH,
     "quick": Urgency.HIGH,
-    "asap": Urgency.HIGH,
     "normal": Urgency.NORMAL,
     "medium": Urgency.NORMAL,
     "standard": Urgency.NORMAL,
     "low": Urgency.LOW,
-    "lowest": Urgency.LOW,
     "whenever": Urgency.LOW,
+    "lowest": Urgency.LOWEST,
 }
 _ALONE_EXTRA = frozenset({"priority", "prio", "pri", "please", "pls", "response", "urgency", "very", "super"})
-# Signals in the problem text itself that imply an emergency when nothing explicit was said.
-IMPLIED_EMERGENCY_RE = re.compile(r"\b(?:down|outage|outages)\b", re.IGNORECASE)
+# What a priority's own name says about its level ("Priority 2 - Quick Response" is a high one).
+_NAME_LEVELS: tuple[tuple[Urgency, frozenset[str]], ...] = (
+    (Urgency.EMERGENCY, frozenset({"emergency", "critical", "crisis", "highest", "severe", "outage"})),
+    (Urgency.URGENT, frozenset({"urgent", "immediate", "asap"})),
+    (Urgency.HIGH, frozenset({"high", "quick", "fast", "elevated", "major"})),
+    (Urgency.NORMAL, frozenset({"normal", "medium", "standard", "moderate", "regular", "average"})),
+    (Urgency.LOW, frozenset({"low", "minor", "schedule", "scheduled", "planned", "maintenance"})),
+    (Urgency.LOWEST, frozenset({"lowest", "whenever", "backlog", "someday", "next"})),
+)
+# An outage of something many people share: urgent, but only inferred (the user is told).
+OUTAGE_RE = re.compile(
+    r"\b(?:outages?|(?:server|servers|network|internet|wi-?fi|wireless|e-?mail|exchange|site|website|system|"
+    r"systems|phones?|phone system|voip|vpn|erp|crm|firewall|domain|everything|everyone|all|erp system|"
+    r"pos|file server|the server)\b[\w\s'’-]{0,20}?\b(?:is |are |went |has gone |have gone )?down\b|"
+    r"(?:nobody|no one|everyone|all users|whole office|entire office)\b[\w\s'’-]{0,30}?"
+    r"\b(?:can'?t|cannot|unable|down|offline)\b)",
+    re.IGNORECASE,
+)
 _RANK_RE = re.compile(r"\b(?:p|priority\s*|sev(?:erity)?\s*)([1-9])\b")
+# Words that join a new point to what was said before; never the start of a summary.
+LEADING_CONNECTIVE_RE = re.compile(
+    r"^(?:(?:also|separately|additionally|plus|and|oh|btw|fyi|ps|p\.s\.|anyway|unrelated(?:ly)?|"
+    r"by\s+the\s+way|on\s+(?:an)?other\s+note|side\s+note|in\s+addition|one\s+more\s+thing|"
+    r"another\s+thing|(?:a\s+|an\s+)?(?:(?:separate|different|unrelated|second|another)\s+(?:[\w-]+\s+)?|"
+    r"new\s+)(?:issue|problem|thing|request|matter|note)|"
+    r"while\s+(?:you(?:'re|\s+are)|i'?m|we'?re)\s+(?:at\s+it|here|in\s+there|on))"
+    r"(?:\s*[,:;!.\-–—]\s*|\s+|$))+",
+    re.IGNORECASE,
+)
 
 ANYWHERE_RE = re.compile(
     r"(?<![\w-])(?:" + "|".join(f"(?:{pattern})" for pattern, _ in _ANYWHERE) + r")(?![\w-])",
@@ -80,7 +112,8 @@ PROBLEM_RE = re.compile(
     r"ringing out|low on|full|spam|can'?t|cannot|can not|unable|won'?t|doesn'?t|isn'?t|aren'?t|"
     r"wasn'?t|didn'?t|not (?:\w+ing|work(?:s|ing)?|able|responding|loading|printing|syncing|connecting)|"
     r"no (?:internet|power|sound|audio|signal|access|connection|network|wifi|dial ?tone)|keeps? \w+ing|"
-    r"stopped|unresponsive|wrong|bad|weird|strange)\b",
+    r"stopped|unresponsive|wrong|bad|weird|strange|swell(?:ing|ed)|swollen|bulg(?:e|es|ing)|crack(?:ed|s)?|"
+    r"smok(?:e|es|ing)|burn(?:ing|t)|spark(?:s|ing)|smells?|shatter(?:ed)?)\b",
     re.IGNORECASE,
 )
 
@@ -108,8 +141,8 @@ def urgency_of(phrase: str) -> Urgency | None:
     words = folded.split()
     if any(word in _ALONE for word in words) and all(w in _ALONE or w in _ALONE_EXTRA for w in words):
         return min(_ALONE[word] for word in words if word in _ALONE)
-    if IMPLIED_EMERGENCY_RE.search(folded):
-        return Urgency.EMERGENCY
+    if OUTAGE_RE.search(folded) or "outage" in words:
+        return Urgency.URGENT
     return None
 
 
@@ -120,6 +153,23 @@ def urgency_of_match(text: str) -> Urgency:
         if re.fullmatch(pattern, folded, re.IGNORECASE):
             return level
     return Urgency.NORMAL
+
+
+def urgency_in_name(name: str) -> Urgency | None:
+    """The level a priority's name states ("Priority 1 - Emergency Response" → EMERGENCY), if any."""
+    words = set(norm_tokens(name))
+    return next((level for level, names in _NAME_LEVELS if words & names), None)
+
+
+def outage_words(text: str) -> str | None:
+    """The words saying something shared is down ("email is down", "outage"), if any: urgency to infer."""
+    match = OUTAGE_RE.search(text)
+    return " ".join(match.group(0).split()) if match else None
+
+
+def strip_connective(text: str) -> str:
+    """`text` without leading "Also", "Separately", "Oh and", "btw"… (they join, they do not describe)."""
+    return LEADING_CONNECTIVE_RE.sub("", text.strip())
 
 
 def explicit_rank(phrase: str) -> int | None:

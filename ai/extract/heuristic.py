@@ -12,13 +12,8 @@ from dataclasses import dataclass, field
 
 from ai.models import Extraction, Mentions
 from ai.text import Clause, clip, join_clauses, norm_tokens, split_clauses, strip_edges
-from ai.vocabulary import (
-    ANYWHERE_RE,
-    IMPLIED_EMERGENCY_RE,
-    PROBLEM_RE,
-    is_filler,
-    standalone_urgency,
-)
+from ai.typos import fix_keywords
+from ai.vocabulary import ANYWHERE_RE, PROBLEM_RE, is_filler, standalone_urgency, strip_connective
 
 _NAME = r"[^\s,;:!?]+(?:\s+[^\s,;:!?]+){0,3}"
 _LEAD_RE = re.compile(
@@ -88,7 +83,9 @@ _BOARD_STOP = frozenset(
     | {"send", "route", "place", "file", "log", "ticket", "goes", "go", "please", "pls"}
 )
 _STATUS_RE = re.compile(
-    r"\b(?:status\s*(?:[:=]|to|as|is|of)?\s*|(?:mark|set|put|move)\s+(?:it\s+|this\s+)?(?:as|to|in|into)\s+)"
+    r"\b(?:(?:(?:please\s+)?(?:set|change|update|move|put|switch|make)\s+(?:the\s+|its\s+)?(?:ticket\s+)?)?"
+    r"status\s*(?:[:=]|to|as|is|of|should\s+be|=)?\s*(?:to\s+|as\s+)?|"
+    r"(?:mark|set|put|move|flag)\s+(?:it\s+|this\s+|the\s+ticket\s+)?(?:as|to|in|into)\s+)"
     r"(?P<s>[\w' ]{2,30}?)\s*$",
     re.IGNORECASE,
 )
@@ -115,16 +112,13 @@ class HeuristicExtractor:
 
     def read(self, prompt: str) -> Mentions:
         """The synchronous core of `extract`."""
-        text = re.sub(r"[ \t\r\f\v]+", " ", prompt).strip()
+        text = fix_keywords(re.sub(r"[ \t\r\f\v]+", " ", prompt).strip())
         reading = _Reading()
         text = self._lead(text, reading)
         for clause in split_clauses(text):
-            rest = self._route(clause.text, reading)
+            rest = strip_connective(self._route(clause.text, reading))
             if rest and not is_filler(rest):
                 reading.content.append(Clause(rest, clause.ends_sentence))
-        if not reading.priority_words:
-            implied = [IMPLIED_EMERGENCY_RE.search(c.text) for c in reading.content]
-            reading.priority_words = [m.group(0).lower() for m in implied if m][:1]
         summary = self._summary(reading.content) or clip(strip_edges(text.split("\n")[0]))
         description = join_clauses(reading.content) or strip_edges(text) or None
         return Mentions(

@@ -41,7 +41,7 @@ PHRASINGS: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"company_id": 80, "board_id": 4, "status_id": 117, "assigned_member_id": 14},
         ["scanner"],
     ),
-    ("CAFE LUMIERE WIFI DOWN", "jdoe", {"company_id": 22, "priority_id": 1}, ["wifi"]),
+    ("CAFE LUMIERE WIFI DOWN", "jdoe", {"company_id": 22, "priority_id": 2}, ["wifi"]),  # inferred
     (
         "Outlook keeps crashing for Redwood Architecture Studio, high priority, give it to Lukas",
         "jdoe",
@@ -97,7 +97,7 @@ PHRASINGS: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"company_id": 111, "assigned_member_id": 5},
         ["keycard"],
     ),
-    ("AcmeCorp: VPN down", "jdoe", {"company_id": 42, "priority_id": 1}, ["vpn"]),
+    ("AcmeCorp: VPN down", "jdoe", {"company_id": 42, "priority_id": 2}, ["vpn"]),  # inferred, warned
     ("Acme Corp's scanner stopped working", "jdoe", {"company_id": 42}, ["scanner"]),
     (
         "Evergreen Accounting Partners QuickBooks update, leave unassigned, no rush",

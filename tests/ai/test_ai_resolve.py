@@ -72,12 +72,12 @@ async def test_common_words_in_the_text_are_not_taken_for_companies(offline_pars
 
 
 async def test_similar_people_are_told_apart_or_left_for_the_user(offline_parser: TicketParser) -> None:
-    assert (await _parse(offline_parser, "VPN down, assign to Jon Smith")).assigned_member_id == 3
-    assert (await _parse(offline_parser, "VPN down, assign to John Smyth")).assigned_member_id == 4
-    assert (await _parse(offline_parser, "VPN down, assign to Alexa Rivers")).assigned_member_id == 6
-    assert (await _parse(offline_parser, "VPN down, assign to Alex Rivera")).assigned_member_id == 5
+    assert (await _parse(offline_parser, "VPN drops, assign to Jon Smith")).assigned_member_id == 3
+    assert (await _parse(offline_parser, "VPN drops, assign to John Smyth")).assigned_member_id == 4
+    assert (await _parse(offline_parser, "VPN drops, assign to Alexa Rivers")).assigned_member_id == 6
+    assert (await _parse(offline_parser, "VPN drops, assign to Alex Rivera")).assigned_member_id == 5
     for name in ["John Smith", "Jon Smyth"]:
-        result = await _parse(offline_parser, f"VPN down, assign to {name}")
+        result = await _parse(offline_parser, f"VPN drops, assign to {name}")
         assert result.assigned_member_id is None
         (warning,) = result.warnings
         assert warning.startswith(f"'{name}' matches ") and warning.endswith("; choose the assignee")
@@ -86,13 +86,13 @@ async def test_similar_people_are_told_apart_or_left_for_the_user(offline_parser
 
 async def test_inactive_or_unknown_people_are_not_assigned(offline_parser: TicketParser) -> None:
     for name in ["Greg White", "Tom Baker", "Zed Nobody", "user 9999", "17"]:
-        result = await _parse(offline_parser, f"Acme Corp VPN down, assign to {name}")
+        result = await _parse(offline_parser, f"Acme Corp VPN drops, assign to {name}")
         assert result.assigned_member_id is None
         assert result.warnings == [f"No active member matches '{name}'"]
 
 
 async def test_assign_to_me_without_a_mapping_warns(offline_parser: TicketParser) -> None:
-    result = await _parse(offline_parser, "Acme Corp VPN down, assign to me", actor=None)
+    result = await _parse(offline_parser, "Acme Corp VPN drops, assign to me", actor=None)
     assert result.assigned_member_id is None
     assert result.warnings == [NOT_MAPPED]
 
@@ -101,12 +101,12 @@ async def test_assign_to_me_never_uses_an_id_that_is_not_an_active_member(
     offline_parser: TicketParser,
 ) -> None:
     inactive_tom = 22
-    result = await _parse(offline_parser, "Acme Corp VPN down, mine", actor=inactive_tom)
+    result = await _parse(offline_parser, "Acme Corp VPN drops, mine", actor=inactive_tom)
     assert result.assigned_member_id is None and result.warnings
 
 
 async def test_leave_unassigned_is_quiet(offline_parser: TicketParser) -> None:
-    result = await _parse(offline_parser, "Acme Corp VPN down, leave unassigned")
+    result = await _parse(offline_parser, "Acme Corp VPN drops, leave unassigned")
     assert result.assigned_member_id is None and result.warnings == []
 
 
@@ -157,18 +157,76 @@ def test_priority_words_map_by_rank_not_by_id() -> None:
         Priority(id=30, name="High", sort=20),
     ]
     by_word = {
-        word: pick_priority([word], priorities) for word in ["outage", "asap", "medium", "when you can"]
+        word: pick_priority([word], priorities)
+        for word in ["outage", "asap", "urgent", "high", "medium", "when you can", "emergency"]
     }
     assert {word: p.name if p else None for word, p in by_word.items()} == {
-        "outage": "Critical",
+        "outage": "High",  # an outage is urgent, not an emergency, unless someone says so
         "asap": "High",
+        "urgent": "High",  # nothing between Critical and High: urgent shares High
+        "high": "High",
         "medium": "Normal",
         "when you can": "Low",
+        "emergency": "Critical",
     }
     assert pick_priority(["not urgent"], priorities) == priorities[0]
     assert pick_priority(["P2"], priorities) == priorities[3]
     assert pick_priority(["urgent", "low priority"], priorities) == priorities[3]  # the most urgent wins
     assert pick_priority(["P9"], priorities) is None
+
+
+def _names(priorities: list[str], words: list[str]) -> dict[str, str | None]:
+    ordered = [Priority(id=100 + i, name=name, sort=i + 1) for i, name in enumerate(priorities)]
+    return {word: (p.name if (p := pick_priority([word], ordered)) else None) for word in words}
+
+
+_WORDS = ["emergency", "urgent", "high", "normal", "low", "lowest priority"]
+
+
+def test_urgent_and_high_get_their_own_priority_when_the_site_has_one_for_each() -> None:
+    named = _names(["P1 Critical", "P2 Urgent", "P3 High", "P4 Medium", "P5 Low", "P6 Backlog"], _WORDS)
+    assert named == dict(
+        zip(_WORDS, ["P1 Critical", "P2 Urgent", "P3 High", "P4 Medium", "P5 Low", "P6 Backlog"], strict=True)
+    )
+    unnamed = _names([f"Priority {n}" for n in range(1, 8)], _WORDS)
+    assert unnamed == dict(zip(_WORDS, [f"Priority {n}" for n in (1, 2, 3, 4, 5, 7)], strict=True))
+    five = _names([f"Level {n}" for n in range(1, 6)], ["emergency", "urgent", "high", "normal"])
+    assert len(set(five.values())) == 4
+
+
+def test_the_seed_priorities_are_read_by_their_names() -> None:
+    # Emergency Response, Quick Response, Normal Response, Schedule Maintenance, Next Time: "Quick" is the
+    # one level between Emergency and Normal, so urgent and high both land there (the public cases agree).
+    seed = [
+        "Priority 1 - Emergency Response",
+        "Priority 2 - Quick Response",
+        "Priority 3 - Normal Response",
+        "Priority 4 - Schedule Maintenance",
+        "Priority 5 - Next Time",
+    ]
+    assert [v[:10] for v in _names(seed, _WORDS).values()] == [
+        "Priority 1",
+        "Priority 2",
+        "Priority 2",
+        "Priority 3",
+        "Priority 4",
+        "Priority 5",
+    ]
+
+
+async def test_an_inferred_priority_is_always_said_and_a_device_down_infers_none(
+    offline_parser: TicketParser,
+) -> None:
+    printer = await _parse(offline_parser, "printer down at Northwind Traders")
+    assert printer.priority_id is None and "priority_id" in printer.missing_fields
+    assert printer.warnings == []
+    email = await _parse(offline_parser, "email is down for everyone at Northwind Traders")
+    assert email.priority_id == 2
+    assert email.warnings == [
+        "Priority not stated: Priority 2 - Quick Response because 'email is down'; change it if needed"
+    ]
+    stated = await _parse(offline_parser, "email is down at Northwind Traders, emergency")
+    assert stated.priority_id == 1 and stated.warnings == []
 
 
 async def test_only_the_needed_reference_lists_are_fetched(seed_reference: Any) -> None:
