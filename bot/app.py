@@ -78,12 +78,45 @@ def build_app(settings: Settings, deps: AppDeps, *, client: AsyncWebClient | Non
 
 
 async def _single_team_guard(context: Any, body: dict[str, Any], next: Any) -> BoltResponse | None:
-    """With one bot token the app serves one workspace: a request from any other team is dropped."""
-    installed = context.authorize_result.team_id if context.authorize_result else None
-    if installed and context.team_id and context.team_id != installed and not context.enterprise_id:
-        log.warning("dropped a request from team %s (installed in %s)", context.team_id, installed)
-        return BoltResponse(status=200, body="")
-    return await next()
+    """With one bot token the app serves one installation: a request for any other is dropped."""
+    installed = context.authorize_result
+    # No auth.test was made (url_verification, ssl_check, tokens_revoked…): nothing is served with
+    # the bot token, and no listener of this app handles those.
+    if installed is None or installed.bot_id is None:
+        return await next()
+    if belongs_to_installation(
+        installed_team=installed.team_id,
+        installed_enterprise=installed.enterprise_id,
+        team=context.team_id,
+        enterprise=context.enterprise_id,
+    ):
+        return await next()
+    log.warning(
+        "dropped a request from team %s / enterprise %s (installed in team %s / enterprise %s)",
+        context.team_id,
+        context.enterprise_id,
+        installed.team_id,
+        installed.enterprise_id,
+    )
+    return BoltResponse(status=200, body="")
+
+
+def belongs_to_installation(
+    *,
+    installed_team: str | None,
+    installed_enterprise: str | None,
+    team: str | None,
+    enterprise: str | None,
+) -> bool:
+    """Whether a request's workspace (and Grid org) is the installation's.
+
+    A workspace install serves its own team only, with the same Grid org (or none) that auth.test
+    named. An org-wide install of Enterprise Grid (auth.test names the enterprise and no workspace of
+    its own: team_id absent or the enterprise id) serves every workspace of that org and no other.
+    """
+    if installed_enterprise and installed_team in (None, "", installed_enterprise):
+        return enterprise == installed_enterprise
+    return bool(installed_team) and team == installed_team and enterprise == installed_enterprise
 
 
 async def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse:

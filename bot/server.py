@@ -7,17 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import build_app
+from bot.boundary import BadRequest, BodyLimit, bolt_request
 from bot.deps import AppDeps, build_deps
+from bot.replay import is_replay
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,15 +52,25 @@ def create_asgi(
     verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
 
     async def events(request: Request) -> Response:
+        if request.method != "POST":  # the OAuth install and redirect pages
+            return await handler.handle(request)
+        raw = await request.body()  # at most MAX_BODY_BYTES: body_limit answered 413 otherwise
         # Bolt verifies signatures too, but only after parsing the body, and a timestamp that is not
         # a number makes it raise: refuse anything unsigned before Bolt sees it.
-        if request.method == "POST" and verifier is not None and not await _signed(request, verifier):
+        if verifier is not None and not _signed(raw, request, verifier):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
-            return await handler.handle(request)
+            bolt_req = bolt_request(raw, query=request.query_params, headers=request.headers)
+        except BadRequest as exc:
+            log.info("refused a malformed request to %s: %s", request.url.path, exc)
+            return Response(status_code=400)
+        if await is_replay(deps.storage, bolt_req):
+            return Response(status_code=200)
+        try:
+            return to_starlette_response(await app.async_dispatch(bolt_req))
         except (ValueError, LookupError, TypeError, AttributeError) as exc:
-            # Bolt parses the body (and reads fields it assumes are there) before any listener or
-            # error handler runs: a malformed or truncated body is the sender's fault, not a 500.
+            # Bolt reads fields it assumes are there before any listener or error handler runs: a
+            # malformed or truncated body is the sender's fault, not a 500.
             log.info("refused a malformed request to %s: %s", request.url.path, type(exc).__name__)
             return Response(status_code=400)
 
@@ -90,7 +103,7 @@ def create_asgi(
             else:
                 await deps.tasks.drain()
 
-    api = Starlette(routes=routes, lifespan=lifespan)
+    api = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
     api.state.bolt = app
     api.state.deps = deps
     return api
@@ -110,9 +123,9 @@ def shared_session(app: AsyncApp) -> aiohttp.ClientSession | None:
     return session
 
 
-async def _signed(request: Request, verifier: SignatureVerifier) -> bool:
+def _signed(raw: bytes, request: Request, verifier: SignatureVerifier) -> bool:
     try:
-        return verifier.is_valid_request(await request.body(), dict(request.headers))
+        return verifier.is_valid_request(raw, dict(request.headers))
     except ValueError:  # X-Slack-Request-Timestamp is not a number
         return False
 

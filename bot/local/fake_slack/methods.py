@@ -95,10 +95,12 @@ class WebApi:
             "url": f"https://{i.domain}.slack.com/",
             "team": i.team_name,
             "user": i.bot_name,
-            "team_id": i.team_id,
+            # An org-wide token names the org in place of a workspace (Slack's auth.test reference).
+            "team_id": i.enterprise_id if i.org_wide and i.enterprise_id else i.team_id,
             "user_id": i.bot_user_id,
             "bot_id": i.bot_id,
-            "is_enterprise_install": False,
+            "is_enterprise_install": i.org_wide,
+            **({"enterprise_id": i.enterprise_id} if i.enterprise_id else {}),
         }
 
     def chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -73,6 +73,8 @@ class FakeSlack(LocalServer):
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
         scopes: str = DEFAULT_SCOPES,
         clock: Callable[[], float] = time.monotonic,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> None:
         super().__init__(host=host, port=port)
         self.scopes = scopes
@@ -84,6 +86,8 @@ class FakeSlack(LocalServer):
             bot_id=bot_id,
             bot_user_id=bot_user_id,
             bot_name=bot_name,
+            enterprise_id=enterprise_id,
+            org_wide=org_wide,
         )
         self._lock = threading.RLock()
         self._workspace = Workspace(

@@ -40,6 +40,8 @@ class Identity(BaseModel):
     bot_id: str
     bot_user_id: str
     bot_name: str
+    enterprise_id: str | None = None  # the Enterprise Grid org, when the workspace belongs to one
+    org_wide: bool = False  # the app is installed for the whole org (auth.test names the org)
 
     @property
     def domain(self) -> str:

@@ -391,6 +391,7 @@ class HarnessOptions:
     mapped: dict[str, str] = field(default_factory=lambda: {DEMO: DEMO_MEMBER})  # Slack user → member
     users: tuple[FakeUser, ...] = USERS
     channels: tuple[FakeChannel, ...] = CHANNELS
+    fake: dict[str, Any] = field(default_factory=dict)  # more FakeSlack options (e.g. enterprise_id)
 
 
 async def _seed(storage: Storage, sandbox: SandboxServer, options: HarnessOptions) -> None:
@@ -425,7 +426,7 @@ async def running_slack(
     db_file = tmp_path / "tickets.db"
     shutil.copyfile(template_db, db_file)
     database_url = f"sqlite+aiosqlite:///{db_file}"
-    async with FakeSlack(users=options.users, channels=options.channels) as fake:
+    async with FakeSlack(users=options.users, channels=options.channels, **options.fake) as fake:
         env: dict[str, Any] = {}
         if options.env_connection:
             env = {

@@ -1,0 +1,52 @@
+"""Replayed requests: an exact copy of a signed command or interaction Slack already delivered is
+answered with an empty 200 and runs no listener.
+
+Slack signs `v0:{timestamp}:{body}` and the signature check refuses timestamps older than 5 minutes,
+so remembering the signatures accepted in that window catches every replay. They are kept in the
+database (the processed-events table), so a copy sent to another app process is caught too. Events
+API deliveries are not covered here: Slack's own retries carry a new signature and are de-duplicated
+by event id where an event changes something (bot/flows/suggestions.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncBoltRequest
+
+from storage import Storage
+from storage.models import SLACK_ID
+
+log = logging.getLogger(__name__)
+
+# Typeahead lookups change nothing and come with every keystroke: not worth a database write.
+READ_ONLY_TYPES = frozenset({"block_suggestion"})
+NO_TEAM = "-"  # the storage key when a payload names no workspace
+SIGNATURE_PREFIX = "v0="
+
+
+def replay_key(request: AsyncBoltRequest) -> str | None:
+    """What identifies this delivery (the signature's hex digest), or None when replays are harmless."""
+    body = request.body
+    if request.content_type == "application/json" or not body:
+        return None
+    if str(body.get("type")) in READ_ONLY_TYPES or "ssl_check" in body:
+        return None
+    signature = (request.headers.get("x-slack-signature") or [""])[0]
+    if not signature.startswith(SIGNATURE_PREFIX) or len(signature) <= len(SIGNATURE_PREFIX):
+        return None
+    return signature[len(SIGNATURE_PREFIX) :][:64]
+
+
+async def is_replay(storage: Storage, request: AsyncBoltRequest) -> bool:
+    """Remember this delivery; True when the same signed request was already accepted."""
+    key = replay_key(request)
+    if key is None:
+        return False
+    team = request.context.team_id or request.context.enterprise_id
+    if not isinstance(team, str) or not 0 < len(team) <= SLACK_ID:
+        team = NO_TEAM
+    if await storage.workspace(team).first_time_event(key):
+        return False
+    log.warning("ignored a replayed request (team %s, type %s)", team, str(request.body.get("type"))[:40])
+    return True
