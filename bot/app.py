@@ -91,6 +91,8 @@ async def _single_team_guard(context: Any, body: dict[str, Any], next: Any) -> B
         enterprise=context.enterprise_id,
     ):
         return await next()
+    if context.team_id is None and context.enterprise_id is None:
+        return BoltResponse(status=400, body="")  # names no workspace at all: not a request from Slack
     log.warning(
         "dropped a request from team %s / enterprise %s (installed in team %s / enterprise %s)",
         context.team_id,

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 # Typeahead lookups change nothing and come with every keystroke: not worth a database write.
 READ_ONLY_TYPES = frozenset({"block_suggestion"})
-NO_TEAM = "-"  # the storage key when a payload names no workspace
+# Signatures are unique across workspaces, and a request's team is what the payload claims: they are
+# kept apart from every workspace's own rows, under one scope of their own.
+REPLAY_SCOPE = "~replay"
 SIGNATURE_PREFIX = "v0="
 
 
@@ -43,10 +45,11 @@ async def is_replay(storage: Storage, request: AsyncBoltRequest) -> bool:
     key = replay_key(request)
     if key is None:
         return False
-    team = request.context.team_id or request.context.enterprise_id
-    if not isinstance(team, str) or not 0 < len(team) <= SLACK_ID:
-        team = NO_TEAM
-    if await storage.workspace(team).first_time_event(key):
+    if await storage.workspace(REPLAY_SCOPE).first_time_event(key):
         return False
-    log.warning("ignored a replayed request (team %s, type %s)", team, str(request.body.get("type"))[:40])
+    log.warning(
+        "ignored a replayed request (team %s, type %s)",
+        str(request.context.team_id)[:SLACK_ID],
+        str(request.body.get("type") or "slash_command")[:40],
+    )
     return True
