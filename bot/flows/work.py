@@ -147,13 +147,20 @@ class WorkQueue(Protocol):
 
 
 class InProcessWorkQueue:
-    """The default: run each item as a supervised task of this process's event loop."""
+    """The default: run each item as a supervised task of this process's event loop.
 
-    def __init__(self, deps: AppDeps) -> None:
+    `serialize` sends every item through JSON first, as a durable queue would: a flow that relied on
+    anything but the item's JSON fails here, in tests, instead of in another process.
+    """
+
+    def __init__(self, deps: AppDeps, *, serialize: bool = False) -> None:
         self._deps = deps
+        self._serialize = serialize
 
     async def submit(self, item: WorkItem) -> None:
         """Start the item's flow in the background."""
+        if self._serialize:
+            item = WorkItem.model_validate_json(item.model_dump_json())
         self._deps.tasks.spawn(run_work(self._deps, item), name=item.flow)
 
     async def drain(self, within: float) -> None:

@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from waiting import until_serving
 
 from bot.deps import AppDeps, build_deps
+from bot.flows.work import InProcessWorkQueue
 from bot.local import FakeChannel, FakeSlack, FakeUser, SlackRequestSender
 from bot.local import payloads as p
 from bot.local.block_state import find_element, view_state
@@ -443,6 +444,8 @@ async def running_slack(
             return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), verify=tls)
 
         deps = build_deps(settings, storage=storage, factories=test_factories(tls), http_factory=http_factory)
+        # Every work item goes through JSON, as it would to a worker in another process.
+        deps.work = InProcessWorkQueue(deps, serialize=True)
         if configure is not None:
             configure(deps)
         try:

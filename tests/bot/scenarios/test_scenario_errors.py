@@ -12,7 +12,7 @@ import pytest
 from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_block, row_ids
 
 from bot.deps import AppDeps
-from bot.ids import DetailBlock, ListAction
+from bot.ids import DetailAction, DetailBlock, ListAction
 from bot.local import payloads as p
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
@@ -207,3 +207,33 @@ async def test_any_text_is_answered_with_200(slack: Slack, text: str) -> None:
     sent = await slack.command(text)
     assert sent.status == 200
     assert json.dumps(sent.body) is not None
+
+
+async def test_an_unexpected_failure_tells_the_user_something_went_wrong_without_internals(
+    make_slack: MakeSlack,
+) -> None:
+    def break_registry(deps: AppDeps) -> None:
+        async def boom(team_id: str) -> Any:
+            raise RuntimeError("registry exploded")
+
+        deps.workspaces.service = boom  # type: ignore[method-assign]
+
+    async with make_slack(configure=break_registry) as slack:
+        await slack.command("mine")
+
+        text = blocks_text(slack.last_ephemeral(DEMO))
+        assert "Something went wrong" in text
+        assert "RuntimeError" not in text and "exploded" not in text
+
+
+async def test_a_change_after_the_connection_was_removed_says_so_in_the_modal(slack: Slack) -> None:
+    await slack.command("1649")
+    modal = slack.modal(DEMO)
+    await slack.deps.workspaces.disconnect(slack.team)
+
+    await slack.click(DetailAction.ADD_NOTE, view=modal)
+
+    view = slack.modal(DEMO)
+    error = find_block(view, DetailBlock.ERROR)
+    assert error is not None and "not connected" in blocks_text({"blocks": [error]})
+    assert "URGENT: server down" in blocks_text(view)  # the ticket stays on screen
