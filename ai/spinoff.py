@@ -1,8 +1,8 @@
 """Spin-off detection: does a new thread message describe a second issue, clearly separate from the ticket?
 
-The offline detector is deliberately conservative. It suggests a ticket only when a message has all of
-a cue ("also", "another issue", "btw", "while you're at it"…), a problem (broken, offline, drops…)
-and a subject that shares nothing with the linked ticket's topic or the thread so far.
+The offline detector (`HeuristicSpinoffDetector`, rules in `ai.spinoff_rules`) and Claude's
+(`ClaudeSpinoffDetector`, an `[ACTIONS]` block, the offline one on any failure) answer the same question.
+Their precision and recall on a labelled set of thread messages: `python -m bench.spinoff`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from ai.actions import LABEL_MAX, LABEL_PREFIX, SPIN_OFF_COMMAND, parse_actions_marker
 from ai.models import SpinoffSuggestion, ThreadContext
-from ai.text import capitalize_first, clip, norm_tokens, strip_edges
-from ai.topics import STOPWORDS, topic_keys
-from ai.vocabulary import PROBLEM_RE
+from ai.spinoff_rules import passages, raises_separate_issue
+from ai.text import clip
+from ai.topics import topic_keys
 
 if TYPE_CHECKING:
     import anthropic
@@ -24,42 +24,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DESCRIPTION_MAX = 200
-_STRONG_CUE = (
-    r"(?:another|a\s+second|a\s+separate|a\s+different|an\s+unrelated|separate|different|unrelated|other)\s+"
-    r"(?:issue|problem|thing|request|matter|note)|unrelated(?:ly)?|on\s+(?:an)?other\s+note|side\s+note"
-)
-_CUE_RE = re.compile(
-    rf"\b(?:{_STRONG_CUE}|also|btw|by\s+the\s+way|while\s+you(?:'re|\s+are)\s+(?:at\s+it|here|in\s+there|on)|"
-    r"one\s+more\s+thing|additionally|in\s+addition|oh\s+and|and\s+another)\b",
-    re.IGNORECASE,
-)
-_STRONG_CUE_RE = re.compile(rf"\b(?:{_STRONG_CUE})\b", re.IGNORECASE)
-# States that say something works (again), or that the message is about this ticket's progress.
-_RESOLVED_RE = re.compile(
-    r"\b(?:works?\s+(?:now|again|fine)|working\s+(?:now|again|fine)|(?:is|are|was|got)\s+(?:fixed|resolved|"
-    r"sorted)|back\s+(?:up|online)|no\s+longer|all\s+good|fixed\s+it)\b",
-    re.IGNORECASE,
-)
-# Tangential mentions: a guess at this ticket's cause, something already fine again, or in other hands.
-_TANGENTIAL_RE = re.compile(
-    r"\b(?:(?:is|are|was|it's|its|it\s+is|that's|thats|all)\s+(?:fine|ok|okay|good)\s+(?:now|again)|"
-    r"(?:ok|okay|fine)\s+now|(?:maybe|perhaps|probably|possibly)\s+(?:that's|thats|that\s+is|why|the|related)|"
-    r"that's\s+why|could\s+(?:that|this|it)\s+be|(?:same|root)\s+cause|(?:if|be|is|it's|probably|maybe)\s+related|"
-    r"already\s+(?:handling|handled|on\s+it|aware|reported|logged|has\s+a\s+ticket|being\s+handled)|"
-    r"(?:has|have)\s+(?:a|their\s+own)\s+ticket)\b",
-    re.IGNORECASE,
-)
-_BACK_REFERENCES = frozenset(
-    {"it", "its", "this", "that", "thats", "same", "still", "they", "these", "those", "he", "she", "again"}
-)
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
-_LEAD_RE = re.compile(
-    rf"^(?:(?:{_STRONG_CUE}|also|btw|by\s+the\s+way|while\s+you(?:'re|\s+are)\s+(?:at\s+it|here|in\s+there|on)|"
-    r"one\s+more\s+thing|additionally|in\s+addition|oh\s+and|and\s+another|and|but|so|hey|hi|ps|fyi|"
-    r"can\s+you|could\s+you|would\s+you|please|pls|also|too|i\s+think|i\s+noticed(?:\s+that)?|"
-    r"(?:take|have)\s+a\s+look\s+at|look\s+(?:at|into)|check(?:\s+on)?|noticed(?:\s+that)?)[\s,:;!-]*)+",
-    re.IGNORECASE,
-)
 
 
 class SpinoffDetector(Protocol):
@@ -79,43 +43,37 @@ def suggestion_for(description: str) -> SpinoffSuggestion:
 
 
 class HeuristicSpinoffDetector:
-    """Offline spin-off detection from cue phrases, problem words and topic overlap."""
+    """Offline spin-off detection: cue, problem and a subject of its own (see `ai.spinoff_rules`)."""
 
     async def detect(self, context: ThreadContext) -> SpinoffSuggestion | None:
         """See `check`."""
         return self.check(context)
 
     def check(self, context: ThreadContext) -> SpinoffSuggestion | None:
-        """The suggestion for the first sentence that raises a separate problem, if any."""
-        # The new message may also be the thread's last entry; it must not count as its own context.
-        earlier = [text for text in context.thread[-20:] if text.strip() != context.message.strip()]
-        topic = topic_keys(" ".join([context.ticket_summary, context.ticket_description or "", *earlier]))
-        for sentence in _sentences(context.message):
-            cue = _CUE_RE.search(sentence)
-            if not cue or _RESOLVED_RE.search(sentence) or _TANGENTIAL_RE.search(sentence):
-                continue
-            if not (PROBLEM_RE.search(sentence) or _STRONG_CUE_RE.search(sentence)):
-                continue
-            subject = topic_keys(sentence)
-            if not subject or subject & topic:
-                continue
-            description = _describe(sentence)
-            # "It's also not working on her phone": a pronoun subject points back at this ticket.
-            first = norm_tokens(description)[:1]
-            if description and not (first and first[0] in _BACK_REFERENCES):
-                return suggestion_for(description)
+        """The suggestion for the first passage of the message that raises a separate issue, if any."""
+        topic = ticket_topic(context)
+        for passage in passages(context.message):
+            raised = raises_separate_issue(passage, topic)
+            if raised is not None:
+                return suggestion_for(raised.description)
         return None
 
 
-def _sentences(message: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_RE.split(message) if part and part.strip()]
+def ticket_topic(context: ThreadContext) -> set[str]:
+    """What the linked ticket is about: its own text and the earlier messages about it.
 
-
-def _describe(sentence: str) -> str:
-    text = strip_edges(_LEAD_RE.sub("", strip_edges(sentence)))
-    text = re.sub(r"\s+(?:too|as\s+well)$", "", text, flags=re.IGNORECASE)
-    words = [word for word in norm_tokens(text) if word not in STOPWORDS]
-    return capitalize_first(text) if words else ""
+    An earlier message that itself raised a separate issue is about that issue, not the ticket: its
+    words never hide a later, different issue ("regardless of which words appeared earlier").
+    """
+    # The new message may also be the thread's last entry; it must not count as its own context.
+    earlier = [text for text in context.thread[-20:] if text.strip() != context.message.strip()]
+    topic = topic_keys(
+        " ".join([context.ticket_summary, context.ticket_description or "", *context.ticket_notes])
+    )
+    for text in earlier:
+        if not any(raises_separate_issue(passage, topic) for passage in passages(text)):
+            topic |= topic_keys(text)
+    return topic
 
 
 SPINOFF_SYSTEM_PROMPT = f"""\

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import OSA
+
 from ai.text import norm_tokens
 from ai.vocabulary import PROBLEM_RE
 
@@ -24,7 +26,7 @@ STOPWORDS = frozenset(
     doesnt didnt cant wont isnt arent wasnt around floor office room desk building site fix fixed
     help ticket tickets sure great cool perfect awesome sorry need needs want restart restarted reboot
     rebooted reinstall reinstalled tried try trying cleared probably maybe cause caused work works
-    working worked
+    working worked dr mr mrs ms jr sr
     """.split()
 )
 # Words for the same thing, so "email" overlaps "Outlook" and "wifi" overlaps "wireless".
@@ -51,11 +53,24 @@ def stem(word: str) -> str:
     return word
 
 
+def _alias(word: str) -> str | None:
+    """The synonym group of `word`, also when misspelt by one letter ("outlok", "printr")."""
+    found = _ALIAS.get(word) or _ALIAS.get(stem(word))
+    if found is None and len(word) >= 5:
+        close = {
+            _ALIAS[known]
+            for known in _ALIAS
+            if len(known) >= 5 and OSA.distance(word, known, score_cutoff=1) <= 1
+        }
+        found = close.pop() if len(close) == 1 else None
+    return found
+
+
 def topic_keys(text: str) -> set[str]:
     """Content words of `text` (no stopwords, problem words or numbers), stemmed, synonyms merged."""
     keys: set[str] = set()
     for word in norm_tokens(PROBLEM_RE.sub(" ", text)):
         if word in STOPWORDS or _NUMBERISH_RE.match(word) or len(word) < 2:
             continue
-        keys.add(_ALIAS.get(word) or _ALIAS.get(stem(word)) or stem(word))
+        keys.add(_alias(word) or stem(word))
     return keys
