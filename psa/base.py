@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel
 
+from psa.changes import Assignment, ChangeRecord, ChangeSubscription, PSAChange, SubscriptionSync
 from psa.models import (
     Board,
     BoardStatus,
@@ -137,6 +140,40 @@ class PSAProvider(ABC):
     @abstractmethod
     async def member_time_defaults(self, member_id: int) -> MemberTimeDefaults:
         """The work type and role the PSA uses for this member's time when none is given."""
+
+    # -- changes made in the PSA ----------------------------------------------------------------
+
+    @abstractmethod
+    async def list_change_subscriptions(self) -> list[ChangeSubscription]:
+        """Every registration that makes the PSA push changes (any integration's)."""
+
+    @abstractmethod
+    async def subscribe_to_changes(
+        self, url: str, *, description: str, records: Sequence[ChangeRecord] = ("ticket", "schedule_entry")
+    ) -> SubscriptionSync:
+        """Make the PSA push changes of these kinds to `url`: one active registration per kind."""
+
+    @abstractmethod
+    async def unsubscribe_from_changes(self, url: str) -> list[ChangeSubscription]:
+        """Remove every registration pushing to `url`."""
+
+    @abstractmethod
+    async def parse_change_notification(self, headers: Mapping[str, str], body: bytes) -> PSAChange:
+        """Verify a pushed delivery and say what changed (`ForgedChangeError` when it is not genuine)."""
+
+    @abstractmethod
+    async def get_assignment(self, entry_id: int) -> Assignment | None:
+        """The ticket assignment behind a schedule entry, if it still exists."""
+
+    @abstractmethod
+    async def tickets_changed_since(
+        self, since: datetime, *, after_id: int | None = None, limit: int = 1000
+    ) -> list[PSATicketSearchResult]:
+        """Tickets updated at or after `since` (past `after_id` at exactly `since`), oldest change first."""
+
+    @abstractmethod
+    async def newest_ticket_change(self) -> PSATicketSearchResult | None:
+        """The most recently updated ticket."""
 
     @abstractmethod
     def ticket_url(self, ticket_id: int) -> str | None:

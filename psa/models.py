@@ -107,6 +107,7 @@ class PSATicketSearchResult(_Model):
     closed: bool = False
     parent_ticket_id: int | None = None
     actual_hours: float | None = None  # total of the ticket's time entries, kept by the PSA
+    updated_by: str | None = None  # identifier of whoever changed it last
 
 
 class TicketListResponse(_Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -14,6 +14,16 @@ from rapidfuzz import fuzz
 
 from psa.aio import gather_all
 from psa.base import ProviderFilters, PSAProvider
+from psa.changes import (
+    POLL_PAGES,
+    Assignment,
+    ChangeSubscription,
+    PollCursor,
+    PSAChange,
+    SubscriptionSync,
+    TicketChanges,
+    poll_ticket_changes,
+)
 from psa.errors import PSAError
 from psa.models import (
     Board,
@@ -306,6 +316,28 @@ class TicketService:
     async def delete_time_entry(self, entry_id: int) -> None:
         """Delete a time entry (Undo)."""
         await self.provider.delete_time_entry(entry_id)
+
+    # -- changes made in the PSA ----------------------------------------------------------------
+
+    async def subscribe_to_changes(self, url: str, *, description: str) -> SubscriptionSync:
+        """Make the PSA push ticket and assignment changes to `url` (idempotent)."""
+        return await self.provider.subscribe_to_changes(url, description=description)
+
+    async def unsubscribe_from_changes(self, url: str) -> list[ChangeSubscription]:
+        """Stop the PSA pushing changes to `url`."""
+        return await self.provider.unsubscribe_from_changes(url)
+
+    async def parse_change_notification(self, headers: Mapping[str, str], body: bytes) -> PSAChange:
+        """A verified pushed change (`ForgedChangeError` when it is not genuine)."""
+        return await self.provider.parse_change_notification(headers, body)
+
+    async def get_assignment(self, entry_id: int) -> Assignment | None:
+        """The assignment behind a schedule entry."""
+        return await self.provider.get_assignment(entry_id)
+
+    async def poll_ticket_changes(self, cursor: PollCursor, *, max_pages: int = POLL_PAGES) -> TicketChanges:
+        """Tickets changed since the cursor, oldest first (a cursor without a time starts at the newest)."""
+        return await poll_ticket_changes(self.provider, cursor, max_pages=max_pages)
 
     def ticket_url(self, ticket_id: int) -> str | None:
         """A link to the ticket in the PSA's own UI."""

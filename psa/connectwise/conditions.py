@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from psa.base import ProviderFilters
 
@@ -40,6 +41,8 @@ FIELDS: dict[str, type] = {
     "chargeToId": int,
     "chargeToType": str,
     "mobileGuid": str,
+    # the change poller (psa/connectwise/changes.py); an `_info` field, filtered by its bare name
+    "lastUpdated": datetime,
 }
 
 # Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments
@@ -106,9 +109,18 @@ def _int(value: object) -> str:
     return str(value)
 
 
-def _comparison(field: str, op: str, value: str | int | bool | None) -> Condition:
+def _datetime(value: datetime) -> str:
+    # ConnectWise's Developer Guide: datetimes in square brackets, ISO-8601 UTC (`[2016-08-20T18:04:26Z]`).
+    if value.tzinfo is None:
+        raise ValueError("a condition datetime needs a time zone")
+    return "[" + value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "]"
+
+
+def _comparison(field: str, op: str, value: str | int | bool | datetime | None) -> Condition:
     if value is None:
         return Condition(f"{_field(field)} {op} null")
+    if isinstance(value, datetime):
+        return Condition(f"{_field(field, datetime)} {op} {_datetime(value)}")
     if isinstance(value, bool):
         return Condition(f"{_field(field, bool)} {op} {'true' if value else 'false'}")
     if isinstance(value, int):
@@ -118,9 +130,19 @@ def _comparison(field: str, op: str, value: str | int | bool | None) -> Conditio
     raise TypeError(f"unsupported literal type {type(value).__name__}")
 
 
-def eq(field: str, value: str | int | bool | None) -> Condition:
+def eq(field: str, value: str | int | bool | datetime | None) -> Condition:
     """`field = value` (None compares with null)."""
     return _comparison(field, "=", value)
+
+
+def gt(field: str, value: int | datetime) -> Condition:
+    """`field > value`."""
+    return _comparison(field, ">", value)
+
+
+def ge(field: str, value: int | datetime) -> Condition:
+    """`field >= value`."""
+    return _comparison(field, ">=", value)
 
 
 def ne(field: str, value: str | int | bool | None) -> Condition:

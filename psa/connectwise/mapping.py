@@ -166,6 +166,7 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
         closed=_bool(raw.get("closedFlag")),
         parent_ticket_id=_int(raw.get("parentTicketId")),
         actual_hours=_float(raw.get("actualHours")),
+        updated_by=_str(info.get("updatedBy")),
     )
 
 

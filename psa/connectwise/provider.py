@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ import httpx
 from psa.aio import gather_all
 from psa.base import ProviderFilters, ProviderInfo, PSAProvider
 from psa.connectwise import mapping as m
+from psa.connectwise.changes import ChangesMixin
 from psa.connectwise.client import (
     DEFAULT_TIMEOUT,
     ConnectWiseClient,
@@ -31,6 +33,7 @@ from psa.connectwise.conditions import (
     text_search,
     ticket_filter,
 )
+from psa.connectwise.signing import CallbackVerifier
 from psa.connectwise.time_entries import TimeEntriesMixin
 from psa.errors import PSANotFoundError, PSAUnavailableError
 from psa.models import (
@@ -58,7 +61,7 @@ RELATED_LIMIT = 5
 _CODEBASE = re.compile(r"^/([^/]+)/apis/", re.IGNORECASE)
 
 
-class ConnectWiseProvider(TimeEntriesMixin, PSAProvider):
+class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
     """ConnectWise Manage over its REST API."""
 
     kind = "connectwise"
@@ -72,6 +75,7 @@ class ConnectWiseProvider(TimeEntriesMixin, PSAProvider):
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         list_page_size: int = MAX_PAGE_SIZE,
+        callback_key_hosts: Iterable[str] = (),
     ) -> None:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
@@ -83,6 +87,10 @@ class ConnectWiseProvider(TimeEntriesMixin, PSAProvider):
         self._list_page_size = max(1, min(list_page_size, MAX_PAGE_SIZE))
         # Member identifiers never change, and the assigned filter needs one per search.
         self._identifiers: dict[int, str] = {}
+        # Checks callback deliveries; `callback_key_hosts`: other hosts this site's key_url may name.
+        self._verifier = CallbackVerifier(
+            credentials.base_url, self._http, client_id=credentials.client_id, extra_hosts=callback_key_hosts
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP client if this provider created it."""

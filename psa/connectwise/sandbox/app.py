@@ -220,12 +220,14 @@ async def _answer(
 
 def create_app(state: SandboxState) -> web.Application:
     """Build the aiohttp application serving the API, the controls and the ticket page."""
-    from . import control, routes_read, routes_write, time_entries
+    from . import callbacks, changes, control, routes_read, routes_write, time_entries
 
     app = web.Application(middlewares=[sandbox_middleware], client_max_size=8 * 1024 * 1024)
     app[STATE_KEY] = state
     routes_read.register(app, API_ROOT)
     routes_write.register(app, API_ROOT)
     time_entries.register(app, API_ROOT)
+    callbacks.register(app, API_ROOT, CONTROL_ROOT)
+    changes.register(app, CONTROL_ROOT)
     control.register(app, CONTROL_ROOT, TICKET_PAGE)
     return app

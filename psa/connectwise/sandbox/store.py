@@ -25,6 +25,7 @@ COLLECTIONS = (
     "work_types",
     "work_roles",
     "time_entries",
+    "callbacks",
 )
 Rec = dict[str, Any]
 
