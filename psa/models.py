@@ -90,6 +90,33 @@ class Note(_Model):
     internal: bool = False
 
 
+SLAStage = Literal["respond", "plan", "resolve", "resolved", "waiting"]
+
+
+class TicketSLA(_Model):
+    """Where a ticket stands against its SLA, as the PSA computed it.
+
+    PSAs expose the due time of the *current* stage only (`due_at`, copied into the matching
+    `due_*_at`); past stages carry the time they were met.
+    """
+
+    name: str | None = None
+    status: SLAStage | None = None  # the stage the clock runs for ("waiting": on hold)
+    due_at: datetime | None = None
+    due_response_at: datetime | None = None
+    due_plan_at: datetime | None = None
+    due_resolution_at: datetime | None = None
+    responded_at: datetime | None = None
+    planned_at: datetime | None = None
+    resolved_at: datetime | None = None
+    in_sla: bool | None = None  # False once a stage was missed
+    text: str = ""  # the PSA's own wording, e.g. "Respond by Mon 01/27 4:00 PM UTC-08"
+
+    def overdue(self, now: datetime) -> bool:
+        """The running stage's due time has passed."""
+        return self.due_at is not None and now > self.due_at
+
+
 class PSATicketSearchResult(_Model):
     """One compact list row (also the header data of a ticket)."""
 
@@ -108,6 +135,7 @@ class PSATicketSearchResult(_Model):
     parent_ticket_id: int | None = None
     actual_hours: float | None = None  # total of the ticket's time entries, kept by the PSA
     updated_by: str | None = None  # identifier of whoever changed it last
+    sla: TicketSLA | None = None
 
 
 class TicketListResponse(_Model):

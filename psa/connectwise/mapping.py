@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from psa.connectwise.sla import ticket_sla
 from psa.models import (
     Board,
     BoardStatus,
@@ -167,6 +168,7 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
         parent_ticket_id=_int(raw.get("parentTicketId")),
         actual_hours=_float(raw.get("actualHours")),
         updated_by=_str(info.get("updatedBy")),
+        sla=ticket_sla(raw),
     )
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import API_ROOT, json_response, state_of
+from .app import API_ROOT, dumps, json_response, state_of
 from .callbacks import DISPATCHER, Event
 from .errors import bad_request, not_found
+from .sla import stamp_progress
 from .store import SERVICE_TYPE, Rec, SandboxStore, contact_ref, member_ref, named_ref, now_iso
 from .tickets import _apply_closed_state
 from .time_entries import acting_member
@@ -90,6 +91,14 @@ async def change_feed(request: web.Request, handler: Any) -> web.StreamResponse:
         events = _events(store, request.method, tickets, entries, before, was, response, who)
         if events:
             request.app[DISPATCHER].emit(events, actor, str(request.url.origin()))
+        if (
+            tickets
+            and tickets.group(1)
+            and not tickets.group(2)
+            and events
+            and isinstance(response, web.Response)
+        ):
+            response.text = dumps(events[0].record)  # with what the status change did to the SLA
     return response
 
 
@@ -114,8 +123,11 @@ def _events(
             return [touched] if touched else []
         if method == "DELETE":
             return [Event("ticket", ticket_id, "deleted", before)]
-        changed = _snapshot(store.get("tickets", ticket_id)) != was
-        event = _ticket_event(store, ticket_id, "updated") if changed else None
+        ticket = store.get("tickets", ticket_id)
+        if ticket is None or _snapshot(ticket) == was:
+            return []
+        stamp_progress(store, ticket, ((before or {}).get("status") or {}).get("id"))
+        event = _ticket_event(store, ticket_id, "updated")
         return [event] if event else []
     assert entries is not None
     kind = entries.group(1)
@@ -183,9 +195,10 @@ async def change_status(request: web.Request) -> web.Response:
         status = store.find_status(ticket["board"]["id"], body.get("status"))
         if status is None or status.get("inactive"):
             raise bad_request(f"status {body.get('status')!r} is not an active status of the ticket's board")
-        was_closed = bool(ticket.get("closedFlag"))
+        was_closed, was_status = bool(ticket.get("closedFlag")), ticket["status"]["id"]
         ticket["status"] = named_ref(status)
         _apply_closed_state(store, ticket, was_closed, member["identifier"])
+        stamp_progress(store, ticket, was_status)
         return _announce(request, store, member, [touch_ticket(store, ticket["id"], member["identifier"])])
 
 

@@ -26,6 +26,7 @@ COLLECTIONS = (
     "work_roles",
     "time_entries",
     "callbacks",
+    "slas",
 )
 Rec = dict[str, Any]
 
@@ -136,11 +137,14 @@ class SandboxStore:
         return result
 
     def ticket_view(self, ticket: Rec) -> Rec:
-        """A ticket as the API returns it (with derived `resources`)."""
+        """A ticket as the API returns it (with derived `resources` and SLA fields)."""
+        from .sla import sla_fields  # it reads this store
+
         res = self.resources_map().get(ticket["id"])
         view = dict(ticket)
         if res:
             view["resources"] = res
+        view.update(sla_fields(self, ticket))
         return view
 
     def ticket_views(self) -> list[Rec]:
@@ -148,6 +152,8 @@ class SandboxStore:
         cached = self._views
         if cached is not None:
             return cached
+        from .sla import sla_fields  # it reads this store
+
         resources = self.resources_map()
         out = []
         for t in self.tables["tickets"].values():
@@ -155,6 +161,7 @@ class SandboxStore:
             res = resources.get(t["id"])
             if res:
                 view["resources"] = res
+            view.update(sla_fields(self, t))
             out.append(view)
         self._views = out
         return out
