@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import API_ROOT, dumps, json_response, state_of
-from .callbacks import DISPATCHER, Event
+from .deliveries import DISPATCHER, Event
 from .errors import bad_request, not_found
 from .sla import stamp_progress
 from .store import SERVICE_TYPE, Rec, SandboxStore, contact_ref, member_ref, named_ref, now_iso
