@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .attribution import KeyRing, authenticate
 from .errors import CWError
 from .faults import DROPPED, Fault, FaultRegistry, RequestLog, RequestRecord, fault_body
 from .store import SandboxStore
@@ -39,10 +40,12 @@ class SandboxState:
     # While set, API requests wait for it before anything else: a ConnectWise that hangs until released.
     hold: asyncio.Event | None = None
     initial_latency_ms: int | None = None
+    keys: KeyRing = field(init=False)
 
     def __post_init__(self) -> None:
         if self.initial_latency_ms is None:
             self.initial_latency_ms = self.latency_ms
+        self.keys = KeyRing(self.public_key, self.private_key)
 
     def reset(self) -> None:
         """Back to the state the server started in: seed data, start latency, no faults, empty log."""
@@ -51,6 +54,7 @@ class SandboxState:
         self.store.reset()
         self.faults.clear()
         self.log.clear()
+        self.keys.clear()
 
 
 def dumps(data: Any) -> str:
@@ -74,7 +78,7 @@ def state_of(request: web.Request) -> SandboxState:
 
 
 def check_auth(request: web.Request, state: SandboxState) -> CWError | None:
-    """Validate Basic `company+public:private` and the clientId header."""
+    """Validate Basic `company+public:private` (any member's key pair) and the clientId header."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "basic" or not token:
@@ -89,8 +93,7 @@ def check_auth(request: web.Request, state: SandboxState) -> CWError | None:
         not sep
         or not plus
         or company.casefold() != state.company_id.casefold()
-        or public != state.public_key
-        or private != state.private_key
+        or not authenticate(request, state.keys, state.store, public, private)
     ):
         return CWError(401, "Unauthorized", "Authentication failed: invalid company or API keys.")
     if not request.headers.get("clientId", "").strip():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .attribution import identifier, note_member, stamp_updated
 from .errors import field_error, invalid, invalid_many, not_found
 from .store import SERVICE_TYPE, Rec, SandboxStore, member_ref, now_iso
 from .tickets import parse_ops
@@ -21,18 +22,25 @@ def _ticket(store: SandboxStore, ticket_id: int) -> Rec:
 
 
 def add_note_record(
-    store: SandboxStore, ticket_id: int, text: str, flags: dict[str, bool], stamp: str
+    store: SandboxStore,
+    ticket_id: int,
+    text: str,
+    flags: dict[str, bool],
+    stamp: str,
+    *,
+    actor: Rec | None = None,
+    member: Rec | None = None,
 ) -> Rec:
-    """Store a note written by the API member (the caller validated everything)."""
-    member = store.api_member
+    """Store a note written by `actor` about `member` (default: the actor); the caller validated both."""
+    actor = actor or store.api_member
     detail = bool(flags.get("detailDescriptionFlag"))
     internal = bool(flags.get("internalAnalysisFlag"))
     resolution = bool(flags.get("resolutionFlag"))
     if not (detail or internal or resolution):
         detail = True  # a note with no flag lands in the discussion, as in the CW screen
     note: Rec = {
-        "_info": {"lastUpdated": stamp, "updatedBy": member.get("identifier")},
-        "createdBy": member.get("identifier"),
+        "_info": {"lastUpdated": stamp, "updatedBy": identifier(actor)},
+        "createdBy": identifier(actor),
         "dateCreated": stamp,
         "detailDescriptionFlag": detail,
         "externalFlag": detail or resolution,
@@ -40,7 +48,7 @@ def add_note_record(
         "internalAnalysisFlag": internal,
         "internalFlag": internal,
         "issueFlag": bool(flags.get("issueFlag")),
-        "member": member_ref(member),
+        "member": member or member_ref(actor),
         "resolutionFlag": resolution,
         "text": text,
         "ticketId": ticket_id,
@@ -50,8 +58,8 @@ def add_note_record(
     return note
 
 
-def create_note(store: SandboxStore, ticket_id: int, body: Any) -> Rec:
-    """POST /service/tickets/{id}/notes."""
+def create_note(store: SandboxStore, ticket_id: int, body: Any, actor: Rec | None = None) -> Rec:
+    """POST /service/tickets/{id}/notes (`member` may name another member; see attribution.py)."""
     _ticket(store, ticket_id)
     if not isinstance(body, dict):
         raise invalid("note", "InvalidField", "The request body must be a note object", "serviceNote")
@@ -64,7 +72,9 @@ def create_note(store: SandboxStore, ticket_id: int, body: Any) -> Rec:
         if value is not None and not isinstance(value, bool):
             raise invalid(flag, "InvalidField", f"{flag} must be true or false", "serviceNote")
         flags[flag] = bool(value)
-    return add_note_record(store, ticket_id, text, flags, now_iso())
+    actor = actor or store.api_member
+    member = note_member(store, body, actor)
+    return add_note_record(store, ticket_id, text, flags, now_iso(), actor=actor, member=member)
 
 
 def attach_configuration(store: SandboxStore, ticket_id: int, body: Any, base: str) -> Rec:
@@ -155,7 +165,7 @@ def _active_member(store: SandboxStore, ref: Any, errors: list[dict[str, Any]]) 
     return member
 
 
-def create_schedule_entry(store: SandboxStore, body: Any) -> Rec:
+def create_schedule_entry(store: SandboxStore, body: Any, actor: Rec | None = None) -> Rec:
     """POST /schedule/entries: a Service entry puts a member on a ticket."""
     if not isinstance(body, dict):
         raise invalid("entry", "InvalidField", "The request body must be an object", "scheduleEntry")
@@ -200,7 +210,7 @@ def create_schedule_entry(store: SandboxStore, body: Any) -> Rec:
         raise invalid("dateEnd", "InvalidField", "dateEnd must be after dateStart", "scheduleEntry")
     stamp = now_iso()
     entry: Rec = {
-        "_info": {"lastUpdated": stamp, "updatedBy": store.api_member.get("identifier")},
+        "_info": {"lastUpdated": stamp, "updatedBy": identifier(actor or store.api_member)},
         "dateEnd": _fmt(end),
         "dateStart": _fmt(start),
         "doneFlag": bool(body.get("doneFlag", False)),
@@ -218,7 +228,7 @@ def create_schedule_entry(store: SandboxStore, body: Any) -> Rec:
     return entry
 
 
-def patch_schedule_entry(store: SandboxStore, entry_id: int, body: Any) -> Rec:
+def patch_schedule_entry(store: SandboxStore, entry_id: int, body: Any, actor: Rec | None = None) -> Rec:
     """PATCH /schedule/entries/{id}: doneFlag, ownerFlag, dates or member."""
     entry = store.get("schedule_entries", entry_id)
     if entry is None:
@@ -246,7 +256,7 @@ def patch_schedule_entry(store: SandboxStore, entry_id: int, body: Any) -> Rec:
     if errors:
         raise invalid_many(errors, "scheduleEntry")
     if updated != entry:
-        updated["_info"] = {"lastUpdated": now_iso(), "updatedBy": store.api_member.get("identifier")}
+        stamp_updated(updated, actor or store.api_member, now_iso())
         entry.clear()
         entry.update(updated)
         store.touch("schedule_entries")

@@ -101,6 +101,25 @@ async def clear_requests(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def mint_keys(request: web.Request) -> web.Response:
+    """POST /__sandbox/members/{identifier}/keys: a new API key pair belonging to that member."""
+    state = state_of(request)
+    with state.store.lock:
+        member = state.store.find_member(request.match_info["identifier"])
+    if member is None or member.get("inactiveFlag"):
+        raise CWError(404, "NotFound", f"member {request.match_info['identifier']!r} is not an active member")
+    pair = state.keys.mint(member["id"])
+    body = {"memberId": member["id"], "publicKey": pair.public_key, "privateKey": pair.private_key}
+    return json_response(body, status=201)
+
+
+async def revoke_keys(request: web.Request) -> web.Response:
+    """DELETE /__sandbox/keys/{public_key}: the member deleted this key pair."""
+    if not state_of(request).keys.revoke(request.match_info["public_key"]):
+        raise CWError(404, "NotFound", "no such key pair")
+    return web.Response(status=204)
+
+
 async def health(request: web.Request) -> web.Response:
     """GET /__sandbox/health."""
     state = state_of(request)
@@ -156,6 +175,8 @@ def register(app: web.Application, root: str, ticket_page_path: str) -> None:
     r.add_get(root + "/requests", get_requests)
     r.add_delete(root + "/requests", clear_requests)
     r.add_get(root + "/health", health)
+    r.add_post(root + "/members/{identifier}/keys", mint_keys)
+    r.add_delete(root + "/keys/{public_key}", revoke_keys)
     r.add_get(ticket_page_path, ticket_page)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import json_response, state_of
+from .attribution import acting_member
 from .children import ticket_config_view
 from .errors import bad_request, not_found
 from .query import filter_records, forward_link, link_header, list_params, project, run_list
@@ -158,8 +159,8 @@ async def system_info(request: web.Request) -> web.Response:
 
 
 async def my_member(request: web.Request) -> web.Response:
-    """GET /system/myMembers: the member owning the API keys."""
-    return json_response(state_of(request).store.api_member)
+    """GET /system/myMembers: the member owning the API keys of this request."""
+    return json_response(acting_member(request))
 
 
 def _collection(app: web.Application, path: str, name: str, resource: str) -> None:

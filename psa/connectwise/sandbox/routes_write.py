@@ -10,6 +10,7 @@ from aiohttp import web
 
 from . import children, tickets
 from .app import json_response, state_of
+from .attribution import acting_member
 from .errors import bad_request
 from .routes_read import int_id
 from .store import SandboxStore
@@ -50,9 +51,14 @@ def register(app: web.Application, root: str) -> None:
     """Add the write routes under the API root."""
     r = app.router
     t = root + r"/service/tickets/{id:\d+}"
-    r.add_post(root + "/service/tickets", write(lambda s, q, b: tickets.create_ticket(s, b), 201))
-    r.add_patch(t, write(lambda s, q, b: tickets.patch_ticket(s, int_id(q), b)))
-    r.add_post(t + "/notes", write(lambda s, q, b: children.create_note(s, int_id(q), b), 201))
+    # Every write acts as the member whose keys authenticated the request (attribution.py).
+    r.add_post(
+        root + "/service/tickets", write(lambda s, q, b: tickets.create_ticket(s, b, acting_member(q)), 201)
+    )
+    r.add_patch(t, write(lambda s, q, b: tickets.patch_ticket(s, int_id(q), b, acting_member(q))))
+    r.add_post(
+        t + "/notes", write(lambda s, q, b: children.create_note(s, int_id(q), b, acting_member(q)), 201)
+    )
     r.add_post(
         t + "/configurations",
         write(lambda s, q, b: children.attach_configuration(s, int_id(q), b, _api_base(q)), 201),
@@ -62,6 +68,9 @@ def register(app: web.Application, root: str) -> None:
         write(lambda s, q, b: children.detach_configuration(s, int_id(q), int_id(q, "sub"))),
     )
     e = root + r"/schedule/entries"
-    r.add_post(e, write(lambda s, q, b: children.create_schedule_entry(s, b), 201))
-    r.add_patch(e + r"/{id:\d+}", write(lambda s, q, b: children.patch_schedule_entry(s, int_id(q), b)))
+    r.add_post(e, write(lambda s, q, b: children.create_schedule_entry(s, b, acting_member(q)), 201))
+    r.add_patch(
+        e + r"/{id:\d+}",
+        write(lambda s, q, b: children.patch_schedule_entry(s, int_id(q), b, acting_member(q))),
+    )
     r.add_delete(e + r"/{id:\d+}", write(lambda s, q, b: children.delete_schedule_entry(s, int_id(q))))

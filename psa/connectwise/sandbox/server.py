@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import API_ROOT, SandboxState, create_app
+from .attribution import KeyPair
 from .faults import Fault, RequestRecord, rounds
 from .store import SandboxStore, load_seed
 
@@ -184,6 +185,18 @@ class SandboxServer:
         )
         self.state.faults.add(fault)
         return fault
+
+    def mint_member_keys(self, identifier: str) -> KeyPair:
+        """A new API key pair belonging to an active seeded member (their My Account → API Keys)."""
+        with self.state.store.lock:
+            member = self.state.store.find_member(identifier)
+        if member is None or member.get("inactiveFlag"):
+            raise KeyError(f"no active member {identifier!r}")
+        return self.state.keys.mint(member["id"])
+
+    def revoke_member_keys(self, public_key: str) -> bool:
+        """Delete a minted key pair (True when it existed)."""
+        return self.state.keys.revoke(public_key)
 
     def clear_faults(self) -> None:
         """Disarm every pending fault."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .attribution import identifier, stamp_entered, stamp_updated
 from .errors import field_error, invalid, invalid_many, not_found
 from .store import (
     Rec,
@@ -196,11 +197,12 @@ def _apply_closed_state(store: SandboxStore, ticket: Rec, was_closed: bool, who:
         ticket.pop("closedBy", None)
 
 
-def create_ticket(store: SandboxStore, body: Any) -> Rec:
+def create_ticket(store: SandboxStore, body: Any, actor: Rec | None = None) -> Rec:
     """POST /service/tickets: validate, fill reference names, store; returns the API view."""
     if not isinstance(body, dict):
         raise invalid("ticket", "InvalidField", "The request body must be a ticket object")
-    who = store.api_member.get("identifier", "apiuser")
+    actor = actor or store.api_member
+    who = identifier(actor)
     stamp = now_iso()
     draft = _Draft(store, {})
     draft.errors.extend(_summary_errors(body.get("summary")))
@@ -246,7 +248,7 @@ def create_ticket(store: SandboxStore, body: Any) -> Rec:
     t.setdefault("impact", "Medium")
     t.setdefault("budgetHours", 0.0)
     t.update(actualHours=0.0, hasChildTicket=False, recordType="ServiceTicket")
-    t["_info"] = {"dateEntered": stamp, "enteredBy": who, "lastUpdated": stamp, "updatedBy": who}
+    stamp_entered(t, actor, stamp)
     _apply_closed_state(store, t, was_closed=False, who=who)
     t["id"] = store.next_id("tickets")
     ticket = dict(sorted(t.items()))
@@ -265,7 +267,7 @@ def create_ticket(store: SandboxStore, body: Any) -> Rec:
     ):
         text = body.get(text_field)
         if isinstance(text, str) and text.strip():
-            add_note_record(store, ticket["id"], text, {flag: True}, stamp)
+            add_note_record(store, ticket["id"], text, {flag: True}, stamp, actor=actor)
     return store.ticket_view(ticket)
 
 
@@ -287,7 +289,7 @@ def parse_ops(body: Any, resource: str = "ticket") -> list[tuple[str, str, Any]]
     return ops
 
 
-def patch_ticket(store: SandboxStore, ticket_id: int, body: Any) -> Rec:
+def patch_ticket(store: SandboxStore, ticket_id: int, body: Any, actor: Rec | None = None) -> Rec:
     """PATCH /service/tickets/{id}: all-or-nothing; traps answer 200 and change nothing."""
     current = store.get("tickets", ticket_id)
     if current is None:
@@ -333,9 +335,9 @@ def patch_ticket(store: SandboxStore, ticket_id: int, body: Any) -> Rec:
         raise invalid("status", "InvalidField", f"status {status_id} is not a status of the ticket's board")
     if updated == current:
         return store.ticket_view(current)
-    who = store.api_member.get("identifier", "apiuser")
-    _apply_closed_state(store, updated, was_closed=bool(current.get("closedFlag")), who=who)
-    updated["_info"] = {**updated.get("_info", {}), "lastUpdated": now_iso(), "updatedBy": who}
+    actor = actor or store.api_member
+    _apply_closed_state(store, updated, was_closed=bool(current.get("closedFlag")), who=identifier(actor))
+    stamp_updated(updated, actor, now_iso())
     current.clear()
     current.update(sorted(updated.items()))
     store.touch("tickets")
