@@ -12,23 +12,29 @@ from storage.errors import (
     StorageError,
 )
 from storage.facade import Storage
-from storage.models import AuditAction, LedgerState, SuggestionState
+from storage.models import AuditAction, LedgerState, SuggestionState, WriteKind
 from storage.repositories.audit import AuditEvent
 from storage.repositories.connections import ConnectionCredentials, ConnectionInfo, PSAConnection
+from storage.repositories.engineer_keys import EngineerKeys, EngineerKeysInfo
 from storage.repositories.ledger import ClaimResult, LedgerEntry
 from storage.repositories.mappings import MemberMapping
 from storage.repositories.suggestions import Suggestion
 from storage.repositories.thread_links import ThreadLink
 from storage.slack_oauth import build_slack_oauth_stores
 from storage.workspace import SlackMemberMappingLookup, WorkspaceStore
+from storage.writes import AuditEntry, EngineerKeyStore, WriteLedger
 
 __all__ = [
     "AuditAction",
+    "AuditEntry",
     "AuditEvent",
     "ClaimResult",
     "ConnectionCredentials",
     "ConnectionInfo",
     "ConnectionNotFoundError",
+    "EngineerKeyStore",
+    "EngineerKeys",
+    "EngineerKeysInfo",
     "LedgerEntry",
     "LedgerState",
     "MappingConflictError",
@@ -45,6 +51,8 @@ __all__ = [
     "SuggestionState",
     "ThreadLink",
     "WorkspaceStore",
+    "WriteKind",
+    "WriteLedger",
     "build_slack_oauth_stores",
     "create_engine",
     "create_sessionmaker",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -11,11 +12,15 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from storage import recovery
 from storage.crypto import SecretBox
 from storage.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from storage.migrate import upgrade_engine
+from storage.models import WriteKind
+from storage.repositories.ledger import DEFAULT_STALE_AFTER, LedgerEntry
 from storage.slack_oauth import DEFAULT_STATE_EXPIRATION_S, build_slack_oauth_stores
 from storage.workspace import SlackMemberMappingLookup, WorkspaceStore
+from storage.writes import EngineerKeyStore, WriteLedger
 
 
 class Storage:
@@ -58,6 +63,25 @@ class Storage:
     def workspace(self, team_id: str) -> WorkspaceStore:
         """Convenience methods bound to one Slack workspace."""
         return WorkspaceStore(team_id, write=self.session, read=self.read_session, box=self.box)
+
+    def ledger(self, team_id: str) -> WriteLedger:
+        """The idempotency ledger of one workspace (every write claims its key there first)."""
+        return WriteLedger(team_id, write=self.session, read=self.read_session)
+
+    def engineer_keys(self, team_id: str) -> EngineerKeyStore:
+        """Engineers' own PSA keys in one workspace."""
+        return EngineerKeyStore(team_id, write=self.session, read=self.read_session, box=self.box)
+
+    async def unfinished_writes(
+        self,
+        *,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        kinds: tuple[WriteKind, ...] | None = None,
+        limit: int = 100,
+    ) -> list[LedgerEntry]:
+        """Writes nobody is finishing, in every workspace (uncertain, or claimed by a process that died)."""
+        async with self.read_session() as s:
+            return await recovery.unfinished(session=s, stale_after=stale_after, kinds=kinds, limit=limit)
 
     def mapping_lookup(self, team_id: str) -> SlackMemberMappingLookup:
         """psa.service.MemberMappingLookup for one workspace."""

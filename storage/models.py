@@ -70,9 +70,24 @@ def _in(column: str, values: type[StrEnum]) -> str:
 
 
 class LedgerState(StrEnum):
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    FAILED = "failed"
+    CLAIMED = "claimed"  # a process is performing the write
+    IN_PROGRESS = "claimed"  # the older name of CLAIMED
+    DONE = "done"  # performed; `result` says what it made
+    FAILED = "failed"  # the PSA refused it: nothing was written, a later claim may retry
+    UNCERTAIN = "uncertain"  # the PSA may have performed it: reconcile before retrying
+
+
+class WriteKind(StrEnum):
+    """Every state-changing action the app performs for a user, each under one idempotency key."""
+
+    CREATE = "create"
+    NOTE = "note"
+    STATUS = "status"
+    ASSIGNEE_ADD = "assignee_add"
+    ASSIGNEE_REMOVE = "assignee_remove"
+    SHARE = "share"
+    LINK_THREAD = "link_thread"
+    TIME_ENTRY = "time_entry"
 
 
 class SuggestionState(StrEnum):
@@ -90,6 +105,11 @@ class AuditAction(StrEnum):
     CONNECT = "connect"
     MAP = "map"
     UNMAP = "unmap"
+    SHARE = "share"
+    LINK_THREAD = "link_thread"
+    TIME_ENTRY = "time_entry"
+    MEMBER_KEYS_SAVED = "member_keys_saved"
+    MEMBER_KEYS_REMOVED = "member_keys_removed"
 
 
 class PSAConnectionRow(Base):
@@ -141,19 +161,46 @@ class ThreadLinkRow(Base):
 
 
 class IdempotencyRow(Base):
-    """One user action that creates something in the PSA, claimed at most once at a time."""
+    """One write a user asked for, under its idempotency key: claimed by one process at a time, and
+    kept with enough of its payload to reconcile it with the PSA or re-announce it after a crash."""
 
     __tablename__ = "idempotency_ledger"
-    __table_args__ = (CheckConstraint(_in("state", LedgerState), name="state"),)
+    __table_args__ = (
+        CheckConstraint(_in("state", LedgerState), name="state"),
+        CheckConstraint(_in("kind", WriteKind), name="kind"),
+        # Recovery looks for unfinished work across every workspace, oldest first.
+        Index("ix_idempotency_ledger_state_updated", "state", "updated_at"),
+    )
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), server_default=WriteKind.CREATE.value)
     state: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    actor_member_id: Mapped[int | None] = mapped_column(BigInteger)
     ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class EngineerKeysRow(Base):
+    """A member's own PSA API key pair, entered by the Slack user mapped to that member. The private key
+    is stored only as a Fernet token, and the keys are used only against the site they were validated on."""
+
+    __tablename__ = "engineer_keys"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    psa_member_id: Mapped[int] = mapped_column(BigInteger)
+    public_key: Mapped[str] = mapped_column(String(200))
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    base_url: Mapped[str] = mapped_column(String(500))
+    company_id: Mapped[str] = mapped_column(String(100))
+    validated_at: Mapped[datetime]
 
 
 class SuggestionRow(Base):
@@ -214,6 +261,11 @@ class AuditEventRow(Base):
     ticket_id: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    psa_member_id: Mapped[int | None] = mapped_column(BigInteger)  # on whose behalf the PSA was written
+    attribution: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # "own_keys" | "named" (psa.models.Attribution)
+    ledger_key: Mapped[str | None] = mapped_column(String(128))  # the write this row records
 
 
 # slack-sdk's own table definitions, registered on our metadata so that our Alembic migration creates

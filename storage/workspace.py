@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import SecretBox
 from storage.models import AuditAction
-from storage.repositories import audit, connections, events, ledger, mappings, suggestions, thread_links
+from storage.repositories import (
+    audit,
+    connections,
+    engineer_keys,
+    events,
+    ledger,
+    mappings,
+    suggestions,
+    thread_links,
+)
 from storage.repositories._common import require_team
 from storage.repositories.audit import AuditEvent
 from storage.repositories.connections import ConnectionCredentials, ConnectionInfo, PSAConnection
@@ -98,6 +107,12 @@ class WorkspaceStore:
                 mapped_by=mapped_by,
                 reassign=reassign,
             )
+            # Own keys belong to one member: a user mapped to another member must enter theirs again.
+            keys = await engineer_keys.get_keys_info(
+                session=s, team_id=self.team_id, slack_user_id=slack_user_id
+            )
+            if keys is not None and keys.psa_member_id != member_id:
+                await engineer_keys.delete_keys(session=s, team_id=self.team_id, slack_user_id=slack_user_id)
             detail = {"slack_user_id": slack_user_id, "member_id": member_id, "member": member_identifier}
             await audit.record(
                 session=s,
@@ -114,6 +129,7 @@ class WorkspaceStore:
             removed = await mappings.unmap_member(
                 session=s, team_id=self.team_id, slack_user_id=slack_user_id
             )
+            await engineer_keys.delete_keys(session=s, team_id=self.team_id, slack_user_id=slack_user_id)
             if removed is not None:
                 detail = {"slack_user_id": slack_user_id, "member_id": removed.psa_member_id}
                 await audit.record(
@@ -186,6 +202,11 @@ class WorkspaceStore:
         """Mark a claimed key failed (a later claim retries it)."""
         async with self._write() as s:
             return await ledger.fail(key, error, team_id=self.team_id, session=s)
+
+    async def uncertain(self, key: str, error: str) -> bool:
+        """Mark a claimed key uncertain (the PSA may have done it; the next claim reconciles first)."""
+        async with self._write() as s:
+            return await ledger.uncertain(key, error, team_id=self.team_id, session=s)
 
     async def ledger_entry(self, key: str) -> LedgerEntry | None:
         """The state of an idempotency key."""

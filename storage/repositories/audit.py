@@ -41,6 +41,9 @@ class AuditEvent(Record):
     ticket_id: int | None
     detail: dict[str, Any]
     created_at: datetime
+    psa_member_id: int | None = None
+    attribution: str | None = None
+    ledger_key: str | None = None
 
 
 def _is_secret_key(key: str) -> bool:
@@ -82,9 +85,13 @@ async def record(
     action: AuditAction,
     ticket_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
+    psa_member_id: int | None = None,
+    attribution: str | None = None,
+    ledger_key: str | None = None,
     now: datetime | None = None,
 ) -> AuditEvent:
-    """Append an audit event (the detail is scrubbed first)."""
+    """Append an audit event (the detail is scrubbed first); `psa_member_id`/`attribution` say on whose
+    behalf the PSA was written and how it records that, `ledger_key` which write this is."""
     require_team(team_id)
     stmt = (
         insert(T)
@@ -95,6 +102,9 @@ async def record(
             ticket_id=ticket_id,
             detail=scrub_detail(detail),
             created_at=utcnow(now),
+            psa_member_id=psa_member_id,
+            attribution=attribution,
+            ledger_key=ledger_key,
         )
         .returning(*T.c)
     )

@@ -17,11 +17,20 @@ from storage import (
     Storage,
     SuggestionState,
 )
-from storage.repositories import audit, connections, events, ledger, mappings, suggestions, thread_links
+from storage.repositories import (
+    audit,
+    connections,
+    engineer_keys,
+    events,
+    ledger,
+    mappings,
+    suggestions,
+    thread_links,
+)
 
 A, B = "TAAAA", "TBBBB"
 SUGGESTION = uuid.uuid4().hex
-REPOSITORIES = (audit, connections, events, ledger, mappings, suggestions, thread_links)
+REPOSITORIES = (audit, connections, engineer_keys, events, ledger, mappings, suggestions, thread_links)
 
 
 async def _seed_team_a(db: Storage) -> None:

@@ -120,7 +120,7 @@ async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submissio
         return errors_decision(draft, view, {"summary": CLAIM_FAILED})
     if claim.won:
         # Taking over an attempt whose fate is unknown: look in the PSA before creating again.
-        unknown_fate = claim.took_over == LedgerState.IN_PROGRESS or (
+        unknown_fate = claim.took_over in (LedgerState.IN_PROGRESS, LedgerState.UNCERTAIN) or (
             claim.took_over == LedgerState.FAILED and before is not None and is_uncertain(before.error)
         )
         since = claim.entry.created_at.isoformat() if unknown_fate else None
@@ -183,7 +183,8 @@ async def create_ticket(ctx: FlowContext, item: WorkItem) -> None:
         raise
     except PSAError as exc:
         fate = UNCERTAIN if is_uncertain(exc) or reconcile_since is not None else ""
-        await store.fail(key, f"{fate}{exc.message}")
+        record = store.uncertain if fate else store.fail
+        await record(key, f"{fate}{exc.message}")
         await _show_failure(ctx, draft, view_id, failure_banner(exc, uncertain=bool(fate)))
         return
     except (StateError, ValueError) as exc:
@@ -191,7 +192,7 @@ async def create_ticket(ctx: FlowContext, item: WorkItem) -> None:
         await _show_failure(ctx, draft, view_id, "Some fields are missing; check the form.")
         return
     except BaseException:
-        await store.fail(key, f"{UNCERTAIN}internal error")
+        await store.uncertain(key, f"{UNCERTAIN}internal error")
         raise
     if not await store.complete(key, created.id):
         log.error("ledger key for #%s was no longer in progress when completed", created.id)
