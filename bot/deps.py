@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,14 +22,8 @@ from bot.rowcache import RowCache
 from bot.settings import Settings
 from bot.slack_clients import SlackClients
 from bot.tasks import TaskSupervisor
-from bot.workspaces import (
-    DEFAULT_FACTORIES,
-    HttpFactory,
-    ProviderFactory,
-    WorkspaceRegistry,
-    default_http,
-    env_credentials,
-)
+from bot.workspaces import HttpFactory, WorkspaceRegistry, env_credentials
+from psa.registry import ProviderRegistry
 from storage import Storage, load_or_create_key
 from storage.db import is_memory_sqlite, normalize_database_url
 from storage.maintenance import prune_processed_events
@@ -132,11 +126,11 @@ def build_deps(
     settings: Settings,
     *,
     storage: Storage | None = None,
-    factories: Mapping[str, ProviderFactory] = DEFAULT_FACTORIES,
-    http_factory: HttpFactory = default_http,
+    factories: ProviderRegistry | None = None,
+    http_factory: HttpFactory | None = None,
     now: Callable[[], datetime] = utc_now,
 ) -> AppDeps:
-    """Compose the app's services from settings; tests pass their own storage, factories or clock."""
+    """Compose the app's services from settings; tests pass their own storage, provider registry or clock."""
     storage = storage or build_storage(settings)
     # CW_* variables describe the one workspace of a single-workspace install; in OAuth mode every
     # workspace connects its own PSA, so they must never apply to all of them.

@@ -57,10 +57,24 @@ class PSAProvider(ABC):
         """One cheap authenticated call; raises PSAAuthenticationError on bad credentials."""
 
     @abstractmethod
+    async def current_member(self) -> Member:
+        """The member who owns the credentials this provider acts with."""
+
+    @abstractmethod
     async def search_tickets(
         self, filters: ProviderFilters, page: int = 1, page_size: int = 25
     ) -> TicketListResponse:
         """Most urgent first, then newest."""
+
+    @abstractmethod
+    async def recent_open_tickets(
+        self, *, company_id: int | None = None, limit: int = 50
+    ) -> list[PSATicketSearchResult]:
+        """Open tickets, newest first (optionally of one company): where a likely duplicate would be."""
+
+    @abstractmethod
+    async def find_by_marker(self, marker: str) -> PSATicketSearchResult | None:
+        """The ticket a create carrying this marker made (open or closed), or None."""
 
     @abstractmethod
     async def get_ticket(self, ticket_id: int) -> PSATicketSearchResult: ...
@@ -110,7 +124,10 @@ class PSAProvider(ABC):
     async def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated: ...
 
     @abstractmethod
-    async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note: ...
+    async def add_note(
+        self, ticket_id: int, text: str, *, internal: bool, member_id: int | None = None
+    ) -> Note:
+        """Add a note; `member_id` names its member where the PSA allows it (default: the key's owner)."""
 
     # -- time ---------------------------------------------------------------------------------
 

@@ -54,3 +54,12 @@ class PSAUnavailableError(PSAError):
     """Outage, 5xx, timeout or connection failure."""
 
     user_hint = "The PSA is not answering right now; nothing was changed. Try again in a minute."
+
+
+class PSAMemberKeysRejectedError(PSAAuthenticationError):
+    """The engineer's own API keys were refused (revoked, expired, or the member was deactivated)."""
+
+    user_hint = (
+        "ConnectWise refused your own API keys: enter new ones in `/tickets map` (or remove them there "
+        "to write through the workspace's connection)."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from psa.time import TimeSpan
 
 SUMMARY_MAX = 100
+MARKER_MAX = 100  # ConnectWise's externalXRef holds at most 100 characters (OpenAPI 2025.1 Ticket)
 
 
 class _Model(BaseModel):
@@ -130,6 +132,7 @@ class PSATicketSearchResult(_Model):
     contact: Ref | None = None
     resources: list[str] = Field(default_factory=list)  # member identifiers
     date_entered: datetime | None = None
+    entered_by: str | None = None  # identifier of the member whose keys created it
     last_updated: datetime | None = None
     closed: bool = False
     parent_ticket_id: int | None = None
@@ -170,6 +173,9 @@ class TicketCreatePayload(_Model):
     description: str | None = None
     assigned_member_id: int | None = None
     contact_id: int | None = None
+    # A token unique to this create, stored on the ticket where the PSA can search for it: after a crash
+    # or a timeout the app finds the ticket it may have made instead of making a second one.
+    marker: str | None = Field(default=None, max_length=MARKER_MAX, pattern=r"^[A-Za-z0-9:_-]+$")
 
 
 class PSAResource(_Model):
@@ -189,6 +195,34 @@ class PSATicketCreated(_Model):
     company_name: str
     resources: list[PSAResource] = Field(default_factory=list)
     url: str | None = None
+    # False when the ticket exists but its description, written as the engineer's own note, does not
+    # (yet): the caller keeps the text and retries the note instead of creating the ticket again.
+    description_saved: bool = True
+
+
+class Attribution(StrEnum):
+    """How a write made from the app is attributed in the PSA."""
+
+    OWN_KEYS = "own_keys"  # the engineer's own API keys: the PSA records them as the author everywhere
+    NAMED = "named"  # the workspace's key, naming the engineer wherever the PSA lets the caller
+
+
+class ActingMember(_Model):
+    """The PSA member on whose behalf the app writes, and how the PSA will record it."""
+
+    member_id: int
+    identifier: str
+    name: str = ""
+    attribution: Attribution = Attribution.NAMED
+
+
+class LikelyDuplicate(_Model):
+    """An open ticket created moments ago that looks like the one about to be created."""
+
+    ticket: PSATicketSearchResult
+    score: int  # 0-100 summary similarity
+    minutes_ago: int
+    same_member: bool  # created by the same engineer (else: for the same company)
 
 
 class PSATicketStatusUpdate(_Model):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -26,9 +28,12 @@ from psa.changes import (
 )
 from psa.errors import PSAError
 from psa.models import (
+    ActingMember,
+    Attribution,
     Board,
     BoardStatus,
     Company,
+    LikelyDuplicate,
     Member,
     MemberTimeDefaults,
     Note,
@@ -52,6 +57,9 @@ T = TypeVar("T")
 
 COMPANIES_MAX = 5000
 FUZZY_MIN_SCORE = 80
+DUPLICATE_WINDOW = timedelta(minutes=30)
+DUPLICATE_MIN_SCORE = 85
+DUPLICATES_SCANNED = 50  # newest open tickets looked at (per query): far more than 30 minutes' worth
 
 
 class MemberMappingLookup(Protocol):
@@ -140,10 +148,30 @@ class TicketService:
         self.provider = provider
         self._mappings = mappings
         self._cache = _TTLCache(cache_ttl, clock)
+        self.keys_of: int | None = None  # the member whose own keys `provider` uses (None: the workspace's)
 
     async def aclose(self) -> None:
         """Close the provider (and its HTTP client)."""
         await self.provider.aclose()
+
+    def with_member_keys(self, provider: PSAProvider, member_id: int) -> TicketService:
+        """This service writing through `provider` (built on a member's own keys); reference data shared."""
+        twin = TicketService.__new__(TicketService)
+        twin.provider = provider
+        twin._mappings = self._mappings
+        twin._cache = self._cache
+        twin.keys_of = member_id
+        return twin
+
+    def acting(self, member: Member) -> ActingMember:
+        """Who a write through this service is by, and how the PSA will record it."""
+        own = self.keys_of == member.id
+        return ActingMember(
+            member_id=member.id,
+            identifier=member.identifier,
+            name=member.name,
+            attribution=Attribution.OWN_KEYS if own else Attribution.NAMED,
+        )
 
     # -- lists --------------------------------------------------------------------------------
 
@@ -265,8 +293,15 @@ class TicketService:
 
     # -- changes ------------------------------------------------------------------------------
 
-    async def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:
+    # Every write takes the acting member. With the member's own keys (`with_member_keys`) the PSA
+    # records them as the author of everything; with the workspace's key only the fields a caller may
+    # set name them (a note's member), the rest names the API member (README "Who ConnectWise says did it").
+
+    async def update_status(
+        self, ticket_id: int, status_id: int, *, acting: ActingMember | None = None
+    ) -> PSATicketStatusUpdate:
         """Move a ticket to another status of its board."""
+        self._check(acting)
         return await self.provider.update_status(ticket_id, status_id)
 
     async def list_resources(self, ticket_id: int) -> list[PSAResource]:
@@ -276,30 +311,111 @@ class TicketService:
         )
         return _mark(resources, mapped)
 
-    async def add_resource(self, ticket_id: int, member_id: int) -> PSAResource:
+    async def add_resource(
+        self, ticket_id: int, member_id: int, *, acting: ActingMember | None = None
+    ) -> PSAResource:
         """Assign a member to the ticket."""
+        self._check(acting)
         resource, mapped = await asyncio.gather(
             self.provider.add_resource(ticket_id, member_id), self._mapped_after_write()
         )
         return _mark([resource], mapped)[0]
 
-    async def remove_resource(self, ticket_id: int, member_id: int) -> None:
+    async def remove_resource(
+        self, ticket_id: int, member_id: int, *, acting: ActingMember | None = None
+    ) -> None:
         """Unassign a member from the ticket."""
+        self._check(acting)
         await self.provider.remove_resource(ticket_id, member_id)
 
-    async def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated:
-        """Create a ticket (exactly one attempt)."""
-        created, mapped = await asyncio.gather(
-            self.provider.create_ticket(payload), self._mapped_after_write()
-        )
+    async def create_ticket(
+        self, payload: TicketCreatePayload, *, acting: ActingMember | None = None
+    ) -> PSATicketCreated:
+        """Create a ticket (exactly one attempt of the create itself).
+
+        With the workspace's key and an acting member, the description is written as that member's own
+        note right after the create (the PSA's initial description would be the API member's); if that
+        note fails, `description_saved` is False and the ticket is still returned.
+        """
+        self._check(acting)
+        split = acting is not None and acting.attribution is Attribution.NAMED and bool(payload.description)
+        body = payload.model_copy(update={"description": None}) if split else payload
+        created, mapped = await asyncio.gather(self.provider.create_ticket(body), self._mapped_after_write())
         created.resources = _mark(created.resources, mapped)
         if created.url is None:
             created.url = self.provider.ticket_url(created.id)
+        if split and acting is not None and payload.description:
+            try:
+                await self.provider.add_note(
+                    created.id, payload.description, internal=False, member_id=acting.member_id
+                )
+            except PSAError as exc:
+                log.warning("ticket #%s created; its description note failed: %s", created.id, exc.message)
+                created.description_saved = False
         return created
 
-    async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note:
-        """Add a discussion or internal note."""
-        return await self.provider.add_note(ticket_id, text, internal=internal)
+    async def find_created(self, marker: str) -> PSATicketCreated | None:
+        """The ticket an earlier attempt of a create with this marker made, if the PSA has it."""
+        row = await self.provider.find_by_marker(marker)
+        if row is None:
+            return None
+        return PSATicketCreated(
+            id=row.id,
+            summary=row.summary,
+            board_name=row.board.name if row.board else "",
+            status_name=row.status.name if row.status else "",
+            priority_name=row.priority.name if row.priority else "",
+            company_name=row.company.name if row.company else "",
+            url=self.provider.ticket_url(row.id),
+        )
+
+    async def add_note(
+        self, ticket_id: int, text: str, *, internal: bool, acting: ActingMember | None = None
+    ) -> Note:
+        """Add a discussion or internal note as the acting member."""
+        self._check(acting)
+        member_id = acting.member_id if acting is not None else None
+        return await self.provider.add_note(ticket_id, text, internal=internal, member_id=member_id)
+
+    async def likely_duplicates(
+        self,
+        summary: str,
+        *,
+        company_id: int | None,
+        member_identifier: str | None,
+        now: datetime,
+        mine: Collection[int] = (),
+        window: timedelta = DUPLICATE_WINDOW,
+    ) -> list[LikelyDuplicate]:
+        """Open tickets entered within `window` with a very similar summary, by the same member (entered
+        with their keys, or listed in `mine`: tickets the app created for them) or for the same company.
+        Most similar first."""
+        wanted = summary.strip()
+        if not wanted:
+            return []
+        calls = [self.provider.recent_open_tickets(limit=DUPLICATES_SCANNED)]
+        if company_id is not None:
+            calls.append(self.provider.recent_open_tickets(company_id=company_id, limit=DUPLICATES_SCANNED))
+        batches = await gather_all(*calls)
+        seen: set[int] = set()
+        found: list[LikelyDuplicate] = []
+        who = (member_identifier or "").casefold()
+        for row in (r for batch in batches for r in batch):
+            if row.id in seen or row.closed or row.date_entered is None:
+                continue
+            seen.add(row.id)
+            age = now - row.date_entered
+            if age > window or age < -DUPLICATE_CLOCK_SKEW:
+                continue
+            same_member = row.id in mine or bool(who and (row.entered_by or "").casefold() == who)
+            same_company = company_id is not None and row.company is not None and row.company.id == company_id
+            score = summary_similarity(wanted, row.summary)
+            if (same_member or same_company) and score >= DUPLICATE_MIN_SCORE:
+                minutes = max(0, int(age.total_seconds() // 60))
+                found.append(
+                    LikelyDuplicate(ticket=row, score=score, minutes_ago=minutes, same_member=same_member)
+                )
+        return sorted(found, key=lambda d: (-d.score, d.minutes_ago, -d.ticket.id))
 
     async def add_time_entry(self, entry: TimeEntryCreate) -> TimeEntry:
         """Log time on a ticket (exactly one attempt)."""
@@ -345,6 +461,13 @@ class TicketService:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _check(self, acting: ActingMember | None) -> None:
+        own = acting is not None and acting.attribution is Attribution.OWN_KEYS
+        if own != (acting is not None and self.keys_of == acting.member_id):
+            # Claiming the engineer's keys while writing with the workspace's (or the reverse) would
+            # make the app's audit row disagree with what the PSA records.
+            raise ValueError("the acting member's attribution does not match this service's keys")
+
     async def _priority_colours(self) -> dict[int, str | None]:
         try:
             return {p.id: p.color for p in await self.priorities()}
@@ -360,6 +483,27 @@ class TicketService:
             # The write itself succeeded; failing now would invite a retry that duplicates it.
             log.exception("member mappings unavailable; returning the result unmarked")
             return {}
+
+
+DUPLICATE_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def creation_marker(scope: str) -> str:
+    """A short, searchable marker for one create, derived from what identifies it (e.g. workspace and
+    idempotency key): the same create always gets the same marker, and it fits the PSA's field."""
+    return "tickets-app:" + hashlib.blake2b(scope.encode(), digest_size=16).hexdigest()
+
+
+def summary_similarity(a: str, b: str) -> int:
+    """0-100: how alike two ticket summaries read (word order and case ignored; a much shorter
+    summary contained in the other counts only when it has at least three words)."""
+    x, y = a.casefold().split(), b.casefold().split()
+    if not x or not y:
+        return 0
+    score = fuzz.token_sort_ratio(" ".join(x), " ".join(y))
+    if min(len(x), len(y)) >= 3:
+        score = max(score, fuzz.token_set_ratio(" ".join(x), " ".join(y)))
+    return int(score)
 
 
 def _colour(rows: Iterable[PSATicketSearchResult], colours: dict[int, str | None]) -> None:

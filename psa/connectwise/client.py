@@ -107,8 +107,10 @@ class ConnectWiseClient:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
+        auth_error: type[PSAAuthenticationError] = PSAAuthenticationError,
     ) -> None:
         self._base = credentials.base_url
+        self._auth_error = auth_error
         self._http = http
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -235,7 +237,7 @@ class ConnectWiseClient:
         code = str(code) if code else None
         message = self._scrub(str(body.get("message") or f"ConnectWise answered HTTP {status}."))
         if status == 401:
-            return PSAAuthenticationError(message, status=status, code=code)
+            return self._auth_error(message, status=status, code=code)
         if status == 403:
             return PSAPermissionError(message, status=status, code=code)
         if status == 404:

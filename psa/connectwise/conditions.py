@@ -43,6 +43,7 @@ FIELDS: dict[str, type] = {
     "mobileGuid": str,
     # the change poller (psa/connectwise/changes.py); an `_info` field, filtered by its bare name
     "lastUpdated": datetime,
+    "externalXRef": str,
 }
 
 # Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments

@@ -163,6 +163,7 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
         contact=_to_ref(raw.get("contact")),
         resources=split_resources(raw.get("resources")),
         date_entered=_dt(info.get("dateEntered")),
+        entered_by=_str(info.get("enteredBy")),
         last_updated=_dt(info.get("lastUpdated")),
         closed=_bool(raw.get("closedFlag")),
         parent_ticket_id=_int(raw.get("parentTicketId")),
@@ -350,7 +351,16 @@ def create_ticket_body(payload: TicketCreatePayload) -> Raw:
         body["owner"] = {"id": payload.assigned_member_id}
     if payload.contact_id is not None:
         body["contact"] = {"id": payload.contact_id}
+    if payload.marker:
+        body[MARKER_FIELD] = payload.marker
     return body
+
+
+# The create marker lives in the ticket's external cross-reference: a plain string of up to 100
+# characters that a POST may set (OpenAPI 2025.1 `Ticket.externalXRef`) and `conditions` can match
+# exactly (integrations search `externalXRef = "…"` to find tickets they made, e.g. the Tactical RMM
+# alert-to-ticket script). It is not shown to the ticket's contact.
+MARKER_FIELD = "externalXRef"
 
 
 def status_patch(status_id: int) -> list[Raw]:
@@ -372,13 +382,18 @@ def schedule_entry_body(ticket_id: int, member_id: int) -> Raw:
     }
 
 
-def note_body(text: str, *, internal: bool) -> Raw:
-    """A ticket note: discussion (detail description) or internal analysis."""
-    return {
+def note_body(text: str, *, internal: bool, member_id: int | None = None) -> Raw:
+    """A ticket note: discussion (detail description) or internal analysis, optionally naming its member."""
+    body: Raw = {
         "text": text,
         "detailDescriptionFlag": not internal,
         "internalAnalysisFlag": internal,
     }
+    if member_id is not None:
+        # ConnectWise takes a `member` reference on a note POST (django-connectwise `post_note`);
+        # without it the note is the key owner's.
+        body["member"] = {"id": member_id}
+    return body
 
 
 def system_version(raw: Any) -> str | None:

@@ -35,7 +35,12 @@ from psa.connectwise.conditions import (
 )
 from psa.connectwise.signing import CallbackVerifier
 from psa.connectwise.time_entries import TimeEntriesMixin
-from psa.errors import PSANotFoundError, PSAUnavailableError
+from psa.errors import (
+    PSAAuthenticationError,
+    PSAMemberKeysRejectedError,
+    PSANotFoundError,
+    PSAUnavailableError,
+)
 from psa.models import (
     Board,
     BoardStatus,
@@ -76,13 +81,18 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         sleep: Sleep = asyncio.sleep,
         list_page_size: int = MAX_PAGE_SIZE,
         callback_key_hosts: Iterable[str] = (),
+        member_keys: bool = False,
     ) -> None:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=DEFAULT_TIMEOUT,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
-        self._api = ConnectWiseClient(credentials, self._http, retry=retry, sleep=sleep)
+        # An engineer's own keys being refused needs a different fix than the workspace's connection.
+        auth_error = PSAMemberKeysRejectedError if member_keys else PSAAuthenticationError
+        self._api = ConnectWiseClient(
+            credentials, self._http, retry=retry, sleep=sleep, auth_error=auth_error
+        )
         self._base_url = credentials.base_url
         self._list_page_size = max(1, min(list_page_size, MAX_PAGE_SIZE))
         # Member identifiers never change, and the assigned filter needs one per search.
@@ -109,6 +119,12 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         """GET /system/info with the credentials."""
         info = await self._api.get("/system/info")
         return ProviderInfo(kind=self.kind, display_name=self.display_name, version=m.system_version(info))
+
+    async def current_member(self) -> Member:
+        """GET /system/myMembers: the member owning these API keys (OpenAPI 2025.1 `GetSystemMyMembers`)."""
+        member = m._to_member(await self._api.get("/system/myMembers"))
+        self._remember(member)
+        return member
 
     def ticket_url(self, ticket_id: int) -> str | None:
         """The ticket in ConnectWise's web UI (the API host without its `api-` prefix)."""
@@ -142,6 +158,30 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         )
         items = m.map_rows(m._to_ticket, rows)
         return TicketListResponse(items=items, total=m.count_of(count), page=page, page_size=size)
+
+    async def recent_open_tickets(
+        self, *, company_id: int | None = None, limit: int = 50
+    ) -> list[PSATicketSearchResult]:
+        """Open tickets, newest first, optionally of one company (one request)."""
+        cond = and_(eq("closedFlag", False), eq("company/id", company_id) if company_id is not None else None)
+        rows = await self._api.get(
+            "/service/tickets",
+            {
+                "conditions": render(cond),
+                "orderBy": "_info/dateEntered desc,id desc",
+                "pageSize": max(1, min(limit, 100)),
+            },
+        )
+        return m.map_rows(m._to_ticket, rows)
+
+    async def find_by_marker(self, marker: str) -> PSATicketSearchResult | None:
+        """The ticket whose external cross-reference is `marker` (one request; read, so retried)."""
+        rows = await self._api.get(
+            "/service/tickets",
+            {"conditions": render(eq(m.MARKER_FIELD, marker)), "orderBy": "id asc", "pageSize": 2},
+        )
+        found = m.map_rows(m._to_ticket, rows)
+        return found[0] if found else None
 
     async def _ticket_conditions(self, f: ProviderFilters) -> Condition | None:
         member = f.assigned if isinstance(f.assigned, int) else None
@@ -292,10 +332,13 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         created.url = self.ticket_url(created.id)
         return created
 
-    async def add_note(self, ticket_id: int, text: str, *, internal: bool) -> Note:
-        """POST a discussion or internal note."""
+    async def add_note(
+        self, ticket_id: int, text: str, *, internal: bool, member_id: int | None = None
+    ) -> Note:
+        """POST a discussion or internal note, naming its `member` when given."""
         raw = await self._api.post(
-            f"/service/tickets/{int(ticket_id)}/notes", m.note_body(text, internal=internal)
+            f"/service/tickets/{int(ticket_id)}/notes",
+            m.note_body(text, internal=internal, member_id=member_id),
         )
         return m._to_note(raw, ticket_id)
 

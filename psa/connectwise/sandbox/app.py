@@ -40,12 +40,11 @@ class SandboxState:
     # While set, API requests wait for it before anything else: a ConnectWise that hangs until released.
     hold: asyncio.Event | None = None
     initial_latency_ms: int | None = None
-    keys: KeyRing = field(init=False)
+    keys: KeyRing = field(default_factory=KeyRing)
 
     def __post_init__(self) -> None:
         if self.initial_latency_ms is None:
             self.initial_latency_ms = self.latency_ms
-        self.keys = KeyRing(self.public_key, self.private_key)
 
     def reset(self) -> None:
         """Back to the state the server started in: seed data, start latency, no faults, empty log."""
@@ -93,7 +92,9 @@ def check_auth(request: web.Request, state: SandboxState) -> CWError | None:
         not sep
         or not plus
         or company.casefold() != state.company_id.casefold()
-        or not authenticate(request, state.keys, state.store, public, private)
+        or not authenticate(
+            request, state.keys, state.store, (public, private), (state.public_key, state.private_key)
+        )
     ):
         return CWError(401, "Unauthorized", "Authentication failed: invalid company or API keys.")
     if not request.headers.get("clientId", "").strip():

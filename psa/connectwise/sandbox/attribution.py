@@ -45,11 +45,10 @@ class KeyPair:
 
 
 class KeyRing:
-    """Every key pair the sandbox accepts: the configured API member's, plus keys minted for members."""
+    """Key pairs minted for members (the API member's pair is the sandbox's configured one)."""
 
-    def __init__(self, public_key: str, private_key: str) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._api = KeyPair(public_key, private_key, API_MEMBER)
         self._minted: dict[str, KeyPair] = {}
 
     def mint(self, member_id: int) -> KeyPair:
@@ -69,10 +68,10 @@ class KeyRing:
         with self._lock:
             self._minted.clear()
 
-    def owner_of(self, public_key: str, private_key: str) -> int | str | None:
-        """Whose keys these are, or None when the pair is unknown."""
-        if public_key == self._api.public_key:
-            pair: KeyPair | None = self._api
+    def owner_of(self, public_key: str, private_key: str, api: KeyPair) -> int | str | None:
+        """Whose keys these are (`api` is the configured API member's pair), or None when unknown."""
+        if public_key == api.public_key:
+            pair: KeyPair | None = api
         else:
             with self._lock:
                 pair = self._minted.get(public_key)
@@ -130,9 +129,12 @@ def note_member(store: SandboxStore, body: Any, actor: Rec) -> Rec:
     return member_ref(member)
 
 
-def authenticate(request: web.Request, keys: KeyRing, store: SandboxStore, public: str, private: str) -> bool:
-    """Resolve the key pair to its member and remember it on the request; False when refused."""
-    owner = keys.owner_of(public, private)
+def authenticate(
+    request: web.Request, keys: KeyRing, store: SandboxStore, sent: tuple[str, str], api: tuple[str, str]
+) -> bool:
+    """Resolve the `sent` (public, private) pair to its member and remember it on the request; False when
+    refused. `api` is the sandbox's configured pair, which belongs to the API member."""
+    owner = keys.owner_of(sent[0], sent[1], KeyPair(api[0], api[1], API_MEMBER))
     if owner is None:
         return False
     with store.lock:

@@ -49,8 +49,17 @@ READ_ONLY = {
     "recordType",
     "actualHours",
 }
-SIMPLE_FIELDS = {"severity", "impact", "budgetHours", "customFields", "parentTicketId", "summary"}
-REMOVABLE = {"owner", "contact", "parentTicketId", "budgetHours", "customFields"}
+SIMPLE_FIELDS = {
+    "severity",
+    "impact",
+    "budgetHours",
+    "customFields",
+    "parentTicketId",
+    "summary",
+    "externalXRef",
+}
+REMOVABLE = {"owner", "contact", "parentTicketId", "budgetHours", "customFields", "externalXRef"}
+XREF_MAX = 100  # OpenAPI 2025.1 Ticket.externalXRef: "Max length: 100"
 
 
 def _summary_errors(value: Any) -> list[dict[str, Any]]:
@@ -159,6 +168,13 @@ class _Draft:
                 self.err(field, "InvalidField", "customFields must be the whole array")
             else:
                 self.t[field] = value
+        elif field == "externalXRef":
+            if not isinstance(value, str):
+                self.err(field, "InvalidField", "externalXRef must be a string")
+            elif len(value) > XREF_MAX:
+                self.err(field, "OutOfRange", f"externalXRef must be {XREF_MAX} characters or fewer")
+            else:
+                self.t[field] = value
 
     def set_reference(self, field: str, value: Any) -> None:
         setter = {
@@ -234,7 +250,7 @@ def create_ticket(store: SandboxStore, body: Any, actor: Rec | None = None) -> R
     for ref_field in ("owner", "contact"):
         if body.get(ref_field) is not None and ("company" in draft.t or ref_field == "owner"):
             draft.set_reference(ref_field, body[ref_field])
-    for simple in ("severity", "impact", "budgetHours", "parentTicketId", "customFields"):
+    for simple in ("severity", "impact", "budgetHours", "parentTicketId", "customFields", "externalXRef"):
         if body.get(simple) is not None:
             draft.set_simple(simple, body[simple])
     for text_field in ("initialDescription", "initialInternalAnalysis", "initialResolution"):

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import attribution
 from .app import state_of
 from .errors import CWError, field_error, invalid_many, not_found
 from .routes_read import by_id, count_handler, int_id, item_handler, list_handler, table
@@ -40,8 +41,8 @@ ADD_LEVEL = {"Admin": "All", "Service Manager": "All", "API Integration": "All",
 
 
 def acting_member(request: web.Request, store: SandboxStore) -> Rec:
-    """The member whose keys made the request (the API member until per-member keys exist)."""
-    return store.api_member
+    """The member whose keys made the request (attribution.py)."""
+    return attribution.acting_member(request)
 
 
 def _add_level(member: Rec) -> str:

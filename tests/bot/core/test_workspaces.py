@@ -9,9 +9,9 @@ from pydantic import SecretStr
 
 from bot.deps import build_deps
 from bot.settings import Settings
-from bot.workspaces import ConnectFailed, WorkspaceRegistry
+from bot.workspaces import ConnectFailed, KeysState, WorkspaceRegistry
 from psa.connectwise.sandbox import SandboxServer
-from psa.models import TicketFilters
+from psa.models import Attribution, Member, TicketFilters
 from storage import ConnectionCredentials, Storage
 
 TEAM_A = "T0AAAA"
@@ -146,4 +146,123 @@ async def test_a_connection_of_an_unknown_provider_kind_is_not_served(
     assert "autotask" in caplog.text
     with pytest.raises(ConnectFailed):
         await registry.test(odd)
+    await registry.aclose()
+
+
+# -- writes as an engineer ----------------------------------------------------------------------
+
+JDOE = Member(id=17, identifier="jdoe", name="Jordan Doe")
+
+
+async def test_an_engineer_without_own_keys_writes_through_the_workspace_naming_them(
+    storage: Storage, good_credentials: ConnectionCredentials
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    assert await registry.writer(TEAM_A, "U0JDOE", JDOE) is None  # not connected yet
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+
+    writer = await registry.writer(TEAM_A, "U0JDOE", JDOE)
+
+    assert writer is not None and writer.keys == KeysState.NONE
+    assert writer.service is await registry.service(TEAM_A)
+    assert writer.acting.attribution == Attribution.NAMED and writer.acting.member_id == 17
+    await registry.aclose()
+
+
+async def test_own_keys_are_checked_saved_and_then_used_for_every_write(
+    storage: Storage, good_credentials: ConnectionCredentials, sandbox: SandboxServer
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+    keys = sandbox.mint_member_keys("jdoe")
+
+    info = await registry.save_member_keys(
+        TEAM_A,
+        "U0JDOE",
+        member=JDOE,
+        public_key=keys.public_key,
+        private_key=SecretStr(keys.private_key),
+        saved_by="U0JDOE",
+    )
+    writer = await registry.writer(TEAM_A, "U0JDOE", JDOE)
+
+    assert info.base_url == good_credentials.base_url and info.psa_member_id == 17
+    assert writer is not None and writer.keys == KeysState.IN_USE
+    assert writer.acting.attribution == Attribution.OWN_KEYS
+    note = await writer.service.add_note(1642, "On site now", internal=False, acting=writer.acting)
+    with sandbox.state.store.lock:
+        stored = dict(sandbox.state.store.get("notes", note.id) or {})
+    assert stored["createdBy"] == "jdoe"
+    again = await registry.writer(TEAM_A, "U0JDOE", JDOE)
+    assert again is not None and again.service is writer.service  # one provider per engineer, reused
+    await registry.aclose()
+
+
+async def test_keys_of_another_member_are_refused_and_nothing_is_saved(
+    storage: Storage, good_credentials: ConnectionCredentials, sandbox: SandboxServer
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+    sams = sandbox.mint_member_keys("slee")
+
+    with pytest.raises(ConnectFailed):
+        await registry.save_member_keys(
+            TEAM_A,
+            "U0JDOE",
+            member=JDOE,
+            public_key=sams.public_key,
+            private_key=SecretStr(sams.private_key),
+            saved_by="U0JDOE",
+        )
+
+    assert await storage.engineer_keys(TEAM_A).info("U0JDOE") is None
+    await registry.aclose()
+
+
+async def test_keys_are_never_sent_to_a_site_they_were_not_checked_with(
+    storage: Storage, good_credentials: ConnectionCredentials, sandbox: SandboxServer
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+    keys = sandbox.mint_member_keys("jdoe")
+    await registry.save_member_keys(
+        TEAM_A,
+        "U0JDOE",
+        member=JDOE,
+        public_key=keys.public_key,
+        private_key=SecretStr(keys.private_key),
+        saved_by="U0JDOE",
+    )
+    moved = good_credentials.model_copy(
+        update={"base_url": good_credentials.base_url.replace("127.0.0.1", "localhost")}
+    )
+
+    await registry.connect(TEAM_A, "U0ADMIN", moved)  # the admin points the workspace at another host
+    writer = await registry.writer(TEAM_A, "U0JDOE", JDOE)
+
+    assert writer is not None and writer.keys == KeysState.INVALID
+    assert writer.acting.attribution == Attribution.NAMED
+    await registry.aclose()
+
+
+async def test_removed_keys_stop_being_used_at_once(
+    storage: Storage, good_credentials: ConnectionCredentials, sandbox: SandboxServer
+) -> None:
+    registry = WorkspaceRegistry(storage)
+    await registry.connect(TEAM_A, "U0ADMIN", good_credentials)
+    keys = sandbox.mint_member_keys("jdoe")
+    await registry.save_member_keys(
+        TEAM_A,
+        "U0JDOE",
+        member=JDOE,
+        public_key=keys.public_key,
+        private_key=SecretStr(keys.private_key),
+        saved_by="U0JDOE",
+    )
+    assert (await registry.writer(TEAM_A, "U0JDOE", JDOE)).keys == KeysState.IN_USE  # type: ignore[union-attr]
+
+    assert await registry.remove_member_keys(TEAM_A, "U0JDOE", removed_by="U0JDOE")
+
+    writer = await registry.writer(TEAM_A, "U0JDOE", JDOE)
+    assert writer is not None and writer.keys == KeysState.NONE
     await registry.aclose()

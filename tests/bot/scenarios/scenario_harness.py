@@ -33,10 +33,10 @@ from bot.local.block_state import find_element, view_state
 from bot.server import create_asgi
 from bot.settings import Settings
 from bot.views import limits
-from bot.workspaces import ProviderFactory
-from psa.base import PSAProvider
-from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider, RetryPolicy
+from psa.connectwise import RetryPolicy
+from psa.connectwise.factory import ConnectWiseKind
 from psa.connectwise.sandbox import SandboxServer
+from psa.registry import ProviderRegistry
 from storage import ConnectionCredentials, Storage
 
 TEAM = "T0LOCAL"  # FakeSlack's default team: payloads and the installed bot agree on it
@@ -71,27 +71,9 @@ CHANNELS = (FakeChannel(id=CHANNEL, name="support"), FakeChannel(id=OTHER_CHANNE
 TEST_RETRY = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05, max_total=1.0, retry_after_cap=0.2)
 
 
-def test_factories(tls: ssl.SSLContext) -> dict[str, ProviderFactory]:
-    """Provider factories as in production, with the fast retry policy above."""
-
-    def connectwise(
-        credentials: ConnectionCredentials, http: httpx.AsyncClient, *, probe: bool = False
-    ) -> PSAProvider:
-        creds = credentials
-        assert creds.private_key is not None
-        return ConnectWiseProvider(
-            ConnectWiseCredentials(
-                base_url=creds.base_url,
-                company_id=creds.company_id,
-                public_key=creds.public_key,
-                private_key=creds.private_key,
-                client_id=creds.client_id,
-            ),
-            http=http,
-            retry=RetryPolicy(max_retries=0) if probe else TEST_RETRY,
-        )
-
-    return {"connectwise": connectwise}
+def test_factories(tls: ssl.SSLContext) -> ProviderRegistry:
+    """The provider registry as in production, with the fast retry policy above."""
+    return ProviderRegistry([ConnectWiseKind(retry=TEST_RETRY)])
 
 
 def sandbox_credentials(sandbox: SandboxServer, **changes: Any) -> ConnectionCredentials:

@@ -37,7 +37,9 @@ async def _json(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-async def test_my_members_names_the_owner_of_the_keys(cw: httpx.AsyncClient, as_jdoe: httpx.AsyncClient) -> None:
+async def test_my_members_names_the_owner_of_the_keys(
+    cw: httpx.AsyncClient, as_jdoe: httpx.AsyncClient
+) -> None:
     api = await _json(await cw.get("/system/myMembers"))
     jdoe = await _json(await as_jdoe.get("/system/myMembers"))
     assert (api["identifier"], api["licenseClass"]) == ("apiuser", "A")
@@ -52,7 +54,9 @@ async def test_a_note_with_the_workspace_key_is_the_api_members(cw: httpx.AsyncC
     assert note["createdBy"] == note["_info"]["updatedBy"] == "apiuser"
 
 
-async def test_a_note_naming_the_engineer_is_theirs_but_created_by_the_api_member(cw: httpx.AsyncClient) -> None:
+async def test_a_note_naming_the_engineer_is_theirs_but_created_by_the_api_member(
+    cw: httpx.AsyncClient,
+) -> None:
     body = {"text": "Rebooted", "member": {"id": 17}, "createdBy": "jdoe", "_info": {"updatedBy": "jdoe"}}
     note = await _json(await cw.post(f"/service/tickets/{OPEN_TICKET_ON_HELP_DESK}/notes", json=body), 201)
     assert note["member"] == {"id": 17, "identifier": "jdoe", "name": "Jordan Doe"}
@@ -67,9 +71,15 @@ async def test_a_note_with_the_engineers_own_keys_is_theirs_everywhere(as_jdoe: 
     assert note["member"]["identifier"] == note["createdBy"] == note["_info"]["updatedBy"] == "jdoe"
 
 
-@pytest.mark.parametrize("member", [{"id": 99999}, {"identifier": "nobody"}, "jdoe"], ids=["id", "ident", "str"])
-async def test_naming_an_unknown_member_on_a_note_is_a_field_error(cw: httpx.AsyncClient, member: Any) -> None:
-    r = await cw.post(f"/service/tickets/{OPEN_TICKET_ON_HELP_DESK}/notes", json={"text": "x", "member": member})
+@pytest.mark.parametrize(
+    "member", [{"id": 99999}, {"identifier": "nobody"}, "jdoe"], ids=["id", "ident", "str"]
+)
+async def test_naming_an_unknown_member_on_a_note_is_a_field_error(
+    cw: httpx.AsyncClient, member: Any
+) -> None:
+    r = await cw.post(
+        f"/service/tickets/{OPEN_TICKET_ON_HELP_DESK}/notes", json={"text": "x", "member": member}
+    )
     assert r.status_code == 400
     assert [e["field"] for e in r.json()["errors"]] == ["member"]
 
@@ -77,14 +87,20 @@ async def test_naming_an_unknown_member_on_a_note_is_a_field_error(cw: httpx.Asy
 async def test_a_ticket_created_with_own_keys_is_entered_by_the_engineer_with_their_description(
     as_jdoe: httpx.AsyncClient,
 ) -> None:
-    ticket = await _json(await as_jdoe.post("/service/tickets", json={**NEW, "initialDescription": "Since 9am"}), 201)
+    ticket = await _json(
+        await as_jdoe.post("/service/tickets", json={**NEW, "initialDescription": "Since 9am"}), 201
+    )
     assert ticket["_info"]["enteredBy"] == ticket["_info"]["updatedBy"] == "jdoe"
     notes = await _json(await as_jdoe.get(f"/service/tickets/{ticket['id']}/notes"))
     assert [(n["member"]["identifier"], n["createdBy"]) for n in notes] == [("jdoe", "jdoe")]
 
 
-async def test_a_ticket_created_with_the_workspace_key_is_entered_by_the_api_member(cw: httpx.AsyncClient) -> None:
-    ticket = await _json(await cw.post("/service/tickets", json={**NEW, "initialDescription": "Since 9am"}), 201)
+async def test_a_ticket_created_with_the_workspace_key_is_entered_by_the_api_member(
+    cw: httpx.AsyncClient,
+) -> None:
+    ticket = await _json(
+        await cw.post("/service/tickets", json={**NEW, "initialDescription": "Since 9am"}), 201
+    )
     assert ticket["_info"]["enteredBy"] == "apiuser"
     notes = await _json(await cw.get(f"/service/tickets/{ticket['id']}/notes"))
     assert [n["member"]["identifier"] for n in notes] == ["apiuser"]
@@ -94,15 +110,25 @@ async def test_a_status_change_records_who_updated_and_who_closed(
     cw: httpx.AsyncClient, as_jdoe: httpx.AsyncClient
 ) -> None:
     path = f"/service/tickets/{OPEN_TICKET_ON_HELP_DESK}"
-    moved = await _json(await cw.patch(path, json=[{"op": "replace", "path": "status", "value": {"id": 103}}]))
+    moved = await _json(
+        await cw.patch(path, json=[{"op": "replace", "path": "status", "value": {"id": 103}}])
+    )
     assert moved["_info"]["updatedBy"] == "apiuser"
-    closed = await _json(await as_jdoe.patch(path, json=[{"op": "replace", "path": "status", "value": {"id": 106}}]))
+    closed = await _json(
+        await as_jdoe.patch(path, json=[{"op": "replace", "path": "status", "value": {"id": 106}}])
+    )
     assert closed["_info"]["updatedBy"] == closed["closedBy"] == "jdoe"
     assert closed["_info"]["enteredBy"] == moved["_info"]["enteredBy"]  # entry facts never change
 
 
-async def test_a_schedule_entry_names_the_assignee_and_records_who_made_it(as_jdoe: httpx.AsyncClient) -> None:
-    body = {"objectId": OPEN_TICKET_ON_HELP_DESK, "type": {"identifier": "S"}, "member": {"identifier": "slee"}}
+async def test_a_schedule_entry_names_the_assignee_and_records_who_made_it(
+    as_jdoe: httpx.AsyncClient,
+) -> None:
+    body = {
+        "objectId": OPEN_TICKET_ON_HELP_DESK,
+        "type": {"identifier": "S"},
+        "member": {"identifier": "slee"},
+    }
     entry = await _json(await as_jdoe.post("/schedule/entries", json=body), 201)
     assert entry["member"]["identifier"] == "slee"
     assert entry["_info"]["updatedBy"] == "jdoe"
@@ -135,7 +161,9 @@ async def test_keys_of_a_deactivated_member_are_refused(
         assert (await client.get("/system/myMembers")).status_code == 401
 
 
-async def test_keys_can_be_minted_through_the_control_api(sandbox: SandboxServer, make_headers: HeaderFactory) -> None:
+async def test_keys_can_be_minted_through_the_control_api(
+    sandbox: SandboxServer, make_headers: HeaderFactory
+) -> None:
     async with httpx.AsyncClient(base_url=sandbox.root_url, timeout=10) as control:
         minted = await _json(await control.post("/__sandbox/members/slee/keys"), 201)
         assert (await control.post("/__sandbox/members/nobody/keys")).status_code == 404
@@ -143,3 +171,16 @@ async def test_keys_can_be_minted_through_the_control_api(sandbox: SandboxServer
         me = await _json(await control.get(sandbox.base_url + "/system/myMembers", headers=headers))
         assert (me["id"], minted["memberId"]) == (7, 7)
         assert (await control.delete(f"/__sandbox/keys/{minted['publicKey']}")).status_code == 204
+
+
+async def test_time_logged_with_own_keys_is_the_engineers_and_entered_by_them(
+    as_jdoe: httpx.AsyncClient,
+) -> None:
+    body = {
+        "chargeToType": "ServiceTicket",
+        "chargeToId": OPEN_TICKET_ON_HELP_DESK,
+        "timeStart": "2026-01-05T09:00:00Z",
+        "timeEnd": "2026-01-05T09:30:00Z",
+    }
+    entry = await _json(await as_jdoe.post("/time/entries", json=body), 201)
+    assert entry["member"]["identifier"] == entry["enteredBy"] == "jdoe"
