@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from bot.ids import Callback, ConnectField
-from bot.text import escape_truncate
+from bot.text import escape_truncate, strong
 from bot.views import kit
 
 STORED_HINT = "•••• stored — leave empty to keep the stored key"
@@ -172,7 +172,7 @@ def connect_env_modal(*, site: str, company_id: str) -> dict[str, Any]:
             kit.section(
                 "This workspace's ConnectWise connection comes from the app's environment "
                 "(the `CW_*` variables): "
-                f"company *{escape_truncate(company_id, 100)}* at `{escape_truncate(site, 300)}`."
+                f"company {strong(escape_truncate(company_id, 100))} at `{escape_truncate(site, 300)}`."
             ),
             kit.context(
                 "While those variables are set they win over anything entered here, so there is "
@@ -205,7 +205,7 @@ def connect_done_modal(*, site: str, company_id: str) -> dict[str, Any]:
         callback_id=Callback.CONNECT,
         blocks=[
             kit.section(
-                f"✅ Connected to ConnectWise: company *{escape_truncate(company_id, 100)}* "
+                f"✅ Connected to ConnectWise: company {strong(escape_truncate(company_id, 100))} "
                 f"at `{escape_truncate(site, 300)}`. The keys are stored encrypted."
             ),
             kit.context(

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.ids import Callback, CreateAction, MessageAction
 from bot.state import TicketDraft
-from bot.text import escape_truncate, plain_text
+from bot.text import escape_truncate, plain_text, strong
 from bot.views import kit, limits
 from bot.views.format import escape_name
 from bot.views.prompts import problem_modal
@@ -79,7 +79,7 @@ def created_view(created: PSATicketCreated, url: str | None = None) -> dict[str,
     assignees = ", ".join(escape_truncate(r.member_name, 60) for r in created.resources[:10]) or "—"
     blocks = [
         kit.section(f"✅ *Ticket #{created.id} created in ConnectWise*"),
-        kit.section(f"*{escape_truncate(created.summary, 300)}*"),
+        kit.section(strong(escape_truncate(created.summary, 300))),
         kit.section(
             fields=[
                 f"*Company*\n{escape_name(created.company_name)}",

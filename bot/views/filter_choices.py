@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from bot.ids import ListAction, ListBlock
 from bot.state import ListState
-from bot.text import escape, escape_truncate, truncate
+from bot.text import escape, escape_truncate, strong, truncate
 from bot.views import kit
 
 CHOICES_SHOWN = 10
@@ -43,7 +43,7 @@ def ambiguous_filter_message(kind: str, given: str, choices: Sequence[FilterChoi
         kit.section(f"⚠️ “{given_text}” matches more than one {escape(kind)}. Pick one, or type it exactly:")
     ]
     for index, choice in enumerate(shown):
-        line = f"*{escape_truncate(choice.label, 150)}* · `{escape_truncate(choice.typed, 200)}`"
+        line = f"{strong(escape_truncate(choice.label, 150))} · `{escape_truncate(choice.typed, 200)}`"
         accessory = None
         if choice.state is not None:
             accessory = kit.button("Show tickets", ListAction.PICK, value=choice.state.encode())

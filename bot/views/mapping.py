@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.ids import Callback, MappingAction, MappingBlock
-from bot.text import escape, escape_truncate
+from bot.text import clip, escape, escape_sentence, escape_truncate, strong
 from bot.views import kit, limits
 from psa.models import Member
 
@@ -48,7 +48,7 @@ def mapping_modal(
     """
     blocks: list[dict[str, Any]] = []
     if error:
-        blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
+        blocks.append(kit.section(f"⚠️ {clip(escape_sentence(error), 1000)}"))
     if notice:
         blocks.append(kit.section(f"✅ {escape_truncate(notice, 1000)}"))
     whose = f"<@{escape(target_user_id)}>'s" if target_user_id else "your"
@@ -61,7 +61,7 @@ def mapping_modal(
     if current is not None:
         blocks.append(
             kit.section(
-                f"Currently mapped to *{escape_truncate(current.name, 100)}* "
+                f"Currently mapped to {strong(escape_truncate(current.name, 100))} "
                 f"({escape_truncate(current.identifier, 60)})",
                 block_id=MappingBlock.CURRENT,
                 accessory=kit.button(
@@ -78,7 +78,7 @@ def mapping_modal(
     elif suggested is not None:
         source = "their" if target_user_id else "your"
         blocks.append(
-            kit.context(f"Suggested from {source} e-mail: *{escape_truncate(suggested.name, 100)}*")
+            kit.context(f"Suggested from {source} e-mail: {strong(escape_truncate(suggested.name, 100))}")
         )
     initial = current or suggested
     blocks.append(
@@ -214,6 +214,6 @@ def mapping_unavailable_modal(text: str) -> dict[str, Any]:
     return kit.modal(
         title=TITLE,
         callback_id=Callback.MAPPING,
-        blocks=[kit.section(f"⚠️ {escape_truncate(text, 2000)}")],
+        blocks=[kit.section(f"⚠️ {clip(escape_sentence(text), 2000)}")],
         close="OK",
     )

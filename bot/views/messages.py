@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.grammar import EXAMPLES, USAGE, Invalid
 from bot.ids import MessageAction
-from bot.text import escape, escape_truncate, link
+from bot.text import clip, escape_own, escape_sentence, escape_truncate, link, strong
 from bot.views import kit, limits
 from bot.views.format import escape_name, priority_label, visible_or
 from psa.models import PSATicketCreated, PSATicketSearchResult, PSATicketStatusUpdate
@@ -18,8 +18,8 @@ def notice_message(text: str) -> Payload:
     """A one-line message (the text is escaped; a blank one reads "Done.")."""
     text = visible_or(text, "Done.")
     return {
-        "text": escape_truncate(text, 3000),
-        "blocks": [kit.section(escape_truncate(text, limits.SECTION_TEXT_MAX))],
+        "text": clip(escape_sentence(text), 3000),
+        "blocks": [kit.section(clip(escape_sentence(text), limits.SECTION_TEXT_MAX))],
     }
 
 
@@ -27,11 +27,11 @@ def error_message(what: str, todo: str | None = None) -> Payload:
     """An error saying what went wrong and what to do (both escaped; never a blank message)."""
     what = visible_or(what, "Something went wrong.")
     todo = todo if todo is not None and todo.strip() else None
-    body = f"⚠️ {escape_truncate(what, 1500)}"
+    body = f"⚠️ {clip(escape_sentence(what), 1500)}"
     if todo:
-        body += f"\n{escape_truncate(todo, 1400)}"
+        body += f"\n{clip(escape_own(todo), 1400)}"
     plain = what + (f" {todo}" if todo else "")
-    return {"text": escape_truncate(plain, 3000), "blocks": [kit.section(body)]}
+    return {"text": clip(escape_sentence(plain), 3000), "blocks": [kit.section(body)]}
 
 
 def psa_unavailable_message() -> Payload:
@@ -78,7 +78,7 @@ def ticket_created_message(created: PSATicketCreated, url: str | None = None) ->
     url = url or created.url
     title = f"Ticket #{created.id}"
     label = link(url, title) if url and len(url) <= limits.URL_MAX else title
-    body = f"✅ {label} created in ConnectWise: *{escape_truncate(created.summary, 300)}*"
+    body = f"✅ {label} created in ConnectWise: {strong(escape_truncate(created.summary, 300))}"
     meta = " · ".join(
         escape_truncate(x, 80) for x in (created.company_name, created.board_name, created.priority_name) if x
     )
@@ -95,13 +95,15 @@ def help_message(error: str | None = None, usage: str = USAGE) -> Payload:
     blocks = []
     error = error if error is not None and error.strip() else None
     if error:
-        blocks.append(kit.section(f"⚠️ {escape_truncate(error, 1000)}"))
-    blocks.append(kit.section("*How to use `/tickets`*\n" + escape(usage)))
+        blocks.append(kit.section(f"⚠️ {clip(escape_sentence(error), 1000)}"))
+    blocks.append(kit.section("*How to use `/tickets`*\n" + escape_own(usage)))
     if usage == USAGE:
-        blocks.append(kit.section("*Examples*\n" + "\n".join(f"`{escape(example)}`" for example in EXAMPLES)))
+        blocks.append(
+            kit.section("*Examples*\n" + "\n".join(f"`{escape_own(example)}`" for example in EXAMPLES))
+        )
     blocks.append(kit.actions(kit.button("New ticket", MessageAction.NEW_TICKET, style="primary")))
     usage_line = "Usage: /tickets [mine | search … | 1042 | new … | connect | map | help]"
-    text = f"{escape_truncate(error, 1000)} {usage_line}" if error else usage_line
+    text = f"{clip(escape_sentence(error), 1000)} {usage_line}" if error else usage_line
     return {"text": text, "blocks": blocks}
 
 

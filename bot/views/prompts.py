@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.ids import Callback, DetailBlock, MessageAction
-from bot.text import escape_truncate, truncate
+from bot.text import clip, escape_own, escape_sentence, escape_truncate, truncate
 from bot.views import kit, limits
 from bot.views.format import visible_or
 from bot.views.messages import error_message
@@ -74,7 +74,7 @@ def unknown_choice_message(
     more = len(choices) - CHOICES_SHOWN
     if more > 0:
         shown += f" and {more} more"
-    kind_text = escape_truncate(kind, 60)
+    kind_text = clip(escape_own(kind), 60)
     given_text = escape_truncate(given, 80)
     if ambiguous:
         headline = f"“{given_text}” matches more than one {kind_text}."
@@ -87,7 +87,7 @@ def unknown_choice_message(
         if shown:
             body += f"\nValid {kind_text} values: {shown}"
     if hint:
-        body += f"\n{escape_truncate(hint, 300)}"
+        body += f"\n{clip(escape_sentence(hint), 300)}"
     return {"text": truncate(headline, 3000), "blocks": [kit.section(body)]}
 
 
@@ -117,7 +117,7 @@ def with_banner(
     blocks = [b for b in view.get("blocks") or [] if b.get("block_id") not in banners]
     top: list[dict[str, Any]] = []
     if error:
-        top.append(kit.section(f"⚠️ {escape_truncate(error, 2000)}", block_id=DetailBlock.ERROR))
+        top.append(kit.section(f"⚠️ {clip(escape_sentence(error), 2000)}", block_id=DetailBlock.ERROR))
     if notice:
         top.append(kit.section(f"✅ {escape_truncate(notice, 2000)}", block_id=DetailBlock.NOTICE))
     blocks = top + blocks

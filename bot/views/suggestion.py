@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.ids import MessageAction, SuggestionAction
 from bot.state import StateError
-from bot.text import escape_truncate, link, truncate
+from bot.text import escape_truncate, link, strong, truncate
 from bot.views import kit, limits
 
 DESCRIPTION_IN_VALUE = 1800
@@ -24,7 +24,7 @@ def suggestion_blocks(description: str, suggestion_id: str) -> dict[str, Any]:
         description = description[: len(description) * 3 // 4]
         value = json.dumps({"id": suggestion_id, "d": description}, separators=(",", ":"), ensure_ascii=False)
     blocks = [
-        kit.section(f"💡 This sounds like a separate issue: *{escape_truncate(description, 2500)}*"),
+        kit.section(f"💡 This sounds like a separate issue: {strong(escape_truncate(description, 2500))}"),
         kit.actions(
             kit.button(
                 f"Create ticket: {truncate(description, 60)}",

@@ -17,7 +17,7 @@ from bot.ids import (
     related_block_id,
 )
 from bot.state import DetailState
-from bot.text import escape_truncate, plain_text
+from bot.text import escape_truncate, plain_text, strong
 from bot.views import kit, limits
 from bot.views.format import age, escape_name, priority_label
 from psa.models import BoardStatus, Note, PSAResource, PSATicketSearchResult, TicketContext
@@ -149,7 +149,7 @@ def _contact_text(ctx: TicketContext) -> str:
     if contact is None:
         name = ctx.ticket.contact.name if ctx.ticket.contact else None
         return f"*Contact*\n{escape_name(name, default='No contact')}"
-    parts = [f"*{escape_truncate(contact.name, 100)}*"]
+    parts = [strong(escape_truncate(contact.name, 100))]
     if contact.title:
         parts.append(escape_truncate(contact.title, 100))
     if contact.email:
@@ -181,7 +181,7 @@ def _assignee_blocks(detail: DetailData) -> list[dict[str, Any]]:
         slack_user = detail.slack_users.get(resource.member_id)
         you = resource.member_id == detail.viewer_member_id
         if slack_user or resource.is_rf_user:
-            label = f"★ *{name}*"
+            label = f"★ {strong(name)}"
             notes = [f"<@{slack_user}>" if slack_user else "in Slack"]
             if you:
                 notes.append("you")
@@ -274,7 +274,7 @@ def _configs_text(ctx: TicketContext) -> str:
             for x in (cfg.type_name, cfg.serial_number, cfg.ip_address, cfg.os_type)
             if x
         ]
-        line = f"• *{escape_truncate(cfg.name, 80)}*"
+        line = f"• {strong(escape_truncate(cfg.name, 80))}"
         if bits:
             line += " — " + " · ".join(bits)
         lines.append(line)

@@ -10,32 +10,75 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.text import (
+    BREAK,
     ELLIPSIS,
+    FORMATTING,
     clip,
     escape,
+    escape_own,
+    escape_sentence,
     escape_truncate,
     link,
     mrkdwn,
     plain,
     plain_text,
+    strong,
     truncate,
     unescape,
 )
 
 _BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
-texts = st.lists(
-    st.one_of(st.sampled_from(["&", "<", ">", "<!channel>", "&amp;", "é", "😀", " "]), st.text(max_size=15)),
-    max_size=20,
-).map("".join)
+texts = (
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["&", "<", ">", "<!channel>", "&amp;", "é", "😀", " ", "*", "_", "~", "`", "\n> "]
+            ),
+            st.text(max_size=15),
+        ),
+        max_size=20,
+    )
+    .map("".join)
+    .map(lambda text: text.replace(BREAK, ""))
+)  # a zero-width space of their own is not kept
 
 
 def test_escape_turns_mentions_into_visible_text() -> None:
     assert escape("<!channel> ping & <@U123>") == "&lt;!channel&gt; ping &amp; &lt;@U123&gt;"
 
 
-def test_escape_leaves_everything_else_alone() -> None:
-    text = 'It\'s "quoted" *bold* _it_ `code` ~strike~ 😀 é #general @here'
+def test_escape_leaves_other_characters_alone() -> None:
+    text = 'It\'s "quoted" 😀 é #general @here C:\\temp'
     assert escape(text) == text
+
+
+def test_formatting_markers_stay_characters_with_a_zero_width_space_either_side() -> None:
+    assert escape("*Bold* _it_") == f"{BREAK}*{BREAK}Bold{BREAK}*{BREAK} {BREAK}_{BREAK}it{BREAK}_{BREAK}"
+    assert escape("```x```").count("`") == 6 and "``" not in escape("```x```")
+
+
+def test_a_line_starting_with_a_quote_marker_is_not_a_quote() -> None:
+    assert escape("> forwarded\n> mail") == f"{BREAK}&gt; forwarded\n{BREAK}&gt; mail"
+
+
+@given(texts)
+def test_no_marker_ever_touches_a_visible_character(text: str) -> None:
+    escaped = escape(text)
+    for index, char in enumerate(escaped):
+        if char in FORMATTING:
+            assert escaped[index - 1] == BREAK and escaped[index + 1] == BREAK
+
+
+def test_strong_bolds_only_what_slack_can_bold() -> None:
+    assert strong(escape("Printer offline")) == "*Printer offline*"
+    assert strong(escape("*Bold* summary")) == escape("*Bold* summary")  # never a stray asterisk
+    assert strong("") == ""
+
+
+def test_an_app_sentence_keeps_its_formatting_and_quotes_user_text_literally() -> None:
+    sentence = "No company called “*Star* & Co”. Run `/tickets map`."
+    assert escape_sentence(sentence) == f"No company called {escape('“*Star* & Co”')}. Run `/tickets map`."
+    assert escape_own("a < b & `c`") == "a &lt; b &amp; `c`"
 
 
 @given(texts)

@@ -92,6 +92,11 @@ def running_stack(data_dir: Path, **options: Any) -> Iterator[RunningStack]:
         thread.join(15)
 
 
+def cw_client(sandbox: SandboxServer) -> httpx.Client:
+    """A ConnectWise API client on the sandbox, to set up data as an engineer would in ConnectWise."""
+    return _cw(sandbox)
+
+
 def _cw(sandbox: SandboxServer) -> httpx.Client:
     token = base64.b64encode(
         f"{sandbox.company_id}+{sandbox.public_key}:{sandbox.private_key}".encode()

@@ -57,17 +57,23 @@ function splitOnce(text, sep) {
   return i < 0 ? [text, ""] : [text.slice(0, i), text.slice(i + 1)];
 }
 
-const FORMATS = [
-  [/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g, "b"],
-  [/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?!\w)/g, "i"],
-  [/(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?!\w)/g, "s"],
+// Slack's rules: a marker opens only after the start, a space or punctuation and before a visible
+// character; it closes only after a visible character and before the end, a space or punctuation.
+// A zero-width space counts as a space here (bot/text.py puts one on each side of a marker in user text
+// so that it shows as a character; see its comment).
+const VISIBLE = "[^\\s\\u200b]";
+const format = (marker, tag) => [
+  new RegExp(`(^|[^\\w${marker}])\\${marker}(?=${VISIBLE})([^${marker}\\n]*?${VISIBLE})\\${marker}(?![\\w])`, "g"),
+  tag,
 ];
+const FORMATS = [format("*", "b"), format("_", "i"), format("~", "s")];
+const CODE = /`(?=[^\s\u200b`])([^`\n]*?[^\s\u200b`])`/g;
 
 // Formatting inside ordinary text: control sequences become placeholders so formatting cannot split them.
 function inline(text, ctx) {
   const held = [];
   const hold = (html) => `\u0000${held.push(html) - 1}\u0000`;
-  let out = text.replace(/`([^`\n]+)`/g, (m, code) => hold(`<code>${escapeHtml(unescapeSlack(code))}</code>`));
+  let out = text.replace(CODE, (m) => hold(`<code>${escapeHtml(unescapeSlack(m.slice(1, -1)))}</code>`));
   out = out.replace(/<([^<>\n]+)>/g, (m, body) => hold(controlSequence(body, ctx)));
   out = emojify(escapeHtml(unescapeSlack(out)));
   for (const [re, tag] of FORMATS) {
