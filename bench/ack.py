@@ -236,7 +236,7 @@ def _run(config: AckConfig, server_cores: set[int] | None) -> dict[str, Any]:
                 return result
 
             # Not measured: a long-running server is warm (pools filled, caches loaded, code paths run).
-            for server in (bare, app):
+            for server in (bare, app) if config.warmup_s > 0 else ():
                 load(server, config.warmup_s)
             app_cpu_before = app.cpu_seconds()
             results: dict[str, list[LoadResult]] = {"bare": [], "app": []}

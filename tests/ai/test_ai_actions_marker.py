@@ -146,7 +146,7 @@ _fragments = st.sampled_from(
 )
 
 
-@settings(max_examples=examples(300), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=40), _fragments), max_size=30).map("".join))
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     actions = parse_actions_marker(text)

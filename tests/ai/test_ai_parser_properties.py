@@ -39,7 +39,7 @@ async def _valid_ids() -> dict[str, set[Any]]:
     }
 
 
-@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_prompts)
 def test_any_text_parses_into_real_ids_and_a_clean_summary(prompt: str) -> None:
     result = asyncio.run(_PARSER.parse(prompt, actor_member_id=17))
@@ -58,7 +58,7 @@ def test_any_text_parses_into_real_ids_and_a_clean_summary(prompt: str) -> None:
     assert result.missing_fields == [name for name in required if getattr(result, name) is None]
 
 
-@settings(max_examples=examples(250), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_prompts, _prompts, st.lists(_prompts, max_size=3))
 def test_spin_off_detection_never_fails_and_keeps_labels_within_slacks_limit(
     summary: str, message: str, thread: list[str]

@@ -191,7 +191,7 @@ _ANY_TEXT = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=examples(600))
+@settings(max_examples=examples(300))
 @given(st.one_of(st.text(), _ANY_TEXT))
 def test_parse_never_raises_and_always_returns_a_command(text: str) -> None:
     result = parse(text)
@@ -209,7 +209,7 @@ _VALUE = st.text(
 )
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(150))
 @given(board=_VALUE, status=_VALUE, company=_VALUE, closed=st.booleans())
 def test_quoted_filter_values_come_back_exactly(board: str, status: str, company: str, closed: bool) -> None:
     text = f'search board:"{board}" printer status:“{status}” company:"{company}"' + (
@@ -230,7 +230,7 @@ _TYPED = st.text(
 )
 
 
-@settings(max_examples=examples(400))
+@settings(max_examples=examples(200))
 @given(_TYPED)
 def test_search_text_without_filters_reaches_the_search_exactly_as_typed(text: str) -> None:
     assume(all(token.lower() != "closed" for token in text.split()))

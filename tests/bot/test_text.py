@@ -106,7 +106,7 @@ def test_escape_truncate_examples(text: str, limit: int, expected: str) -> None:
     assert escape_truncate(text, limit) == expected
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(150))
 @given(texts, st.integers(min_value=1, max_value=60))
 def test_escape_truncate_never_splits_an_entity_and_fits(text: str, limit: int) -> None:
     out = escape_truncate(text, limit)

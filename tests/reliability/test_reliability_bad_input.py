@@ -326,7 +326,7 @@ def _mutate(body: str, content_type: str, mutation: tuple[str, Any]) -> str:
 
 
 @settings(
-    max_examples=examples(150),
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -155,7 +155,7 @@ def test_evaluation_follows_connectwise_semantics(text: str, expected: bool) -> 
     assert matches(text, TICKET) is expected
 
 
-@settings(max_examples=examples(400), deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=80))
 def test_any_string_parses_or_raises_conditions_error(text: str) -> None:
     try:
@@ -179,7 +179,7 @@ _ALPHABET = [
 ]
 
 
-@settings(max_examples=examples(400), deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.sampled_from(_ALPHABET), max_size=40).map("".join))
 def test_grammar_shaped_noise_never_crashes(text: str) -> None:
     try:
@@ -231,7 +231,7 @@ _NODES: st.SearchStrategy[Node] = st.recursive(
 )
 
 
-@settings(max_examples=examples(300), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     _NODES, st.sampled_from([TICKET, {"id": 7, "summary": "New", "closedFlag": True, "board": {"id": 1042}}])
 )
