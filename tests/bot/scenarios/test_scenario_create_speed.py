@@ -1,4 +1,4 @@
-"""PSA requests of a Quick Create parse and of a ticket creation, sandbox at 100 ms/request.
+"""PSA requests and rounds of a Quick Create parse and of a ticket creation.
 
 Assertions count PSA requests and sequential rounds from the sandbox's request log (a request that
 arrived after another one's answer is a later round), which a busy machine does not change. Wall
@@ -8,19 +8,18 @@ times are measured by `python -m bench` (bench/rounds.py), not here.
 from __future__ import annotations
 
 from create_driver import fire, success_posts, values_for
-from round_trips import measure
+from round_trips import OVERLAP_MS, measure
 from scenario_harness import Slack, blocks_text
 
 from bot.ids import CreateAction
 
-LATENCY_MS = 100  # lets the requests the app sends together overlap in the sandbox
 PROMPT = (
     "New ticket for Acme Corp, Outlook not syncing since yesterday, high priority, help desk, assign to me"
 )
 
 
 async def test_quick_create_parse_needs_at_most_one_round_once_the_modal_is_open(slack: Slack) -> None:
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
     _, opened = await measure(slack.sandbox, slack.command(f"new {PROMPT}"))  # then warms the cache
     _, warm = await measure(slack.sandbox, slack.click(CreateAction.PARSE, view=slack.modal()))
     review = slack.modal()
@@ -49,7 +48,7 @@ async def test_creating_a_ticket_is_one_psa_write_made_after_the_ack(slack: Slac
     slack.type_into(
         form, values_for(form, summary="Door badge reader offline", company=("Acme Corp", "42"), priority="3")
     )
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
     # The write takes a while longer: made after the ack, it cannot have been answered when the ack is.
     slack.sandbox.inject_fault(method="POST", path_pattern=r"^/service/tickets$", status=None, delay_ms=500)
 

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from round_trips import measure
+from round_trips import OVERLAP_MS, measure
 from scenario_harness import (
     ADMIN,
     DEMO,
@@ -25,7 +25,6 @@ from bot.ids import Callback, HomeAction, ListAction, MappingAction
 from bot.local import payloads as p
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
-LATENCY_MS = 100  # lets the requests the app sends together overlap in the sandbox
 
 
 async def open_home(slack: Slack, user: str = DEMO, *, tab: str = "home") -> dict[str, Any] | None:
@@ -213,7 +212,7 @@ async def test_a_slow_first_visit_shows_loading_then_the_queue(
 
 
 async def test_publishing_home_is_one_round_of_psa_requests_when_warm(slack: Slack) -> None:
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
     _, cold = await measure(slack.sandbox, open_home(slack))
     _, warm = await measure(slack.sandbox, open_home(slack))
     print(f"\nHome publish: cold {cold}; warm {warm}")

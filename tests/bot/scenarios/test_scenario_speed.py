@@ -1,4 +1,4 @@
-"""PSA round trips with the sandbox at 100 ms per request (figures printed with -s).
+"""PSA round trips, with the sandbox slow enough that requests sent together overlap (figures with -s).
 
 Assertions count PSA requests and sequential rounds from the sandbox's request log (a request that
 arrived after another one's answer is a later round), which a busy machine does not change. Wall
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from round_trips import RoundTrips
+from round_trips import OVERLAP_MS, RoundTrips
 from round_trips import measure as measure_trips
 from scenario_harness import DEMO, Slack, row_block, row_ids
 
 from bot.ids import ListAction
-
-LATENCY_MS = 100  # lets the requests the app sends together overlap in the sandbox
 
 
 async def measure(slack: Slack, action: Awaitable[object]) -> RoundTrips:
@@ -24,7 +22,7 @@ async def measure(slack: Slack, action: Awaitable[object]) -> RoundTrips:
 
 
 async def test_tickets_mine_is_one_round_of_psa_requests_when_warm(slack: Slack) -> None:
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
 
     cold = await measure(slack, slack.command("mine"))
     warm = await measure(slack, slack.command("mine"))
@@ -36,7 +34,7 @@ async def test_tickets_mine_is_one_round_of_psa_requests_when_warm(slack: Slack)
 
 
 async def test_opening_a_detail_from_a_row_is_one_round_when_warm(slack: Slack) -> None:
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
     await slack.command("mine")
     await slack.click(
         ListAction.OPEN,
@@ -69,7 +67,7 @@ async def test_opening_a_detail_from_a_row_is_one_round_when_warm(slack: Slack) 
 
 
 async def test_opening_a_detail_by_number_checks_existence_without_an_extra_round(slack: Slack) -> None:
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
     await slack.command("1296")  # warms reference data (the board's statuses)
     slack.deps.rows.forget(slack.team, 1296)
 
@@ -82,7 +80,7 @@ async def test_opening_a_detail_by_number_checks_existence_without_an_extra_roun
 async def test_publishing_the_home_tab_is_one_round_when_warm(slack: Slack) -> None:
     from bot.local.payloads import app_home_opened_event
 
-    slack.sandbox.set_latency(LATENCY_MS)
+    slack.sandbox.set_latency(OVERLAP_MS)
     channel = slack.fake.dm_channel(DEMO)
     cold = await measure(slack, slack.event(app_home_opened_event(DEMO, channel=channel)))
     home = slack.fake.home_view(DEMO)

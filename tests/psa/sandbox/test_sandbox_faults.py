@@ -11,6 +11,7 @@ import pytest
 from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from round_trips import OVERLAP_MS
 
 from psa.connectwise.sandbox import RequestRecord, SandboxServer, rounds
 
@@ -79,7 +80,7 @@ async def test_dropped_connection_sends_no_response(cw: httpx.AsyncClient, sandb
 async def test_latency_delays_requests_in_parallel_not_in_series(
     cw: httpx.AsyncClient, sandbox: SandboxServer
 ) -> None:
-    sandbox.set_latency(100)
+    sandbox.set_latency(OVERLAP_MS)
     await cw.get("/system/info")  # warm the connection pool path
     sandbox.clear_requests()
     results = await asyncio.gather(*(cw.get("/service/tickets", params={"page": i}) for i in range(1, 11)))
