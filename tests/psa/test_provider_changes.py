@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from cw_receiver import Delivery, Receiver
+from pydantic import SecretStr
 
 from psa.changes import ChangeKeyUnavailableError, ForgedChangeError, PollCursor
 from psa.connectwise import ConnectWiseProvider
@@ -269,3 +270,18 @@ async def test_polling_pages_through_a_burst_of_changes_without_losing_one(
     assert rest.complete
     seen = [c.record_id for c in first.changes + rest.changes]
     assert sorted(seen) == sorted(t["id"] for t in burst) and len(seen) == len(set(seen))
+
+
+async def test_a_change_made_with_an_engineers_own_keys_is_delivered_as_theirs(
+    provider: ConnectWiseProvider, make_provider: Any, sandbox: SandboxServer, receiver: Receiver
+) -> None:
+    await _subscribed(provider, receiver)
+    pair = sandbox.mint_member_keys("jdoe")
+    jordan = make_provider(public_key=pair.public_key, private_key=SecretStr(pair.private_key))
+    ticket = _open_tickets(sandbox)[0]
+    await jordan.add_note(ticket["id"], "On my way to the site", internal=False)
+    (delivery,) = await receiver.wait_for(1)
+    change = await provider.parse_change_notification(delivery.headers, delivery.body)
+    assert (change.record_id, change.changed_by) == (ticket["id"], "jdoe")
+    row = await provider.get_ticket(ticket["id"])
+    assert row.updated_by == "jdoe"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from psa.connectwise import ConnectWiseProvider
 from psa.errors import PSAValidationError
@@ -145,3 +146,17 @@ async def test_work_types_roles_and_member_defaults_are_cached_by_the_service(
     await service.work_roles()
     await service.member_time_defaults(9)
     assert sandbox.requests == []
+
+
+async def test_an_engineer_logging_with_their_own_keys_owns_the_entry(
+    make_provider: Any, sandbox: Any, seed: SeedOracle
+) -> None:
+    pair = sandbox.mint_member_keys("jdoe")
+    jordan = make_provider(public_key=pair.public_key, private_key=SecretStr(pair.private_key))
+    entry = await jordan.add_time_entry(TimeEntryCreate(ticket_id=_open_ticket(seed)["id"], span=_span(25)))
+    assert (entry.member_identifier, entry.entered_by) == ("jdoe", "jdoe")
+    with pytest.raises(PSAValidationError) as caught:
+        await jordan.add_time_entry(
+            TimeEntryCreate(ticket_id=_open_ticket(seed)["id"], span=_span(25), member_id=9)
+        )
+    assert caught.value.fields == {"member": "You do not have permission to enter time for other members."}

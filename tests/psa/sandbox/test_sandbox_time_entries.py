@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from psa.connectwise.sandbox import SandboxServer
+
 SEED = json.loads((Path(__file__).resolve().parents[3] / "psa/connectwise/sandbox/seed.json").read_text())
 OPEN_TICKET = next(
     t for t in SEED["tickets"] if not t["closedFlag"] and t["status"]["id"] == 102 and t["board"]["id"] == 1
@@ -157,3 +159,52 @@ async def test_work_types_and_roles_are_listed_with_conditions(cw: httpx.AsyncCl
     assert (await cw.get("/time/workTypes/1")).json()["overallDefaultFlag"] is True
     member = (await cw.get("/system/members/ppatel")).json()
     assert (member["workType"]["name"], member["workRole"]["name"]) == ("Remote Support", "Senior Engineer")
+
+
+async def _as_member(sandbox: SandboxServer, make_headers: Any, identifier: str) -> httpx.AsyncClient:
+    pair = sandbox.mint_member_keys(identifier)
+    headers = make_headers(sandbox.company_id, pair.public_key, pair.private_key)
+    return httpx.AsyncClient(base_url=sandbox.base_url, headers=headers, timeout=10)
+
+
+async def test_an_engineers_own_keys_log_time_as_that_engineer(
+    sandbox: SandboxServer, make_headers: Any
+) -> None:
+    async with await _as_member(sandbox, make_headers, "ppatel") as priya:
+        r = await priya.post("/time/entries", json=_body(20))
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert (entry["member"]["identifier"], entry["enteredBy"], entry["_info"]["updatedBy"]) == ("ppatel",) * 3
+    assert entry["workRole"]["name"] == "Senior Engineer"  # her own default role
+
+
+@pytest.mark.parametrize(
+    ("identifier", "body", "message"),
+    [
+        (
+            "ppatel",
+            {"member": {"identifier": "jdoe"}},
+            "You do not have permission to enter time for other members.",
+        ),
+        ("aschultz", {}, "You do not have permission to enter time."),  # a Read Only security role
+    ],
+)
+async def test_time_the_callers_security_role_does_not_allow_is_refused(
+    sandbox: SandboxServer, make_headers: Any, identifier: str, body: dict[str, Any], message: str
+) -> None:
+    async with await _as_member(sandbox, make_headers, identifier) as member:
+        r = await member.post("/time/entries", json=_body(20, **body))
+    assert r.status_code == 400
+    assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [("member", message)]
+
+
+async def test_an_engineer_cannot_delete_someone_elses_time(
+    cw: httpx.AsyncClient, sandbox: SandboxServer, make_headers: Any
+) -> None:
+    theirs = (await cw.post("/time/entries", json=_body(30, member={"identifier": "jdoe"}))).json()
+    async with await _as_member(sandbox, make_headers, "ppatel") as priya:
+        r = await priya.delete(f"/time/entries/{theirs['id']}")
+        assert r.status_code == 403
+        mine = (await priya.post("/time/entries", json=_body(10))).json()
+        assert (await priya.delete(f"/time/entries/{mine['id']}")).status_code == 204
+    assert (await cw.get(f"/time/entries/{theirs['id']}")).status_code == 200
