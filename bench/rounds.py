@@ -85,7 +85,7 @@ class Driver:
         resp = await self.sender.send(*body)
         resp.raise_for_status()
         if settle:
-            await self.deps.tasks.drain(30)
+            await self.deps.work.drain(30)
         return json.loads(resp.text) if resp.text.startswith("{") else None
 
     async def command(self, text: str) -> Any:
@@ -144,7 +144,7 @@ class Driver:
         )
         if self.fake.is_view_open(current["id"]):
             self.fake.apply_view_response(current["id"], ack if isinstance(ack, dict) else None)
-        await self.deps.tasks.drain(30)
+        await self.deps.work.drain(30)
         return ack
 
     async def open_row(self, ticket_id: int) -> Any:
@@ -175,12 +175,12 @@ class Driver:
             service = await self.deps.workspaces.service(TEAM)
             assert service is not None
             service.invalidate_reference_data()
-        await self.deps.tasks.drain(30)
+        await self.deps.work.drain(30)
         self.sandbox.clear_requests()
         seq = self.fake.last_seq
         started = time.time()
         await run()
-        await self.deps.tasks.drain(30)
+        await self.deps.work.drain(30)
         shown = [c for c in self.fake.calls_after(seq) if c.method in shown_by]
         if not shown or expect not in json.dumps(shown[-1].args, ensure_ascii=False):
             raise RuntimeError(f"{action}: the user was not shown {expect!r}")

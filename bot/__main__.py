@@ -1,4 +1,4 @@
-"""`python -m bot serve|migrate|map|run`."""
+"""`python -m bot serve|worker|migrate|map|run`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level.upper() != "DEBUG":
+        # A line per job start and end (bot.jobs logs the start); keep its warnings and errors.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
 
 def serve(settings: Settings, port: int | None) -> int:
@@ -47,12 +50,25 @@ def _freeze_startup_objects() -> None:
 
 
 def migrate(settings: Settings) -> int:
-    """Apply the database migrations."""
+    """Apply the database migrations (and, on Postgres, the job queue's schema)."""
+    from bot.jobs.schema import migrate_jobs
     from storage.migrate import upgrade
 
     upgrade(settings.database_url)
+    asyncio.run(migrate_jobs(settings.database_url))
     print("Database is up to date.")
     return 0
+
+
+def worker(settings: Settings) -> int:
+    """Run post-ack jobs from the Postgres queue until SIGTERM (WORKERS=external deployments)."""
+    from bot.jobs.runtime import ExternalWorkersNeedPostgres, run_worker
+
+    try:
+        return asyncio.run(run_worker(settings))
+    except ExternalWorkersNeedPostgres as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 async def _map(settings: Settings, slack_user: str, member: str, team: str | None) -> int:
@@ -117,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="serve the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
     p_serve.add_argument("--port", type=int, default=None)
+    sub.add_parser("worker", help="run post-ack jobs from the Postgres queue (WORKERS=external)")
     sub.add_parser("migrate", help="apply database migrations")
     p_map = sub.add_parser("map", help="map a Slack user to a PSA member")
     p_map.add_argument("--slack-user", required=True, help="Slack user id, e.g. U012ABC")
@@ -129,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings)
     if args.command == "serve":
         return serve(settings, args.port)
+    if args.command == "worker":
+        return worker(settings)
     if args.command == "migrate":
         return migrate(settings)
     if args.command == "map":

@@ -17,6 +17,7 @@ from bot.directory import SlackDirectory
 from bot.flows.work import InProcessWorkQueue, WorkQueue
 from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
+from bot.jobs.runtime import BoxSealer, Jobs
 from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
 from bot.settings import Settings
@@ -54,6 +55,7 @@ class AppDeps:
     parser_registry: InitVar[ParserRegistry | None] = None
     parsers: ParserRegistry = field(init=False)  # the AI ticket parser of each workspace
     work: WorkQueue = field(init=False)  # where listeners hand post-ack work (in-process by default)
+    jobs: Jobs | None = None  # the job engine behind `work` (bot/jobs), when build_deps made one
     slack: SlackClients = field(init=False)  # each workspace's Slack client, one pooled session
 
     def __post_init__(self, parser_registry: ParserRegistry | None) -> None:
@@ -84,6 +86,8 @@ class AppDeps:
         except TimeoutError:
             log.warning("shutting down with %d background tasks still running", self.tasks.pending)
             await self.tasks.cancel_all()
+        if self.jobs is not None:
+            await self.jobs.aclose()  # a worker here stops gracefully (running jobs get a grace)
         await self.parsers.aclose()
         if self.changes is not None:
             await self.changes.aclose()
@@ -152,7 +156,7 @@ def build_deps(
     )
     changes = ChangeFeed(storage.engine)
     changes.subscribe(workspaces.changed)
-    return AppDeps(
+    deps = AppDeps(
         settings=settings,
         storage=storage,
         workspaces=workspaces,
@@ -161,3 +165,6 @@ def build_deps(
         spinoff=build_spinoff_detector(settings),
         parser_registry=build_parsers(settings, workspaces),
     )
+    deps.jobs = Jobs(settings, sealer=BoxSealer(storage.box))
+    deps.jobs.attach(deps)
+    return deps

@@ -75,7 +75,10 @@ def create_asgi(
             return Response(status_code=400)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True, "pending_tasks": deps.tasks.pending})
+        pending = deps.tasks.pending
+        if deps.jobs is not None and deps.jobs.started:
+            pending += await deps.jobs.queue.pending()
+        return JSONResponse({"ok": True, "pending_tasks": pending})
 
     routes = [Route(EVENTS_PATH, events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
     if settings.oauth_mode:
@@ -91,6 +94,8 @@ def create_asgi(
         await deps.housekeep()
         if deps.changes is not None:
             await deps.changes.start()
+        if deps.jobs is not None:
+            await deps.jobs.start()
         session = shared_session(app)
         try:
             yield
@@ -143,6 +148,8 @@ async def run_socket_mode(settings: Settings, deps: AppDeps | None = None) -> No
     await deps.housekeep()
     if deps.changes is not None:
         await deps.changes.start()
+    if deps.jobs is not None:
+        await deps.jobs.start()
     app: AsyncApp = build_app(settings, deps)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     session = shared_session(app)

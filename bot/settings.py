@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # processes (external; needs Postgres). Jobs run at once per process (bot/jobs/config.py).
     workers: Literal["embedded", "external"] = "embedded"
     worker_concurrency: int = 16
+    # A worker silent this long (SIGKILL, lost host) is dead: its jobs go to another worker.
+    jobs_stalled_after: float = 30.0
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

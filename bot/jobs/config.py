@@ -57,6 +57,21 @@ class JobsConfig(BaseModel):
         return {"pool_size": base, "max_overflow": 4, "pool_timeout": 60.0}
 
 
-def jobs_config(workers: WorkersMode, concurrency: int) -> JobsConfig:
-    """The production knobs for a deployment (Settings.workers / worker_concurrency)."""
-    return JobsConfig(workers=workers, concurrency=concurrency)
+def jobs_config(workers: WorkersMode, concurrency: int, *, stalled_after: float = 30.0) -> JobsConfig:
+    """The knobs for a deployment: Settings.workers, worker_concurrency and jobs_stalled_after.
+
+    Heartbeats come six times per `stalled_after`, and dead workers are looked for three times.
+    """
+    return JobsConfig(
+        workers=workers,
+        concurrency=concurrency,
+        stalled_after=stalled_after,
+        heartbeat=stalled_after / 6,
+        recover_every=_divisor_of_60(max(1, int(stalled_after / 3))),
+        poll_interval=min(1.0, stalled_after / 6),
+    )
+
+
+def _divisor_of_60(seconds: int) -> int:
+    # Periodic ticks are cron lines: a period must divide a minute.
+    return max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= seconds)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 from procrastinate import App, BaseConnector, JobContext
 from procrastinate.exceptions import AlreadyEnqueued
@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 # The work item as JSON (flows' WorkItem.model_dump(mode="json")) -> run it.
 Runner = Callable[[dict[str, Any]], Awaitable[None]]
 
+
+class Sealer(Protocol):
+    """Encrypts work items at rest: a Slack payload may carry secrets (the connect modal's private key)
+    and always carries user text, so the job table and procrastinate's logs only ever see ciphertext."""
+
+    def seal(self, item: dict[str, Any]) -> str: ...
+
+    def unseal(self, sealed: str) -> dict[str, Any]: ...
+
+
 WORK_TASK = "bot.work"
 PERIODIC_TASK = "bot.periodic"
 WORK_QUEUE = "work"
@@ -33,8 +43,9 @@ PERIODIC_PRIORITY = 10
 class JobEngine:
     """Owns the procrastinate app of this process; `run_worker` runs jobs until stopped."""
 
-    def __init__(self, config: JobsConfig, connector: BaseConnector) -> None:
+    def __init__(self, config: JobsConfig, connector: BaseConnector, *, sealer: Sealer | None = None) -> None:
         self.config = config
+        self.sealer = sealer
         self.connector = connector
         self.app = App(connector=connector)
         self.periodic = PeriodicRegistry()
@@ -119,9 +130,21 @@ class JobEngine:
 
     # -- tasks --------------------------------------------------------------------------------
 
-    async def _run_work(self, context: JobContext, *, item: dict[str, Any]) -> None:
+    def job_args(self, item: dict[str, Any]) -> dict[str, Any]:
+        """What is stored for a work item: sealed when a sealer is set."""
+        return {"sealed": self.sealer.seal(item)} if self.sealer is not None else {"item": item}
+
+    async def _run_work(
+        self, context: JobContext, *, item: dict[str, Any] | None = None, sealed: str | None = None
+    ) -> None:
         assert self._runner is not None
-        set_attempt(self.backoff.attempt(context.job.attempts))
+        attempt = self.backoff.attempt(context.job.attempts)
+        set_attempt(attempt)
+        log.info("job %s started (attempt %d)", context.job.id, attempt.number)
+        if sealed is not None:
+            assert self.sealer is not None, "a sealed job needs the sealer"
+            item = self.sealer.unseal(sealed)
+        assert item is not None
         await self._runner(item)
 
     async def _run_periodic(self, context: JobContext, timestamp: int | None = None, *, name: str) -> None:

@@ -21,6 +21,10 @@ BACKLOG_REFRESH = 1.0
 _COUNT_WAITING = (
     "SELECT count(*) AS waiting FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = %(queue)s"
 )
+_COUNT_UNFINISHED = (
+    "SELECT count(*) AS unfinished FROM procrastinate_jobs "
+    "WHERE status IN ('todo', 'doing') AND queue_name = %(queue)s"
+)
 # Finished jobs are deleted (successful) or final; what is left waiting or running is unfinished.
 _UNFINISHED = "SELECT id FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status IN ('todo', 'doing')"
 
@@ -60,7 +64,11 @@ class JobQueue:
     ) -> None:
         self._engine = engine
         self._external = external
-        self._on_busy = on_busy
+        self.on_busy = on_busy
+        # Called before the first submit (e.g. start the embedded worker), and by drain for the
+        # background tasks the jobs started themselves.
+        self.before_submit: Callable[[], Awaitable[None]] | None = None
+        self.also_drain: Callable[[float], Awaitable[None]] | None = None
         self._slots = itertools.count()
         self._deferred: set[int] = set()
         self._notices: set[asyncio.Task[None]] = set()
@@ -69,6 +77,8 @@ class JobQueue:
 
     async def submit(self, item: QueueItem) -> None:
         """Defer the item as a job; returns as soon as it is stored (never waits for the work)."""
+        if self.before_submit is not None:
+            await self.before_submit()
         slot = next(self._slots) % self._engine.config.workspace_concurrency
         deferrer = self._engine.work_task.configure(
             lock=fairness_lock(item.team_id, slot),
@@ -77,22 +87,22 @@ class JobQueue:
             queueing_lock=f"key:{item.team_id}:{item.key}" if item.key else None,
         )
         try:
-            job_id = await deferrer.defer_async(item=item.model_dump(mode="json"))
+            job_id = await deferrer.defer_async(**self._engine.job_args(item.model_dump(mode="json")))
         except AlreadyEnqueued:
             log.info("work %s is already queued", item.key)
             return
         if not self._external:
             self._deferred.add(job_id)
         ahead = await self.waiting()
-        if ahead >= self._engine.config.busy_backlog and self._on_busy is not None:
+        if ahead >= self._engine.config.busy_backlog and self.on_busy is not None:
             task = asyncio.get_running_loop().create_task(self._notify_busy(item, ahead))
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)
 
     async def _notify_busy(self, item: QueueItem, ahead: int) -> None:
-        assert self._on_busy is not None
+        assert self.on_busy is not None
         try:
-            await self._on_busy(item, ahead)
+            await self.on_busy(item, ahead)
         except Exception:
             log.exception("could not tell a user their work is queued")
 
@@ -113,18 +123,40 @@ class JobQueue:
 
         With external workers the hand-off is complete once stored: nothing to wait for here.
         """
-        async with asyncio.timeout(within):
-            if self._notices:
-                await asyncio.gather(*self._notices, return_exceptions=True)
-            if self._external:
-                return
-            store = self._engine.embedded_store
-            if store is not None:
-                while store.unfinished():
-                    store.changed.clear()
-                    await store.changed.wait()
-                return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        async with asyncio.timeout_at(deadline):
+            while True:
+                if self._notices:
+                    await asyncio.gather(*self._notices, return_exceptions=True)
+                if not self._external:
+                    await self._drain_jobs()
+                if self.also_drain is not None:
+                    await self.also_drain(max(0.0, deadline - loop.time()))
+                # The background tasks may have submitted more work meanwhile.
+                if self._external or not self._unfinished():
+                    return
+
+    async def pending(self) -> int:
+        """Jobs waiting or running (on Postgres: of every process), for health checks."""
+        store = self._engine.embedded_store
+        if store is not None:
+            return store.unfinished()
+        row = await self._engine.connector.execute_query_one_async(_COUNT_UNFINISHED, queue=WORK_QUEUE)
+        return int(row["unfinished"])
+
+    def _unfinished(self) -> bool:
+        store = self._engine.embedded_store
+        return bool(store.unfinished()) if store is not None else bool(self._deferred)
+
+    async def _drain_jobs(self) -> None:
+        store = self._engine.embedded_store
+        if store is None:
             await self._drain_postgres()
+            return
+        while store.unfinished():
+            store.changed.clear()
+            await store.changed.wait()
 
     async def _drain_postgres(self) -> None:
         pause = 0.02

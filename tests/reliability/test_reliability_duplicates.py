@@ -107,7 +107,7 @@ async def test_a_resubmit_after_a_timeout_reaching_another_process_makes_no_seco
                 await fire(slack, form, as_is=True)
                 body = p.view_submission(form, user=DEMO, trigger_id=slack.fake.new_trigger_id(DEMO))
                 again = _parsed(await second.send(*body))
-            await asyncio.gather(slack.settle(), other.tasks.drain(20))
+            await asyncio.gather(slack.settle(), other.work.drain(20))
     finally:
         await other.aclose()
 
@@ -180,7 +180,7 @@ async def test_an_event_retry_reaching_a_restarted_process_posts_nothing_more(
             for retry in (1, 2):
                 resp = await after_restart.send(*body, retry_num=retry)
                 assert resp.status_code == 200
-            await restarted.tasks.drain(20)
+            await restarted.work.drain(20)
     finally:
         await restarted.aclose()
 

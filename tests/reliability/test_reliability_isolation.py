@@ -70,7 +70,7 @@ class TwoWorkspaces:
         ack = json.loads(resp.text) if resp.text.startswith("{") else None
         if view_id is not None and self.fake.is_view_open(view_id):
             self.fake.apply_view_response(view_id, ack)
-        await self.deps.tasks.drain(20)
+        await self.deps.work.drain(20)
         return ack
 
     async def rows_of(self, team_id: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -158,7 +158,7 @@ async def two_workspaces(
         try:
             async with serve_app(settings, deps, fake) as sender:
                 yield TwoWorkspaces(fake, deps, sender, sandbox, rival_sandbox)
-                await deps.tasks.drain(20)
+                await deps.work.drain(20)
         finally:
             await deps.aclose()
 

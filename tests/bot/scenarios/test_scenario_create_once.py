@@ -180,7 +180,7 @@ async def test_one_submission_delivered_to_two_app_processes_creates_one_ticket(
                 via_second(),
                 via_second(),
             )
-            await asyncio.gather(slack.settle(), other.tasks.drain(20))
+            await asyncio.gather(slack.settle(), other.work.drain(20))
     finally:
         await other.aclose()
     assert post_count(slack) == 1 and len(tickets_named(slack, SUMMARY)) == 1

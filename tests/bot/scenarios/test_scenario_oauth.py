@@ -53,7 +53,7 @@ async def oauth_app(app_template_db: Path, tmp_path: Path, app_key: bytes) -> As
         try:
             async with serve_app(settings, deps, fake) as sender:
                 yield OAuthApp(fake, deps, sender)
-                await deps.tasks.drain(10)
+                await deps.work.drain(10)
         finally:
             await deps.aclose()
 
@@ -87,7 +87,7 @@ async def help_command(app: OAuthApp, team_id: str) -> httpx.Response:
         response_url=app.fake.new_response_url(CHANNEL, DEMO),
     )
     resp = await app.sender.send(*body)
-    await app.deps.tasks.drain(10)
+    await app.deps.work.drain(10)
     return resp
 
 

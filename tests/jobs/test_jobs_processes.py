@@ -1,0 +1,187 @@
+"""The multi-instance deployment: `serve` (WORKERS=external) hands work to `worker` processes on Postgres.
+
+Real processes (`python -m bot serve|worker`), the ConnectWise sandbox, FakeSlack and a fresh database.
+A worker killed with SIGKILL in the middle of a job: another worker runs it, and the user is answered once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jobs_kit import fresh_jobs_database
+
+from bench.stack import (
+    REPO,
+    SIGNING_SECRET,
+    Backends,
+    ServerProcess,
+    app_environment,
+    bench_users,
+    prepare_database,
+)
+from bot.local import SlackRequestSender
+from bot.local import payloads as p
+
+pytestmark = pytest.mark.postgres
+
+CHANNEL = "C0BENCH"
+
+
+@pytest.fixture
+def backends() -> Iterator[Backends]:
+    with Backends(bench_users(2)) as running:
+        yield running
+
+
+@pytest.fixture
+async def database(backends: Backends) -> AsyncIterator[str]:
+    async with fresh_jobs_database() as url:
+        await asyncio.to_thread(prepare_database, url, backends.sandbox, backends.users)
+        yield url
+
+
+def environment(backends: Backends, url: str) -> dict[str, str]:
+    env = app_environment(backends, url, log_level="INFO")
+    # Dead workers noticed after 2 s instead of 30: the test waits on what the user sees, not on time.
+    return {**env, "WORKERS": "external", "JOBS_STALLED_AFTER": "2", "PYTHONPATH": str(REPO)}
+
+
+class Worker:
+    """A `python -m bot worker` process."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        with log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+async def until(check: Any, what: str, within: float = 60.0) -> Any:
+    """Wait for a condition (polled), or fail saying what never happened."""
+    for _ in range(int(within / 0.05)):
+        found = check()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {what} within {within} s")
+
+
+def answers(backends: Backends, user: str) -> list[dict[str, Any]]:
+    """What the user got through response_url: lists of tickets (not the busy notice)."""
+    return [
+        post.body
+        for post in backends.fake.responses
+        if post.user == user and "Your open tickets" in str(post.body.get("blocks"))
+    ]
+
+
+async def send_mine(http: httpx.AsyncClient, web: ServerProcess, backends: Backends, user: str) -> None:
+    fake = backends.fake
+    sender = SlackRequestSender(web.events_url, SIGNING_SECRET, http)
+    body = p.slash_command(
+        "/tickets",
+        "mine",
+        user=user,
+        channel=CHANNEL,
+        trigger_id=fake.new_trigger_id(user),
+        response_url=fake.new_response_url(CHANNEL, user),
+    )
+    resp = await sender.send(*body)
+    assert resp.status_code == 200, resp.text
+
+
+async def test_work_acked_by_the_web_process_is_run_by_a_worker_process(
+    backends: Backends, database: str, tmp_path: Path
+) -> None:
+    env = environment(backends, database)
+    web = ServerProcess(["bot", "serve"], env, tmp_path / "web.log")
+    await asyncio.to_thread(web.start)
+    worker = Worker(env, tmp_path / "worker.log")
+    user = backends.users[0].slack_id
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            await send_mine(http, web, backends, user)
+            await until(lambda: answers(backends, user), "list of tickets")
+        assert len(answers(backends, user)) == 1
+        assert "job 1 started" in worker.log_path.read_text()
+        assert "started (attempt" not in (tmp_path / "web.log").read_text()
+    finally:
+        worker.stop()
+        web.stop()
+
+
+async def test_a_job_of_a_worker_killed_mid_job_is_run_by_another_and_answered_once(
+    backends: Backends, database: str, tmp_path: Path
+) -> None:
+    env = environment(backends, database)
+    sandbox = backends.sandbox
+    web = ServerProcess(["bot", "serve"], env, tmp_path / "web.log")
+    await asyncio.to_thread(web.start)
+    first = Worker(env, tmp_path / "first.log")
+    second: Worker | None = None
+    user = backends.users[1].slack_id
+    # The first worker's ticket search hangs in ConnectWise; the test kills the worker meanwhile.
+    sandbox.inject_fault(method="GET", path_pattern=r"^/service/tickets$", status=None, delay_ms=8_000)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            await send_mine(http, web, backends, user)
+            await until(
+                lambda: "started (attempt 1)" in first.log_path.read_text(), "job started by the first worker"
+            )
+            await until(lambda: not sandbox.state.faults.pending(), "search held by ConnectWise")
+            first.kill()
+            second = Worker(env, tmp_path / "second.log")
+            await until(lambda: answers(backends, user), "list of tickets")
+            for _ in range(200):  # the queue empties once the second worker has finished the job
+                if (await http.get(web.url + "/healthz")).json()["pending_tasks"] == 0:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the job never finished")
+        assert len(answers(backends, user)) == 1
+        assert "started (attempt 2)" in (tmp_path / "second.log").read_text()
+    finally:
+        if second is not None:
+            second.stop()
+        first.stop()
+        web.stop()
+
+
+def test_worker_refuses_to_start_on_sqlite(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "worker"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "Postgres" in done.stderr
