@@ -294,7 +294,7 @@ async def test_a_replayed_command_sent_to_another_app_process_does_nothing(
     try:
         async with serve_app(settings, other, slack.fake) as second:
             replay = await second.send(body, content_type, timestamp=timestamp)
-            await other.tasks.drain(20)
+            await other.work.drain(20)
     finally:
         await other.aclose()
 
