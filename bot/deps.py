@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.changes import ChangeFeed
 from bot.directory import SlackDirectory
+from bot.flows import stored
 from bot.flows.work import InProcessWorkQueue, WorkQueue
 from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
@@ -71,12 +72,15 @@ class AppDeps:
         return await self.slack.for_team(team_id, enterprise_id)
 
     async def housekeep(self) -> int:
-        """Start-up housekeeping: forget Slack event ids old enough that Slack no longer retries them."""
+        """Housekeeping: forget Slack event ids Slack no longer retries, and expired view states."""
         async with self.storage.session() as session:
             pruned = await prune_processed_events(session=session)
         if pruned:
             log.info("pruned %d processed Slack event ids", pruned)
-        return pruned
+        states = await stored.prune(self.storage)
+        if states:
+            log.info("pruned %d expired view states", states)
+        return pruned + states
 
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:
         """Let running background work finish (bounded), then close PSA clients and the database."""

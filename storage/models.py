@@ -268,6 +268,24 @@ class AuditEventRow(Base):
     ledger_key: Mapped[str | None] = mapped_column(String(128))  # the write this row records
 
 
+class ViewStateRow(Base):
+    """State of a Slack view or message kept on the server; Slack carries only its id.
+
+    `kind` says what it is ("draft": a New Ticket modal's draft, `key` its idempotency key; "list":
+    a ticket list message's filters and page). Rows are immutable snapshots, pruned by age.
+    """
+
+    __tablename__ = "view_states"
+    __table_args__ = (Index("ix_view_states_kind_created", "kind", "created_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 # slack-sdk's own table definitions, registered on our metadata so that our Alembic migration creates
 # them and the models-vs-migration check notices if a slack-sdk upgrade changes them.
 slack_installations = SQLAlchemyInstallationStore.build_installations_table(

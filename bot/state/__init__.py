@@ -8,7 +8,7 @@ it back with the metadata so typing survives re-renders, tab switches and failed
 
 from bot.state.codec import BLOCK_ID_MAX, BUTTON_VALUE_MAX, METADATA_MAX, PAGE_SIZE, StateError
 from bot.state.detail import DetailState, NoteDraft, Origin, note_from_view
-from bot.state.draft import FORM_FIELDS, REQUIRED_FIELDS, Tab, TicketDraft, draft_from_view
+from bot.state.draft import FORM_FIELDS, REQUIRED_FIELDS, DraftRef, Tab, TicketDraft, draft_ref, merge_typed
 from bot.state.listing import ListState, SearchModalState
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "PAGE_SIZE",
     "REQUIRED_FIELDS",
     "DetailState",
+    "DraftRef",
     "ListState",
     "NoteDraft",
     "Origin",
@@ -26,6 +27,7 @@ __all__ = [
     "StateError",
     "Tab",
     "TicketDraft",
-    "draft_from_view",
+    "draft_ref",
+    "merge_typed",
     "note_from_view",
 ]

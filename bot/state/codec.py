@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 BUTTON_VALUE_MAX = 2000
 METADATA_MAX = 3000
@@ -14,8 +16,31 @@ WARNINGS_KEPT = 5
 PAGE_SIZE = 25
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 class StateError(ValueError):
     """A value, block id or private_metadata that is not state this app wrote."""
+
+
+def encode(model: BaseModel, limit: int) -> str:
+    """The one codec of state riding in Slack slots: compact JSON by the model's aliases, defaults left
+    out. Raises StateError when it does not fit `limit`: state is never cut to fit (keep large or
+    growing state on the server, `bot.flows.stored`)."""
+    text = model.model_dump_json(by_alias=True, exclude_defaults=True)
+    if len(text) > limit:
+        raise StateError(f"{type(model).__name__} needs {len(text)} characters, the slot holds {limit}")
+    return text
+
+
+def decode(cls: type[M], raw: str | None) -> M:
+    """Parse `encode` output into `cls`; raises StateError for anything this app did not write."""
+    if not raw:
+        raise StateError("no state")
+    try:
+        return cls.model_validate_json(raw)
+    except ValidationError as exc:
+        raise StateError(f"not a {cls.__name__}") from exc
 
 
 def dump(data: dict[str, Any], *, ascii_only: bool = False) -> str:

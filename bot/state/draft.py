@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.ids import CreateAction, CreateBlock, create_block_id
-from bot.state.codec import (
-    METADATA_MAX,
-    NAME_MAX,
-    WARNING_MAX,
-    WARNINGS_KEPT,
-    StateError,
-    dump,
-    fit_text,
-    load,
-    state_values,
-)
+from bot.state.codec import METADATA_MAX, StateError, decode, encode, state_values
 from bot.state.detail import Origin
 from psa.models import SUMMARY_MAX, TicketCreatePayload
 
@@ -34,7 +23,15 @@ FORM_FIELDS = (
     "description",
 )
 REQUIRED_FIELDS = ("summary", "company_id", "board_id", "status_id", "priority_id")
-_TEXT_FIELDS = ("summary", "prompt", "description")  # the order they claim metadata room in
+
+
+class DraftRef(BaseModel):
+    """What a New Ticket modal carries in private_metadata: its key and the draft snapshot it shows."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str = Field(alias="k")
+    snapshot: str = Field(default="", alias="s")
 
 
 class TicketDraft(BaseModel):
@@ -59,6 +56,7 @@ class TicketDraft(BaseModel):
     origin: Origin | None = None
     suggestion_id: str | None = None
     parent_ticket_id: int | None = None  # spin-off of this ticket
+    snapshot: str = ""  # the stored snapshot this draft was rendered from (bot.flows.stored)
 
     @classmethod
     def start(cls, *, tab: Tab = "full", **fields: Any) -> TicketDraft:
@@ -129,52 +127,21 @@ class TicketDraft(BaseModel):
             assigned_member_id=self.assigned_member_id,
         )
 
-    def encode(self, *, carry_all_text: bool = False) -> str:
-        """private_metadata ≤ 3000 chars: ids, names, flags; free text only when its input is hidden.
+    def encode(self) -> str:
+        """private_metadata: the key and the snapshot id (the draft itself is kept on the server)."""
+        return encode(DraftRef(key=self.idempotency_key, snapshot=self.snapshot), METADATA_MAX)
 
-        `carry_all_text` is for views without inputs (Parsing…, Creating…): then all text rides
-        along, shortened if it must be.
-        """
-        data = self.model_dump(exclude_none=True, exclude=set(_TEXT_FIELDS) | {"missing_fields", "warnings"})
-        for key in ("company_name", "assigned_member_name"):
-            if key in data:
-                data[key] = data[key][:NAME_MAX]
-        if not self.origin:
-            data.pop("origin", None)
-        if self.missing_fields:
-            data["missing_fields"] = [m[:40] for m in self.missing_fields[:10]]
-        warnings = [w[:WARNING_MAX] for w in self.warnings[:WARNINGS_KEPT]]
-        if warnings:
-            data["warnings"] = warnings
-        while len(dump(data)) > METADATA_MAX - 64 and data.get("warnings"):
-            data["warnings"] = data["warnings"][:-1]
-        hidden = [
-            name
-            for name in _TEXT_FIELDS
-            if (carry_all_text or not self._visible(name)) and getattr(self, name)
-        ]
-        for name in hidden:
-            base = dict(data)
-            encoded, kept = fit_text(
-                lambda t, b=base, n=name: dump({**b, n: t}), getattr(self, name), METADATA_MAX
-            )
-            if kept and len(encoded) <= METADATA_MAX:
-                data = json.loads(encoded)
-        return dump(data)
+    def stored_json(self) -> str:
+        """The draft as kept on the server (whole: nothing typed is ever shortened)."""
+        return self.model_dump_json(exclude={"snapshot"})
 
-    def _visible(self, name: str) -> bool:
-        if name == "prompt":
-            return self.prompt_visible
-        return self.form_visible
 
-    @classmethod
-    def decode(cls, raw: str | None) -> TicketDraft:
-        """Parse `encode` output; raises StateError otherwise."""
-        data = load(raw)
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise StateError("bad draft") from exc
+def draft_ref(view: dict[str, Any]) -> tuple[str, str]:
+    """(idempotency key, snapshot id) of a New Ticket modal; raises StateError for any other view."""
+    ref = decode(DraftRef, view.get("private_metadata"))
+    if not ref.key or not ref.snapshot:
+        raise StateError("not a stored draft")
+    return ref.key, ref.snapshot
 
 
 def _entry(values: dict[str, dict[str, Any]], block_id: str, action_id: str) -> dict[str, Any] | None:
@@ -198,9 +165,8 @@ def _selected(entry: dict[str, Any]) -> tuple[int | None, str | None]:
     return value, name
 
 
-def draft_from_view(view: dict[str, Any]) -> TicketDraft:
-    """The draft of a create modal: private_metadata merged with what the user typed/selected."""
-    draft = TicketDraft.decode(view.get("private_metadata"))
+def merge_typed(draft: TicketDraft, view: dict[str, Any]) -> TicketDraft:
+    """`draft` (what the modal was rendered from) with what the user typed/selected in `view` since."""
     values = state_values(view)
     update: dict[str, Any] = {}
 

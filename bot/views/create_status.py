@@ -31,7 +31,7 @@ def _progress_view(
         title=TITLE,
         blocks=blocks,
         callback_id=Callback.CREATE,
-        private_metadata=draft.encode(carry_all_text=True),
+        private_metadata=draft.encode(),
         close=close,
     )
 

@@ -22,14 +22,16 @@ from bot.state import (
     BUTTON_VALUE_MAX,
     METADATA_MAX,
     DetailState,
+    DraftRef,
     ListState,
     Origin,
     SearchModalState,
     StateError,
     TicketDraft,
-    draft_from_view,
+    merge_typed,
     note_from_view,
 )
+from bot.state.codec import decode
 from psa.models import TicketFilters
 
 ids = st.none() | st.integers(min_value=1, max_value=2**31 - 1)
@@ -165,15 +167,13 @@ def test_note_from_view_reads_text_and_internal_flag() -> None:
 def test_draft_start_mints_an_idempotency_key() -> None:
     a, b = TicketDraft.start(), TicketDraft.start()
     assert a.idempotency_key and a.idempotency_key != b.idempotency_key
-    assert TicketDraft.decode(a.encode()).idempotency_key == a.idempotency_key
+    assert decode(DraftRef, a.encode()).key == a.idempotency_key
 
 
-def test_draft_metadata_keeps_free_text_out_while_it_is_on_screen() -> None:
-    draft = TicketDraft.start(tab="full", summary="Printer down", description="d" * 2900, prompt="p" * 1000)
-    data = json.loads(draft.encode())
-    assert "summary" not in data and "description" not in data
-    # the prompt input is not on the Full Form, so the prompt rides along (shortened to fit)
-    assert data["prompt"].startswith("ppp")
+def test_draft_metadata_carries_only_the_key_and_the_snapshot_id() -> None:
+    draft = TicketDraft.start(tab="full", summary="Printer down", description="d" * 2900, prompt="p" * 2900)
+    draft = draft.model_copy(update={"snapshot": "abc123"})
+    assert json.loads(draft.encode()) == {"k": draft.idempotency_key, "s": "abc123"}
 
 
 @settings(max_examples=examples(50))
@@ -183,7 +183,9 @@ def test_draft_metadata_keeps_free_text_out_while_it_is_on_screen() -> None:
     name=st.text(max_size=500),
     tab=st.sampled_from(["quick", "full"]),
 )
-def test_draft_metadata_always_fits(prompt: str, warnings: list[str], name: str, tab: str) -> None:
+def test_a_stored_draft_comes_back_whole_and_its_metadata_always_fits(
+    prompt: str, warnings: list[str], name: str, tab: str
+) -> None:
     draft = TicketDraft.start(
         tab=tab,  # type: ignore[arg-type]
         prompt=prompt,
@@ -195,12 +197,10 @@ def test_draft_metadata_always_fits(prompt: str, warnings: list[str], name: str,
         missing_fields=["board_id", "priority_id"],
         origin=Origin(channel_id="C1", thread_ts="1.2", message_ts="1.3"),
         suggestion_id="s" * 40,
-    )
-    for encoded in (draft.encode(), draft.encode(carry_all_text=True)):
-        assert len(encoded) <= METADATA_MAX
-        back = TicketDraft.decode(encoded)
-        assert back.idempotency_key == draft.idempotency_key
-        assert back.company_id == 1 and back.origin == draft.origin
+    ).model_copy(update={"snapshot": "0123456789abcdef0123"})
+    assert len(draft.encode()) <= METADATA_MAX
+    back = TicketDraft.model_validate_json(draft.stored_json())
+    assert back == draft.model_copy(update={"snapshot": ""})  # nothing shortened
 
 
 def test_draft_from_view_merges_typed_values_over_metadata() -> None:
@@ -226,7 +226,7 @@ def test_draft_from_view_merges_typed_values_over_metadata() -> None:
             CreateAction.COMPANY: {"type": "external_select", "selected_option": None}
         },
     }
-    merged = draft_from_view(_view(draft.encode(), values))
+    merged = merge_typed(draft, _view(draft.encode(), values))
     assert merged.summary == "VPN down"
     assert merged.priority_id == 2
     assert merged.status_id == 11  # untouched: still the metadata's
@@ -250,7 +250,7 @@ def test_changing_the_board_drops_the_old_boards_status() -> None:
             }
         },
     }
-    merged = draft_from_view(_view(draft.encode(), values))
+    merged = merge_typed(draft, _view(draft.encode(), values))
     assert merged.board_id == 2
     assert merged.status_id is None
 
@@ -285,4 +285,4 @@ def test_missing_fields_shrink_as_the_user_fills_them() -> None:
             }
         }
     }
-    assert draft_from_view(_view(draft.encode(), values)).missing_fields == ["board_id"]
+    assert merge_typed(draft, _view(draft.encode(), values)).missing_fields == ["board_id"]

@@ -1,7 +1,7 @@
 """Working in the open modal: switching tabs, picking a board, and parsing the Quick Create prompt.
 
-Every step reads what the user typed (`draft_from_view`) before re-rendering, so nothing typed is lost,
-and updates with the view hash, so a closed or newer modal is left alone (quietly).
+Every step reads the stored draft and what the user typed (`load_draft`) before re-rendering, so
+nothing typed is lost, and updates with the view hash, so a closed or newer modal is left alone.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 from bot.flows.context import FlowContext, Surface
 from bot.flows.create.form import board_statuses, form_view, load_form_data, render_form, with_names
 from bot.flows.errors import NotConnected
+from bot.flows.stored import keep_draft, load_draft
 from bot.flows.work import WorkItem, flow
-from bot.state import Tab, TicketDraft, draft_from_view
+from bot.state import Tab, TicketDraft
 from bot.views.create_modal import create_modal
 from bot.views.create_status import TITLE, parsing_view
 from bot.views.prompts import psa_error_text
@@ -26,8 +27,8 @@ PROMPT_NEEDED = "Describe the issue first, then press Parse."
 STALE_FORM = "This form is out of date. Close it and start a new ticket."
 
 
-def _draft(item: WorkItem) -> TicketDraft:
-    return draft_from_view(item.body.get("view") or {})
+async def _draft(ctx: FlowContext, item: WorkItem) -> TicketDraft:
+    return await load_draft(ctx, item.body.get("view") or {})
 
 
 async def rerender(
@@ -40,6 +41,7 @@ async def rerender(
 ) -> None:
     """Render `draft` (loading the form's data if its form is visible) into the user's open modal."""
     if not draft.form_visible:
+        draft = await keep_draft(ctx, draft)
         view = create_modal(
             draft, boards=[], statuses=[], priorities=[], members=[], banner=banner, errors=errors
         )
@@ -53,7 +55,7 @@ async def rerender(
 async def switch_tab(ctx: FlowContext, item: WorkItem) -> None:
     """Show the other tab over the same draft (what was typed on either tab is kept)."""
     tab: Tab = "quick" if item.args.get("tab") == "quick" else "full"
-    draft = _draft(item)
+    draft = await _draft(ctx, item)
     if draft.tab != tab:
         await rerender(ctx, draft.switch_tab(tab), view_hash=ctx.actor.view_hash)
 
@@ -61,16 +63,17 @@ async def switch_tab(ctx: FlowContext, item: WorkItem) -> None:
 @flow("create.change_board")
 async def change_board(ctx: FlowContext, item: WorkItem) -> None:
     """A new board: reload its statuses, drop a status of the old board, preselect the board's default."""
-    await rerender(ctx, _draft(item), view_hash=ctx.actor.view_hash)
+    await rerender(ctx, await _draft(ctx, item), view_hash=ctx.actor.view_hash)
 
 
 @flow("create.parse")
 async def parse_prompt(ctx: FlowContext, item: WorkItem) -> None:
     """The Parse button: "Parsing…" at once, then the review form filled from the prompt."""
-    draft = _draft(item)
+    draft = await _draft(ctx, item)
     if not (draft.prompt or "").strip():
         await rerender(ctx, draft, view_hash=ctx.actor.view_hash, errors={"prompt": PROMPT_NEEDED})
         return
+    draft = await keep_draft(ctx, draft)
     opened = await ctx.update(parsing_view(draft), hash=ctx.actor.view_hash)
     if opened is None:
         return  # closed or changed meanwhile
@@ -81,7 +84,7 @@ async def parse_prompt(ctx: FlowContext, item: WorkItem) -> None:
 async def parse_submitted(ctx: FlowContext, item: WorkItem) -> None:
     """ "Create ticket" pressed on a prompt alone: the ack showed "Parsing…"; fill the review form."""
     view = item.body.get("view") or {}
-    await parse_into(ctx, _draft(item), view_id=str(view.get("id") or ""), view_hash=None)
+    await parse_into(ctx, await _draft(ctx, item), view_id=str(view.get("id") or ""), view_hash=None)
 
 
 async def parse_into(ctx: FlowContext, draft: TicketDraft, *, view_id: str, view_hash: str | None) -> None:
@@ -99,7 +102,7 @@ async def parse_into(ctx: FlowContext, draft: TicketDraft, *, view_id: str, view
     except PSAError as exc:
         form_data.cancel()
         view = create_modal(
-            draft.switch_tab("quick"),
+            await keep_draft(ctx, draft.switch_tab("quick")),
             boards=[],
             statuses=[],
             priorities=[],
@@ -133,5 +136,5 @@ async def parse_into(ctx: FlowContext, draft: TicketDraft, *, view_id: str, view
     data = await form_data
     if prefilled.board_id is not None:
         data.statuses = await board_statuses(service, prefilled.board_id, data.problems)
-    prefilled = await with_names(service, prefilled, data)
+    prefilled = await keep_draft(ctx, await with_names(service, prefilled, data))
     await ctx.update(render_form(prefilled, data), view_id=view_id, hash=view_hash)

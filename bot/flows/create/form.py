@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.flows.context import FlowContext
+from bot.flows.stored import keep_draft
 from bot.state import TicketDraft
 from bot.views.create_modal import create_modal
 from psa.errors import PSAError
@@ -147,5 +148,5 @@ async def form_view(
 ) -> tuple[TicketDraft, dict[str, Any]]:
     """Load what the form needs and render it; returns the draft as rendered (names filled in)."""
     data = await load_form_data(ctx, service, draft.board_id)
-    draft = await with_names(service, draft, data)
+    draft = await keep_draft(ctx, await with_names(service, draft, data))
     return draft, render_form(draft, data, banner=banner, errors=errors)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from bot.flows.context import FlowContext, Surface
 from bot.flows.create.form import form_view, prefetch
+from bot.flows.stored import keep_draft
 from bot.flows.views_io import OpenedView
 from bot.rowcache import RowCache
 from bot.state import Origin, TicketDraft
@@ -112,6 +113,7 @@ async def open_create_modal(
     )
     if not draft.form_visible:
         # Only the prompt is shown: open now, and warm the reference cache while the user reads/types.
+        draft = await keep_draft(ctx, draft)
         prompt_only = create_modal(draft, boards=[], statuses=[], priorities=[], members=[])
         opened = await _show(ctx, prompt_only, push=push)
         if opened is not None:
@@ -123,7 +125,7 @@ async def open_create_modal(
         _, view = loading.result()
         await _show(ctx, view, push=push)
         return
-    opened = await _show(ctx, loading_form_view(draft), push=push)
+    opened = await _show(ctx, loading_form_view(await keep_draft(ctx, draft)), push=push)
     if opened is not None:
         ctx.surface = Surface(view_id=opened.id, replace=True, title=TITLE, user_id=ctx.user_id)
     _, view = await loading

@@ -25,9 +25,10 @@ from bot.flows.create.reconcile import (
     is_uncertain,
 )
 from bot.flows.errors import NotConnected
+from bot.flows.stored import keep_draft, load_draft
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
-from bot.state import StateError, TicketDraft, draft_from_view
+from bot.state import StateError, TicketDraft
 from bot.views.create_modal import FIELD_LABELS, field_block_id, form_errors
 from bot.views.create_status import (
     TITLE,
@@ -96,14 +97,14 @@ async def _problems(service: TicketService, draft: TicketDraft) -> dict[str, str
 async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submission:
     """Validate and claim before the ack (fast: local reads, a cached PSA look-up at most)."""
     try:
-        draft = draft_from_view(view)
+        draft = await load_draft(ctx, view)
     except StateError:
         return Submission.update(unavailable_view(STALE_FORM))
     if not draft.form_visible:
         # "Create ticket" on a prompt alone: parse it and show the review form; nothing is created yet.
         if not (draft.prompt or "").strip():
             return Submission.field_errors(form_errors(draft, {"prompt": PROMPT_NEEDED}))
-        return Submission.update(parsing_view(draft)).and_then(parse_submitted)
+        return Submission.update(parsing_view(await keep_draft(ctx, draft))).and_then(parse_submitted)
     service = await ctx.service()
     problems = await _problems(service, draft)
     if problems:
@@ -124,13 +125,13 @@ async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submissio
             claim.took_over == LedgerState.FAILED and before is not None and is_uncertain(before.error)
         )
         since = claim.entry.created_at.isoformat() if unknown_fate else None
-        return Submission.update(creating_view(draft)).and_then(
+        return Submission.update(creating_view(await keep_draft(ctx, draft))).and_then(
             create_ticket, key=draft.idempotency_key, reconcile_since=since
         )
     if claim.state == LedgerState.DONE and claim.ticket_id is not None:
         created = await created_for(service, draft, claim.ticket_id)
         return Submission.update(created_view(created, created.url))
-    return Submission.update(already_creating_view(draft)).and_then(wait_for_outcome)
+    return Submission.update(already_creating_view(await keep_draft(ctx, draft))).and_then(wait_for_outcome)
 
 
 async def created_for(service: TicketService, draft: TicketDraft, ticket_id: int) -> PSATicketCreated:
@@ -149,12 +150,12 @@ async def created_for(service: TicketService, draft: TicketDraft, ticket_id: int
     )
 
 
-def _submitted(ctx: FlowContext, item: WorkItem) -> tuple[TicketDraft, str]:
+async def _submitted(ctx: FlowContext, item: WorkItem) -> tuple[TicketDraft, str]:
     """The submitted draft and its modal (which now shows Creating…/Parsing…: failures replace it)."""
     view = item.body.get("view") or {}
     view_id = str(view.get("id") or "")
     ctx.surface = Surface(view_id=view_id, replace=True, title=TITLE, user_id=ctx.user_id)
-    return draft_from_view(view), view_id
+    return await load_draft(ctx, view), view_id
 
 
 async def _show_failure(ctx: FlowContext, draft: TicketDraft, view_id: str, banner: str) -> None:
@@ -166,7 +167,7 @@ async def _show_failure(ctx: FlowContext, draft: TicketDraft, view_id: str, bann
 @flow("create.ticket")
 async def create_ticket(ctx: FlowContext, item: WorkItem) -> None:
     """The winner of the claim: create the ticket once, record the outcome, tell the user."""
-    draft, view_id = _submitted(ctx, item)
+    draft, view_id = await _submitted(ctx, item)
     since = item.args.get("reconcile_since")
     reconcile_since = datetime.fromisoformat(since) if since else None
     key = draft.idempotency_key
@@ -202,7 +203,7 @@ async def create_ticket(ctx: FlowContext, item: WorkItem) -> None:
 @flow("create.wait")
 async def wait_for_outcome(ctx: FlowContext, item: WorkItem) -> None:
     """A repeated submission: follow the first one's ledger entry and show its outcome (never create)."""
-    draft, view_id = _submitted(ctx, item)
+    draft, view_id = await _submitted(ctx, item)
     store = ctx.deps.storage.workspace(ctx.team_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_MAX_SECONDS

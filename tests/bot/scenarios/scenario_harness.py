@@ -25,13 +25,17 @@ from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 from waiting import until_serving
 
+from bot.actor import Actor
 from bot.deps import AppDeps, build_deps
+from bot.flows.context import FlowContext
+from bot.flows.stored import keep_draft, load_draft
 from bot.flows.work import InProcessWorkQueue
 from bot.local import FakeChannel, FakeSlack, FakeUser, SlackRequestSender
 from bot.local import payloads as p
 from bot.local.block_state import find_element, view_state
 from bot.server import create_asgi
 from bot.settings import Settings
+from bot.state import TicketDraft
 from bot.views import limits
 from psa.connectwise import RetryPolicy
 from psa.connectwise.factory import ConnectWiseKind
@@ -236,6 +240,17 @@ class Slack:
         return await self.send(p.event_callback(event, team_id=self.team, **kwargs))
 
     # -- looking ------------------------------------------------------------------------------
+
+    def _flow_context(self, user: str = DEMO) -> FlowContext:
+        return FlowContext.for_actor(self.deps, self.deps.slack.base, Actor(team_id=self.team, user_id=user))
+
+    async def draft(self, view: dict[str, Any], user: str = DEMO) -> TicketDraft:
+        """The draft a New Ticket modal shows (kept on the server), with what was typed merged in."""
+        return await load_draft(self._flow_context(user), self.fake.view(view["id"]) or view)
+
+    async def keep_draft(self, draft: TicketDraft, user: str = DEMO) -> TicketDraft:
+        """Store `draft` as the app would before showing it (its `encode()` is then valid metadata)."""
+        return await keep_draft(self._flow_context(user), draft)
 
     def ephemerals(self, user: str = DEMO, channel: str = CHANNEL) -> list[dict[str, Any]]:
         """Ephemeral messages the user sees in the channel, oldest first."""

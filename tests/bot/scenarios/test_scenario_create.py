@@ -170,6 +170,24 @@ async def test_switching_tabs_keeps_what_was_typed_on_both(slack: Slack) -> None
     assert (shown(full, "summary"), shown(full, "description")) == ("Accounting printer jams", "Tray 2")
 
 
+async def test_a_prompt_as_long_as_the_input_allows_comes_back_whole_after_switching_tabs(
+    slack: Slack,
+) -> None:
+    prompt = ('"ok"\n' * 400)[:2000]  # a pasted log: quotes and newlines take twice the room in JSON
+    await slack.command("new")
+    await slack.click(CreateAction.TAB_QUICK, view=slack.modal())
+    quick = slack.modal()
+    slack.type_into(quick, values_for(quick, prompt=prompt))
+    await slack.click(CreateAction.TAB_FULL, view=quick)
+    full = slack.modal()
+    slack.type_into(full, values_for(full, description="d" * 3000))
+
+    await slack.click(CreateAction.TAB_QUICK, view=full)
+
+    assert shown(slack.modal(), "prompt") == prompt
+    assert shown(slack.modal(), "description") == "d" * 3000
+
+
 async def test_validation_errors_sit_next_to_the_fields_and_keep_the_input(slack: Slack) -> None:
     await slack.command("new")
     form = slack.modal()
@@ -260,8 +278,6 @@ async def test_a_summary_over_100_characters_is_refused_next_to_it(slack: Slack)
 
 
 async def test_a_submission_the_ledger_cannot_record_creates_nothing_and_keeps_the_form(slack: Slack) -> None:
-    import json
-
     from create_driver import fire
 
     await slack.command("new")
@@ -269,9 +285,11 @@ async def test_a_submission_the_ledger_cannot_record_creates_nothing_and_keeps_t
     form = slack.modal()
     slack.type_into(form, values_for(form, summary="Toner low", company=("Acme Corp", "42"), priority="3"))
     form = slack.fake.view(form["id"]) or form
-    metadata = json.loads(form["private_metadata"])
-    metadata["idempotency_key"] = "k" * 300  # longer than the ledger stores
-    sent = await fire(slack, {**form, "private_metadata": json.dumps(metadata)}, as_is=True)
+    draft = await slack.draft(form)
+    forged = await slack.keep_draft(
+        draft.model_copy(update={"idempotency_key": "k" * 300})
+    )  # longer than the ledger stores
+    sent = await fire(slack, {**form, "private_metadata": forged.encode()}, as_is=True)
     await slack.settle()
     assert sent.body["response_action"] == "errors"
     assert "nothing was created" in next(iter(sent.body["errors"].values()))

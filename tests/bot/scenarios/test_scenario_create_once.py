@@ -191,10 +191,13 @@ async def test_one_submission_delivered_to_two_app_processes_creates_one_ticket(
 async def test_a_create_left_by_a_crashed_process_is_found_when_the_form_is_resubmitted(slack: Slack) -> None:
     from sqlalchemy import text
 
-    from bot.state import TicketDraft
+    from bot.actor import Actor
+    from bot.flows.context import FlowContext
+    from bot.flows.stored import load_draft
 
     form = await ready_form(slack)
-    draft = TicketDraft.decode(form["private_metadata"])
+    actor = Actor(team_id=slack.team, user_id="U0DEMO")
+    draft = await load_draft(FlowContext.for_actor(slack.deps, slack.deps.slack.base, actor), form)
     store = slack.deps.storage.workspace(slack.team)
     assert (await store.claim(draft.idempotency_key)).won  # another process claimed it, posted, then died
     service = await slack.deps.workspaces.service(slack.team)

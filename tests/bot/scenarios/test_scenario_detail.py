@@ -246,7 +246,7 @@ async def test_spin_off_hands_over_to_ticket_creation(slack: Slack) -> None:
 
     created = slack.modal(DEMO)
     assert created["callback_id"] == Callback.CREATE
-    assert str(TICKET) in created["private_metadata"]  # the parent ticket travels with the draft
+    assert (await slack.draft(created)).parent_ticket_id == TICKET  # the parent ticket travels with the draft
 
 
 async def test_done_closes_the_modal(slack: Slack) -> None:

@@ -21,7 +21,8 @@ from views_testkit import (
 )
 
 from bot.ids import Callback, CreateAction, CreateBlock, create_block_id
-from bot.state import Origin, TicketDraft, draft_from_view
+from bot.state import DraftRef, Origin, TicketDraft, merge_typed
+from bot.state.codec import decode
 from bot.views.create_modal import (
     create_modal,
     created_view,
@@ -114,9 +115,9 @@ def test_full_form_fields() -> None:
 
 
 def test_changing_board_gives_the_new_boards_statuses_under_a_new_block_id() -> None:
-    view = render(TicketDraft.start(tab="full", board_id=1, status_id=12))
-    picked = slack_submit(view, {CreateAction.BOARD: _opt("Projects", "2")})
-    draft = draft_from_view(picked)
+    shown = TicketDraft.start(tab="full", board_id=1, status_id=12)
+    picked = slack_submit(render(shown), {CreateAction.BOARD: _opt("Projects", "2")})
+    draft = merge_typed(shown, picked)
     assert (draft.board_id, draft.status_id) == (2, None)
     again = render(draft)
     status = find_block(again, create_block_id(CreateBlock.STATUS, draft.rev, 2))
@@ -125,7 +126,8 @@ def test_changing_board_gives_the_new_boards_statuses_under_a_new_block_id() -> 
 
 
 def test_typing_survives_a_tab_switch_and_back() -> None:
-    view = render(TicketDraft.start(tab="full"))
+    start = TicketDraft.start(tab="full")
+    view = render(start)
     typed = slack_submit(
         view,
         {
@@ -134,26 +136,27 @@ def test_typing_survives_a_tab_switch_and_back() -> None:
             CreateAction.COMPANY: _opt("Acme Corp", "7"),
         },
     )
-    quick = render(draft_from_view(typed).switch_tab("quick"))
+    on_quick = merge_typed(start, typed).switch_tab("quick")
+    quick = render(on_quick)
     # the filled form stays visible under the prompt on Quick Create, with what was typed
     assert (
         find_block(quick, create_block_id(CreateBlock.SUMMARY, 0))["element"]["initial_value"]
         == "VPN drops every hour"
     )
     typed_quick = slack_submit(quick, {CreateAction.PROMPT: "also the printer"})
-    full = render(draft_from_view(typed_quick).switch_tab("full"))
-    back = draft_from_view(slack_submit(full))
+    on_full = merge_typed(on_quick, typed_quick).switch_tab("full")
+    back = merge_typed(on_full, slack_submit(render(on_full)))
     assert back.summary == "VPN drops every hour"
     assert back.description == "Since Monday. " * 100
     assert (back.company_id, back.company_name) == (7, "Acme Corp")
-    assert back.prompt == "also the printer"  # carried in metadata while its input is hidden
-    assert back.idempotency_key == draft_from_view(typed).idempotency_key
+    assert back.prompt == "also the printer"  # kept in the draft while its input is hidden
+    assert back.idempotency_key == start.idempotency_key
 
 
 def test_a_parse_overwrites_the_form_with_new_block_ids() -> None:
     draft = TicketDraft.start(tab="quick", prompt="x").with_prefill(summary="first guess")
     view = render(draft)
-    typed = draft_from_view(slack_submit(view, {CreateAction.PROMPT: "better words"}))
+    typed = merge_typed(draft, slack_submit(view, {CreateAction.PROMPT: "better words"}))
     reparsed = typed.with_prefill(summary="second guess")
     again = render(reparsed)
     block = find_block(again, create_block_id(CreateBlock.SUMMARY, reparsed.rev))
@@ -198,7 +201,7 @@ def test_progress_views_carry_the_draft() -> None:
     parsing = parsing_view(draft)
     validate_modal(parsing)
     assert "Parsing…" in all_text(parsing) and "Printer offline on floor 2 &lt;!here&gt;" in all_text(parsing)
-    assert draft_from_view(parsing).prompt == draft.prompt
+    assert decode(DraftRef, parsing["private_metadata"]).key == draft.idempotency_key
     creating = creating_view(draft)
     validate_modal(creating)
     assert "Creating ticket…" in all_text(creating)

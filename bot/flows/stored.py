@@ -1,0 +1,83 @@
+"""State kept on the server for views and messages; Slack carries only a short id.
+
+A New Ticket modal's draft (everything typed and picked, any length) and a list message's filters are
+saved as immutable snapshots: each view Slack shows names the snapshot it was rendered from, so a
+late or out-of-order update can never pair a view with someone else's state. Snapshots expire.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from bot.flows.context import FlowContext
+from bot.state import ListState, StateError, TicketDraft, draft_ref, merge_typed
+from storage import Storage
+from storage.repositories.view_states import prune_view_states, save_view_state, view_state
+
+log = logging.getLogger(__name__)
+
+DRAFT = "draft"
+LIST = "list"
+# A modal left open over a weekend still submits; a list message is clicked for weeks at most.
+RETENTION = {DRAFT: timedelta(days=3), LIST: timedelta(days=30)}
+STALE = "this form is out of date"
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:20]
+
+
+async def _save(ctx: FlowContext, kind: str, data: str, key: str | None = None) -> str:
+    state_id = _new_id()
+    async with ctx.deps.storage.session() as session:
+        await save_view_state(
+            session=session, team_id=ctx.team_id, state_id=state_id, kind=kind, data=data, key=key
+        )
+    return state_id
+
+
+async def _load(ctx: FlowContext, kind: str, state_id: str) -> str:
+    async with ctx.deps.storage.read_session() as session:
+        data = await view_state(session=session, team_id=ctx.team_id, state_id=state_id, kind=kind)
+    if data is None:
+        raise StateError(f"no {kind} state {state_id!r} (expired or foreign)")
+    return data
+
+
+async def keep_draft(ctx: FlowContext, draft: TicketDraft) -> TicketDraft:
+    """Save the draft about to be shown; the copy to render (its snapshot id goes into the view)."""
+    snapshot = await _save(ctx, DRAFT, draft.stored_json(), key=draft.idempotency_key)
+    return draft.model_copy(update={"snapshot": snapshot})
+
+
+async def load_draft(ctx: FlowContext, view: dict[str, Any]) -> TicketDraft:
+    """The draft a New Ticket modal was rendered from, with what the user typed since merged in."""
+    key, snapshot = draft_ref(view)
+    stored = TicketDraft.model_validate_json(await _load(ctx, DRAFT, snapshot))
+    if stored.idempotency_key != key:
+        raise StateError("draft snapshot of another modal")
+    return merge_typed(stored.model_copy(update={"snapshot": snapshot}), view)
+
+
+async def keep_list(ctx: FlowContext, state: ListState) -> ListState:
+    """Save the list state about to be shown; the copy to render (its id goes into the message)."""
+    list_id = await _save(ctx, LIST, state.model_dump_json(exclude={"list_id"}))
+    return state.model_copy(update={"list_id": list_id})
+
+
+async def load_list(ctx: FlowContext, list_id: str) -> ListState:
+    """The list state a list message was rendered from."""
+    state = ListState.model_validate_json(await _load(ctx, LIST, list_id))
+    return state.model_copy(update={"list_id": list_id})
+
+
+async def prune(storage: Storage) -> int:
+    """Forget expired snapshots (start-up and periodic housekeeping); how many."""
+    pruned = 0
+    async with storage.session() as session:
+        for kind, age in RETENTION.items():
+            pruned += await prune_view_states(session=session, kind=kind, older_than=age)
+    return pruned
