@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Protocol
 from ai.actions import LABEL_MAX, LABEL_PREFIX, SPIN_OFF_COMMAND, parse_actions_marker
 from ai.models import SpinoffSuggestion, ThreadContext
 from ai.spinoff_rules import passages, raises_separate_issue
-from ai.text import clip
+from ai.text import capitalize_first, clip
 from ai.topics import topic_keys
+from ai.vocabulary import strip_connective
 
 if TYPE_CHECKING:
     import anthropic
@@ -36,7 +37,7 @@ class SpinoffDetector(Protocol):
 
 def suggestion_for(description: str) -> SpinoffSuggestion:
     """The button label and prompt text for a spin-off about `description`."""
-    description = clip(" ".join(description.split()), DESCRIPTION_MAX)
+    description = clip(capitalize_first(strip_connective(" ".join(description.split()))), DESCRIPTION_MAX)
     room = LABEL_MAX - len(LABEL_PREFIX)
     short = description if len(description) <= room else clip(description, room - 1) + "…"
     return SpinoffSuggestion(label=f"{LABEL_PREFIX}{short}", description=description)
@@ -89,7 +90,9 @@ exactly one block:
 [{{"label": "Create ticket: <short description>", "command": "{SPIN_OFF_COMMAND}", \
 "description": "<the separate issue in one sentence>"}}]
 [/ACTIONS]
-Otherwise answer with nothing at all. Do not suggest for tangential mentions."""
+Otherwise answer with nothing at all. Do not suggest for tangential mentions. Judge the new message \
+against the ticket: an issue raised earlier in the thread does not make a different new one less \
+separate. Write the description without "Also", "Separately" or "btw"."""
 
 
 def _thread_prompt(context: ThreadContext) -> str:

@@ -93,9 +93,9 @@ def unknown_choice_message(
 
 def problem_modal(title: str, text: str, *, hint: str | None = None) -> dict[str, Any]:
     """A modal that only explains why nothing more can happen here (not connected, stale form, …)."""
-    blocks = [kit.section(f"⚠️ {escape_truncate(text, 2000)}")]
+    blocks = [kit.section(f"⚠️ {clip(escape_sentence(text), 2000)}")]
     if hint:
-        blocks.append(kit.context(escape_truncate(hint, 1000)))
+        blocks.append(kit.context(clip(escape_sentence(hint), 1000)))
     return kit.modal(title=title, blocks=blocks, callback_id=Callback.COMING_SOON, close="Close")
 
 
