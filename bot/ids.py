@@ -38,23 +38,23 @@ class ListAction(StrEnum):
 
     OPEN = "list.open"  # row button; value = ticket id
     ROW_MENU = "list.row_menu"  # row overflow (when rows use a menu); option value "open:ID" / "share:ID"
-    PREV = "list.prev"  # value = encoded ListState of the target page
-    NEXT = "list.next"  # value = encoded ListState of the target page
+    PREV = "list.prev"  # value = ListRef (the list, the target page)
+    NEXT = "list.next"  # value = ListRef (the list, the target page)
     BOARD = "list.board"  # static select; option value = board id or "any"
     STATUS = "list.status"  # static select; option value = status id or "any"
     PRIORITY = "list.priority"  # static select; option value = priority id or "any"
     COMPANY = "list.company"  # external select; option value = company id or "any"
     ASSIGNED = "list.assigned"  # external select; option value = me | unassigned | all | member id
-    CLOSED = "list.closed"  # toggle button; value = encoded ListState with the flag flipped
-    SEARCH = "list.search"  # opens the search modal; value = encoded current ListState
-    REFRESH = "list.refresh"  # value = encoded current ListState
+    CLOSED = "list.closed"  # toggle button; value = ListRef with the flag flipped
+    SEARCH = "list.search"  # opens the search modal; value = ListRef
+    REFRESH = "list.refresh"  # value = ListRef
     PICK = "list.pick"  # one candidate of an ambiguous search filter; value = encoded ListState
     SHARE = "list.share"  # value = ticket id
 
 
 class ListBlock(StrEnum):
     HEADER = "list.header"
-    FILTERS = "list.filters"  # prefix: the real block id carries the compact list state
+    FILTERS = "list.filters"  # prefix: the real block id names the list ("list.filters:<list id>")
     SUMMARY = "list.summary"
     PAGER = "list.pager"
     EMPTY = "list.empty"

@@ -9,7 +9,7 @@ from typing import Any
 from bot.flows.context import FlowContext
 from bot.flows.views_io import OpenedView
 from bot.flows.work import WorkItem, flow
-from bot.state import DetailState, ListState, Origin, StateError
+from bot.state import DetailState, Origin, StateError
 from bot.views.messages import error_message
 from bot.views.prompts import psa_error_text
 from bot.views.ticket_detail import DetailData, detail_loading, detail_view
@@ -116,11 +116,11 @@ async def open_detail(
     *,
     origin: Origin | None = None,
     push: bool = False,
-    listing: ListState | None = None,
+    list_id: str | None = None,
 ) -> None:
     """Open (or push) the detail modal at once from the row the app last showed, then hydrate it.
 
-    `listing` is the list message the row belongs to; changes made in the modal refresh it in place.
+    `list_id` is the list message the row belongs to; changes made in the modal refresh it in place.
     """
     actor = ctx.actor
     if actor.trigger_id is None:
@@ -129,8 +129,8 @@ async def open_detail(
     service = await ctx.service()
     row = ctx.deps.rows.get(ctx.team_id, ticket_id)
     state = DetailState(ticket_id=ticket_id, origin=origin)
-    if listing is not None and actor.response_url:
-        state = state.model_copy(update={"list_context": listing, "response_url": actor.response_url})
+    if list_id is not None and actor.response_url:
+        state = state.model_copy(update={"list_id": list_id, "response_url": actor.response_url})
     loading = detail_loading(row or placeholder_row(ticket_id), state=state)
     opened = await ctx.push(loading) if push else None
     if push and opened is None and actor.view_id:

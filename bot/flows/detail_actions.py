@@ -18,9 +18,10 @@ from bot.flows.context import FlowContext
 from bot.flows.detail import load_detail
 from bot.flows.errors import FlowError
 from bot.flows.share import ShareFailed, share_ticket
+from bot.flows.stored import load_list
 from bot.flows.tickets_list import render_list
 from bot.flows.work import WorkItem, flow
-from bot.state import DetailState, ListState, note_from_view
+from bot.state import DetailState, StateError, note_from_view
 from bot.views.prompts import psa_error_text
 from bot.views.ticket_detail import detail_view, status_notice
 from psa.errors import PSAError
@@ -73,21 +74,16 @@ async def refresh(
         rendered = detail_view(data, state=state, now=ctx.deps.now(), notice=notice)
         await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))
     await ctx.submit(home.refresh_home)
-    if state.list_context is not None and state.response_url:
-        await ctx.submit(
-            refresh_list,
-            listing=state.list_context.model_dump(mode="json"),
-            response_url=state.response_url,
-        )
+    if state.list_id is not None and state.response_url:
+        await ctx.submit(refresh_list, list_id=state.list_id, response_url=state.response_url)
 
 
 @flow("detail.refresh_list")
 async def refresh_list(ctx: FlowContext, item: WorkItem) -> None:
     """Re-render the list message the detail was opened from, so its row shows the change."""
-    listing = ListState.model_validate(item.args["listing"])
     try:
-        payload = await render_list(ctx, listing)
-    except (PSAError, FlowError) as exc:
+        payload = await render_list(ctx, await load_list(ctx, item.args.get("list_id")))
+    except (PSAError, FlowError, StateError) as exc:
         # Not worth a message: the modal already told the outcome.
         log.info("list after a change not refreshed: %s", exc)
         return

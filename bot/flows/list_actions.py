@@ -8,12 +8,13 @@ from typing import Any
 from bot.flows.context import FlowContext, Surface
 from bot.flows.detail import open_detail
 from bot.flows.share import ShareFailed, share_ticket
+from bot.flows.stored import keep_list, load_list
 from bot.flows.submission import Submission
 from bot.flows.tickets_list import show_list
 from bot.flows.work import WorkItem, flow
 from bot.state import ListState, Origin, StateError
 from bot.views.messages import error_message, notice_message
-from bot.views.ticket_list import list_state_from_action, list_state_of_row, read_search_modal, search_modal
+from bot.views.ticket_list import list_id_of_row, read_list_click, read_search_modal, search_modal
 
 log = logging.getLogger(__name__)
 
@@ -21,23 +22,30 @@ log = logging.getLogger(__name__)
 @flow("list.change")
 async def change_list(ctx: FlowContext, item: WorkItem) -> None:
     """Prev/Next/Refresh/filters: re-render the list for the state the click asks for, in place."""
-    await show_list(ctx, list_state_from_action(item.body), replace=True)
+    click = read_list_click(item.body)
+    state = click.chosen or click.apply(await load_list(ctx, click.list_id))
+    await show_list(ctx, state, replace=True)
 
 
 @flow("list.open_search")
 async def open_search(ctx: FlowContext, item: WorkItem) -> None:
     """The search modal, remembering which list message to replace."""
     try:
-        state = list_state_from_action(item.body)
+        list_id = read_list_click(item.body).list_id
+        state = await load_list(ctx, list_id)
     except StateError:
         state = ListState()
-    await ctx.open(search_modal(state, response_url=ctx.actor.response_url))
+        list_id = await keep_list(ctx, state)
+    assert list_id is not None
+    await ctx.open(search_modal(state, list_id=list_id, response_url=ctx.actor.response_url))
 
 
 @flow("list.apply_search")
 async def apply_search(ctx: FlowContext, item: WorkItem) -> None:
     """The search modal was submitted: replace the list message it came from."""
-    state, response_url = read_search_modal(item.body.get("view") or {})
+    meta, text = read_search_modal(item.body.get("view") or {})
+    response_url = meta.response_url
+    state = (await load_list(ctx, meta.list_id)).with_filter(search=text)
     # The modal is closed: the answer (or the failure) goes to the list message it came from.
     ctx.actor = ctx.actor.model_copy(update={"response_url": response_url})
     ctx.surface = Surface(response_url=response_url, user_id=ctx.user_id)
@@ -63,9 +71,9 @@ async def share_from_list(ctx: FlowContext, item: WorkItem) -> None:
 @flow("list.open_row")
 async def open_row(ctx: FlowContext, item: WorkItem) -> None:
     """A row's Open: the detail modal, sharing into the channel the list is in; changes refresh the list."""
-    listing = list_state_of_row(item.args.get("block_id"))
+    list_id = list_id_of_row(item.args.get("block_id"))
     origin = Origin(channel_id=ctx.actor.channel_id) if ctx.actor.channel_id else None
-    await open_detail(ctx, int(item.args["ticket_id"]), origin=origin, listing=listing)
+    await open_detail(ctx, int(item.args["ticket_id"]), origin=origin, list_id=list_id)
 
 
 @flow("list.row_menu")

@@ -62,16 +62,16 @@ async def load_draft(ctx: FlowContext, view: dict[str, Any]) -> TicketDraft:
     return merge_typed(stored.model_copy(update={"snapshot": snapshot}), view)
 
 
-async def keep_list(ctx: FlowContext, state: ListState) -> ListState:
-    """Save the list state about to be shown; the copy to render (its id goes into the message)."""
-    list_id = await _save(ctx, LIST, state.model_dump_json(exclude={"list_id"}))
-    return state.model_copy(update={"list_id": list_id})
+async def keep_list(ctx: FlowContext, state: ListState) -> str:
+    """Save the list state about to be shown; its id (which the message's buttons carry)."""
+    return await _save(ctx, LIST, state.model_dump_json())
 
 
-async def load_list(ctx: FlowContext, list_id: str) -> ListState:
+async def load_list(ctx: FlowContext, list_id: str | None) -> ListState:
     """The list state a list message was rendered from."""
-    state = ListState.model_validate_json(await _load(ctx, LIST, list_id))
-    return state.model_copy(update={"list_id": list_id})
+    if not list_id:
+        raise StateError("no list id")
+    return ListState.model_validate_json(await _load(ctx, LIST, list_id))
 
 
 async def prune(storage: Storage) -> int:

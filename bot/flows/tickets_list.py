@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.flows.context import FlowContext
 from bot.flows.filters import all_statuses
+from bot.flows.stored import keep_list
 from bot.state import ListState
 from bot.views.ticket_list import ListReference, ticket_list_message
 from psa.aio import gather_all
@@ -41,7 +42,7 @@ async def render_list(ctx: FlowContext, state: ListState) -> Payload:
         list_reference(service, state),
     )
     ctx.deps.rows.remember(ctx.team_id, response.items)
-    return ticket_list_message(response, state, reference)
+    return ticket_list_message(response, state, reference, list_id=await keep_list(ctx, state))
 
 
 async def show_list(ctx: FlowContext, state: ListState, *, replace: bool = False) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -10,9 +9,6 @@ from pydantic import BaseModel, ValidationError
 BUTTON_VALUE_MAX = 2000
 METADATA_MAX = 3000
 BLOCK_ID_MAX = 255
-NAME_MAX = 80
-WARNING_MAX = 200
-WARNINGS_KEPT = 5
 PAGE_SIZE = 25
 
 
@@ -41,39 +37,6 @@ def decode(cls: type[M], raw: str | None) -> M:
         return cls.model_validate_json(raw)
     except ValidationError as exc:
         raise StateError(f"not a {cls.__name__}") from exc
-
-
-def dump(data: dict[str, Any], *, ascii_only: bool = False) -> str:
-    """Compact JSON (no spaces; non-ASCII kept unless `ascii_only`)."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=ascii_only)
-
-
-def load(raw: str | None) -> dict[str, Any]:
-    """Parse a JSON object written by `dump`; raises StateError otherwise."""
-    if not raw:
-        raise StateError("no state")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise StateError("state is not JSON") from exc
-    if not isinstance(data, dict):
-        raise StateError("state is not an object")
-    return data
-
-
-def fit_text(build: Any, text: str, limit: int) -> tuple[str, str]:
-    """Longest prefix of `text` for which `build(prefix)` is ≤ limit chars; returns (encoded, prefix)."""
-    encoded = build(text)
-    if len(encoded) <= limit:
-        return encoded, text
-    lo, hi = 0, len(text)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if len(build(text[:mid])) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return build(text[:lo]), text[:lo]
 
 
 def state_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.ids import DetailAction, note_block_id, note_internal_block_id
-from bot.state.codec import METADATA_MAX, StateError, dump, load, state_values
-from bot.state.listing import ListState
+from bot.state.codec import METADATA_MAX, decode, encode, state_values
 
 
 class Origin(BaseModel):
@@ -22,42 +21,22 @@ class Origin(BaseModel):
 class DetailState(BaseModel):
     """private_metadata of the detail modal."""
 
-    ticket_id: int
-    list_context: ListState | None = None
-    origin: Origin | None = None  # the channel to share into / the thread it came from
-    response_url: str | None = None  # the list message to refresh after a change
-    note_rev: int = 0  # bumped after a note is added, which clears the composer
+    model_config = ConfigDict(populate_by_name=True)
+
+    ticket_id: int = Field(alias="t")
+    list_id: str | None = Field(default=None, alias="l")  # the list message it was opened from
+    origin: Origin | None = Field(default=None, alias="o")  # the channel to share into / thread
+    response_url: str | None = Field(default=None, alias="r")  # that list message, to refresh it
+    note_rev: int = Field(default=0, alias="n")  # bumped after a note is added: clears the composer
 
     def encode(self) -> str:
-        """Compact JSON ≤ 3000 chars; drops the list context's search text, then the context, to fit."""
-        base: dict[str, Any] = {"t": self.ticket_id}
-        if self.note_rev:
-            base["n"] = self.note_rev
-        if self.origin:
-            base["o"] = self.origin.model_dump(exclude_none=True)
-        if self.response_url and len(self.response_url) < 1000:
-            base["r"] = self.response_url
-        if self.list_context is not None:
-            try:
-                return self.list_context.fit_into(lambda data: dump({**base, "l": data}), METADATA_MAX)
-            except StateError:
-                pass  # the list context is a convenience; the ticket id is what matters
-        return dump(base)
+        """Compact JSON ≤ 3000 chars."""
+        return encode(self, METADATA_MAX)
 
     @classmethod
     def decode(cls, raw: str | None) -> DetailState:
         """Parse `encode` output; raises StateError otherwise."""
-        data = load(raw)
-        try:
-            return cls(
-                ticket_id=data["t"],
-                note_rev=data.get("n", 0),
-                origin=Origin.model_validate(data["o"]) if data.get("o") else None,
-                response_url=data.get("r"),
-                list_context=ListState.from_compact(data["l"]) if "l" in data else None,
-            )
-        except (KeyError, ValidationError) as exc:
-            raise StateError("bad detail state") from exc
+        return decode(cls, raw)
 
 
 class NoteDraft(BaseModel):

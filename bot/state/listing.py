@@ -1,32 +1,26 @@
-"""List state: filters + page of a list message, and the search modal's metadata."""
+"""List state: filters + page of a list message (kept on the server, `bot.flows.stored`), what the
+message's buttons carry (`ListRef`), and the search modal's metadata."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.state.codec import (
-    BUTTON_VALUE_MAX,
-    METADATA_MAX,
-    NAME_MAX,
-    PAGE_SIZE,
-    StateError,
-    dump,
-    fit_text,
-    load,
-)
+from bot.state.codec import BUTTON_VALUE_MAX, METADATA_MAX, PAGE_SIZE, decode, encode
 from psa.models import TicketFilters
 
 
 class ListState(BaseModel):
     """Filters + page of a list message. Names ride along so a re-render needs no lookup."""
 
-    filters: TicketFilters = Field(default_factory=TicketFilters)
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=PAGE_SIZE, ge=1, le=100)
-    company_name: str | None = None
-    assigned_name: str | None = None  # when filters.assigned is a member id
+    model_config = ConfigDict(populate_by_name=True)
+
+    filters: TicketFilters = Field(default_factory=TicketFilters, alias="f")
+    page: int = Field(default=1, ge=1, alias="p")
+    page_size: int = Field(default=PAGE_SIZE, ge=1, le=100, alias="ps")
+    company_name: str | None = Field(default=None, alias="cn")
+    assigned_name: str | None = Field(default=None, alias="an")  # when filters.assigned is a member id
 
     @classmethod
     def mine(cls) -> ListState:
@@ -62,89 +56,48 @@ class ListState(BaseModel):
         """The same filters on another page (never below 1)."""
         return self.model_copy(update={"page": max(1, page)})
 
-    def _compact(self, search: str) -> dict[str, Any]:
-        f = self.filters
-        data: dict[str, Any] = {}
-        if search:
-            data["q"] = search
-        for key, value in (("b", f.board_id), ("s", f.status_id), ("p", f.priority_id), ("c", f.company_id)):
-            if value is not None:
-                data[key] = value
-        if f.status_name:
-            data["sn"] = f.status_name[:NAME_MAX]
-        if f.assigned != "all":
-            data["a"] = f.assigned
-        if f.include_closed:
-            data["x"] = 1
-        if self.page != 1:
-            data["pg"] = self.page
-        if self.page_size != PAGE_SIZE:
-            data["ps"] = self.page_size
-        if self.company_name and f.company_id is not None:
-            data["cn"] = self.company_name[:NAME_MAX]
-        if self.assigned_name and isinstance(f.assigned, int):
-            data["an"] = self.assigned_name[:NAME_MAX]
-        return data
-
-    def encode(self, limit: int = BUTTON_VALUE_MAX, *, ascii_only: bool = False) -> str:
-        """Compact JSON ≤ `limit` chars; the search text is shortened (then names dropped) to fit."""
-        return self.fit_into(lambda data: dump(data, ascii_only=ascii_only), limit)
-
-    def fit_into(self, build: Any, limit: int) -> str:
-        """`build(compact_dict)` → str, with the search text shortened until the result fits `limit`."""
-        encoded, _ = fit_text(lambda q: build(self._compact(q)), self.filters.search, limit)
-        if len(encoded) > limit:
-            bare = self.model_copy(update={"company_name": None, "assigned_name": None})
-            encoded = build(bare._compact(""))
-        if len(encoded) > limit:
-            raise StateError(f"list state cannot fit in {limit} characters")
-        return encoded
+    def encode(self, limit: int = BUTTON_VALUE_MAX) -> str:
+        """Compact JSON for a button value (a search candidate); StateError when it does not fit."""
+        return encode(self, limit)
 
     @classmethod
     def decode(cls, raw: str | None) -> ListState:
         """Parse `encode` output; raises StateError for anything else."""
-        return cls.from_compact(load(raw))
+        return decode(cls, raw)
+
+
+class ListRef(BaseModel):
+    """What a list message's button carries: the message's stored state and the change it asks for."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    list_id: str = Field(alias="l")
+    page: int | None = Field(default=None, alias="p")  # Prev / Next
+    closed: bool | None = Field(default=None, alias="x")  # the Closed toggle
+
+    def encode(self) -> str:
+        """Compact JSON for a button value."""
+        return encode(self, BUTTON_VALUE_MAX)
 
     @classmethod
-    def from_compact(cls, data: Any) -> ListState:
-        """Build from the compact dict that `encode` serialises."""
-        if not isinstance(data, dict):
-            raise StateError("list state is not an object")
-        try:
-            filters = TicketFilters(
-                search=data.get("q", ""),
-                board_id=data.get("b"),
-                status_id=data.get("s"),
-                status_name=data.get("sn"),
-                priority_id=data.get("p"),
-                company_id=data.get("c"),
-                assigned=data.get("a", "all"),
-                include_closed=bool(data.get("x", 0)),
-            )
-            return cls(
-                filters=filters,
-                page=data.get("pg", 1),
-                page_size=data.get("ps", PAGE_SIZE),
-                company_name=data.get("cn"),
-                assigned_name=data.get("an"),
-            )
-        except ValidationError as exc:
-            raise StateError("bad list state") from exc
+    def decode(cls, raw: str | None) -> ListRef:
+        """Parse `encode` output; raises StateError for anything else."""
+        return decode(cls, raw)
 
 
 class SearchModalState(BaseModel):
     """private_metadata of the list's search modal: the list it came from and where to answer."""
 
-    list_state: ListState
-    response_url: str | None = None
+    model_config = ConfigDict(populate_by_name=True)
+
+    list_id: str = Field(alias="l")
+    response_url: str | None = Field(default=None, alias="r")
 
     def encode(self) -> str:
         """Compact JSON ≤ 3000 chars."""
-        url = self.response_url if self.response_url and len(self.response_url) < 1000 else None
-        return self.list_state.fit_into(lambda data: dump({"r": url, "s": data}), METADATA_MAX)
+        return encode(self, METADATA_MAX)
 
     @classmethod
     def decode(cls, raw: str | None) -> SearchModalState:
         """Parse `encode` output; raises StateError otherwise."""
-        data = load(raw)
-        return cls(list_state=ListState.from_compact(data.get("s")), response_url=data.get("r"))
+        return decode(cls, raw)

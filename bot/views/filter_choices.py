@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.ids import ListAction, ListBlock
-from bot.state import ListState
+from bot.state import ListState, StateError
 from bot.text import escape, escape_truncate, strong, truncate
 from bot.views import kit
 
@@ -34,6 +34,14 @@ def typed_filter(key: str, value: str) -> str:
     return f"{key}:{quote}{value}{close}"
 
 
+def _pick_value(state: ListState) -> str | None:
+    # A candidate whose state does not fit a button stays typeable (its filter text), just not clickable.
+    try:
+        return state.encode()
+    except StateError:
+        return None
+
+
 def ambiguous_filter_message(kind: str, given: str, choices: Sequence[FilterChoice]) -> dict[str, Any]:
     """“acme” matches more than one company: one line per candidate with its filter text and a button."""
     shown = list(choices[:CHOICES_SHOWN])
@@ -45,8 +53,8 @@ def ambiguous_filter_message(kind: str, given: str, choices: Sequence[FilterChoi
     for index, choice in enumerate(shown):
         line = f"{strong(escape_truncate(choice.label, 150))} · `{escape_truncate(choice.typed, 200)}`"
         accessory = None
-        if choice.state is not None:
-            accessory = kit.button("Show tickets", ListAction.PICK, value=choice.state.encode())
+        if choice.state is not None and (value := _pick_value(choice.state)) is not None:
+            accessory = kit.button("Show tickets", ListAction.PICK, value=value)
         blocks.append(kit.section(line, block_id=f"{ListBlock.CHOICE}.{index}", accessory=accessory))
     if len(choices) > len(shown):
         blocks.append(kit.context(f"…and {len(choices) - len(shown)} more; type more of the name."))

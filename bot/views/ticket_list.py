@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from bot.ids import Callback as CallbackId
 from bot.ids import ListAction, ListBlock, SearchModal, row_block_id
-from bot.state import BLOCK_ID_MAX, ListState, SearchModalState, StateError
+from bot.state import ListRef, ListState, SearchModalState, StateError
 from bot.text import escape, escape_truncate, truncate
 from bot.views import kit, limits
 from bot.views.format import priority_marker, ticket_row, ticket_row_fallback, unique_tickets
@@ -52,11 +52,15 @@ def ticket_list_message(
     state: ListState,
     reference: ListReference,
     *,
+    list_id: str = "",
     row_menu: bool = False,
 ) -> dict[str, Any]:
-    """The list message (`text` + ≤ 50 blocks). `row_menu` swaps each row's Open button for a menu."""
+    """The list message (`text` + ≤ 50 blocks). `row_menu` swaps each row's Open button for a menu.
+
+    `list_id` names the stored state (`bot.flows.stored`): the buttons carry it, never the state.
+    """
     blocks: list[dict[str, Any]] = [kit.header(list_title(state), block_id=ListBlock.HEADER)]
-    blocks.append(filter_bar(state, reference))
+    blocks.append(filter_bar(state, reference, list_id))
     rows = unique_tickets(response.items)[: limits.MESSAGE_BLOCKS_MAX - _FIXED_BLOCKS]
     if rows:
         blocks.append(kit.context(showing_line(response), block_id=ListBlock.SUMMARY))
@@ -64,13 +68,13 @@ def ticket_list_message(
             blocks.append(
                 kit.section(
                     ticket_row(ticket),
-                    block_id=list_row_block_id(ticket.id, state),
+                    block_id=list_row_block_id(ticket.id, list_id),
                     accessory=_row_accessory(ticket.id, row_menu),
                 )
             )
     else:
         blocks.append(kit.section(_empty_text(state, response), block_id=ListBlock.EMPTY))
-    pager = _pager(response, state)
+    pager = _pager(response, list_id)
     if pager is not None:
         blocks.append(pager)
     return {"text": _fallback(response, state), "blocks": blocks}
@@ -105,35 +109,28 @@ def _fallback(response: TicketListResponse, state: ListState) -> str:
     return f"{title} — {showing_line(response)}: {first}"
 
 
-def list_row_block_id(ticket_id: int, state: ListState) -> str:
-    """Block id of a row: it carries the list state, so the detail it opens can refresh this list.
+def list_row_block_id(ticket_id: int, list_id: str) -> str:
+    """Block id of a row: it names the list, so the detail it opens can refresh this list.
 
     (Clicks on an ephemeral message arrive without the message, so the row itself must say it.)
     """
-    prefix = f"{row_block_id(ticket_id)}:"
-    try:
-        return prefix + state.encode(BLOCK_ID_MAX - len(prefix), ascii_only=True)
-    except StateError:
-        return row_block_id(ticket_id)
+    return f"{row_block_id(ticket_id)}:{list_id}" if list_id else row_block_id(ticket_id)
 
 
-def list_state_of_row(block_id: str | None) -> ListState | None:
-    """The list state a row's block id carries, if it is a list row."""
+def list_id_of_row(block_id: str | None) -> str | None:
+    """The list a row's block id names, if it is a list row."""
     prefix = f"{ListBlock.ROW}."
     if not block_id or not block_id.startswith(prefix) or ":" not in block_id:
         return None
-    try:
-        return ListState.decode(block_id.split(":", 1)[1])
-    except StateError:
-        return None
+    return block_id.split(":", 1)[1] or None
 
 
-def filter_block_id(state: ListState) -> str:
-    """Block id of the filter bar: it carries the list state so a select change knows the rest."""
-    return _FILTER_PREFIX + state.encode(BLOCK_ID_MAX - len(_FILTER_PREFIX), ascii_only=True)
+def filter_block_id(list_id: str) -> str:
+    """Block id of the filter bar: it names the list, so a select change knows the rest."""
+    return _FILTER_PREFIX + list_id
 
 
-def filter_bar(state: ListState, reference: ListReference) -> dict[str, Any]:
+def filter_bar(state: ListState, reference: ListReference, list_id: str = "") -> dict[str, Any]:
     """The 7 filters: board, status, priority, company, assigned, closed toggle, search."""
     f = state.filters
     elements: list[dict[str, Any]] = []
@@ -178,12 +175,12 @@ def filter_bar(state: ListState, reference: ListReference) -> dict[str, Any]:
         kit.button(
             "Closed: on" if f.include_closed else "Closed: off",
             ListAction.CLOSED,
-            value=state.with_filter(include_closed=not f.include_closed).encode(),
+            value=ListRef(list_id=list_id, closed=not f.include_closed).encode(),
         )
     )
     search_label = f"Search: {truncate(f.search, 40)}" if f.search else "Search…"
-    elements.append(kit.button(search_label, ListAction.SEARCH, value=state.encode()))
-    return kit.actions(*elements, block_id=filter_block_id(state))
+    elements.append(kit.button(search_label, ListAction.SEARCH, value=ListRef(list_id=list_id).encode()))
+    return kit.actions(*elements, block_id=filter_block_id(list_id))
 
 
 def _priority_options(priorities: list[Priority]) -> list[dict[str, Any]]:
@@ -225,63 +222,91 @@ def _status_name_value(name: str | None) -> str | None:
     return STATUS_NAME_PREFIX + name if name else None
 
 
-def _pager(response: TicketListResponse, state: ListState) -> dict[str, Any] | None:
+def _pager(response: TicketListResponse, list_id: str) -> dict[str, Any] | None:
     elements = []
     if response.page > 1:
         target = min(response.page - 1, max(1, -(-response.total // response.page_size)))
-        elements.append(kit.button("◀ Prev", ListAction.PREV, value=state.with_page(target).encode()))
-    if response.page * response.page_size < response.total:
         elements.append(
-            kit.button("Next ▶", ListAction.NEXT, value=state.with_page(response.page + 1).encode())
+            kit.button("◀ Prev", ListAction.PREV, value=ListRef(list_id=list_id, page=target).encode())
         )
-    elements.append(kit.button("Refresh", ListAction.REFRESH, value=state.encode()))
+    if response.page * response.page_size < response.total:
+        ref = ListRef(list_id=list_id, page=response.page + 1)
+        elements.append(kit.button("Next ▶", ListAction.NEXT, value=ref.encode()))
+    elements.append(kit.button("Refresh", ListAction.REFRESH, value=ListRef(list_id=list_id).encode()))
     return kit.actions(*elements, block_id=ListBlock.PAGER)
 
 
-def list_state_from_action(body: dict[str, Any]) -> ListState:
-    """The list state a click on the list message asks for (the new page / filters). Raises StateError."""
+_REF_ACTIONS = (ListAction.PREV, ListAction.NEXT, ListAction.CLOSED, ListAction.REFRESH, ListAction.SEARCH)
+
+
+class ListClick(BaseModel):
+    """A click on a list message, read from the payload alone: which list, and the change it asks for."""
+
+    action_id: str
+    list_id: str | None = None  # the message's stored state, which the change applies to
+    chosen: ListState | None = None  # a search candidate carries its whole state
+    page: int | None = None
+    closed: bool | None = None
+    value: str = ANY  # a filter select's option value
+    name: str | None = None  # and its label
+
+    def apply(self, state: ListState) -> ListState:
+        """The list state the click asks for, from the message's `state`. Raises StateError."""
+        if self.chosen is not None:
+            return self.chosen
+        if self.action_id in _REF_ACTIONS:
+            if self.page is not None:
+                return state.with_page(self.page)
+            if self.closed is not None:
+                return state.with_filter(include_closed=self.closed)
+            return state
+        raw, name = self.value, self.name
+        number = int(raw) if raw.isdigit() else None
+        if self.action_id == ListAction.BOARD:
+            if number == state.filters.board_id:
+                return state
+            return state.with_filter(board_id=number, status_id=None, status_name=None)
+        if self.action_id == ListAction.STATUS:
+            if raw.startswith(STATUS_NAME_PREFIX):
+                return state.with_filter(status_id=None, status_name=raw[len(STATUS_NAME_PREFIX) :] or None)
+            return state.with_filter(status_id=number, status_name=None)
+        if self.action_id == ListAction.PRIORITY:
+            return state.with_filter(priority_id=number)
+        if self.action_id == ListAction.COMPANY:
+            return state.with_filter(company_id=number, company_name=name if number is not None else None)
+        if self.action_id == ListAction.ASSIGNED:
+            if raw in ("me", "unassigned", "all"):
+                return state.with_filter(assigned=raw)
+            if number is not None:
+                label = name.removeprefix("★ ").split(" (@", 1)[0] if name else None
+                return state.with_filter(assigned=number, assigned_name=label)
+            raise StateError("bad assigned value")
+        raise StateError(f"unknown list action {self.action_id!r}")
+
+
+def read_list_click(body: dict[str, Any]) -> ListClick:
+    """The click on a list message in a block_actions payload. Raises StateError."""
     actions = body.get("actions") or []
     if not actions:
         raise StateError("no action in payload")
     action = actions[0]
-    action_id = action.get("action_id")
-    if action_id in (
-        ListAction.PREV,
-        ListAction.NEXT,
-        ListAction.CLOSED,
-        ListAction.REFRESH,
-        ListAction.SEARCH,
-        ListAction.PICK,
-    ):
-        return ListState.decode(action.get("value"))
+    action_id = str(action.get("action_id") or "")
+    if action_id == ListAction.PICK:
+        return ListClick(action_id=action_id, chosen=ListState.decode(action.get("value")))
+    if action_id in _REF_ACTIONS:
+        ref = ListRef.decode(action.get("value"))
+        return ListClick(action_id=action_id, list_id=ref.list_id, page=ref.page, closed=ref.closed)
     block_id = action.get("block_id") or ""
-    if not block_id.startswith(_FILTER_PREFIX):
+    if not block_id.startswith(_FILTER_PREFIX) or len(block_id) == len(_FILTER_PREFIX):
         raise StateError("not a list filter")
-    state = ListState.decode(block_id[len(_FILTER_PREFIX) :])
     option = action.get("selected_option") or {}
     raw = option.get("value", ANY)
-    name = (option.get("text") or {}).get("text")
-    number = int(raw) if isinstance(raw, str) and raw.isdigit() else None
-    if action_id == ListAction.BOARD:
-        if number == state.filters.board_id:
-            return state
-        return state.with_filter(board_id=number, status_id=None, status_name=None)
-    if action_id == ListAction.STATUS:
-        if isinstance(raw, str) and raw.startswith(STATUS_NAME_PREFIX):
-            return state.with_filter(status_id=None, status_name=raw[len(STATUS_NAME_PREFIX) :] or None)
-        return state.with_filter(status_id=number, status_name=None)
-    if action_id == ListAction.PRIORITY:
-        return state.with_filter(priority_id=number)
-    if action_id == ListAction.COMPANY:
-        return state.with_filter(company_id=number, company_name=name if number is not None else None)
-    if action_id == ListAction.ASSIGNED:
-        if raw in ("me", "unassigned", "all"):
-            return state.with_filter(assigned=raw)
-        if number is not None:
-            label = name.removeprefix("★ ").split(" (@", 1)[0] if name else None
-            return state.with_filter(assigned=number, assigned_name=label)
-        raise StateError("bad assigned value")
-    raise StateError(f"unknown list action {action_id!r}")
+    return ListClick(
+        action_id=action_id,
+        list_id=block_id[len(_FILTER_PREFIX) :],
+        value=raw if isinstance(raw, str) else ANY,
+        name=(option.get("text") or {}).get("text"),
+    )
 
 
 def row_menu_choice(action: dict[str, Any]) -> tuple[str, int]:
@@ -293,7 +318,7 @@ def row_menu_choice(action: dict[str, Any]) -> tuple[str, int]:
     return verb, int(ticket)
 
 
-def search_modal(state: ListState, *, response_url: str | None = None) -> dict[str, Any]:
+def search_modal(state: ListState, *, list_id: str, response_url: str | None = None) -> dict[str, Any]:
     """A small modal to type the list's search text; its submission is read by `read_search_modal`."""
     blocks = [
         kit.input_block(
@@ -311,7 +336,7 @@ def search_modal(state: ListState, *, response_url: str | None = None) -> dict[s
     ]
     if state.filters.search:
         blocks.insert(0, kit.context(f"Current search: {escape_truncate(state.filters.search, 200)}"))
-    metadata = SearchModalState(list_state=state, response_url=response_url).encode()
+    metadata = SearchModalState(list_id=list_id, response_url=response_url).encode()
     return kit.modal(
         title="Search tickets",
         blocks=blocks,
@@ -322,10 +347,9 @@ def search_modal(state: ListState, *, response_url: str | None = None) -> dict[s
     )
 
 
-def read_search_modal(view: dict[str, Any]) -> tuple[ListState, str | None]:
-    """(new list state with the typed search on page 1, response_url of the list message)."""
+def read_search_modal(view: dict[str, Any]) -> tuple[SearchModalState, str]:
+    """(the list it came from and where to answer, the typed search text)."""
     meta = SearchModalState.decode(view.get("private_metadata"))
     values = (view.get("state") or {}).get("values") or {}
     entry = (values.get(SearchModal.BLOCK) or {}).get(SearchModal.ACTION) or {}
-    text = " ".join((entry.get("value") or "").split())
-    return meta.list_state.with_filter(search=text), meta.response_url
+    return meta, " ".join((entry.get("value") or "").split())

@@ -189,7 +189,9 @@ def test_small_modals_fit_and_never_ping(typed: str, error: str, search: str, ti
     origin = Origin(channel_id=CHANNEL, thread_ts="1700000000.000100")
     views = [
         link_thread_modal(origin, current_ticket_id=1042, error=error or None, typed=typed[:12] or None),
-        search_modal(ListState().with_filter(search=search[:500]), response_url="https://hooks.example/r"),
+        search_modal(
+            ListState().with_filter(search=search[:500]), list_id="L1", response_url="https://hooks.example/r"
+        ),
         unavailable_view(text or "x", hint=error or None),
         with_banner(coming_soon_modal(title[:24], text or "x"), notice=text or None, error=error or None),
     ]

@@ -21,7 +21,7 @@ from views_testkit import (
 )
 
 from bot.ids import Callback, DetailAction, DetailBlock, assignee_block_id, note_block_id
-from bot.state import DetailState, ListState, note_from_view
+from bot.state import DetailState, note_from_view
 from bot.views.limits import validate_modal
 from bot.views.ticket_detail import DetailData, detail_loading, detail_view, status_notice
 from psa.models import Company, Configuration, Contact, Note, PSAResource, Ref, TicketContext
@@ -71,14 +71,14 @@ def render(data: DetailData | None = None, **kw: Any) -> dict[str, Any]:
 
 
 def test_loading_view_opens_with_what_the_row_knows() -> None:
-    view = detail_loading(make_ticket(1042), state=DetailState(ticket_id=1042, list_context=ListState.mine()))
+    view = detail_loading(make_ticket(1042), state=DetailState(ticket_id=1042, list_id="L1"))
     validate_modal(view)
     text = all_text(view)
     assert view["title"]["text"] == "Ticket #1042"
     assert "#1042 · Outlook not syncing (1042)" in text
     assert "Acme Corp" in text and "Help Desk" in text and "🔴 Priority 1 - Emergency" in text
     assert "Loading details…" in text
-    assert DetailState.decode(view["private_metadata"]).list_context == ListState.mine()
+    assert DetailState.decode(view["private_metadata"]).list_id == "L1"
 
 
 def test_header_contact_and_age() -> None:

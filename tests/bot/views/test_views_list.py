@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from views_testkit import BOARDS, PRIORITIES, STATUSES, all_text, hostile_text, make_ticket, option_values
 
 from bot.ids import ListAction, ListBlock
-from bot.state import ListState, StateError
+from bot.state import ListRef, ListState, StateError
 from bot.views.limits import validate_message, validate_modal
 from bot.views.ticket_list import (
     ListReference,
     filter_block_id,
-    list_state_from_action,
-    list_state_of_row,
+    list_id_of_row,
+    read_list_click,
     read_search_modal,
     row_menu_choice,
     search_modal,
@@ -26,6 +26,14 @@ from bot.views.ticket_list import (
 from psa.models import Priority, Ref, TicketFilters, TicketListResponse
 
 REF = ListReference(boards=BOARDS, statuses=[s for s in STATUSES if s.board_id == 1], priorities=PRIORITIES)
+LIST_ID = "L0123456789"
+
+
+def after(state: ListState, body: dict[str, Any]) -> ListState:
+    """The state a click asks for, given the state the message was rendered from (kept on the server)."""
+    click = read_list_click(body)
+    assert click.chosen is not None or click.list_id == LIST_ID
+    return click.apply(state)
 
 
 def page(page_no: int, total: int, size: int = 25) -> TicketListResponse:
@@ -52,7 +60,7 @@ def actions_in(message: dict[str, Any], block_id_prefix: str) -> dict[str, dict[
 
 def test_second_page_shows_range_rows_and_both_pagers() -> None:
     state = ListState.mine().with_page(2)
-    message = ticket_list_message(page(2, 212), state, REF)
+    message = ticket_list_message(page(2, 212), state, REF, list_id=LIST_ID)
     validate_message(message)
     text = all_text(message)
     assert "Your open tickets" in text
@@ -65,8 +73,8 @@ def test_second_page_shows_range_rows_and_both_pagers() -> None:
     )
     assert rows[0]["accessory"]["action_id"] == ListAction.OPEN and rows[0]["accessory"]["value"] == "26"
     pager = actions_in(message, ListBlock.PAGER)
-    assert ListState.decode(pager[ListAction.PREV]["value"]).page == 1
-    assert ListState.decode(pager[ListAction.NEXT]["value"]).page == 3
+    assert ListRef.decode(pager[ListAction.PREV]["value"]).page == 1
+    assert ListRef.decode(pager[ListAction.NEXT]["value"]).page == 3
     assert len(message["blocks"]) <= 50
 
 
@@ -86,7 +94,7 @@ def test_the_filter_bar_has_all_seven_filters_with_current_values() -> None:
         ),
         company_name="Acme Corp",
     )
-    message = ticket_list_message(page(1, 3), state, REF)
+    message = ticket_list_message(page(1, 3), state, REF, list_id=LIST_ID)
     validate_message(message)
     bar = actions_in(message, ListBlock.FILTERS)
     assert set(bar) == {
@@ -126,26 +134,33 @@ def test_status_filter_lists_the_selected_boards_statuses_only() -> None:
 
 def test_without_a_board_a_status_name_shared_by_boards_is_one_choice_for_all_of_them() -> None:
     ref = ListReference(boards=BOARDS, statuses=STATUSES, priorities=PRIORITIES)
-    message = ticket_list_message(page(1, 1), ListState(), ref)
+    message = ticket_list_message(page(1, 1), ListState(), ref, list_id=LIST_ID)
     bar = actions_in(message, ListBlock.FILTERS)
     labels = [o["text"]["text"] for o in bar[ListAction.STATUS]["options"]]
     assert labels.count("New") == 1
-    picked = list_state_from_action(click(message, ListAction.STATUS, **_opt("New", "n:New")))
+    picked = after(ListState(), click(message, ListAction.STATUS, **_opt("New", "n:New")))
     assert (picked.filters.status_name, picked.filters.status_id) == ("New", None)
     shown = actions_in(ticket_list_message(page(1, 1), picked, ref), ListBlock.FILTERS)
     assert shown[ListAction.STATUS]["initial_option"]["value"] == "n:New"
-    on_board = list_state_from_action(
-        click(ticket_list_message(page(1, 1), picked, ref), ListAction.BOARD, **_opt("Projects", "2"))
+    on_board = after(
+        picked,
+        click(
+            ticket_list_message(page(1, 1), picked, ref, list_id=LIST_ID),
+            ListAction.BOARD,
+            **_opt("Projects", "2"),
+        ),
     )
     assert (on_board.filters.board_id, on_board.filters.status_name) == (2, None)
 
 
 def test_the_assigned_filter_offers_any_member_and_keeps_the_chosen_name() -> None:
-    message = ticket_list_message(page(1, 1), ListState.mine(), REF)
+    message = ticket_list_message(page(1, 1), ListState.mine(), REF, list_id=LIST_ID)
     bar = actions_in(message, ListBlock.FILTERS)
     assert bar[ListAction.ASSIGNED]["type"] == "external_select"
     assert bar[ListAction.ASSIGNED]["initial_option"]["text"]["text"] == "Assigned to me"
-    member = list_state_from_action(click(message, ListAction.ASSIGNED, **_opt("★ Jordan Doe (@jane)", "17")))
+    member = after(
+        ListState.mine(), click(message, ListAction.ASSIGNED, **_opt("★ Jordan Doe (@jane)", "17"))
+    )
     assert (member.filters.assigned, member.assigned_name) == (17, "Jordan Doe")
     again = actions_in(ticket_list_message(page(1, 1), member, REF), ListBlock.FILTERS)
     assert again[ListAction.ASSIGNED]["initial_option"] == {
@@ -162,7 +177,9 @@ def test_the_assigned_filter_offers_any_member_and_keeps_the_chosen_name() -> No
     ],
 )
 def test_empty_states(state: ListState, expected: str) -> None:
-    message = ticket_list_message(TicketListResponse(items=[], total=0, page=1, page_size=25), state, REF)
+    message = ticket_list_message(
+        TicketListResponse(items=[], total=0, page=1, page_size=25), state, REF, list_id=LIST_ID
+    )
     validate_message(message)
     assert expected in all_text(message)
     assert ListAction.NEXT not in actions_in(message, ListBlock.PAGER)
@@ -213,7 +230,7 @@ def test_duplicate_rows_from_the_psa_become_one_row() -> None:
 
 
 def test_fallback_text_names_the_list() -> None:
-    message = ticket_list_message(page(1, 2), ListState.mine(), REF)
+    message = ticket_list_message(page(1, 2), ListState.mine(), REF, list_id=LIST_ID)
     assert message["text"].startswith("Your open tickets — Showing 1–2 of 2 tickets: #1 · Outlook")
 
 
@@ -249,63 +266,73 @@ def _opt(text: str, value: str) -> dict[str, Any]:
 
 def test_next_and_closed_toggle_carry_their_target_state() -> None:
     state = ListState().with_filter(search="printer", board_id=1)
-    message = ticket_list_message(page(1, 80), state, REF)
-    nxt = list_state_from_action(click(message, ListAction.NEXT))
+    message = ticket_list_message(page(1, 80), state, REF, list_id=LIST_ID)
+    nxt = after(state, click(message, ListAction.NEXT))
     assert (nxt.page, nxt.filters.search, nxt.filters.board_id) == (2, "printer", 1)
-    toggled = list_state_from_action(click(message, ListAction.CLOSED))
+    toggled = after(state, click(message, ListAction.CLOSED))
     assert toggled.filters.include_closed and toggled.page == 1
-    assert list_state_from_action(click(message, ListAction.REFRESH)) == state
+    assert after(state, click(message, ListAction.REFRESH)) == state
 
 
 def test_selecting_a_board_resets_status_and_page() -> None:
     state = ListState(filters=TicketFilters(board_id=1, status_id=12, search="x"), page=3)
-    message = ticket_list_message(page(3, 80), state, REF)
-    new = list_state_from_action(click(message, ListAction.BOARD, **_opt("Projects", "2")))
+    message = ticket_list_message(page(3, 80), state, REF, list_id=LIST_ID)
+    new = after(state, click(message, ListAction.BOARD, **_opt("Projects", "2")))
     assert (new.filters.board_id, new.filters.status_id, new.page, new.filters.search) == (2, None, 1, "x")
-    cleared = list_state_from_action(click(message, ListAction.BOARD, **_opt("Any board", "any")))
+    cleared = after(state, click(message, ListAction.BOARD, **_opt("Any board", "any")))
     assert cleared.filters.board_id is None
 
 
 def test_selecting_company_and_assignee_keeps_their_names() -> None:
-    message = ticket_list_message(page(1, 1), ListState.mine(), REF)
-    company = list_state_from_action(click(message, ListAction.COMPANY, **_opt("Acme Corp", "7")))
+    message = ticket_list_message(page(1, 1), ListState.mine(), REF, list_id=LIST_ID)
+    company = after(ListState.mine(), click(message, ListAction.COMPANY, **_opt("Acme Corp", "7")))
     assert (company.filters.company_id, company.company_name) == (7, "Acme Corp")
-    anyone = list_state_from_action(click(message, ListAction.ASSIGNED, **_opt("Anyone", "all")))
+    anyone = after(ListState.mine(), click(message, ListAction.ASSIGNED, **_opt("Anyone", "all")))
     assert anyone.filters.assigned == "all"
-    status = list_state_from_action(click(message, ListAction.STATUS, **_opt("New", "11")))
+    status = after(ListState.mine(), click(message, ListAction.STATUS, **_opt("New", "11")))
     assert status.filters.status_id == 11 and status.filters.assigned == "me"
 
 
-def test_the_filter_block_id_carries_the_state_within_255_chars() -> None:
-    state = ListState(
-        filters=TicketFilters(search="ü" * 1000, board_id=2, company_id=9), company_name="C" * 300
+def test_the_list_state_is_kept_once_on_the_server_not_copied_into_the_message() -> None:
+    needle = "zebra" * 300
+    state = ListState(filters=TicketFilters(search=needle, board_id=2, company_id=9), company_name="C" * 300)
+    message = ticket_list_message(page(1, 60), state, REF, list_id=LIST_ID)
+    bar = next(b for b in message["blocks"] if b.get("block_id", "").startswith(ListBlock.FILTERS))
+    assert bar["block_id"] == filter_block_id(LIST_ID) == f"{ListBlock.FILTERS}:{LIST_ID}"
+    carried = [b.get("block_id", "") for b in message["blocks"]] + [
+        str(e.get("value", ""))
+        for b in message["blocks"]
+        for e in [*(b.get("elements") or []), b.get("accessory") or {}]
+    ]
+    assert not any("zebra" in c or "CCC" in c for c in carried)  # ids and small changes only
+    new = after(
+        state,
+        {"actions": [{"action_id": ListAction.PRIORITY, "block_id": bar["block_id"], **_opt("High", "1")}]},
     )
-    block_id = filter_block_id(state)
-    assert len(block_id) <= 255
-    new = list_state_from_action(
-        {"actions": [{"action_id": ListAction.PRIORITY, "block_id": block_id, **_opt("High", "1")}]}
-    )
-    assert (new.filters.board_id, new.filters.company_id, new.filters.priority_id) == (2, 9, 1)
+    assert (new.filters.search, new.filters.company_id, new.filters.priority_id) == (needle, 9, 1)  # whole
 
 
 def test_unknown_clicks_raise_state_error() -> None:
     with pytest.raises(StateError):
-        list_state_from_action({"actions": [{"action_id": ListAction.BOARD, "block_id": "elsewhere"}]})
+        read_list_click({"actions": [{"action_id": ListAction.BOARD, "block_id": "elsewhere"}]})
     with pytest.raises(StateError):
-        list_state_from_action({"actions": []})
+        read_list_click({"actions": []})
+    with pytest.raises(StateError):
+        read_list_click({"actions": [{"action_id": ListAction.NEXT, "value": '{"page": 2}'}]})
 
 
 def test_search_modal_round_trip_keeps_the_other_filters() -> None:
     state = ListState(filters=TicketFilters(search="old", priority_id=1, assigned="me"), page=4)
-    view = search_modal(state, response_url="https://hooks.slack.com/actions/1")
+    view = search_modal(state, list_id=LIST_ID, response_url="https://hooks.slack.com/actions/1")
     validate_modal(view)
     assert view["blocks"][-1]["element"]["initial_value"] == "old"
     view["state"] = {
         "values": {"list_search.query": {"list_search.query_input": {"value": "  new   words "}}}
     }
-    new_state, url = read_search_modal(view)
+    meta, text = read_search_modal(view)
+    new_state = state.with_filter(search=text)
     assert (new_state.filters.search, new_state.filters.priority_id, new_state.page) == ("new words", 1, 1)
-    assert url == "https://hooks.slack.com/actions/1"
+    assert (meta.list_id, meta.response_url) == (LIST_ID, "https://hooks.slack.com/actions/1")
 
 
 @settings(max_examples=examples(40), deadline=None)
@@ -326,18 +353,18 @@ def test_any_list_passes_slacks_limits(
     state = ListState(
         filters=TicketFilters(search=search * 20, company_id=1), company_name=company * 10, page=page_no
     )
-    validate_message(ticket_list_message(response, state, REF))
-    validate_modal(search_modal(state))
+    validate_message(ticket_list_message(response, state, REF, list_id=LIST_ID))
+    validate_modal(search_modal(state, list_id=LIST_ID))
 
 
 def test_each_row_carries_its_list_so_the_detail_can_refresh_it() -> None:
     state = ListState().with_filter(priority_id=2, search="printer " * 80).with_page(3)
     message = ticket_list_message(
-        TicketListResponse(items=[make_ticket(7)], total=51, page=3, page_size=25), state, REF
+        TicketListResponse(items=[make_ticket(7)], total=51, page=3, page_size=25),
+        state,
+        REF,
+        list_id=LIST_ID,
     )
     block_id = row_of(message, 7)["block_id"]
-    assert len(block_id) <= 255
-    carried = list_state_of_row(block_id)
-    assert carried is not None and (carried.page, carried.filters.priority_id) == (3, 2)
-    assert carried.filters.search.startswith("printer")  # shortened to fit, not dropped
-    assert list_state_of_row("list.row.7") is None and list_state_of_row("home.row.7:{}") is None
+    assert len(block_id) <= 255 and list_id_of_row(block_id) == LIST_ID
+    assert list_id_of_row("list.row.7") is None and list_id_of_row("home.row.7:L1") is None
