@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from bot.text import plain, unescape
+from bot.worked_time import ClockRange, Duration, WorkedTimeError, split_worked_time
 
 USAGE = "\n".join(
     [
@@ -17,6 +18,8 @@ USAGE = "\n".join(
         "[assigned:me|unassigned|all|@user|member] [closed]` — search tickets",
         "`/tickets 1042` or `/tickets show 1042` — open ticket #1042",
         "`/tickets new [what happened]` — create a ticket",
+        "`/tickets time 1604 45m [note]` — log 45 minutes on #1604 (or `1h15`, `1.5h`, `1:30`, `9:00-10:30`)",
+        "`/tickets work 1604` — log time, write a note and set the next status in one go",
         "`/tickets connect` — connect ConnectWise (workspace admins)",
         "`/tickets map` — map your Slack user to your ConnectWise member",
         "`/tickets help` — this help",
@@ -114,6 +117,22 @@ class New(_Cmd):
     prompt: str | None = None
 
 
+class Time(_Cmd):
+    """Quick time: how long (or from when to when) and an optional note."""
+
+    kind: Literal["time"] = "time"
+    ticket_id: int
+    worked: Duration | ClockRange = Field(discriminator="kind")
+    note: str = ""
+
+
+class Work(_Cmd):
+    """The "Work it" modal for one ticket."""
+
+    kind: Literal["work"] = "work"
+    ticket_id: int
+
+
 class Connect(_Cmd):
     kind: Literal["connect"] = "connect"
 
@@ -133,7 +152,7 @@ class Invalid(_Cmd):
 
 
 Command = Annotated[
-    Mine | Search | Show | New | Connect | Map | Help | Invalid,
+    Mine | Search | Show | New | Time | Work | Connect | Map | Help | Invalid,
     Field(discriminator="kind"),
 ]
 
@@ -142,7 +161,7 @@ class _ParseError(Exception):
     pass
 
 
-def parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Invalid:
+def parse(text: str) -> Mine | Search | Show | New | Time | Work | Connect | Map | Help | Invalid:
     """Parse the text after `/tickets` into a command; anything unparseable becomes `Invalid`."""
     try:
         return _parse(text or "")
@@ -150,7 +169,7 @@ def parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Inva
         return Invalid(message=str(exc))
 
 
-def _parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Invalid:
+def _parse(text: str) -> Mine | Search | Show | New | Time | Work | Connect | Map | Help | Invalid:
     # Spaces are kept as typed (a search for two spaces sends two); only their look-alikes are unified.
     stripped = text.translate(_SPACES).strip()
     if not stripped:
@@ -187,6 +206,10 @@ def _parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Inv
         return _search(rest)
     if word in ("new", "create"):
         return New(prompt=plain(rest) if rest else None)
+    if word == "time":
+        return _time(rest)
+    if word == "work":
+        return Work(ticket_id=_one_ticket(rest, "work", "/tickets work 1042"))
     if word in ("connect", "map", "help", "?"):
         if rest:
             raise _ParseError(f"`{word}` takes no arguments (got “{_short(rest)}”).")
@@ -200,6 +223,31 @@ def _parse(text: str) -> Mine | Search | Show | New | Connect | Map | Help | Inv
         # `/tickets status:New` reads as a search with filters
         return _search(stripped)
     raise _ParseError(f"Unknown command “{_short(head)}”.")
+
+
+def _one_ticket(rest: str, word: str, example: str) -> int:
+    if not rest:
+        raise _ParseError(f"Which ticket? Give its number, like `{example}`.")
+    if " " in rest.strip():
+        raise _ParseError(f"`{word}` takes one ticket number (got “{_short(rest)}”).")
+    return _ticket_id(rest.strip())
+
+
+def _time(rest: str) -> Time:
+    """`time 1042 45m replaced toner, tested`: the ticket, the worked time, then the note as typed."""
+    example = "/tickets time 1042 45m replaced toner"
+    parts = rest.split(None, 1)
+    if not parts:
+        raise _ParseError(f"Which ticket, and how long? Like `{example}`.")
+    ticket_id = _ticket_id(parts[0])
+    after = parts[1] if len(parts) > 1 else ""
+    if not after.strip():
+        raise _ParseError(f"How long did you work on #{ticket_id}? Like `{example}`.")
+    try:
+        worked, note = split_worked_time(after)
+    except WorkedTimeError as exc:
+        raise _ParseError(exc.message) from None
+    return Time(ticket_id=ticket_id, worked=worked, note=plain(note))
 
 
 def _ticket_id(token: str) -> int:

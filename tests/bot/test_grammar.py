@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from fuzz_budget import examples
 from hypothesis import assume, given, settings
@@ -21,8 +23,11 @@ from bot.grammar import (
     Search,
     Show,
     SlackUserRef,
+    Time,
+    Work,
     parse,
 )
+from bot.worked_time import ClockRange, Duration
 
 
 @pytest.mark.parametrize(
@@ -42,6 +47,17 @@ from bot.grammar import (
         ("new Printer on 2nd floor is offline", New(prompt="Printer on 2nd floor is offline")),
         ("new ask <@U1|jdoe> &amp; fix", New(prompt="ask @jdoe & fix")),
         ("create Outlook broken", New(prompt="Outlook broken")),
+        (
+            "time 1042 45m replaced toner, tested",
+            Time(ticket_id=1042, worked=Duration(minutes=45), note="replaced toner, tested"),
+        ),
+        ("time #1042 1h15", Time(ticket_id=1042, worked=Duration(minutes=75))),
+        (
+            "TIME 7 9:00-10:30 call <@U1|jdoe> back",
+            Time(ticket_id=7, worked=ClockRange(start=time(9), end=time(10, 30)), note="call @jdoe back"),
+        ),
+        ("work 1042", Work(ticket_id=1042)),
+        ("work #7", Work(ticket_id=7)),
         ("connect", Connect()),
         ("map", Map()),
         ("help", Help()),
@@ -152,6 +168,13 @@ def test_parse_table(text: str, expected: object) -> None:
         ("search closed:maybe", "`closed:` is yes or no (got “maybe”)."),
         ("search status:New status:Closed", "`status:` is given twice (“New” and “Closed”)."),
         ("search assigned:<@U1", "`assigned:` has an unclosed “<”."),
+        ("time", "Which ticket, and how long? Like `/tickets time 1042 45m replaced toner`."),
+        ("time 1042", "How long did you work on #1042? Like `/tickets time 1042 45m replaced toner`."),
+        ("time printer 45m", "“printer” is not a ticket number. Use digits, like 1042."),
+        ("time 1042 45 replaced toner", "“45” needs a unit: 45m for minutes or 45h for hours."),
+        ("time 1042 25h", "“25h”: a time entry can cover at most 24 hours."),
+        ("work", "Which ticket? Give its number, like `/tickets work 1042`."),
+        ("work 1042 now", "`work` takes one ticket number (got “1042 now”)."),
     ],
 )
 def test_every_mistake_gets_a_specific_message(text: str, message: str) -> None:
@@ -163,7 +186,13 @@ def test_every_mistake_gets_a_specific_message(text: str, message: str) -> None:
 
 def test_commands_are_one_discriminated_union() -> None:
     adapter = TypeAdapter(Command)
-    for command in (Mine(page=2), Search(text="x", assigned=SlackUserRef(user_id="U1")), Show(ticket_id=5)):
+    for command in (
+        Mine(page=2),
+        Search(text="x", assigned=SlackUserRef(user_id="U1")),
+        Show(ticket_id=5),
+        Time(ticket_id=5, worked=Duration(minutes=45), note="toner"),
+        Work(ticket_id=5),
+    ):
         assert adapter.validate_python(command.model_dump()) == command
 
 
