@@ -24,6 +24,7 @@ class SlackUser(BaseModel):
     email: str | None = None
     is_admin: bool = False
     is_owner: bool = False
+    tz: str | None = None  # IANA name, e.g. "America/New_York" (users.info `tz`)
 
     @property
     def can_manage(self) -> bool:
@@ -46,6 +47,7 @@ def _from_slack(user: dict[str, Any]) -> SlackUser:
         email=profile.get("email"),
         is_admin=bool(user.get("is_admin")),
         is_owner=bool(user.get("is_owner") or user.get("is_primary_owner")),
+        tz=user.get("tz") or None,
     )
 
 

@@ -18,6 +18,7 @@ class Shortcut(StrEnum):
     CREATE_SPINOFF = "create_spinoff_ticket"  # message shortcut
     LINK_THREAD = "link_thread_to_ticket"  # message shortcut
     NEW_TICKET = "new_ticket"  # global shortcut
+    LOG_TIME = "log_time_on_ticket"  # message shortcut, in a thread linked to a ticket
 
 
 class Callback(StrEnum):
@@ -31,6 +32,7 @@ class Callback(StrEnum):
     LINK_THREAD = "link_thread"
     LIST_SEARCH = "list_search"
     COMING_SOON = "coming_soon"  # placeholder modals (no submit)
+    WORK = "ticket_work"  # "Work it": time, note, next status in one submit
 
 
 class ListAction(StrEnum):
@@ -180,6 +182,37 @@ class MessageAction(StrEnum):
     NEW_TICKET = "ticket.new"  # e.g. in help/empty messages
     CONNECT = "ticket.connect"  # "not connected" answers: opens the connect modal (admins)
     MAP = "ticket.map"  # "not mapped" answers: opens the mapping modal
+
+
+class TimeAction(StrEnum):
+    """Time on tickets: buttons of the detail modal, the quick-time answer, the nudge DM and Home."""
+
+    WORK = "time.work"  # opens the Work it modal; value = ticket id
+    UNDO = "time.undo"  # value = the logged entry's write key
+    RETRY = "time.retry"  # the detail's "Couldn't load time entries": reloads the detail
+    NUDGE = "time.nudge"  # Home static select: "off" or the local time of day ("17:30")
+
+
+class WorkField(StrEnum):
+    """Work it modal inputs: block id and action id are the same string."""
+
+    DURATION = "work.duration"
+    DAY = "work.day"
+    WORK_TYPE = "work.work_type"
+    WORK_ROLE = "work.work_role"
+    BILLING = "work.billing"
+    NOTE = "work.note"
+    NOTE_TARGET = "work.note_target"
+    STATUS = "work.status"
+    EMAIL = "work.email"
+
+
+class TimeBlock(StrEnum):
+    SUMMARY = "work.summary"  # the ticket the Work it modal is about
+    DETAIL = "detail.time"  # the detail modal's time section
+    DETAIL_ENTRY = "detail.time_entry"  # prefix: detail.time_entry.<entry id>
+    NUDGE = "home.nudge"
+    UNDO = "time.undo_row"
 
 
 class LinkThreadField(StrEnum):

@@ -17,6 +17,8 @@ MODULES = (
     "bot.flows.suggestions",
     "bot.flows.create.edit",
     "bot.flows.create.submit",
+    "bot.flows.time.quick",
+    "bot.flows.time.work_it",
 )
 
 

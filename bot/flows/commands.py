@@ -11,6 +11,8 @@ from bot.flows.detail import open_detail_from_command
 from bot.flows.filters import FilterProblem, resolve_search
 from bot.flows.options import mapped_slack_names
 from bot.flows.tickets_list import show_list
+from bot.flows.time.quick import log_quick_time
+from bot.flows.time.work_it import open_work_from_command
 from bot.flows.work import WorkItem, flow
 from bot.state import ListState, Origin
 from bot.views.messages import help_message, invalid_command_message
@@ -35,6 +37,10 @@ async def run_command(ctx: FlowContext, item: WorkItem) -> None:
         await open_detail_from_command(ctx, command.ticket_id)
     elif isinstance(command, grammar.New):
         await open_create(ctx, prompt=command.prompt)
+    elif isinstance(command, grammar.Time):
+        await log_quick_time(ctx, command)
+    elif isinstance(command, grammar.Work):
+        await open_work_from_command(ctx, command.ticket_id)
     elif isinstance(command, grammar.Connect):
         await open_connect(ctx)
     elif isinstance(command, grammar.Map):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
-from bot.listeners import actions, commands, events, fallback, options, shortcuts, views
+from bot.listeners import actions, commands, events, fallback, options, shortcuts, time, views
 from bot.listeners.handoff import provide_deps
 
 
@@ -22,4 +22,5 @@ def register_all(app: AsyncApp, deps: AppDeps) -> None:
     shortcuts.register(app)
     events.register(app)
     options.register(app)
+    time.register(app)
     fallback.register(app)

@@ -11,6 +11,7 @@ from bot.ids import (
     Callback,
     DetailAction,
     DetailBlock,
+    TimeAction,
     assignee_block_id,
     note_block_id,
     note_internal_block_id,
@@ -305,7 +306,7 @@ def _related_blocks(related: list[PSATicketSearchResult]) -> list[dict[str, Any]
 
 def _ticket_actions(ctx: TicketContext) -> dict[str, Any]:
     ticket_id = str(ctx.ticket.id)
-    elements = []
+    elements = [kit.button("Log time", TimeAction.WORK, value=ticket_id, style="primary")]
     if ctx.url and len(ctx.url) <= limits.URL_MAX:
         elements.append(
             kit.button("Open in ConnectWise", DetailAction.OPEN_IN_PSA, url=ctx.url, value=ticket_id)

@@ -86,6 +86,11 @@ async def test_every_readme_and_help_example_works_as_written(slack: Slack, exam
         assert slack.modal(user)["callback_id"] == Callback.CONNECT
     elif word == "map":
         assert slack.modal(user)["callback_id"] == Callback.MAPPING
+    elif word == "time":
+        shown = blocks_text(slack.last_ephemeral(user))
+        assert "Logged" in shown and "⚠️" not in shown, shown
+    elif word == "work":
+        assert slack.modal(user)["callback_id"] == Callback.WORK
     elif word == "help":
         assert "How to use `/tickets`" in blocks_text(slack.last_ephemeral(user))
     else:

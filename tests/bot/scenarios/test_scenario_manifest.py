@@ -48,11 +48,13 @@ def test_shortcuts_use_the_callback_ids_the_app_registers(manifest: dict[str, An
         ("global", Shortcut.NEW_TICKET),
         ("message", Shortcut.CREATE_SPINOFF),
         ("message", Shortcut.LINK_THREAD),
+        ("message", Shortcut.LOG_TIME),
     }
     names = {s["callback_id"]: s["name"] for s in shortcuts}
     assert names[Shortcut.CREATE_SPINOFF] == "Create spin-off ticket"
     assert names[Shortcut.LINK_THREAD] == "Link thread to ticket"
     assert names[Shortcut.NEW_TICKET] == "New ticket"
+    assert names[Shortcut.LOG_TIME] == "Log time on ticket"
     assert all(len(s["name"]) <= 24 and len(s["description"]) <= 150 for s in shortcuts)
 
 

@@ -1,0 +1,1 @@
+"""Time on tickets: quick time, the Work it modal, the end-of-day reminder."""

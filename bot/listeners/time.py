@@ -1,0 +1,37 @@
+"""Time on tickets, every surface: the Log time buttons, Undo, the Work it modal's Save, the message
+shortcut, the detail's time Retry and the Home's end-of-day reminder."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.flows.time.quick import undo_time
+from bot.flows.time.work_it import decide_work, open_work_button, open_work_from_thread
+from bot.ids import Callback, Shortcut, TimeAction
+from bot.listeners.handoff import Args, Body, ack_then, on_submit
+
+
+def ticket_button(body: Body, action: Body) -> Args | None:
+    """{ticket_id} of a button whose value is a ticket number."""
+    value = action.get("value")
+    return {"ticket_id": int(value)} if isinstance(value, str) and value.isdigit() else None
+
+
+def undo_key(body: Body, action: Body) -> Args | None:
+    """The write key an Undo button carries."""
+    value = action.get("value")
+    return {"key": value} if isinstance(value, str) and value.startswith("time:") else None
+
+
+open_work = ack_then(open_work_button, ticket_button)
+undo = ack_then(undo_time, undo_key)
+save_work = on_submit("time.work_submit", decide_work)
+log_time_shortcut = ack_then(open_work_from_thread)
+
+
+def register(app: AsyncApp) -> None:
+    """Register the time listeners."""
+    app.action(TimeAction.WORK)(open_work)
+    app.action(TimeAction.UNDO)(undo)
+    app.view(Callback.WORK)(save_work)
+    app.message_shortcut(Shortcut.LOG_TIME)(log_time_shortcut)
