@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.ids import WorkField
-from bot.state.codec import METADATA_MAX, StateError, dump, load, state_values
+from bot.state.codec import METADATA_MAX, StateError, decode, encode, state_values
 from psa.models import BillableOption, NoteTarget
 
 Billing = Literal["default"] | BillableOption
@@ -18,43 +18,25 @@ KEEP_STATUS = "keep"
 class WorkMeta(BaseModel):
     """private_metadata of the Work it modal: small ids only; what was typed lives in the inputs."""
 
-    ticket_id: int
-    key: str  # the idempotency key of this modal's one submit (each part writes under a sub-key)
-    tz: str = "UTC"  # the engineer's Slack time zone: a start–end is read there
-    board_id: int | None = None
-    parent_view_id: str | None = None  # the detail modal it was pushed from (refreshed after a save)
-    channel_id: str | None = None
-    closed_ids: list[int] = Field(default_factory=list)  # the board's closed statuses: set after the time
+    model_config = ConfigDict(populate_by_name=True)
+
+    ticket_id: int = Field(alias="t")
+    key: str = Field(alias="k")  # the idempotency key of this modal's one submit (parts use sub-keys)
+    tz: str = Field(default="UTC", alias="z")  # the engineer's Slack time zone: a start–end is read there
+    board_id: int | None = Field(default=None, alias="b")
+    parent_view_id: str | None = Field(default=None, alias="p")  # the detail it was pushed from
+    channel_id: str | None = Field(default=None, alias="c")
+    # The board's closed statuses: a status that closes the ticket is set after the time.
+    closed_ids: list[int] = Field(default_factory=list, alias="x", max_length=100)
 
     def encode(self) -> str:
-        """Compact JSON (always far below 3000 chars: ids and a time zone name)."""
-        data: dict[str, Any] = {"t": self.ticket_id, "k": self.key, "z": self.tz}
-        for short, value in (("b", self.board_id), ("p", self.parent_view_id), ("c", self.channel_id)):
-            if value is not None:
-                data[short] = value
-        if self.closed_ids:
-            data["x"] = self.closed_ids[:100]
-        encoded = dump(data)
-        if len(encoded) > METADATA_MAX:
-            raise StateError("work metadata does not fit")
-        return encoded
+        """Compact JSON (ids and a time zone name: far below the 3000 characters of the slot)."""
+        return encode(self, METADATA_MAX)
 
     @classmethod
     def decode(cls, raw: str | None) -> WorkMeta:
         """Parse `encode` output; raises StateError otherwise."""
-        data = load(raw)
-        try:
-            return cls(
-                ticket_id=data["t"],
-                key=data["k"],
-                tz=data.get("z", "UTC"),
-                board_id=data.get("b"),
-                parent_view_id=data.get("p"),
-                channel_id=data.get("c"),
-                closed_ids=data.get("x") or [],
-            )
-        except (KeyError, ValidationError) as exc:
-            raise StateError("bad work state") from exc
+        return decode(cls, raw)
 
 
 class WorkDraft(BaseModel):

@@ -136,7 +136,7 @@ async def open_work(
             work_title(ticket_id), f"Couldn't load ticket #{ticket_id}: {psa_error_text(exc)}"
         )
     else:
-        closed = [s.id for s in form.statuses if s.closed]
+        closed = [s.id for s in form.statuses if s.closed][:100]
         board_id = next((s.board_id for s in form.statuses), None)
         meta = meta.model_copy(update={"tz": tz, "board_id": board_id, "closed_ids": closed})
         cut = len(note) > NOTE_INPUT_MAX
