@@ -68,7 +68,9 @@ class RetryPolicy(BaseModel):
         return ceiling * (0.5 + rand / 2)
 
 
-RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+# Reads only. ConnectWise's Developer Guide ("Error Handling", "500 Server Errors") asks clients to retry
+# server errors with backoff, a plain 500 included; a write is never resent on any of these.
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # Raised while opening a connection (TCP/TLS) or waiting for a pooled one: no byte of the request
 # has been written, so even a write can be resent safely. Everything else (write/read errors, read
 # timeouts, a kept-alive connection the server closed mid-request, 5xx, 429) may come after the

@@ -1,7 +1,36 @@
-"""Builder for ConnectWise `conditions` strings: the one place user text enters a query.
+r"""Builder for ConnectWise `conditions` strings: the one place user text enters a query.
 
-Field names come from a fixed allow-list; strings are quoted by `quote_string`; integers are checked
-to be real ints. Nothing a user types can change the structure of the resulting expression.
+Field names come from a fixed allow-list; integers are checked to be real ints; every string literal
+is written by `quote_string`, the one quoting function. Nothing a user types can change the structure
+of the resulting expression, and a `contains`/`like` operand always matches its text literally.
+
+String literal rules (each with the source that decides it):
+
+1. Delimiters. A string is written between double quotes, `"…"` (Developer Guide [DG], "Conditions":
+   "Strings: must be surrounded by quotes", e.g. `summary = "xyz"`). Single quotes delimit too: [DG]'s
+   own `/search` example sends `summary like 'test'`, and KerkhoffTechnologies/django-connectwise
+   (`djconnectwise/sync.py`, run against real servers) sends `type/identifier='S'`. We use double quotes,
+   and single quotes only around a value that contains a double quote.
+2. No escape sequence. [DG] "Escaping Characters" covers JSON bodies and URL encoding only; no source
+   documents how to write a quote inside a condition string. So a literal never contains its own
+   delimiter: a value holding both quote kinds is refused (`UnquotableValueError`), and search text is
+   split at `"` into fragments that must each match (`text_fragments`).
+3. Backslash. Undocumented whether ConnectWise's parser reads `\` as an escape (one public client sends
+   `\"`; none shows it working). If it does, a value ending in `\` swallows its closing quote — the
+   issue's `summary contains "C:\temp\"`. A value with `\` is refused and search text is split at `\`.
+   Control characters are treated the same way ([DG] lists newlines as unsupported in bodies).
+4. `*`. [DG] "Conditions": strings "accept * for wildcards", and no literal form is documented: a value
+   with `*` is refused and search text is split at `*`.
+5. LIKE wildcards. `contains` and `like` are evaluated as SQL Server `LIKE` patterns, where `%`, `_` and
+   `[` are wildcards; as literals they are bracketed: `[%]`, `[_]`, `[[]` ([DG] "Escaping Characters",
+   URL parameters: `[string]` is written `[[]string]`; Microsoft's Transact-SQL `LIKE` reference, "Using
+   wildcard characters as literals"). `quote_string(..., like=True)` does this for every operand of
+   `contains`/`like`; a `]` alone is literal and stays as it is.
+6. URL encoding (`&`, `"`, `'`, `%`, `+` … in [DG]'s URL table) is the HTTP layer's job: httpx encodes
+   query parameters, and `/search` bodies are JSON.
+
+[DG]: ConnectWise PSA Developer Guide (8 Apr 2025), as mirrored in docs/connectwise/Developer-Guide.md of
+gitea.resolutionflow.com/chihlasm/resolutionflow; see also /work/shared/reference/connectwise-api.md.
 """
 
 from __future__ import annotations
@@ -9,8 +38,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from psa.base import ProviderFilters
+from psa.connectwise.mapping import SERVICE_SCHEDULE_TYPE_IDENTIFIER
 
 # Every field path this package ever filters on, with the kind of literal it takes.
 # User text never becomes a field name.
@@ -33,7 +64,7 @@ FIELDS: dict[str, type] = {
     "deletedFlag": bool,
     "inactiveFlag": bool,
     "inactive": bool,
-    "type/id": int,
+    "type/identifier": str,
     "objectId": int,
     "doneFlag": bool,
     "member/id": int,
@@ -46,19 +77,26 @@ FIELDS: dict[str, type] = {
     "externalXRef": str,
 }
 
-# Summaries are at most 100 characters, so longer text cannot match one. With at most 8 fragments
-# (text_fragments) this keeps every search URL under ~1300 characters, below ConnectWise's ~2000
-# limit, so /count (which has no POST form) always works too.
+# Summaries are at most 100 characters, so longer text cannot match one. The search part of a
+# condition is kept under SEARCH_URL_BUDGET encoded characters (text_search), so every list URL stays
+# below ConnectWise's ~2000 limit and /count (which has no POST form) always works too.
 SEARCH_TEXT_MAX = 100
+SEARCH_URL_BUDGET = 1200
 _NUMERIC = re.compile(r"[0-9]{1,9}")
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
-# Characters that are wildcards in `like` patterns (sandbox and SQL Server), plus list separators.
-_LIKE_UNSAFE = re.compile(r"""[%*\[\],\s"']""")
+# Rules 3 and 4: characters no literal may contain.
+_NEVER = re.compile(r"[\\*\x00-\x1f\x7f]")
+# Rule 5: LIKE wildcards, bracketed inside contains/like operands.
+_LIKE_SPECIAL = re.compile(r"[%_\[]")
+# Where search text is cut into fragments (rules 2-4).
+_SPLIT = re.compile(r"[\\*\x00-\x1f\x7f]+")
+# List items (member identifiers) also must not contain the list's separators or quotes.
+_NOT_AN_ITEM = re.compile(r"[,\s\"']")
 
 
 class UnquotableValueError(ValueError):
-    """The value contains both quote characters, so no quoting keeps it a single literal."""
+    """The value cannot be written as one literal (both quote kinds, `\\`, `*` or a control character)."""
 
 
 class Condition:
@@ -82,10 +120,29 @@ class Condition:
         return hash(self.text)
 
 
-def quote_string(value: str) -> str:
-    """Quote a string literal: double quotes, or single quotes when it contains a double quote."""
+def quote_string(value: str, *, like: bool = False) -> str:
+    """The one quoting function: `value` as a string literal (rules 1-5 of the module docstring).
+
+    With `like=True` the value is an operand of `contains`/`like` and its LIKE wildcards are bracketed,
+    so it matches literally. Raises `UnquotableValueError` for what no literal can hold.
+    """
+    return _delimit(like_literal(value) if like else _checked(value))
+
+
+def like_literal(value: str) -> str:
+    """`value` with its LIKE wildcards bracketed (`[%]`, `[_]`, `[[]`), still to be delimited."""
+    return _LIKE_SPECIAL.sub(lambda m: f"[{m.group()}]", _checked(value))
+
+
+def _checked(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError("quote_string expects a str")
+    if _NEVER.search(value):
+        raise UnquotableValueError("value contains a backslash, * or a control character")
+    return value
+
+
+def _delimit(value: str) -> str:
     if '"' not in value:
         return f'"{value}"'
     if "'" not in value:
@@ -152,10 +209,26 @@ def ne(field: str, value: str | int | bool | None) -> Condition:
 
 
 def contains(field: str, text: str) -> Condition:
-    """`field contains "text"` (case-insensitive substring)."""
+    """`field contains "text"`: case-insensitive substring, matched literally."""
     if not isinstance(text, str):
         raise TypeError("contains expects a str")
-    return Condition(f"{_field(field, str)} contains {quote_string(text)}")
+    return Condition(f"{_field(field, str)} contains {quote_string(text, like=True)}")
+
+
+class _Any:
+    """The `%` of a `like` pattern built by `like`."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+
+
+def like(field: str, *parts: str | _Any) -> Condition:
+    """`field like "…"`: each `ANY` part is `%`, each string part matches literally."""
+    pattern = "".join("%" if isinstance(p, _Any) else like_literal(p) for p in parts)
+    return Condition(f"{_field(field, str)} like {_delimit(pattern)}")
 
 
 def in_(field: str, values: Iterable[int]) -> Condition:
@@ -169,14 +242,22 @@ def in_(field: str, values: Iterable[int]) -> Condition:
 def list_item(field: str, item: str) -> Condition:
     """`item` is one whole element of the comma-separated list in `field` (so `jdoe` never matches `jdoe2`).
 
-    Only for server-side identifiers: values with wildcard, quote, comma or space characters are refused.
+    Only for server-side identifiers: values with separators, quotes, `*` or `\\` are refused; `%`, `_`
+    and `[` are matched literally.
     """
-    if not item or _LIKE_UNSAFE.search(item):
+    if not item or _NOT_AN_ITEM.search(item):
         raise ValueError("identifier has characters that cannot be matched as a list item")
     f = _field(field, str)
-    patterns = [f"{item},%", f"%, {item}", f"%,{item}", f"%, {item},%", f"%,{item},%"]
-    parts = [f"{f} = {quote_string(item)}"] + [f"{f} like {quote_string(p)}" for p in patterns]
-    return Condition("(" + " OR ".join(parts) + ")")
+    cond = or_(
+        eq(f, item),
+        like(f, item, ",", ANY),
+        like(f, ANY, ", ", item),
+        like(f, ANY, ",", item),
+        like(f, ANY, ", ", item, ",", ANY),
+        like(f, ANY, ",", item, ",", ANY),
+    )
+    assert cond is not None
+    return cond
 
 
 def _join(op: str, conds: Iterable[Condition | None]) -> Condition | None:
@@ -207,14 +288,13 @@ def render(cond: Condition | None) -> str | None:
 
 
 def text_fragments(text: str, *, max_fragments: int = 8) -> list[str]:
-    """Split search text into quotable fragments: on `"` only when it holds both quote kinds."""
-    text = text.strip()
-    if not text:
-        return []
-    if not ('"' in text and "'" in text):
-        return [text]
+    """Split search text into quotable fragments (rules 2-4): at `\\`, `*` and control characters,
+    and at `"` when the text holds both quote kinds. A row containing the text contains every fragment."""
+    parts = _SPLIT.split(text)
+    if any('"' in p for p in parts) and any("'" in p for p in parts):
+        parts = [q for p in parts for q in p.split('"')]
     seen: list[str] = []
-    for part in text.split('"'):
+    for part in parts:
         part = part.strip()
         if part and part not in seen:
             seen.append(part)
@@ -225,11 +305,24 @@ def text_fragments(text: str, *, max_fragments: int = 8) -> list[str]:
     return seen
 
 
-def text_search(text: str, fields: Iterable[str]) -> Condition | None:
-    """Every fragment of `text` is contained in at least one of `fields`."""
+def text_search(
+    text: str, fields: Iterable[str], *, max_encoded: int = SEARCH_URL_BUDGET
+) -> Condition | None:
+    """Every fragment of `text` is contained in at least one of `fields`.
+
+    A condition that would pass `max_encoded` URL characters loses its shortest fragments, then the
+    end of its last one: fewer or shorter fragments find a superset of rows, never fewer.
+    """
     names = list(fields)
-    per_fragment = [or_(*(contains(f, frag) for f in names)) for frag in text_fragments(text)]
-    return and_(*per_fragment)
+    fragments = text_fragments(text)
+    while True:
+        cond = and_(*(or_(*(contains(f, frag) for f in names)) for frag in fragments))
+        if cond is None or len(quote(cond.text, safe="")) <= max_encoded:
+            return cond
+        if len(fragments) > 1:
+            fragments.remove(min(fragments, key=len))
+        else:
+            fragments = [fragments[0][: max(1, len(fragments[0]) * 9 // 10)].rstrip() or fragments[0][0]]
 
 
 def _assigned(assigned: str | int, identifier: str | None) -> Condition | None:
@@ -247,6 +340,20 @@ def _assigned(assigned: str | int, identifier: str | None) -> Condition | None:
     except ValueError:
         # An identifier we cannot match safely as a list item: fall back to the primary assignee.
         return owner
+
+
+def service_entries(ticket_id: int, member_id: int | None = None) -> Condition | None:
+    """A ticket's open Service schedule entries (optionally one member's).
+
+    The Service schedule type is selected by its identifier "S", as KerkhoffTechnologies/django-connectwise
+    does (`djconnectwise/sync.py`): its record id differs between sites.
+    """
+    return and_(
+        eq("type/identifier", SERVICE_SCHEDULE_TYPE_IDENTIFIER),
+        eq("objectId", ticket_id),
+        eq("doneFlag", False),
+        eq("member/id", member_id) if member_id is not None else None,
+    )
 
 
 def ticket_filter(f: ProviderFilters, member_identifier: str | None = None) -> Condition | None:

@@ -30,7 +30,10 @@ from psa.models import (
 Raw = dict[str, Any]
 T = TypeVar("T")
 
-SERVICE_SCHEDULE_TYPE_ID = 4
+# The Service schedule type by identifier: its record id differs between sites. ScheduleTypeReference
+# is {id, identifier} in the 2025.1 OpenAPI description (ai-connor/connectwise,
+# model_schedule_type_reference.go); references are accepted by identifier (Developer Guide, "Patch":
+# `{"identifier": "connectwise"}`).
 SERVICE_SCHEDULE_TYPE_IDENTIFIER = "S"
 
 

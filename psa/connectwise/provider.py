@@ -6,13 +6,14 @@ import asyncio
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from psa.aio import gather_all
 from psa.base import ProviderFilters, ProviderInfo, PSAProvider
 from psa.connectwise import mapping as m
+from psa.connectwise import queries as q
 from psa.connectwise.changes import ChangesMixin
 from psa.connectwise.client import (
     DEFAULT_TIMEOUT,
@@ -21,22 +22,13 @@ from psa.connectwise.client import (
     RetryPolicy,
     Sleep,
 )
-from psa.connectwise.conditions import (
-    SEARCH_TEXT_MAX,
-    Condition,
-    and_,
-    eq,
-    in_,
-    ne,
-    or_,
-    render,
-    text_search,
-    ticket_filter,
-)
+from psa.connectwise.conditions import SEARCH_TEXT_MAX, Condition, ticket_filter
+from psa.connectwise.queries import MAX_PAGE_SIZE
 from psa.connectwise.signing import CallbackVerifier
 from psa.connectwise.time_entries import TimeEntriesMixin
 from psa.errors import (
     PSAAuthenticationError,
+    PSAError,
     PSAMemberKeysRejectedError,
     PSANotFoundError,
     PSAUnavailableError,
@@ -59,11 +51,22 @@ from psa.models import (
     TicketListResponse,
 )
 
-MAX_PAGE_SIZE = 1000
-TICKET_ORDER = "priority/sort asc,_info/dateEntered desc,id desc"
-NOTES_LIMIT = 20
-RELATED_LIMIT = 5
 _CODEBASE = re.compile(r"^/([^/]+)/apis/", re.IGNORECASE)
+
+
+def partial_removal(error: PSAError, *, owner_cleared: bool, removed: int) -> PSAError:
+    """`error` with a hint that says exactly what an interrupted unassign already changed."""
+    done = []
+    if owner_cleared:
+        done.append("cleared the owner")
+    if removed:
+        done.append(f"removed {removed} schedule {'entry' if removed == 1 else 'entries'}")
+    changed = " and ".join(done) if done else "changed nothing"
+    error.user_hint = (
+        f"The PSA {changed} before this failed; the member may still be listed. "
+        "Check the ticket's resources before trying again."
+    )
+    return error
 
 
 class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
@@ -94,6 +97,7 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
             credentials, self._http, retry=retry, sleep=sleep, auth_error=auth_error
         )
         self._base_url = credentials.base_url
+        self._company_id = credentials.company_id
         self._list_page_size = max(1, min(list_page_size, MAX_PAGE_SIZE))
         # Member identifiers never change, and the assigned filter needs one per search.
         self._identifiers: dict[int, str] = {}
@@ -127,17 +131,19 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         return member
 
     def ticket_url(self, ticket_id: int) -> str | None:
-        """The ticket in ConnectWise's web UI (the API host without its `api-` prefix)."""
+        """The ticket in ConnectWise's web UI (the API host without its `api-` prefix).
+
+        `companyName` is the login company, so ConnectWise does not ask which company at sign-in; the
+        same link form is what jundis/CWSlack-SlashCommands (cwslack.php) posts to Slack.
+        """
         parts = urlsplit(self._base_url)
         host = parts.netloc
         if host.lower().startswith("api-"):
             host = host[4:]
         match = _CODEBASE.match(parts.path + "/")
         codebase = match.group(1) if match else "v4_6_release"
-        return (
-            f"{parts.scheme}://{host}/{codebase}/services/system_io/Service/"
-            f"fv_sr100_request.rails?service_recid={int(ticket_id)}"
-        )
+        query = urlencode({"service_recid": int(ticket_id), "companyName": self._company_id})
+        return f"{parts.scheme}://{host}/{codebase}/services/system_io/Service/fv_sr100_request.rails?{query}"
 
     # -- tickets ----------------------------------------------------------------------------
 
@@ -147,14 +153,10 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         """One page plus the total, fetched in parallel (two requests, one round trip)."""
         page = max(1, page)
         size = max(1, min(page_size, MAX_PAGE_SIZE))
-        conditions = render(await self._ticket_conditions(filters))
-        params: dict[str, Any] = {"orderBy": TICKET_ORDER, "page": page, "pageSize": size}
-        count_params: dict[str, Any] = {}
-        if conditions:
-            count_params["conditions"] = conditions
+        conditions = await self._ticket_conditions(filters)
         rows, count = await gather_all(
-            self._api.get("/service/tickets", dict(params, **count_params)),
-            self._api.get("/service/tickets/count", count_params),
+            self._api.get(*q.ticket_page(conditions, page, size)),
+            self._api.get(*q.ticket_count(conditions)),
         )
         items = m.map_rows(m._to_ticket, rows)
         return TicketListResponse(items=items, total=m.count_of(count), page=page, page_size=size)
@@ -163,23 +165,12 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         self, *, company_id: int | None = None, limit: int = 50
     ) -> list[PSATicketSearchResult]:
         """Open tickets, newest first, optionally of one company (one request)."""
-        cond = and_(eq("closedFlag", False), eq("company/id", company_id) if company_id is not None else None)
-        rows = await self._api.get(
-            "/service/tickets",
-            {
-                "conditions": render(cond),
-                "orderBy": "_info/dateEntered desc,id desc",
-                "pageSize": max(1, min(limit, 100)),
-            },
-        )
+        rows = await self._api.get(*q.recent_open(company_id, limit))
         return m.map_rows(m._to_ticket, rows)
 
     async def find_by_marker(self, marker: str) -> PSATicketSearchResult | None:
         """The ticket whose external cross-reference is `marker` (one request; read, so retried)."""
-        rows = await self._api.get(
-            "/service/tickets",
-            {"conditions": render(eq(m.MARKER_FIELD, marker)), "orderBy": "id asc", "pageSize": 2},
-        )
+        rows = await self._api.get(*q.by_marker(marker))
         found = m.map_rows(m._to_ticket, rows)
         return found[0] if found else None
 
@@ -232,7 +223,7 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
                 ticket_task,
                 contact(),
                 self._notes(ticket_id),
-                self._api.get(f"/service/tickets/{int(ticket_id)}/notes/count"),
+                self._api.get(*q.ticket_notes_count(ticket_id)),
                 self._configurations(ticket_id),
                 related(),
             )
@@ -257,50 +248,23 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
             return None  # a deleted contact must not hide the rest of the ticket
 
     async def _notes(self, ticket_id: int) -> list[Note]:
-        rows = await self._api.get(
-            f"/service/tickets/{int(ticket_id)}/notes", {"orderBy": "id desc", "pageSize": NOTES_LIMIT}
-        )
+        rows = await self._api.get(*q.ticket_notes(ticket_id))
         notes = m.map_rows(lambda r: m._to_note(r, ticket_id), rows)
         return sorted(notes, key=lambda n: n.id)
 
     async def _configurations(self, ticket_id: int) -> list[Configuration]:
-        links = await self._api.get(f"/service/tickets/{int(ticket_id)}/configurations", {"pageSize": 1000})
+        links = await self._api.get(*q.ticket_configuration_links(ticket_id))
         ids = m.configuration_ids(links)
         if not ids:
             return []
-        rows = await self._api.get(
-            "/company/configurations",
-            {
-                "conditions": render(in_("id", ids)),
-                "pageSize": min(len(ids), MAX_PAGE_SIZE),
-                "orderBy": "id asc",
-            },
-        )
+        rows = await self._api.get(*q.configurations(ids))
         return m.map_rows(m._to_configuration, rows)
 
     async def _related(self, ticket_id: int, row: PSATicketSearchResult) -> list[PSATicketSearchResult]:
-        family = or_(
-            eq("parentTicketId", ticket_id),
-            eq("id", row.parent_ticket_id) if row.parent_ticket_id else None,
-        )
-        calls = [self._api.get("/service/tickets", {"conditions": render(family), "pageSize": 50})]
+        calls = [self._api.get(*q.ticket_family(ticket_id, row.parent_ticket_id))]
         if row.company:
-            others = and_(
-                eq("company/id", row.company.id),
-                eq("contact/id", row.contact.id) if row.contact else None,
-                eq("closedFlag", False),
-                ne("id", ticket_id),
-            )
-            calls.append(
-                self._api.get(
-                    "/service/tickets",
-                    {
-                        "conditions": render(others),
-                        "orderBy": "_info/dateEntered desc,id desc",
-                        "pageSize": RELATED_LIMIT,
-                    },
-                )
-            )
+            contact_id = row.contact.id if row.contact else None
+            calls.append(self._api.get(*q.ticket_others(ticket_id, row.company.id, contact_id)))
         results = await gather_all(*calls)
         family_rows = m.map_rows(m._to_ticket, results[0])
         parent = [t for t in family_rows if t.id == row.parent_ticket_id]
@@ -345,13 +309,7 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
     # -- resources (Service schedule entries + owner) ---------------------------------------
 
     def _entries(self, ticket_id: int, member_id: int | None = None) -> Any:
-        cond = and_(
-            eq("type/id", m.SERVICE_SCHEDULE_TYPE_ID),
-            eq("objectId", ticket_id),
-            eq("doneFlag", False),
-            eq("member/id", member_id) if member_id is not None else None,
-        )
-        return self._api.get("/schedule/entries", {"conditions": render(cond), "pageSize": 1000})
+        return self._api.get(*q.schedule_entries(ticket_id, member_id))
 
     async def list_resources(self, ticket_id: int) -> list[PSAResource]:
         """Owner plus the members of open Service schedule entries, one per member."""
@@ -371,39 +329,46 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         return resource
 
     async def remove_resource(self, ticket_id: int, member_id: int) -> None:
-        """Delete the member's open Service entries, and clear the owner if it is them."""
+        """Clear the owner if it is the member, then delete the member's open Service entries.
+
+        The owner patch goes first and alone: if ConnectWise refuses it, nothing has changed. If a
+        DELETE fails after it, the error says exactly what did change.
+        """
         raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id, member_id))
-        writes = [
-            self._api.delete(f"/schedule/entries/{entry_id}")
-            for entry_id in m.entry_ids([e for e in entries or [] if m.entry_member_id(e) == member_id])
-        ]
+        entry_ids = m.entry_ids([e for e in entries or [] if m.entry_member_id(e) == member_id])
+        owner_cleared = False
         if m.ticket_owner_id(raw) == member_id:
-            writes.append(self._api.patch(f"/service/tickets/{int(ticket_id)}", m.owner_remove_patch()))
-        if writes:
-            await gather_all(*writes)
+            await self._api.patch(f"/service/tickets/{int(ticket_id)}", m.owner_remove_patch())
+            owner_cleared = True
+        results = await asyncio.gather(
+            *(self._api.delete(f"/schedule/entries/{entry_id}") for entry_id in entry_ids),
+            return_exceptions=True,
+        )
+        # An entry that is already gone is removed as far as the user is concerned.
+        failed = [r for r in results if isinstance(r, BaseException) and not isinstance(r, PSANotFoundError)]
+        if not failed:
+            return
+        first = failed[0]
+        if isinstance(first, PSAError):
+            raise partial_removal(first, owner_cleared=owner_cleared, removed=len(entry_ids) - len(failed))
+        raise first
 
     # -- reference data ---------------------------------------------------------------------
 
     async def list_boards(self) -> list[Board]:
         """Active service boards by name."""
-        rows = await self._api.get(
-            "/service/boards",
-            {"conditions": render(eq("inactiveFlag", False)), "orderBy": "name asc", "pageSize": 1000},
-        )
+        rows = await self._api.get(*q.boards())
         return m.map_rows(m._to_board, rows)
 
     async def list_statuses(self, board_id: int) -> list[BoardStatus]:
         """Active statuses of a board in board order."""
-        rows = await self._api.get(
-            f"/service/boards/{int(board_id)}/statuses",
-            {"conditions": render(eq("inactive", False)), "orderBy": "sortOrder asc", "pageSize": 1000},
-        )
+        rows = await self._api.get(*q.statuses(board_id))
         statuses = m.map_rows(lambda r: m._to_status(r, board_id), rows)
         return sorted(statuses, key=lambda s: (s.sort_order, s.id))
 
     async def list_priorities(self) -> list[Priority]:
         """Priorities, most urgent first."""
-        rows = await self._api.get("/service/priorities", {"orderBy": "sortOrder asc", "pageSize": 1000})
+        rows = await self._api.get(*q.priorities())
         return sorted(m.map_rows(m._to_priority, rows), key=lambda p: (p.sort, p.id))
 
     async def list_members(self) -> list[Member]:
@@ -411,15 +376,7 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         members: list[Member] = []
         page = 1
         while True:
-            rows = await self._api.get(
-                "/system/members",
-                {
-                    "conditions": render(eq("inactiveFlag", False)),
-                    "orderBy": "id asc",
-                    "page": page,
-                    "pageSize": self._list_page_size,
-                },
-            )
+            rows = await self._api.get(*q.members(page, self._list_page_size))
             batch = m.map_rows(m._to_member, rows)
             members.extend(batch)
             if not isinstance(rows, list) or len(rows) < self._list_page_size:
@@ -437,15 +394,11 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         """Companies whose name or identifier contains the query, by name; empty query lists the first N."""
         limit = max(1, limit)
         text = query.strip()[:SEARCH_TEXT_MAX]
-        cond = and_(eq("deletedFlag", False), text_search(text, ("name", "identifier")) if text else None)
         size = min(limit, self._list_page_size)
         companies: list[Company] = []
         page = 1
         while len(companies) < limit:
-            rows = await self._api.get(
-                "/company/companies",
-                {"conditions": render(cond), "orderBy": "name asc,id asc", "page": page, "pageSize": size},
-            )
+            rows = await self._api.get(*q.companies(text, page, size))
             companies.extend(m.map_rows(m._to_company, rows))
             if not isinstance(rows, list) or len(rows) < size:
                 break

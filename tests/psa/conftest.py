@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider, RetryPolicy
+from psa.connectwise.client import ConnectWiseClient
 
 SEED_PATH = Path(__file__).resolve().parents[2] / "psa" / "connectwise" / "sandbox" / "seed.json"
 DEMO_MEMBER_ID = 17  # jdoe
@@ -46,7 +48,7 @@ class SeedOracle:
         if owner:
             out.append(owner["identifier"])
         for e in self.data["schedule_entries"]:
-            if e["objectId"] == ticket["id"] and e["type"]["id"] == 4 and not e["doneFlag"]:
+            if e["objectId"] == ticket["id"] and e["type"]["identifier"] == "S" and not e["doneFlag"]:
                 ident = e["member"]["identifier"]
                 if ident not in out:
                     out.append(ident)
@@ -65,8 +67,11 @@ class SeedOracle:
     ) -> list[int]:
         """Ids of tickets that satisfy the filters, most urgent first, then newest."""
         text = search.strip()
-        parts = [p.strip() for p in text.split('"')] if ('"' in text and "'" in text) else [text]
-        parts = [p.casefold() for p in parts if p]
+        # Search text is cut at characters no condition literal may hold (see conditions.py).
+        pieces = re.split(r"[\\*\x00-\x1f\x7f]+", text)
+        if any('"' in p for p in pieces) and any("'" in p for p in pieces):
+            pieces = [q for p in pieces for q in p.split('"')]
+        parts = [p.strip().casefold() for p in pieces if p.strip()]
         out = []
         for t in self.tickets.values():
             haystacks = [t["summary"].casefold(), t["company"]["name"].casefold()]
@@ -143,6 +148,17 @@ def provider(
 ) -> ConnectWiseProvider:
     """A provider over real HTTP to the sandbox, with retry delays recorded instead of slept."""
     return ConnectWiseProvider(credentials, http=http, retry=RetryPolicy(), sleep=sleeps)
+
+
+@pytest.fixture
+def cw_get(credentials: ConnectWiseCredentials, http: httpx.AsyncClient) -> Any:
+    """GET a ConnectWise API path from the sandbox with the test credentials (for checking stored state)."""
+    client = ConnectWiseClient(credentials, http)
+
+    async def get(path: str, params: dict[str, Any] | None = None) -> Any:
+        return await client.get(path, params)
+
+    return get
 
 
 @pytest.fixture

@@ -132,11 +132,14 @@ async def test_retries_stop_when_the_time_budget_is_spent(
     assert sandbox.request_count("GET", "/service/priorities") == len(slept) + 1
 
 
-async def test_a_500_on_a_read_is_not_retried(provider: ConnectWiseProvider, sandbox: Any) -> None:
-    sandbox.inject_fault(method="GET", path_pattern="/service/boards$", status=500)
-    with pytest.raises(PSAUnavailableError):
-        await provider.list_boards()
-    assert sandbox.request_count("GET", "/service/boards") == 1
+async def test_a_plain_500_on_a_read_is_retried_with_backoff(
+    provider: ConnectWiseProvider, sandbox: Any, sleeps: Any
+) -> None:
+    sandbox.inject_fault(method="GET", path_pattern="/service/boards$", status=500, count=2)
+    boards = await provider.list_boards()
+    assert boards
+    assert sandbox.request_count("GET", "/service/boards") == 3
+    assert len(sleeps.delays) == 2
 
 
 async def test_a_dropped_connection_on_a_read_is_retried(provider: ConnectWiseProvider, sandbox: Any) -> None:

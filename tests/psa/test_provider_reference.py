@@ -98,6 +98,7 @@ async def test_ticket_url_points_at_the_web_ui_of_the_site(
     assert provider.ticket_url(1042) == (
         credentials.base_url.split("/v4_6_release")[0]
         + "/v4_6_release/services/system_io/Service/fv_sr100_request.rails?service_recid=1042"
+        + f"&companyName={credentials.company_id}"
     )
     async with ConnectWiseProvider(
         ConnectWiseCredentials(
@@ -110,7 +111,7 @@ async def test_ticket_url_points_at_the_web_ui_of_the_site(
     ) as cloud:
         assert cloud.ticket_url(7) == (
             "https://na.myconnectwise.net/v2025_1/services/system_io/Service/"
-            "fv_sr100_request.rails?service_recid=7"
+            "fv_sr100_request.rails?service_recid=7&companyName=acme"
         )
 
 

@@ -127,7 +127,21 @@ async def test_page_size_is_capped_at_1000(provider: ConnectWiseProvider, seed: 
     assert len(result.items) == len(seed.tickets) == result.total
 
 
-HOSTILE = ['"', "'", "\\", "%", "*", "[", ") OR (1=1", '" OR summary contains "', "' OR '1'='1", "a\nb"]
+HOSTILE = [
+    '"',
+    "'",
+    "%",
+    "[",
+    "_",
+    "95%",
+    "[urgent]",
+    "file_name",
+    ") OR (1=1",
+    '" OR summary contains "',
+    "' OR '1'='1",
+    "a\nb",
+    "C:\\temp\\",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=repr)
@@ -137,6 +151,14 @@ async def test_hostile_search_text_is_searched_literally(
     ids, total = await all_ids(provider, search=text, include_closed=True)
     assert ids == seed.matching(search=text, include_closed=True)
     assert total == len(ids) < len(seed.tickets)
+
+
+@pytest.mark.parametrize("text", ["*", "\\", " * \\ "], ids=repr)
+async def test_search_text_with_nothing_literal_to_find_lists_everything(
+    provider: ConnectWiseProvider, seed: SeedOracle, text: str
+) -> None:
+    _, total = await all_ids(provider, search=text, include_closed=True)
+    assert total == len(seed.tickets)
 
 
 async def test_search_with_both_quote_kinds_still_finds_the_ticket(

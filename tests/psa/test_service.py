@@ -122,7 +122,7 @@ async def test_statuses_are_cached_per_board(service: TicketService, sandbox: An
 
 async def test_a_failed_load_is_shared_but_not_cached(service: TicketService, sandbox: Any) -> None:
     sandbox.set_latency(30)
-    sandbox.inject_fault(method="GET", path_pattern="/service/boards$", status=500)
+    sandbox.inject_fault(method="GET", path_pattern="/service/boards$", status=403)
     results = await asyncio.gather(*(service.boards() for _ in range(5)), return_exceptions=True)
     assert all(isinstance(r, Exception) for r in results)
     assert len(await service.boards()) == 5

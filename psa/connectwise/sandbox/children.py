@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from .attribution import identifier, note_member, stamp_updated
 from .errors import field_error, invalid, invalid_many, not_found
-from .store import SERVICE_TYPE, Rec, SandboxStore, member_ref, now_iso
+from .schema import check_body, schema
+from .store import SERVICE_IDENTIFIER, Rec, SandboxStore, member_ref, now_iso
 from .tickets import parse_ops
 
 NOTE_FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag", "issueFlag")
@@ -63,6 +64,7 @@ def create_note(store: SandboxStore, ticket_id: int, body: Any, actor: Rec | Non
     _ticket(store, ticket_id)
     if not isinstance(body, dict):
         raise invalid("note", "InvalidField", "The request body must be a note object", "serviceNote")
+    check_body(schema("notes"), body, "serviceNote")
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise invalid("text", "MissingRequiredField", "text is required", "serviceNote")
@@ -127,15 +129,21 @@ def ticket_config_view(cfg: Rec, base: str) -> Rec:
     }
 
 
-def _entry_type(ref: Any) -> dict[str, Any] | None:
+# What a schedule entry's objectId names, per schedule type identifier (ConnectWise answers
+# "Activity 123456 not found" for a ticket id sent with an Activity type: christaylorcodes/
+# ConnectWiseManageAPI issue #37). The sandbox holds only tickets, so other kinds never exist.
+_OBJECT_KINDS = {"C": "Activity", "O": "Opportunity"}
+ENTRY = "schedule"  # the resource name ConnectWise gives schedule-entry errors (issue #37 above)
+
+
+def _entry_type(store: SandboxStore, ref: Any) -> Rec | None:
     if not isinstance(ref, dict):
         return None
-    if ref.get("id") == SERVICE_TYPE["id"]:
-        return SERVICE_TYPE
+    found = store.find_schedule_type(ref)
     ident = ref.get("identifier")
-    if ref.get("id") is None and isinstance(ident, str) and ident.upper() == "S":
-        return SERVICE_TYPE
-    return None
+    if found is not None and ident is not None and str(ident).casefold() != found["identifier"].casefold():
+        return None  # an id and an identifier naming two different types
+    return found
 
 
 def _parse_dt(value: Any, field: str, errors: list[dict[str, Any]]) -> datetime | None:
@@ -144,9 +152,7 @@ def _parse_dt(value: Any, field: str, errors: list[dict[str, Any]]) -> datetime 
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        errors.append(
-            field_error(field, "InvalidField", f"{field} must be an ISO-8601 datetime", "scheduleEntry")
-        )
+        errors.append(field_error(field, "InvalidField", f"{field} must be an ISO-8601 datetime", ENTRY))
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -158,40 +164,43 @@ def _fmt(value: datetime) -> str:
 def _active_member(store: SandboxStore, ref: Any, errors: list[dict[str, Any]]) -> Rec | None:
     member = store.find_member(ref)
     if member is None or member.get("inactiveFlag"):
-        errors.append(
-            field_error("member", "InvalidField", "member must be an active member", "scheduleEntry")
-        )
+        errors.append(field_error("member", "InvalidField", "member must be an active member", ENTRY))
         return None
     return member
 
 
 def create_schedule_entry(store: SandboxStore, body: Any, actor: Rec | None = None) -> Rec:
-    """POST /schedule/entries: a Service entry puts a member on a ticket."""
+    """POST /schedule/entries: a Service entry puts a member on a ticket.
+
+    Dates are optional and stored only when sent: KerkhoffTechnologies/django-connectwise created
+    ticket entries with no dates for years (djconnectwise/api.py `post_schedule_entry`, before its
+    PR #251 made them optional) and reads `dateStart` as possibly absent.
+    """
     if not isinstance(body, dict):
-        raise invalid("entry", "InvalidField", "The request body must be an object", "scheduleEntry")
+        raise invalid("entry", "InvalidField", "The request body must be an object", ENTRY)
+    check_body(schema("schedule_entries"), body, ENTRY)
     errors: list[dict[str, Any]] = []
 
     def missing(field: str) -> None:
-        errors.append(field_error(field, "MissingRequiredField", f"{field} is required", "scheduleEntry"))
+        errors.append(field_error(field, "MissingRequiredField", f"{field} is required", ENTRY))
 
     entry_type = None
     if body.get("type") is None:
         missing("type")
-    elif (entry_type := _entry_type(body["type"])) is None:
-        errors.append(
-            field_error("type", "InvalidField", "type must be the Service type (id 4)", "scheduleEntry")
-        )
+    elif (entry_type := _entry_type(store, body["type"])) is None:
+        errors.append(field_error("type", "InvalidField", "type was not found", ENTRY))
     object_id = body.get("objectId")
     if object_id is None:
         missing("objectId")
+    elif entry_type is not None and entry_type["identifier"].upper() != SERVICE_IDENTIFIER:
+        kind = _OBJECT_KINDS.get(entry_type["identifier"].upper(), entry_type.get("name", "Object"))
+        errors.append(field_error("objectId", "NotFound", f"{kind} {object_id} not found", ENTRY))
     elif (
         not isinstance(object_id, int)
         or isinstance(object_id, bool)
         or store.get("tickets", object_id) is None
     ):
-        errors.append(
-            field_error("objectId", "InvalidField", f"ticket {object_id!r} not found", "scheduleEntry")
-        )
+        errors.append(field_error("objectId", "NotFound", f"Ticket {object_id!r} not found", ENTRY))
     member = None
     if body.get("member") is None:
         missing("member")
@@ -201,26 +210,26 @@ def create_schedule_entry(store: SandboxStore, body: Any, actor: Rec | None = No
     end = _parse_dt(body.get("dateEnd"), "dateEnd", errors)
     for flag in ("doneFlag", "ownerFlag"):
         if body.get(flag) is not None and not isinstance(body[flag], bool):
-            errors.append(field_error(flag, "InvalidField", f"{flag} must be true or false", "scheduleEntry"))
+            errors.append(field_error(flag, "InvalidField", f"{flag} must be true or false", ENTRY))
     if errors or member is None or entry_type is None:
-        raise invalid_many(errors, "scheduleEntry")
-    start = start or datetime.now(UTC).replace(microsecond=0)
-    end = end or start + timedelta(hours=1)
-    if end < start:
-        raise invalid("dateEnd", "InvalidField", "dateEnd must be after dateStart", "scheduleEntry")
+        raise invalid_many(errors, ENTRY)
+    if start is not None and end is not None and end < start:
+        raise invalid("dateEnd", "InvalidField", "dateEnd must be after dateStart", ENTRY)
     stamp = now_iso()
     entry: Rec = {
         "_info": {"lastUpdated": stamp, "updatedBy": identifier(actor or store.api_member)},
-        "dateEnd": _fmt(end),
-        "dateStart": _fmt(start),
         "doneFlag": bool(body.get("doneFlag", False)),
         "id": store.next_id("schedule_entries"),
         "member": member_ref(member),
         "objectId": object_id,
         "ownerFlag": bool(body.get("ownerFlag", False)),
         "status": FIRM_STATUS,
-        "type": dict(entry_type),
+        "type": {"id": entry_type["id"], "identifier": entry_type["identifier"]},
     }
+    if start is not None:
+        entry["dateStart"] = _fmt(start)
+    if end is not None:
+        entry["dateEnd"] = _fmt(end)
     if isinstance(body.get("where"), dict):
         entry["where"] = body["where"]
     store.table("schedule_entries")[entry["id"]] = entry
@@ -235,16 +244,14 @@ def patch_schedule_entry(store: SandboxStore, entry_id: int, body: Any, actor: R
         raise not_found("ScheduleEntry", entry_id)
     updated = dict(entry)
     errors: list[dict[str, Any]] = []
-    for op, path, value in parse_ops(body, "scheduleEntry"):
+    for op, path, value in parse_ops(body, ENTRY):
         if op == "remove" or path not in ("doneFlag", "ownerFlag", "dateStart", "dateEnd", "member"):
-            errors.append(field_error(path, "InvalidField", f"Cannot {op} '{path}'", "scheduleEntry"))
+            errors.append(field_error(path, "InvalidField", f"Cannot {op} '{path}'", ENTRY))
         elif path in ("doneFlag", "ownerFlag"):
             if isinstance(value, bool):
                 updated[path] = value
             else:
-                errors.append(
-                    field_error(path, "InvalidField", f"{path} must be true or false", "scheduleEntry")
-                )
+                errors.append(field_error(path, "InvalidField", f"{path} must be true or false", ENTRY))
         elif path == "member":
             member = _active_member(store, value, errors)
             if member is not None:
@@ -254,7 +261,7 @@ def patch_schedule_entry(store: SandboxStore, entry_id: int, body: Any, actor: R
             if parsed is not None:
                 updated[path] = _fmt(parsed)
     if errors:
-        raise invalid_many(errors, "scheduleEntry")
+        raise invalid_many(errors, ENTRY)
     if updated != entry:
         stamp_updated(updated, actor or store.api_member, now_iso())
         entry.clear()

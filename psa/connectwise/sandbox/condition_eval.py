@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from .condition_parser import INFO_ALIASES, And, Comparison, Literal, Node, Record, parse
+from .like import contains_matcher, like_matcher
 
 _MISSING = object()
 
@@ -111,12 +110,6 @@ def _text(value: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1024)
-def _like_regex(pattern: str) -> re.Pattern[str]:
-    regex = "".join(".*" if c in "%*" else re.escape(c) for c in pattern)
-    return re.compile(regex, re.IGNORECASE | re.DOTALL)
-
-
 def _test_one(value: Any, cmp: Comparison) -> bool:
     op, lit = cmp.op, cmp.value
     if op == "in":
@@ -127,10 +120,8 @@ def _test_one(value: Any, cmp: Comparison) -> bool:
         text, needle = _text(value), _text(lit)
         if text is None or needle is None:
             return False
-        if op == "contains":
-            hit = needle.casefold() in text.casefold()
-        else:
-            hit = _like_regex(needle).fullmatch(text) is not None
+        matcher = contains_matcher(needle) if op == "contains" else like_matcher(needle)
+        hit = matcher(text)
         return not hit if cmp.negated else hit
     assert not isinstance(lit, tuple)
     if lit is None:
@@ -195,14 +186,15 @@ def getter(path: str) -> Getter:
 def _tester(cmp: Comparison) -> Callable[[Any], bool]:
     """value -> bool for a present, single value, with the literal prepared once."""
     lit = cmp.value
-    if cmp.op == "contains" and (needle := _text(lit)) is not None:
-        folded = needle.casefold()
+    if cmp.op in ("contains", "like") and (needle := _text(lit)) is not None:
+        matcher = contains_matcher(needle) if cmp.op == "contains" else like_matcher(needle)
+        negated = cmp.negated
 
-        def contains(value: Any) -> bool:
+        def like(value: Any) -> bool:
             text = value if type(value) is str else _text(value)
-            return text is not None and (folded in text.casefold()) != cmp.negated
+            return text is not None and matcher(text) != negated
 
-        return contains
+        return like
     if cmp.op in ("=", "!=") and type(lit) is str:
         folded_lit = lit.casefold()
         same = cmp.op == "="

@@ -17,7 +17,10 @@ Grammar (keywords are case-insensitive)::
     value      := STRING | NUMBER | TRUE | FALSE | NULL | DATETIME
 
 Strings run from a quote (`"` or `'`) to the next quote of the same kind; there are no
-escape sequences.  Datetimes are ISO-8601 inside square brackets: `[2016-08-20T18:04:26Z]`.
+escape sequences.  A backslash inside a string is refused: ConnectWise documents no escape sequence
+(Developer Guide, "Escaping Characters" covers JSON bodies and URLs only), so whether its parser reads
+`\"` as an escaped quote is unknown, and the sandbox is stricter than either reading.
+Datetimes are ISO-8601 inside square brackets: `[2016-08-20T18:04:26Z]`.
 """
 
 from __future__ import annotations
@@ -106,6 +109,8 @@ def tokenize(text: str) -> list[_Token]:
             end = text.find(ch, i + 1)
             if end < 0:
                 raise ConditionsError("unterminated string", i)
+            if "\\" in text[i + 1 : end]:
+                raise ConditionsError("backslash inside a string (no escape sequence is documented)", i)
             tokens.append(_Token("STRING", text[i + 1 : end], i))
             i = end + 1
         elif ch == "[":

@@ -120,6 +120,38 @@ async def revoke_keys(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def get_quirks(request: web.Request) -> web.Response:
+    """GET /__sandbox/quirks: the switches in force (see `quirks.py`)."""
+    return json_response(state_of(request).store.quirks.to_json())
+
+
+async def set_quirks(request: web.Request) -> web.Response:
+    """POST /__sandbox/quirks with `{"forget": {"tickets": ["resources"]}, "refuse_owner_remove": true}`."""
+    body = await _json_object(request)
+    unknown = set(body) - {"forget", "refuse_owner_remove"}
+    forget = body.get("forget", {})
+    refuse = body.get("refuse_owner_remove")
+    if (
+        unknown
+        or not isinstance(forget, dict)
+        or not all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in forget.values())
+        or (refuse is not None and not isinstance(refuse, bool))
+    ):
+        raise bad_request('Body must be {"forget": {resource: [paths]}, "refuse_owner_remove": bool}.')
+    quirks = state_of(request).store.quirks
+    for resource, paths in forget.items():
+        quirks.forget(resource, *paths)
+    if refuse is not None:
+        quirks.refuse_owner_remove = refuse
+    return json_response(quirks.to_json())
+
+
+async def clear_quirks(request: web.Request) -> web.Response:
+    """DELETE /__sandbox/quirks."""
+    state_of(request).store.quirks.clear()
+    return web.Response(status=204)
+
+
 async def health(request: web.Request) -> web.Response:
     """GET /__sandbox/health."""
     state = state_of(request)
@@ -177,6 +209,9 @@ def register(app: web.Application, root: str, ticket_page_path: str) -> None:
     r.add_get(root + "/health", health)
     r.add_post(root + "/members/{identifier}/keys", mint_keys)
     r.add_delete(root + "/keys/{public_key}", revoke_keys)
+    r.add_get(root + "/quirks", get_quirks)
+    r.add_post(root + "/quirks", set_quirks)
+    r.add_delete(root + "/quirks", clear_quirks)
     r.add_get(ticket_page_path, ticket_page)
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from .conditions import ConditionsError, compile_node, getter, is_missing, parse
+from .conditions import ConditionsError, Node, compile_node, getter, is_missing, parse
 from .errors import bad_request
+from .schema import Schema, check, fields_of
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
@@ -18,6 +19,22 @@ _ORDER_ITEM = re.compile(
     r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*)(?:\s+(asc|desc))?\s*$", re.I
 )
 Rec = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What a list endpoint's records may be filtered and ordered on (None: anything)."""
+
+    tree: Schema | None = None
+    forgotten: frozenset[str] = frozenset()
+
+    def check(self, paths: Any) -> None:
+        """ConnectWise's 400 for a path the resource does not know."""
+        if self.tree is not None:
+            check(self.tree, paths, self.forgotten)
+
+
+ANY_FIELDS = Fields()
 
 
 @dataclass(frozen=True)
@@ -68,13 +85,23 @@ def list_params(
     )
 
 
-def filter_records(records: Sequence[Rec], params: ListParams) -> list[Rec]:
-    """Records satisfying `conditions` and `childConditions`; malformed input is a 400."""
+def parse_conditions(params: ListParams, fields: Fields = ANY_FIELDS) -> tuple[Node | None, Node | None]:
+    """The parsed `conditions` and `childConditions`; malformed or unknown fields are a 400."""
     try:
-        pred = compile_node(parse(params.conditions))
-        child = compile_node(parse(params.child_conditions))
+        node, child = parse(params.conditions), parse(params.child_conditions)
     except ConditionsError as exc:
         raise bad_request(f"Parse error in conditions: {exc}") from None
+    fields.check(fields_of(node))
+    return node, child
+
+
+def filter_records(records: Sequence[Rec], params: ListParams, fields: Fields = ANY_FIELDS) -> list[Rec]:
+    """Records satisfying `conditions` and `childConditions`; malformed input is a 400."""
+    node, child_node = parse_conditions(params, fields)
+    pred = compile_node(node)
+    if child_node is None:
+        return [r for r in records if pred(r)]
+    child = compile_node(child_node)
     return [r for r in records if pred(r) and child(r)]
 
 
@@ -107,9 +134,10 @@ def _key_for(path: str, desc: bool) -> Callable[[Rec], tuple[Any, ...]]:
     return lambda r: _sort_key(get(r), desc)
 
 
-def sort_records(records: list[Rec], order_by: str) -> list[Rec]:
+def sort_records(records: list[Rec], order_by: str, fields: Fields = ANY_FIELDS) -> list[Rec]:
     """Sort by the orderBy items, ties broken by id ascending (stable)."""
     items = parse_order_by(order_by)
+    fields.check(path for path, _ in items)
     out = sorted(records, key=lambda r: r.get("id", 0))
     for path, desc in reversed(items):
         out.sort(key=_key_for(path, desc), reverse=desc)
@@ -177,9 +205,11 @@ def forward_link(base_url: str, query: Mapping[str, str], size: int, last_id: in
     return f'<{url}>; rel="next"'
 
 
-def run_list(records: Sequence[Rec], params: ListParams) -> ListResult:
+def run_list(records: Sequence[Rec], params: ListParams, fields: Fields = ANY_FIELDS) -> ListResult:
     """Filter, order, page and project."""
-    matched = filter_records(records, params)
+    if not params.forward_only:
+        fields.check(path for path, _ in parse_order_by(params.order_by))
+    matched = filter_records(records, params, fields)
     if params.forward_only:
         # Forward-only paging is `id > pageId` in id order; `page` is ignored.
         ordered = sorted(
@@ -187,7 +217,7 @@ def run_list(records: Sequence[Rec], params: ListParams) -> ListResult:
         )
         start = 0
     else:
-        ordered = sort_records(matched, params.order_by)
+        ordered = sort_records(matched, params.order_by, fields)
         start = (params.page - 1) * params.page_size
     page = ordered[start : start + params.page_size]
     more = len(ordered) > start + params.page_size

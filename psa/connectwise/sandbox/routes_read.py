@@ -11,7 +11,8 @@ from .app import json_response, state_of
 from .attribution import acting_member
 from .children import ticket_config_view
 from .errors import bad_request, not_found
-from .query import filter_records, forward_link, link_header, list_params, project, run_list
+from .query import Fields, filter_records, forward_link, link_header, list_params, project, run_list
+from .schema import schema
 from .store import Rec, SandboxStore
 
 Source = Callable[[SandboxStore, web.Request], list[Rec]]
@@ -43,15 +44,21 @@ async def _body_conditions(request: web.Request) -> str | None:
     return conditions
 
 
-def list_handler(source: Source) -> Callable[[web.Request], Any]:
+def fields_for(request: web.Request, resource: str) -> Fields:
+    """The fields a list of `resource` may be filtered and ordered on, minus any the site forgot."""
+    return Fields(schema(resource), state_of(request).store.quirks.forgotten_for(resource))
+
+
+def list_handler(source: Source, resource: str) -> Callable[[web.Request], Any]:
     """GET (or POST /search) returning one page as a bare array plus a Link header."""
 
     async def handler(request: web.Request) -> web.Response:
         forward = request.headers.get("pagination-type", "").strip().lower() == "forward-only"
         params = list_params(request.query, await _body_conditions(request), forward_only=forward)
+        fields = fields_for(request, resource)
         store = state_of(request).store
         with store.lock:
-            result = run_list(source(store, request), params)
+            result = run_list(source(store, request), params, fields)
         base = str(request.url.with_query(None))
         headers: dict[str, str] = {}
         if not forward:
@@ -63,14 +70,15 @@ def list_handler(source: Source) -> Callable[[web.Request], Any]:
     return handler
 
 
-def count_handler(source: Source) -> Callable[[web.Request], Any]:
+def count_handler(source: Source, resource: str) -> Callable[[web.Request], Any]:
     """`{"count": N}` for the same conditions as the list."""
 
     async def handler(request: web.Request) -> web.Response:
         params = list_params(request.query, await _body_conditions(request))
+        fields = fields_for(request, resource)
         store = state_of(request).store
         with store.lock:
-            total = len(filter_records(source(store, request), params))
+            total = len(filter_records(source(store, request), params, fields))
         return json_response({"count": total})
 
     return handler
@@ -164,8 +172,8 @@ async def my_member(request: web.Request) -> web.Response:
 
 
 def _collection(app: web.Application, path: str, name: str, resource: str) -> None:
-    app.router.add_get(path, list_handler(table(name)))
-    app.router.add_get(path + "/count", count_handler(table(name)))
+    app.router.add_get(path, list_handler(table(name), name))
+    app.router.add_get(path + "/count", count_handler(table(name), name))
     app.router.add_get(path + r"/{id:\d+}", item_handler(resource, by_id(name)))
 
 
@@ -174,24 +182,29 @@ def register(app: web.Application, root: str) -> None:
     r = app.router
     r.add_get(root + "/system/info", system_info)
     r.add_get(root + "/system/myMembers", my_member)
-    r.add_get(root + "/system/members", list_handler(table("members")))
-    r.add_get(root + "/system/members/count", count_handler(table("members")))
+    r.add_get(root + "/system/mySecurity", list_handler(table("my_security"), "my_security"))
+    r.add_get(root + "/system/members", list_handler(table("members"), "members"))
+    r.add_get(root + "/system/members/count", count_handler(table("members"), "members"))
     r.add_get(root + "/system/members/{id}", item_handler("Member", _member))
     _collection(app, root + "/service/boards", "boards", "Board")
-    r.add_get(root + r"/service/boards/{id:\d+}/statuses", list_handler(_statuses))
-    r.add_get(root + r"/service/boards/{id:\d+}/statuses/count", count_handler(_statuses))
+    r.add_get(root + r"/service/boards/{id:\d+}/statuses", list_handler(_statuses, "board_statuses"))
+    r.add_get(root + r"/service/boards/{id:\d+}/statuses/count", count_handler(_statuses, "board_statuses"))
     r.add_get(root + r"/service/boards/{id:\d+}/statuses/{sub:\d+}", item_handler("Status", _status))
     _collection(app, root + "/service/priorities", "priorities", "Priority")
     _collection(app, root + "/company/companies", "companies", "Company")
     _collection(app, root + "/company/contacts", "contacts", "Contact")
     _collection(app, root + "/company/configurations", "configurations", "Configuration")
     _collection(app, root + "/schedule/entries", "schedule_entries", "ScheduleEntry")
-    r.add_get(root + "/service/tickets", list_handler(_tickets))
-    r.add_get(root + "/service/tickets/count", count_handler(_tickets))
-    r.add_post(root + "/service/tickets/search", list_handler(_tickets))
+    _collection(app, root + "/schedule/types", "schedule_types", "ScheduleType")
+    r.add_get(root + "/service/tickets", list_handler(_tickets, "tickets"))
+    r.add_get(root + "/service/tickets/count", count_handler(_tickets, "tickets"))
+    r.add_post(root + "/service/tickets/search", list_handler(_tickets, "tickets"))
     r.add_get(root + r"/service/tickets/{id:\d+}", item_handler("Ticket", _ticket))
-    r.add_get(root + r"/service/tickets/{id:\d+}/notes", list_handler(_notes))
-    r.add_get(root + r"/service/tickets/{id:\d+}/notes/count", count_handler(_notes))
+    r.add_get(root + r"/service/tickets/{id:\d+}/notes", list_handler(_notes, "notes"))
+    r.add_get(root + r"/service/tickets/{id:\d+}/notes/count", count_handler(_notes, "notes"))
     r.add_get(root + r"/service/tickets/{id:\d+}/notes/{sub:\d+}", item_handler("Note", _note))
-    r.add_get(root + r"/service/tickets/{id:\d+}/configurations", list_handler(_ticket_configs))
-    r.add_get(root + r"/service/tickets/{id:\d+}/configurations/count", count_handler(_ticket_configs))
+    configs = "ticket_configurations"
+    r.add_get(root + r"/service/tickets/{id:\d+}/configurations", list_handler(_ticket_configs, configs))
+    r.add_get(
+        root + r"/service/tickets/{id:\d+}/configurations/count", count_handler(_ticket_configs, configs)
+    )

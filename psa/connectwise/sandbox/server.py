@@ -198,6 +198,14 @@ class SandboxServer:
         """Delete a minted key pair (True when it existed)."""
         return self.state.keys.revoke(public_key)
 
+    def forget_fields(self, resource: str, *paths: str) -> None:
+        """Answer conditions/orderBy on these paths of `resource` (e.g. "tickets") as unknown fields."""
+        self.state.store.quirks.forget(resource, *paths)
+
+    def refuse_owner_remove(self, refuse: bool = True) -> None:
+        """Refuse a PATCH that removes a ticket's owner (ConnectWise's InvalidObject answer)."""
+        self.state.store.quirks.refuse_owner_remove = refuse
+
     def clear_faults(self) -> None:
         """Disarm every pending fault."""
         self.state.faults.clear()

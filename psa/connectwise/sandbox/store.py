@@ -9,8 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .quirks import Quirks
+
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
-SERVICE_TYPE = {"id": 4, "identifier": "S", "name": "Service"}
+SERVICE_IDENTIFIER = "S"
+# Used when a seed has no schedule types. The Service type's id is deliberately not 4 (the id many
+# sites and ConnectWise's own examples have): ids differ between sites and nothing may depend on one.
+DEFAULT_SCHEDULE_TYPES = [
+    {"id": 2, "identifier": "C", "name": "Activity", "systemFlag": True},
+    {"id": 4, "identifier": "O", "name": "Opportunity", "systemFlag": True},
+    {"id": 7, "identifier": SERVICE_IDENTIFIER, "name": "Service", "systemFlag": True},
+]
 COLLECTIONS = (
     "members",
     "boards",
@@ -27,6 +36,8 @@ COLLECTIONS = (
     "time_entries",
     "callbacks",
     "slas",
+    "schedule_types",
+    "my_security",
 )
 Rec = dict[str, Any]
 
@@ -63,6 +74,8 @@ class SandboxStore:
         self.lock = threading.RLock()
         # Frozen JSON per collection: reset reloads only what was written since the last reset.
         self._frozen = {name: json.dumps(seed.get(name, [])) for name in COLLECTIONS}
+        self._frozen["schedule_types"] = json.dumps(seed.get("schedule_types") or DEFAULT_SCHEDULE_TYPES)
+        self._frozen["my_security"] = json.dumps(seed.get("my_security") or _full_security())
         self._frozen["ticket_configurations"] = json.dumps(seed.get("ticket_configurations", []))
         self._frozen["api_member"] = json.dumps(seed.get("api_member") or _default_api_member())
         self._frozen["system_info"] = json.dumps(seed.get("system_info") or {"version": "v2025.1"})
@@ -74,6 +87,7 @@ class SandboxStore:
         self._next_ids: dict[str, int] = {}
         self._resources: dict[int, str] | None = None
         self._views: list[Rec] | None = None
+        self.quirks = Quirks()
         self.reset()
 
     def reset(self) -> None:
@@ -96,6 +110,7 @@ class SandboxStore:
             self._dirty.clear()
             self._resources = None
             self._views = None
+            self.quirks.clear()
 
     def touch(self, *names: str) -> None:
         """Mark collections as written (so reset restores them and caches refresh)."""
@@ -188,6 +203,10 @@ class SandboxStore:
         """Priority by `{id}` or `{name}`."""
         return self._find("priorities", ref, ("name",))
 
+    def find_schedule_type(self, ref: Any) -> Rec | None:
+        """Schedule type by `{id}` or `{identifier}`."""
+        return self._find("schedule_types", ref, ("identifier",))
+
     def find_contact(self, ref: Any) -> Rec | None:
         """Contact by `{id}`."""
         return self._find("contacts", ref, ())
@@ -259,7 +278,28 @@ class SandboxStore:
 
 
 def _is_service_type(ref: Any) -> bool:
-    return isinstance(ref, Mapping) and (ref.get("id") == 4 or _ci(ref.get("identifier"), "S"))
+    # Stored entries always carry their type's identifier (ScheduleTypeReference is {id, identifier}).
+    return isinstance(ref, Mapping) and _ci(ref.get("identifier"), SERVICE_IDENTIFIER)
+
+
+def _full_security() -> list[Rec]:
+    """Every security function the app needs, at level All (for seeds that say nothing)."""
+    functions = [
+        ("Companies", "Company Maintenance"),
+        ("Companies", "Configurations"),
+        ("Companies", "Contacts"),
+        ("Service Desk", "Close Service Tickets"),
+        ("Service Desk", "Resource Scheduling"),
+        ("Service Desk", "Service Tickets"),
+        ("System", "Member Maintenance"),
+        ("System", "Table Setup"),
+        ("Time & Expense", "Time Entry"),
+    ]
+    levels = {"addLevel": "All", "editLevel": "All", "deleteLevel": "All", "inquireLevel": "All"}
+    return [
+        {"id": i, "moduleName": module, "moduleFunctionName": name, "sortOrder": i, **levels}
+        for i, (module, name) in enumerate(functions, 1)
+    ]
 
 
 def _default_api_member() -> Rec:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .attribution import identifier, stamp_entered, stamp_updated
 from .errors import field_error, invalid, invalid_many, not_found
+from .schema import check_body, schema
 from .store import (
     Rec,
     SandboxStore,
@@ -219,6 +220,7 @@ def create_ticket(store: SandboxStore, body: Any, actor: Rec | None = None) -> R
         raise invalid("ticket", "InvalidField", "The request body must be a ticket object")
     actor = actor or store.api_member
     who = identifier(actor)
+    check_body(schema("tickets"), body, "ticket")
     stamp = now_iso()
     draft = _Draft(store, {})
     draft.errors.extend(_summary_errors(body.get("summary")))
@@ -324,7 +326,9 @@ def patch_ticket(store: SandboxStore, ticket_id: int, body: Any, actor: Rec | No
             draft.err(path, code, f"Cannot update field '{path}'" if not rest else f"Invalid path '{path}'")
             continue
         if op == "remove":
-            if path in REMOVABLE:
+            if path == "owner" and store.quirks.refuse_owner_remove:
+                draft.err(path, "InvalidField", "owner cannot be removed")
+            elif path in REMOVABLE:
                 draft.t.pop(path, None)
             else:
                 draft.err(path, "MissingRequiredField", f"{path} is required and cannot be removed")

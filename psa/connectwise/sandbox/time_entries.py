@@ -260,8 +260,8 @@ def _add_hours(store: SandboxStore, ticket: Rec, hours: float, stamp: str, who: 
 
 
 def _collection(app: web.Application, path: str, name: str, resource: str) -> None:
-    app.router.add_get(path, list_handler(table(name)))
-    app.router.add_get(path + "/count", count_handler(table(name)))
+    app.router.add_get(path, list_handler(table(name), name))
+    app.router.add_get(path + "/count", count_handler(table(name), name))
     app.router.add_get(path + r"/{id:\d+}", item_handler(resource, by_id(name)))
 
 

@@ -465,7 +465,9 @@ def expected_open_tickets(sandbox: SandboxServer, member_identifier: str) -> lis
     assigned = {
         e["objectId"]
         for e in entries
-        if e["type"]["id"] == 4 and not e["doneFlag"] and e["member"]["identifier"] == member_identifier
+        if e["type"]["identifier"] == "S"
+        and not e["doneFlag"]
+        and e["member"]["identifier"] == member_identifier
     }
     mine = [
         t

@@ -50,7 +50,7 @@ def open_entries(slack: Slack, ticket_id: int = TICKET) -> set[int]:
     return {
         e["member"]["id"]
         for e in entries
-        if e["objectId"] == ticket_id and e["type"]["id"] == 4 and not e["doneFlag"]
+        if e["objectId"] == ticket_id and e["type"]["identifier"] == "S" and not e["doneFlag"]
     }
 
 

@@ -79,7 +79,6 @@ def test_and_binds_tighter_than_or() -> None:
         "x AND y",
         "a) OR (1=1",
         'she said "hi"',
-        "back\\slash\\",
         "100% * done",
         "[not a date]",
         "or",
@@ -110,6 +109,8 @@ def test_quoted_text_is_a_single_literal(literal: str) -> None:
         "board/ = 1",
         "id = 12abc",
         "(" * 500 + "id=1" + ")" * 500,
+        'summary contains "C:\\temp\\"',
+        "summary = 'a\\b'",
     ],
 )
 def test_malformed_conditions_raise_conditions_error(bad: str) -> None:
@@ -127,7 +128,8 @@ def test_empty_conditions_match_everything() -> None:
     [
         ('status/name = "new"', True),  # = on strings is case-insensitive
         ('summary contains "PRINTER (2ND"', True),
-        ('summary contains "%"', False),  # contains has no wildcards
+        ('summary contains "%"', True),  # contains is LIKE %…%: a bare % matches anything
+        ('summary contains "[%]"', False),  # a bracketed % is a literal percent sign
         ('summary like "printer%scanner"', True),
         ('summary like "printer*"', True),
         ('summary like "printer"', False),

@@ -124,7 +124,7 @@ async def test_fields_returns_only_the_requested_parts(cw: httpx.AsyncClient) ->
         ("/system/members", 'identifier="JDOE"', 1),
         ("/system/members", 'officeEmail="jdoe@northstar-msp.com"', 1),
         ("/company/configurations", "id in (5001, 5002)", 2),
-        ("/schedule/entries", "type/id=4 AND objectId=1000 AND doneFlag=false", None),
+        ("/schedule/entries", "type/identifier='S' AND objectId=1000 AND doneFlag=false", None),
     ],
 )
 async def test_reference_lists_accept_conditions(
@@ -135,7 +135,7 @@ async def test_reference_lists_accept_conditions(
         expected = sum(
             1
             for e in SEED["schedule_entries"]
-            if e["objectId"] == 1000 and not e["doneFlag"] and e["type"]["id"] == 4
+            if e["objectId"] == 1000 and not e["doneFlag"] and e["type"]["identifier"] == "S"
         )
     assert len(r.json()) == expected
 
