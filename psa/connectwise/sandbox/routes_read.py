@@ -11,11 +11,13 @@ from .app import json_response, state_of
 from .attribution import acting_member
 from .children import ticket_config_view
 from .errors import bad_request, not_found
+from .index import RecordIndex
 from .query import Fields, filter_records, forward_link, link_header, list_params, project, run_list
 from .schema import schema
 from .store import Rec, SandboxStore
 
 Source = Callable[[SandboxStore, web.Request], list[Rec]]
+Indexer = Callable[[SandboxStore], RecordIndex]
 
 
 def int_id(request: web.Request, name: str = "id") -> int:
@@ -49,7 +51,7 @@ def fields_for(request: web.Request, resource: str) -> Fields:
     return Fields(schema(resource), state_of(request).store.quirks.forgotten_for(resource))
 
 
-def list_handler(source: Source, resource: str) -> Callable[[web.Request], Any]:
+def list_handler(source: Source, resource: str, index: Indexer | None = None) -> Callable[[web.Request], Any]:
     """GET (or POST /search) returning one page as a bare array plus a Link header."""
 
     async def handler(request: web.Request) -> web.Response:
@@ -58,7 +60,7 @@ def list_handler(source: Source, resource: str) -> Callable[[web.Request], Any]:
         fields = fields_for(request, resource)
         store = state_of(request).store
         with store.lock:
-            result = run_list(source(store, request), params, fields)
+            result = run_list(source(store, request), params, fields, index(store) if index else None)
         base = str(request.url.with_query(None))
         headers: dict[str, str] = {}
         if not forward:
@@ -70,7 +72,9 @@ def list_handler(source: Source, resource: str) -> Callable[[web.Request], Any]:
     return handler
 
 
-def count_handler(source: Source, resource: str) -> Callable[[web.Request], Any]:
+def count_handler(
+    source: Source, resource: str, index: Indexer | None = None
+) -> Callable[[web.Request], Any]:
     """`{"count": N}` for the same conditions as the list."""
 
     async def handler(request: web.Request) -> web.Response:
@@ -78,7 +82,9 @@ def count_handler(source: Source, resource: str) -> Callable[[web.Request], Any]
         fields = fields_for(request, resource)
         store = state_of(request).store
         with store.lock:
-            total = len(filter_records(source(store, request), params, fields))
+            total = len(
+                filter_records(source(store, request), params, fields, index(store) if index else None)
+            )
         return json_response({"count": total})
 
     return handler
@@ -120,6 +126,10 @@ def ticket_or_404(store: SandboxStore, request: web.Request) -> Rec:
 
 def _tickets(store: SandboxStore, request: web.Request) -> list[Rec]:
     return store.ticket_views()
+
+
+def _ticket_index(store: SandboxStore) -> RecordIndex:
+    return store.ticket_index()
 
 
 def _ticket(store: SandboxStore, request: web.Request) -> Rec | None:
@@ -196,9 +206,9 @@ def register(app: web.Application, root: str) -> None:
     _collection(app, root + "/company/configurations", "configurations", "Configuration")
     _collection(app, root + "/schedule/entries", "schedule_entries", "ScheduleEntry")
     _collection(app, root + "/schedule/types", "schedule_types", "ScheduleType")
-    r.add_get(root + "/service/tickets", list_handler(_tickets, "tickets"))
-    r.add_get(root + "/service/tickets/count", count_handler(_tickets, "tickets"))
-    r.add_post(root + "/service/tickets/search", list_handler(_tickets, "tickets"))
+    r.add_get(root + "/service/tickets", list_handler(_tickets, "tickets", _ticket_index))
+    r.add_get(root + "/service/tickets/count", count_handler(_tickets, "tickets", _ticket_index))
+    r.add_post(root + "/service/tickets/search", list_handler(_tickets, "tickets", _ticket_index))
     r.add_get(root + r"/service/tickets/{id:\d+}", item_handler("Ticket", _ticket))
     r.add_get(root + r"/service/tickets/{id:\d+}/notes", list_handler(_notes, "notes"))
     r.add_get(root + r"/service/tickets/{id:\d+}/notes/count", count_handler(_notes, "notes"))

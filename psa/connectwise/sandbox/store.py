@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .index import TICKET_FIELDS, RecordIndex
 from .quirks import Quirks
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
@@ -87,6 +88,7 @@ class SandboxStore:
         self._next_ids: dict[str, int] = {}
         self._resources: dict[int, str] | None = None
         self._views: list[Rec] | None = None
+        self._index: RecordIndex | None = None
         self.quirks = Quirks()
         self.reset()
 
@@ -110,6 +112,7 @@ class SandboxStore:
             self._dirty.clear()
             self._resources = None
             self._views = None
+            self._index = None
             self.quirks.clear()
 
     def touch(self, *names: str) -> None:
@@ -118,6 +121,7 @@ class SandboxStore:
         if {"tickets", "schedule_entries", "members"} & set(names):
             self._resources = None
             self._views = None
+            self._index = None
 
     def next_id(self, name: str) -> int:
         """Allocate the next id of a collection (caller holds the lock)."""
@@ -180,6 +184,14 @@ class SandboxStore:
             out.append(view)
         self._views = out
         return out
+
+    def ticket_index(self) -> RecordIndex:
+        """Indexes over `ticket_views()` on the fields the app filters on (rebuilt after a write)."""
+        views = self.ticket_views()
+        cached = self._index
+        if cached is None or cached.records is not views:
+            cached = self._index = RecordIndex(views, TICKET_FIELDS)
+        return cached
 
     # ------------------------------------------------------------ lookups
 
