@@ -34,7 +34,11 @@ def _assigned_to(slack: Slack, identifier: str) -> set[int]:
     with store.lock:
         tickets = [dict(t) for t in store.tables["tickets"].values()]
         entries = [dict(e) for e in store.tables["schedule_entries"].values()]
-    ids = {e["objectId"] for e in entries if e["type"]["id"] == 4 and e["member"]["identifier"] == identifier}
+    ids = {
+        e["objectId"]
+        for e in entries
+        if e["type"]["identifier"] == "S" and e["member"]["identifier"] == identifier
+    }
     return ids | {t["id"] for t in tickets if (t.get("owner") or {}).get("identifier") == identifier}
 
 
@@ -158,7 +162,8 @@ async def test_an_unknown_member_lists_near_names_not_everyone(slack: Slack) -> 
     ("typed", "sent"),
     [
         ("“smart quotes”", "“smart quotes”"),
-        ("C:\\temp", "C:\\temp"),
+        # A backslash is never sent (psa/connectwise/conditions.py, rule 3): the text around it is.
+        ("C:\\temp", 'summary contains "temp"'),
         ("printer  offline", "printer  offline"),
         ("error:0x80070005", "error:0x80070005"),
         ("it's ‘mixed’", "it's ‘mixed’"),
