@@ -282,6 +282,12 @@ class WorkspaceRegistry:
         finally:
             await http.aclose()
 
+    async def probe_site(self, credentials: ConnectionCredentials) -> str | None:
+        """What the site supports of the app's queries and permissions, as text (None: not available)."""
+        if credentials.private_key is None:
+            return None
+        return await self.providers.site_report(_psa_credentials(credentials))
+
     async def connect(self, team_id: str, user_id: str, credentials: ConnectionCredentials) -> ConnectionInfo:
         """Test the credentials with a real call, then save them (encrypted) and rebuild the service.
 

@@ -77,6 +77,10 @@ class PSAKind(Protocol):
         """What the mapping modal says when an engineer's own keys could not be verified."""
         ...
 
+    async def site_report(self, credentials: PSACredentials, http: httpx.AsyncClient) -> str:
+        """A readable check of what the site supports of the app's queries and permissions (read-only)."""
+        ...
+
 
 class ProviderRegistry:
     """The PSA kinds this installation supports, by `kind`."""
@@ -121,6 +125,17 @@ class ProviderRegistry:
         finally:
             if own:
                 await http.aclose()
+
+    async def site_report(self, credentials: PSACredentials) -> str | None:
+        """The kind's readable site check (e.g. the ConnectWise probe); None when it could not run."""
+        kind = self.require(credentials.provider_kind)
+        http = kind.http()
+        try:
+            return await kind.site_report(credentials, http)
+        except _PROBE_FAILURES:
+            return None
+        finally:
+            await http.aclose()
 
     async def verify_member_keys(
         self, credentials: PSACredentials, member: Member, http: httpx.AsyncClient | None = None

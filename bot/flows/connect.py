@@ -131,7 +131,7 @@ async def _attempt(ctx: FlowContext, credentials: ConnectionCredentials) -> Outc
 
 def _result_view(outcome: Outcome, form: ConnectForm, current: ConnectionSummary | None) -> Payload:
     if outcome.ok:
-        return connect_done_modal(site=outcome.site, company_id=outcome.company_id)
+        return connect_done_modal(site=outcome.site, company_id=outcome.company_id, probing=True)
     return connect_modal(current=current, values=form, error=outcome.message, errors=outcome.fields)
 
 
@@ -170,9 +170,10 @@ async def submit_connect(ctx: FlowContext, view: Payload) -> Submission:
         outcome: Outcome = attempt.result()
         if not outcome.ok:
             return Submission.field_errors(connect_errors(outcome.fields))
+        ctx.continue_here(_report_site(ctx, view["id"], credentials, outcome), name="connect-probe")
         return Submission.update(_result_view(outcome, form, current)).and_then(home.refresh_home)
     # The test already runs in this process: it finishes here, behind a "Testing…" view.
-    ctx.continue_here(_finish_slow(ctx, view["id"], attempt, form, current), name="connect-slow")
+    ctx.continue_here(_finish_slow(ctx, view["id"], attempt, form, current, credentials), name="connect-slow")
     return Submission.update(connect_testing_modal(site_label(base_url)))
 
 
@@ -182,6 +183,7 @@ async def _finish_slow(
     attempt: asyncio.Task[Outcome],
     form: ConnectForm,
     current: ConnectionSummary | None,
+    credentials: ConnectionCredentials,
 ) -> None:
     loop = asyncio.get_running_loop()
     shown_at = loop.time()
@@ -191,3 +193,20 @@ async def _finish_slow(
         await ctx.submit(home.refresh_home)
     # No hash: the "Testing…" view's hash is unknown here, and nothing else updates this modal.
     await ctx.update(_result_view(outcome, form, current), view_id=view_id)
+    if outcome.ok:
+        await _report_site(ctx, view_id, credentials, outcome)
+
+
+async def _report_site(
+    ctx: FlowContext, view_id: str, credentials: ConnectionCredentials, outcome: Outcome
+) -> None:
+    """After a successful connect: what the site supports of the app's queries (psa.connectwise.probe)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    summary = await ctx.deps.workspaces.probe_site(credentials)
+    # As with "Testing…": an update must not overtake the view Slack applies from our answer.
+    await asyncio.sleep(max(0.0, started + TESTING_VIEW_MIN_SECONDS - loop.time()))
+    done = connect_done_modal(
+        site=outcome.site, company_id=outcome.company_id, probe=summary or "The check could not run."
+    )
+    await ctx.update(done, view_id=view_id)

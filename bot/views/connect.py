@@ -198,23 +198,25 @@ def connect_testing_modal(site: str) -> dict[str, Any]:
     )
 
 
-def connect_done_modal(*, site: str, company_id: str) -> dict[str, Any]:
-    """The credentials worked and are saved."""
-    return kit.modal(
-        title="Connect ConnectWise",
-        callback_id=Callback.CONNECT,
-        blocks=[
-            kit.section(
-                f"✅ Connected to ConnectWise: company {strong(escape_truncate(company_id, 100))} "
-                f"at `{escape_truncate(site, 300)}`. The keys are stored encrypted."
-            ),
-            kit.context(
-                "Everyone in this workspace can now map their ConnectWise member (`/tickets map`) "
-                "and see their queue in the app's Home tab."
-            ),
-        ],
-        close="Done",
-    )
+def connect_done_modal(
+    *, site: str, company_id: str, probing: bool = False, probe: str | None = None
+) -> dict[str, Any]:
+    """The credentials worked and are saved; then what the site supports (the probe's summary)."""
+    blocks = [
+        kit.section(
+            f"✅ Connected to ConnectWise: company {strong(escape_truncate(company_id, 100))} "
+            f"at `{escape_truncate(site, 300)}`. The keys are stored encrypted."
+        ),
+        kit.context(
+            "Everyone in this workspace can now map their ConnectWise member (`/tickets map`) "
+            "and see their queue in the app's Home tab."
+        ),
+    ]
+    if probing:
+        blocks.append(kit.context("Checking which of the app's queries and permissions your site supports…"))
+    if probe:
+        blocks.append(kit.section(strong("What your site supports") + "\n" + escape_truncate(probe, 2800)))
+    return kit.modal(title="Connect ConnectWise", callback_id=Callback.CONNECT, blocks=blocks, close="Done")
 
 
 def connect_refused_modal(text: str) -> dict[str, Any]:

@@ -47,6 +47,16 @@ def pooled_http(verify: ssl.SSLContext | None = None) -> httpx.AsyncClient:
     )
 
 
+def _cw(credentials: PSACredentials) -> ConnectWiseCredentials:
+    return ConnectWiseCredentials(
+        base_url=credentials.base_url,
+        company_id=credentials.company_id,
+        public_key=credentials.public_key,
+        private_key=credentials.private_key,
+        client_id=credentials.client_id,
+    )
+
+
 class ConnectWiseKind:
     """The ConnectWise PSA entry of the provider registry."""
 
@@ -60,6 +70,12 @@ class ConnectWiseKind:
         """One pooled client per workspace connection."""
         return pooled_http()
 
+    async def site_report(self, credentials: PSACredentials, http: httpx.AsyncClient) -> str:
+        """`python -m psa.connectwise.probe`'s summary for these credentials (read-only)."""
+        from psa.connectwise.probe import run_probe, summary_text
+
+        return summary_text(await run_probe(_cw(credentials), http=http))
+
     def provider(
         self,
         credentials: PSACredentials,
@@ -70,13 +86,7 @@ class ConnectWiseKind:
     ) -> PSAProvider:
         """A provider over the registry's pooled client."""
         return ConnectWiseProvider(
-            ConnectWiseCredentials(
-                base_url=credentials.base_url,
-                company_id=credentials.company_id,
-                public_key=credentials.public_key,
-                private_key=credentials.private_key,
-                client_id=credentials.client_id,
-            ),
+            _cw(credentials),
             http=http,
             retry=PROBE_RETRY if probe else self._retry,
             member_keys=member_keys,

@@ -77,6 +77,19 @@ async def test_admin_connects_with_good_keys_stored_encrypted(make_slack: MakeSl
         assert home is not None and "Map your PSA member to see your queue" in blocks_text(home)
 
 
+async def test_after_connecting_the_admin_sees_what_the_site_supports(make_slack: MakeSlack) -> None:
+    async with make_slack(connected=False, mapped={}) as slack:
+        slack.sandbox.forget_fields("tickets", "resources")  # a site without the `resources` filters
+        await slack.command("connect", user=ADMIN)
+
+        await slack.submit(slack.modal(ADMIN), user=ADMIN, values=form(slack.sandbox))
+
+        done = blocks_text(slack.modal(ADMIN))
+        assert "✅ Connected to ConnectWise" in done and "What your site supports" in done
+        assert "Unassigned tickets: refused — resources is not a recognized name." in done
+        assert "Permissions: all present" in done
+
+
 async def test_wrong_private_key_is_a_field_error_and_nothing_is_saved(make_slack: MakeSlack) -> None:
     async with make_slack(connected=False, mapped={}) as slack:
         await slack.command("connect", user=ADMIN)
