@@ -175,9 +175,8 @@ class ChangesMixin:
         except PSANotFoundError:
             return None
         kind = m._dict(m._dict(raw).get("type"))
-        service = m._int(kind.get("id")) == m.SERVICE_SCHEDULE_TYPE_ID or (
-            str(kind.get("identifier") or "").upper() == m.SERVICE_SCHEDULE_TYPE_IDENTIFIER
-        )
+        # By identifier: the Service type's record id differs between sites.
+        service = str(kind.get("identifier") or "").upper() == m.SERVICE_SCHEDULE_TYPE_IDENTIFIER
         member = m._dict(raw.get("member"))
         ticket_id, member_id = m._int(raw.get("objectId")), m._int(member.get("id"))
         if not service or ticket_id is None or member_id is None:

@@ -14,6 +14,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,8 +22,9 @@ from pydantic import SecretStr
 
 from psa.base import ProviderFilters
 from psa.connectwise import queries as q
+from psa.connectwise.changes import CHANGE_ORDER
 from psa.connectwise.client import DEFAULT_TIMEOUT, ConnectWiseClient, ConnectWiseCredentials
-from psa.connectwise.conditions import eq, render, ticket_filter
+from psa.connectwise.conditions import and_, eq, gt, or_, render, ticket_filter
 from psa.connectwise.mapping import SERVICE_SCHEDULE_TYPE_IDENTIFIER, system_version
 from psa.connectwise.probe_report import (
     NEEDS,
@@ -80,6 +82,15 @@ def _time(ticket_id: int, client_ref: bool = False) -> q.Query:
     return "/time/entries", params
 
 
+# The change poll (psa/connectwise/changes.py): tickets updated since a moment, oldest change first.
+_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _changed_since() -> q.Query:
+    cond = or_(gt("lastUpdated", _SINCE), and_(eq("lastUpdated", _SINCE), gt("id", 1)))
+    return "/service/tickets", {"conditions": render(cond), "orderBy": CHANGE_ORDER, "pageSize": 1}
+
+
 def _active_by_name(path: str) -> q.Query:
     return path, {"conditions": render(eq("inactiveFlag", False)), "orderBy": "name asc", "pageSize": 1}
 
@@ -121,6 +132,19 @@ FIRST_FORMS = [
     _Form("time.client_ref", "A time entry by its client reference", lambda _: _time(1, client_ref=True)),
     _Form("time.work_types", "Work types", lambda _: _active_by_name("/time/workTypes")),
     _Form("time.work_roles", "Work roles", lambda _: _active_by_name("/time/workRoles")),
+    _Form("tickets.recent", "Recent open tickets of a company", lambda _: _one(q.recent_open(1, 1))),
+    _Form("tickets.marker", "A ticket by the app's create marker", lambda _: _one(q.by_marker("probe"))),
+    _Form("tickets.changed", "Tickets changed since (the change poll)", lambda _: _changed_since()),
+    _Form(
+        "tickets.newest_change",
+        "The most recently changed ticket",
+        lambda _: ("/service/tickets", {"orderBy": "_info/lastUpdated desc,id desc", "pageSize": 1}),
+    ),
+    _Form(
+        "callbacks",
+        "Change subscriptions (callbacks)",
+        lambda _: ("/system/callbacks", {"orderBy": "id asc", "page": 1, "pageSize": 1}),
+    ),
 ]
 # Forms on one ticket or board: tried on the first ones the site returned above.
 SECOND_FORMS = [

@@ -30,7 +30,7 @@ async def test_against_the_sandbox_every_form_works(
     assert report.api_version == "v2025.1.12345"
     assert report.service_type is not None and report.service_type.identifier == "S"
     assert report.service_type.id != 4
-    assert report.requests == len(sandbox.requests) <= 30
+    assert report.requests == len(sandbox.requests) <= 35
     assert all(r.method == "GET" for r in sandbox.requests)  # read-only
 
 
@@ -131,6 +131,12 @@ async def test_the_probe_tries_every_read_form_the_provider_sends(
     await provider.list_time_entries(created.id)
     await provider.list_work_types()
     await provider.list_work_roles()
+    await provider.recent_open_tickets(company_id=52)
+    await provider.find_by_marker("probe-coverage")
+    newest = await provider.newest_ticket_change()
+    assert newest is not None and newest.last_updated is not None
+    await provider.tickets_changed_since(newest.last_updated, after_id=newest.id)
+    await provider.list_change_subscriptions()
     app_shapes, app_orders = _forms(sandbox.requests)
     sandbox.clear_requests()
     await run_probe(credentials, http=http)

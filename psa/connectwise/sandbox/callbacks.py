@@ -197,8 +197,8 @@ def register(app: web.Application, root: str, control_root: str) -> Dispatcher:
     app[DISPATCHER] = dispatcher
     app.on_cleanup.append(dispatcher.close)
     path = root + "/system/callbacks"
-    app.router.add_get(path, list_handler(table("callbacks")))
-    app.router.add_get(path + "/count", count_handler(table("callbacks")))
+    app.router.add_get(path, list_handler(table("callbacks"), "callbacks"))
+    app.router.add_get(path + "/count", count_handler(table("callbacks"), "callbacks"))
     app.router.add_get(path + r"/{id:\d+}", item_handler("CallbackEntry", by_id("callbacks")))
 
     def actor(request: web.Request) -> Rec:

@@ -21,7 +21,7 @@ from .app import API_ROOT, dumps, json_response, state_of
 from .deliveries import DISPATCHER, Event
 from .errors import bad_request, not_found
 from .sla import stamp_progress
-from .store import SERVICE_TYPE, Rec, SandboxStore, contact_ref, member_ref, named_ref, now_iso
+from .store import SERVICE_IDENTIFIER, Rec, SandboxStore, contact_ref, member_ref, named_ref, now_iso
 from .tickets import _apply_closed_state
 from .time_entries import acting_member
 
@@ -52,7 +52,7 @@ def _ticket_event(store: SandboxStore, ticket_id: int, action: str) -> Event | N
 
 def _is_service(entry: Rec | None) -> bool:
     kind = (entry or {}).get("type") or {}
-    return kind.get("id") == SERVICE_TYPE["id"]
+    return str(kind.get("identifier") or "").upper() == SERVICE_IDENTIFIER
 
 
 def _created_id(response: web.StreamResponse) -> int | None:
@@ -265,7 +265,7 @@ async def assign(request: web.Request) -> web.Response:
                 "objectId": ticket["id"],
                 "ownerFlag": False,
                 "status": dict(FIRM_STATUS),
-                "type": dict(SERVICE_TYPE),
+                "type": store.service_type_ref(),
             }
             store.table("schedule_entries")[entry["id"]] = entry
             store.touch("schedule_entries")

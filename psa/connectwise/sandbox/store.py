@@ -215,6 +215,11 @@ class SandboxStore:
         """Priority by `{id}` or `{name}`."""
         return self._find("priorities", ref, ("name",))
 
+    def service_type_ref(self) -> Rec:
+        """The Service schedule type as an entry's `type` reference ({id, identifier})."""
+        found = self.find_schedule_type({"identifier": SERVICE_IDENTIFIER}) or {"id": 0}
+        return {"id": found["id"], "identifier": SERVICE_IDENTIFIER}
+
     def find_schedule_type(self, ref: Any) -> Rec | None:
         """Schedule type by `{id}` or `{identifier}`."""
         return self._find("schedule_types", ref, ("identifier",))

@@ -189,10 +189,10 @@ async def test_an_assignment_made_in_connectwise_is_a_schedule_and_a_ticket_deli
     kinds = {(d.payload["Type"], d.payload["Action"], d.payload["MemberId"]) for d in deliveries}
     assert kinds == {("schedule", "added", "mchen"), ("ticket", "updated", "mchen")}
     entry = next(json.loads(d.payload["Entity"]) for d in deliveries if d.payload["Type"] == "schedule")
-    assert (entry["objectId"], entry["member"]["identifier"], entry["type"]["id"]) == (
+    assert (entry["objectId"], entry["member"]["identifier"], entry["type"]["identifier"]) == (
         ticket["id"],
         "jdoe",
-        4,
+        "S",
     )
 
 
