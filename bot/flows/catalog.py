@@ -17,6 +17,7 @@ MODULES = (
     "bot.flows.suggestions",
     "bot.flows.create.edit",
     "bot.flows.create.submit",
+    "bot.flows.time.detail_time",
     "bot.flows.time.quick",
     "bot.flows.time.work_it",
 )

@@ -13,6 +13,7 @@ from bot.state import DetailState, Origin, StateError
 from bot.views.messages import error_message
 from bot.views.prompts import psa_error_text
 from bot.views.ticket_detail import DetailData, detail_loading, detail_view
+from bot.views.time_section import ENTRIES_SHOWN, TimeSection
 from psa.aio import gather_all
 from psa.errors import PSAError, PSANotFoundError
 from psa.models import BoardStatus, PSATicketSearchResult, TicketContext
@@ -47,6 +48,15 @@ async def _statuses(service: TicketService, board_id: int | None) -> list[BoardS
         return []
 
 
+async def time_section(service: TicketService, ticket_id: int) -> TimeSection:
+    """The ticket's latest time entries; a failure is kept as such (the modal says so, never "no time")."""
+    try:
+        return TimeSection(entries=await service.list_time_entries(ticket_id, limit=ENTRIES_SHOWN))
+    except PSAError as exc:
+        log.warning("time entries of #%s unavailable: %s", ticket_id, exc.message)
+        return TimeSection(failed=True)
+
+
 async def load_detail(
     ctx: FlowContext,
     service: TicketService,
@@ -57,11 +67,12 @@ async def load_detail(
     """Context, assignees, board statuses and mappings, all in one parallel round when `known` is given."""
     lookup = ctx.deps.storage.mapping_lookup(ctx.team_id)
     board_id = known.board.id if known is not None and known.board is not None else None
-    detail, statuses, mapped, viewer = await gather_all(
+    detail, statuses, mapped, viewer, time = await gather_all(
         service.get_detail(ticket_id, known=known),
         _statuses(service, board_id),
         lookup.mapped_member_ids(),
         lookup.member_id_for(ctx.user_id),
+        time_section(service, ticket_id),
     )
     ticket = detail.context.ticket
     actual_board = ticket.board.id if ticket.board is not None else None
@@ -74,6 +85,7 @@ async def load_detail(
         statuses=statuses,
         slack_users=mapped,
         viewer_member_id=viewer,
+        time=time,
     )
 
 

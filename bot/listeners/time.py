@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.flows.time.detail_time import retry_detail_time
 from bot.flows.time.quick import undo_time
 from bot.flows.time.work_it import decide_work, open_work_button, open_work_from_thread
 from bot.ids import Callback, Shortcut, TimeAction
@@ -27,11 +28,13 @@ open_work = ack_then(open_work_button, ticket_button)
 undo = ack_then(undo_time, undo_key)
 save_work = on_submit("time.work_submit", decide_work)
 log_time_shortcut = ack_then(open_work_from_thread)
+retry_time = ack_then(retry_detail_time, lambda body, action: {} if body.get("view") else None)
 
 
 def register(app: AsyncApp) -> None:
     """Register the time listeners."""
     app.action(TimeAction.WORK)(open_work)
     app.action(TimeAction.UNDO)(undo)
+    app.action(TimeAction.RETRY)(retry_time)
     app.view(Callback.WORK)(save_work)
     app.message_shortcut(Shortcut.LOG_TIME)(log_time_shortcut)

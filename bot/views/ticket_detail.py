@@ -21,6 +21,7 @@ from bot.state import DetailState
 from bot.text import escape_truncate, plain_text, strong
 from bot.views import kit, limits
 from bot.views.format import age, escape_name, priority_label
+from bot.views.time_section import ENTRIES_SHOWN, TimeSection, time_blocks
 from psa.models import BoardStatus, Note, PSAResource, PSATicketSearchResult, TicketContext
 
 NOTE_TEXT_MAX = 1500
@@ -40,6 +41,7 @@ class DetailData(BaseModel):
     statuses: list[BoardStatus] = Field(default_factory=list)  # of the ticket's board
     slack_users: dict[int, str] = Field(default_factory=dict)  # PSA member id → mapped Slack user id
     viewer_member_id: int | None = None
+    time: TimeSection | None = None  # None: not loaded (yet)
 
 
 def detail_title(ticket_id: int) -> str:
@@ -92,6 +94,7 @@ def detail_view(
     controls = _controls(detail)
     if controls is not None:
         top.append(controls)
+    top.extend(time_blocks(detail.time, _total_hours(detail), ticket.id))
     top.append(kit.divider())
 
     bottom: list[dict[str, Any]] = [
@@ -127,6 +130,16 @@ def detail_view(
         private_metadata=state.encode(),
         submit="Done",
     )
+
+
+def _total_hours(detail: DetailData) -> float | None:
+    """The PSA's own total when it gave one, else the sum of the entries read (when all were read)."""
+    if detail.context.ticket.actual_hours is not None:
+        return detail.context.ticket.actual_hours
+    section = detail.time
+    if section is None or section.failed or len(section.entries) >= ENTRIES_SHOWN:
+        return None
+    return round(sum(e.hours for e in section.entries), 2)
 
 
 def _meta_fields(ticket: PSATicketSearchResult, now: datetime | None) -> list[str]:

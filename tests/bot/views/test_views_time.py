@@ -152,3 +152,31 @@ def test_quick_answers_fit_whatever_the_text(summary: str, note: str, work_type:
 
 def test_the_metadata_reads_back() -> None:
     assert WorkMeta.decode(META.encode()) == META
+
+
+def test_the_detail_time_section_fits_and_never_reads_no_time_on_failure() -> None:
+    from bot.views.time_section import TimeSection, time_blocks
+    from psa.models import TimeEntry
+
+    entries = [
+        TimeEntry(
+            id=i,
+            member_name=HOSTILE[i % len(HOSTILE)] * 20,
+            start=NOW - timedelta(hours=i + 1),
+            end=NOW - timedelta(hours=i),
+            hours=1.0,
+            work_type=Ref(id=1, name="<!channel>" * 30),
+        )
+        for i in range(40)
+    ]
+    shown = time_blocks(TimeSection(entries=entries), 40.0, 1604)
+    failed = time_blocks(TimeSection(failed=True), 2.5, 1604)
+    empty = time_blocks(TimeSection(), 0.0, 1604)
+    for blocks in (shown, failed, empty):
+        limits.validate_message({"text": "t", "blocks": blocks})
+    assert (
+        "Couldn't load time entries" in failed[0]["text"]["text"]
+        and "No time" not in failed[0]["text"]["text"]
+    )
+    assert "No time logged yet" in empty[0]["text"]["text"]
+    assert time_blocks(None, 1.0, 1604) == []
