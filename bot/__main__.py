@@ -1,4 +1,4 @@
-"""`python -m bot serve|worker|migrate|map|run`."""
+"""`python -m bot serve|worker|migrate|map|callbacks|run`."""
 
 from __future__ import annotations
 
@@ -117,6 +117,28 @@ async def _installed_team(settings: Settings) -> str | None:
     return str(team) if team else None
 
 
+async def _callbacks(settings: Settings, action: str, team: str | None) -> int:
+    from bot.deps import build_deps
+    from bot.flows.live.subscriptions import sync_all, unsubscribe
+
+    deps = build_deps(settings)
+    try:
+        await deps.storage.migrate()
+        if action == "remove":
+            teams = [team] if team else await deps.storage.live().teams()
+            for team_id in teams:
+                removed = await unsubscribe(deps, team_id)
+                print(f"{team_id}: {'callbacks removed' if removed else 'no callbacks registered'}")
+            return 0
+        if not settings.public_url:
+            print("PUBLIC_URL is not set: ConnectWise cannot reach the app, so it polls for changes instead.")
+        for team_id, mode in (await sync_all(deps, team)).items():
+            print(f"{team_id}: {mode.replace('_', ' ')}")
+        return 0
+    finally:
+        await deps.aclose()
+
+
 def run(settings: Settings) -> int:
     """The local all-in-one mode: the real app when Slack is configured, else the offline local workspace."""
     if settings.has_slack or settings.slack_app_token is not None:
@@ -139,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_map.add_argument("--slack-user", required=True, help="Slack user id, e.g. U012ABC")
     p_map.add_argument("--member", required=True, help="PSA member identifier, e.g. jdoe")
     p_map.add_argument("--team", default=None, help="Slack team id (default: the bot token's team)")
+    p_callbacks = sub.add_parser("callbacks", help="register (sync) or remove ConnectWise callbacks")
+    p_callbacks.add_argument("action", choices=["sync", "remove"])
+    p_callbacks.add_argument("--team", default=None, help="one Slack team id (default: every workspace)")
     sub.add_parser("run", help="local all-in-one mode")
     args = parser.parse_args(argv)
 
@@ -152,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return migrate(settings)
     if args.command == "map":
         return asyncio.run(_map(settings, args.slack_user, args.member, args.team))
+    if args.command == "callbacks":
+        return asyncio.run(_callbacks(settings, args.action, args.team))
     return run(settings)
 
 

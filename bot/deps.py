@@ -171,4 +171,7 @@ def build_deps(
     )
     deps.jobs = Jobs(settings, sealer=BoxSealer(storage.box))
     deps.jobs.attach(deps)
+    from bot.flows.live.jobs import register_live_jobs  # flows import deps' types: not at module top
+
+    register_live_jobs(deps)
     return deps

@@ -17,6 +17,7 @@ class Shortcut(StrEnum):
 
     CREATE_SPINOFF = "create_spinoff_ticket"  # message shortcut
     LINK_THREAD = "link_thread_to_ticket"  # message shortcut
+    ADD_TO_TICKET = "add_to_ticket_as_note"  # message shortcut: copy a reply into the linked ticket
     NEW_TICKET = "new_ticket"  # global shortcut
     LOG_TIME = "log_time_on_ticket"  # message shortcut, in a thread linked to a ticket
 
@@ -213,6 +214,23 @@ class TimeBlock(StrEnum):
     DETAIL_ENTRY = "detail.time_entry"  # prefix: detail.time_entry.<entry id>
     NUDGE = "home.nudge"
     UNDO = "time.undo_row"
+
+
+class LiveAction(StrEnum):
+    """Live updates: follow a ticket, notification choices in App Home."""
+
+    FOLLOW = "live.follow"  # value = ticket id
+    UNFOLLOW = "live.unfollow"  # value = ticket id
+    TOPICS = "live.topics"  # checkboxes in Home; option values are bot.flows.live.prefs topics
+    QUIET = "live.quiet"  # static select; option value = a quiet-hours key
+    DIGEST = "live.digest"  # static select; option value = minutes ("0": off)
+    THREAD_INTERNAL = "live.thread_internal"  # checkboxes (admins): internal notes in linked threads
+
+
+class LiveBlock(StrEnum):
+    PREFS = "live.prefs"  # Home: the notification choices
+    PREFS_TIMING = "live.prefs_timing"
+    PREFS_ADMIN = "live.prefs_admin"
 
 
 class LinkThreadField(StrEnum):

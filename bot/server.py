@@ -20,6 +20,7 @@ from starlette.routing import Route
 from bot.app import build_app
 from bot.boundary import BadRequest, BodyLimit, bolt_request
 from bot.deps import AppDeps, build_deps
+from bot.flows.live.inbound import CALLBACK_PATH, receive
 from bot.replay import is_replay
 from bot.settings import Settings
 
@@ -80,7 +81,16 @@ def create_asgi(
             pending += await deps.jobs.queue.pending()
         return JSONResponse({"ok": True, "pending_tasks": pending})
 
-    routes = [Route(EVENTS_PATH, events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+    async def psa_callback(request: Request) -> Response:
+        """A change the PSA pushes (verified, de-duplicated and queued within its 5 s timeout)."""
+        answer = await receive(deps, request.path_params["token"], request.headers, await request.body())
+        return JSONResponse({"outcome": answer.outcome}, status_code=answer.status)
+
+    routes = [
+        Route(EVENTS_PATH, events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route(CALLBACK_PATH, psa_callback, methods=["POST"]),
+    ]
     if settings.oauth_mode:
         routes += [
             Route(INSTALL_PATH, events, methods=["GET"]),

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # A worker silent this long (SIGKILL, lost host) is dead: its jobs go to another worker.
     jobs_stalled_after: float = 30.0
 
+    # Live updates from the PSA: with PUBLIC_URL (https://…, where the PSA can reach this app) it pushes
+    # changes to /psa/callbacks/…; without it the app polls for changed tickets every LIVE_POLL_SECONDS
+    # (0: never; a period that divides a minute or an hour).
+    public_url: str | None = None
+    live_poll_seconds: int = 60
+
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None

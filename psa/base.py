@@ -89,6 +89,10 @@ class PSAProvider(ABC):
         instead of waiting for the ticket first.
         """
 
+    async def recent_notes(self, ticket_id: int) -> list[Note]:
+        """The ticket's latest notes (a page), oldest first: what a change notification quotes."""
+        raise NotImplementedError
+
     @abstractmethod
     async def list_boards(self) -> list[Board]: ...
 

@@ -90,6 +90,7 @@ class Note(_Model):
     author_identifier: str | None = None
     created_at: datetime | None = None
     internal: bool = False
+    customer: bool = False  # written by the customer's contact (e.g. a reply by e-mail), not a member
 
 
 SLAStage = Literal["respond", "plan", "resolve", "resolved", "waiting"]

@@ -220,6 +220,10 @@ class TicketService:
         _colour([context.ticket, *context.related], colours)
         return TicketDetail(context=context, resources=resources)
 
+    async def recent_notes(self, ticket_id: int) -> list[Note]:
+        """The ticket's latest notes, oldest first."""
+        return await self.provider.recent_notes(ticket_id)
+
     # -- reference data (cached) --------------------------------------------------------------
 
     async def boards(self) -> list[Board]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from storage import recovery
 from storage.crypto import SecretBox
 from storage.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from storage.live import LiveStore
 from storage.migrate import upgrade_engine
 from storage.models import WriteKind
 from storage.repositories.ledger import DEFAULT_STALE_AFTER, LedgerEntry
@@ -82,6 +83,10 @@ class Storage:
         """Writes nobody is finishing, in every workspace (uncertain, or claimed by a process that died)."""
         async with self.read_session() as s:
             return await recovery.unfinished(session=s, stale_after=stale_after, kinds=kinds, limit=limit)
+
+    def live(self) -> LiveStore:
+        """Live updates from the PSA: callback settings, ticket states, follows, preferences, outbox."""
+        return LiveStore(write=self.session, read=self.read_session)
 
     def mapping_lookup(self, team_id: str) -> SlackMemberMappingLookup:
         """psa.service.MemberMappingLookup for one workspace."""

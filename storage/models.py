@@ -11,6 +11,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -284,6 +286,108 @@ class ViewStateRow(Base):
     key: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class LiveSettingsRow(Base):
+    """Live updates of a workspace: the secret token in its callback URL, the URL registered with the
+    PSA (to remove it later even if PUBLIC_URL changed), and what linked threads may show."""
+
+    __tablename__ = "live_settings"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    callback_url: Mapped[str | None] = mapped_column(String(1000))
+    subscribed_at: Mapped[datetime | None]
+    internal_notes_in_threads: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    created_at: Mapped[datetime]
+
+
+class LiveDeliveryRow(Base):
+    """A PSA change already taken in (a callback delivery's id): its retries and duplicates are ignored."""
+
+    __tablename__ = "live_deliveries"
+    __table_args__ = (Index("ix_live_deliveries_received_at", "received_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class LivePollCursorRow(Base):
+    """Where the change poller of a workspace got to (psa.changes.PollCursor as JSON)."""
+
+    __tablename__ = "live_poll_cursors"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    polled_at: Mapped[datetime]
+
+
+class LiveTicketStateRow(Base):
+    """What the app last knew of a ticket (status, assignees, newest note), to tell what a change did.
+
+    `version` moves with every update; a writer that read an older one lost a race and reads again,
+    so each change is turned into notifications exactly once.
+    """
+
+    __tablename__ = "live_ticket_states"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class LiveFollowRow(Base):
+    """An engineer following a ticket (DMs when it changes)."""
+
+    __tablename__ = "live_follows"
+    __table_args__ = (Index("ix_live_follows_team_ticket", "team_id", "ticket_id"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    followed_at: Mapped[datetime]
+
+
+class LivePreferencesRow(Base):
+    """An engineer's notification choices (`data`: bot.flows.live.prefs.Preferences as JSON)."""
+
+    __tablename__ = "live_preferences"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class LiveOutboxRow(Base):
+    """A message to send (a DM or a reply in a linked thread), written in the same transaction as the
+    ticket state that caused it; `dedupe_key` makes a second writer's copy a no-op. Held until `due_at`
+    (quiet hours, digests), claimed by one sender, then marked sent."""
+
+    __tablename__ = "live_outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        Index("ix_live_outbox_pending", "sent_at", "due_at"),
+        Index("ix_live_outbox_team_target", "team_id", "target", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(SLACK_ID))  # a user id (DM) or a channel id
+    thread_ts: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
 
 
 # slack-sdk's own table definitions, registered on our metadata so that our Alembic migration creates

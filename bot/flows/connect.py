@@ -126,6 +126,7 @@ async def _attempt(ctx: FlowContext, credentials: ConnectionCredentials) -> Outc
         fields = {_FORM_FIELD.get(k, k): f"{failed.message} {v}" for k, v in failed.fields.items()}
         return Outcome(ok=False, message=failed.message, fields=fields or {"site_url": failed.message})
     log.info("team %s: ConnectWise connected by %s (%s)", team_id, user_id, info.base_url)
+    await ctx.submit("live.subscribe")  # callbacks at PUBLIC_URL (or the poller) and the baseline
     return Outcome(ok=True, site=site_label(info.base_url), company_id=info.company_id)
 
 

@@ -158,6 +158,9 @@ async def run_worker(settings: Settings) -> int:
     deps = build_deps(settings)
     jobs = Jobs(settings.model_copy(update={"workers": "external"}), sealer=BoxSealer(deps.storage.box))
     jobs.attach(deps)
+    from bot.flows.live.jobs import register_live_jobs
+
+    register_live_jobs(deps, jobs)
     session = aiohttp.ClientSession()
     deps.slack.base.session = session
     loop = asyncio.get_running_loop()

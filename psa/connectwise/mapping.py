@@ -261,6 +261,7 @@ def _to_note(raw: Raw, ticket_id: int | None = None) -> Note:
         author_identifier=_str(member.get("identifier")) or _str(raw.get("createdBy")),
         created_at=_dt(raw.get("dateCreated")) or _dt(_dict(raw.get("_info")).get("dateEntered")),
         internal=_bool(raw.get("internalAnalysisFlag")) and not _bool(raw.get("detailDescriptionFlag")),
+        customer=not has_id(member) and has_id(contact),
     )
 
 

@@ -247,6 +247,10 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         except PSANotFoundError:
             return None  # a deleted contact must not hide the rest of the ticket
 
+    async def recent_notes(self, ticket_id: int) -> list[Note]:
+        """The ticket's latest notes (one request), oldest first."""
+        return await self._notes(ticket_id)
+
     async def _notes(self, ticket_id: int) -> list[Note]:
         rows = await self._api.get(*q.ticket_notes(ticket_id))
         notes = m.map_rows(lambda r: m._to_note(r, ticket_id), rows)

@@ -375,6 +375,7 @@ def scenario_settings(database_url: str, fake: FakeSlack, **changes: Any) -> Set
         "cw_client_id": None,
         "anthropic_api_key": None,
         "tickets_secret_key": None,
+        "live_poll_seconds": 0,  # no poll in the background: tests poll when they mean to
         **changes,
     }
     return Settings(_env_file=None, **values)
