@@ -20,6 +20,7 @@ MODULES = (
     "bot.flows.time.detail_time",
     "bot.flows.time.quick",
     "bot.flows.time.work_it",
+    "bot.flows.live.choices",
     "bot.flows.live.handler",
     "bot.flows.live.poller",
     "bot.flows.live.subscriptions",

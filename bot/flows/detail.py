@@ -67,12 +67,13 @@ async def load_detail(
     """Context, assignees, board statuses and mappings, all in one parallel round when `known` is given."""
     lookup = ctx.deps.storage.mapping_lookup(ctx.team_id)
     board_id = known.board.id if known is not None and known.board is not None else None
-    detail, statuses, mapped, viewer, time = await gather_all(
+    detail, statuses, mapped, viewer, time, followers = await gather_all(
         service.get_detail(ticket_id, known=known),
         _statuses(service, board_id),
         lookup.mapped_member_ids(),
         lookup.member_id_for(ctx.user_id),
         time_section(service, ticket_id),
+        ctx.deps.storage.live().followers(ctx.team_id, ticket_id),
     )
     ticket = detail.context.ticket
     actual_board = ticket.board.id if ticket.board is not None else None
@@ -86,6 +87,7 @@ async def load_detail(
         slack_users=mapped,
         viewer_member_id=viewer,
         time=time,
+        following=ctx.user_id in followers,
     )
 
 

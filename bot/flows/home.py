@@ -57,6 +57,8 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         log.warning("Home queue unavailable for team %s user %s: %s", team_id, user_id, exc.message)
         return HomeState(kind="error", connection=connection, last_updated=now, member_name=member_name)
     ctx.deps.rows.remember(team_id, queue.items)
+    from bot.flows.live.choices import prefs_view  # live imports this module (publish_home)
+
     return HomeState(
         kind="tickets" if queue.items else "empty",
         tickets=queue.items,
@@ -64,6 +66,7 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         connection=connection,
         last_updated=now,
         member_name=member_name,
+        notifications=await prefs_view(ctx, user_id),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import AppDeps
-from bot.listeners import actions, commands, events, fallback, options, shortcuts, time, views
+from bot.listeners import actions, commands, events, fallback, live, options, shortcuts, time, views
 from bot.listeners.handoff import provide_deps
 
 
@@ -21,6 +21,7 @@ def register_all(app: AsyncApp, deps: AppDeps) -> None:
     views.register(app)
     shortcuts.register(app)
     events.register(app)
+    live.register(app)
     options.register(app)
     time.register(app)
     fallback.register(app)

@@ -11,6 +11,7 @@ from bot.ids import HomeAction
 from bot.text import escape_truncate
 from bot.views import kit
 from bot.views.format import ticket_row, unique_tickets
+from bot.views.live_prefs import LivePrefsView, prefs_blocks
 from psa.models import PSATicketSearchResult
 
 HOME_ROWS = 5
@@ -35,6 +36,7 @@ class HomeState(BaseModel):
     connection: HomeConnection | None = None
     last_updated: datetime | None = None
     member_name: str | None = None  # the viewer's mapped PSA member
+    notifications: LivePrefsView | None = None  # live-update choices (mapped engineers)
 
 
 def home_view(state: HomeState) -> dict[str, Any]:
@@ -49,6 +51,8 @@ def home_view(state: HomeState) -> dict[str, Any]:
         "error": _error,
     }[state.kind]
     blocks.extend(builder(state))
+    if state.notifications is not None:
+        blocks.extend(prefs_blocks(state.notifications))
     footer = _footer(state)
     if footer is not None:
         blocks.append(kit.divider())

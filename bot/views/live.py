@@ -171,3 +171,16 @@ def follow_button(ticket_id: int, *, following: bool) -> dict[str, Any]:
     if following:
         return kit.button("Unfollow", LiveAction.UNFOLLOW, value=str(ticket_id))
     return kit.button("Follow", LiveAction.FOLLOW, value=str(ticket_id))
+
+
+def follow_swapped(view: dict[str, Any], ticket_id: int, *, following: bool) -> dict[str, Any]:
+    """The same view with its Follow button turned into Unfollow (or back)."""
+    wanted = follow_button(ticket_id, following=following)
+    swap = {LiveAction.FOLLOW.value, LiveAction.UNFOLLOW.value}
+    blocks = []
+    for block in view.get("blocks") or []:
+        elements = block.get("elements")
+        if block.get("type") == "actions" and isinstance(elements, list):
+            block = {**block, "elements": [wanted if e.get("action_id") in swap else e for e in elements]}
+        blocks.append(block)
+    return {**view, "blocks": blocks}

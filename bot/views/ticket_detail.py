@@ -21,6 +21,7 @@ from bot.state import DetailState
 from bot.text import escape_truncate, plain_text, strong
 from bot.views import kit, limits
 from bot.views.format import age, escape_name, priority_label
+from bot.views.live import follow_button
 from bot.views.time_section import ENTRIES_SHOWN, TimeSection, time_blocks
 from psa.models import BoardStatus, Note, PSAResource, PSATicketSearchResult, TicketContext
 
@@ -42,6 +43,7 @@ class DetailData(BaseModel):
     slack_users: dict[int, str] = Field(default_factory=dict)  # PSA member id → mapped Slack user id
     viewer_member_id: int | None = None
     time: TimeSection | None = None  # None: not loaded (yet)
+    following: bool | None = None  # the viewer follows the ticket (None: unknown, no button)
 
 
 def detail_title(ticket_id: int) -> str:
@@ -119,7 +121,7 @@ def detail_view(
     if ctx.configurations:
         bottom.append(kit.section(_configs_text(ctx), block_id=DetailBlock.CONFIGS))
     bottom.extend(_related_blocks(ctx.related))
-    bottom.append(_ticket_actions(ctx))
+    bottom.append(_ticket_actions(ctx, detail.following))
 
     room = limits.MODAL_BLOCKS_MAX - len(top) - len(bottom)
     blocks = top + _notes_blocks(ctx.notes, now, room) + bottom
@@ -317,7 +319,7 @@ def _related_blocks(related: list[PSATicketSearchResult]) -> list[dict[str, Any]
     return blocks
 
 
-def _ticket_actions(ctx: TicketContext) -> dict[str, Any]:
+def _ticket_actions(ctx: TicketContext, following: bool | None = None) -> dict[str, Any]:
     ticket_id = str(ctx.ticket.id)
     elements = [kit.button("Log time", TimeAction.WORK, value=ticket_id, style="primary")]
     if ctx.url and len(ctx.url) <= limits.URL_MAX:
@@ -326,6 +328,8 @@ def _ticket_actions(ctx: TicketContext) -> dict[str, Any]:
         )
     elements.append(kit.button("Share to channel", DetailAction.SHARE, value=ticket_id))
     elements.append(kit.button("New spin-off ticket", DetailAction.SPINOFF, value=ticket_id))
+    if following is not None:
+        elements.append(follow_button(ctx.ticket.id, following=following))
     return kit.actions(*elements, block_id=DetailBlock.ACTIONS)
 
 

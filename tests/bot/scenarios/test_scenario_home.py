@@ -101,7 +101,8 @@ async def test_empty_queue_is_muted_with_no_call_to_action(make_slack: MakeSlack
         view = await open_home(slack)
         assert view is not None
         assert "No open tickets assigned to you" in blocks_text(view)
-        assert action_ids(view) == []
+        # Nothing to do but the notification choices every mapped engineer has.
+        assert [a for a in action_ids(view) if not a.startswith("live.")] == []
 
 
 async def test_failing_psa_renders_quietly_with_retry_then_recovers(slack: Slack) -> None:
