@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,7 +99,7 @@ def trees(depth: int = 3) -> st.SearchStrategy[str]:
     )
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(trees())
 def test_indexed_and_full_scan_answers_are_identical(conditions: str) -> None:
     assert _ids(conditions, indexed=True) == _ids(conditions, indexed=False)
