@@ -160,6 +160,8 @@ class ThreadLinkRow(Base):
     board_id: Mapped[int | None] = mapped_column(BigInteger)
     linked_by: Mapped[str] = mapped_column(String(SLACK_ID))
     linked_at: Mapped[datetime]
+    # When the thread's earlier messages were read from Slack (at most once: history calls are scarce).
+    context_seeded_at: Mapped[datetime | None]
 
 
 class IdempotencyRow(Base):
@@ -388,6 +390,37 @@ class LiveOutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ThreadMessageRow(Base):
+    """A member's message in a linked thread, kept briefly as context for spin-off detection.
+
+    Only the plain text the detector reads; a bounded number per thread and pruned by age.
+    """
+
+    __tablename__ = "thread_messages"
+    __table_args__ = (Index("ix_thread_messages_stored_at", "stored_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    ts: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime]
+
+
+class ResponseUrlUseRow(Base):
+    """How often the app has posted to one Slack response_url (Slack allows a few, for a limited time).
+
+    Keyed by the URL's SHA-256 (the URL itself is a bearer credential for that message)."""
+
+    __tablename__ = "response_url_uses"
+    __table_args__ = (Index("ix_response_url_uses_issued_at", "issued_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uses: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime]
 
 
 # slack-sdk's own table definitions, registered on our metadata so that our Alembic migration creates

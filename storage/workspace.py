@@ -166,8 +166,10 @@ class WorkspaceStore:
         linked_by: str,
         company_id: int | None = None,
         board_id: int | None = None,
+        context_seeded: bool = False,
     ) -> ThreadLink:
-        """Link a thread to a ticket (replacing an earlier link)."""
+        """Link a thread to a ticket (replacing an earlier link); `context_seeded` when the app just
+        started the thread, so it has no earlier messages to read."""
         async with self._write() as s:
             return await thread_links.link_thread(
                 session=s,
@@ -178,6 +180,7 @@ class WorkspaceStore:
                 linked_by=linked_by,
                 company_id=company_id,
                 board_id=board_id,
+                context_seeded=context_seeded,
             )
 
     async def thread_link(self, channel_id: str, thread_ts: str) -> ThreadLink | None:

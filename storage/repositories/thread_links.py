@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ThreadLinkRow
@@ -24,6 +24,7 @@ class ThreadLink(Record):
     board_id: int | None
     linked_by: str
     linked_at: datetime
+    context_seeded_at: datetime | None = None  # when its earlier messages were read from Slack
 
 
 async def link_thread(
@@ -36,9 +37,14 @@ async def link_thread(
     linked_by: str,
     company_id: int | None = None,
     board_id: int | None = None,
+    context_seeded: bool = False,
     now: datetime | None = None,
 ) -> ThreadLink:
-    """Link a thread to a ticket, replacing any earlier link of that thread."""
+    """Link a thread to a ticket, replacing any earlier link of that thread.
+
+    `context_seeded`: the thread has no earlier messages worth reading (the app just started it).
+    A re-link keeps what was seeded: the thread's messages are the same whatever ticket it follows.
+    """
     require_team(team_id)
     values = {
         "ticket_id": ticket_id,
@@ -47,8 +53,9 @@ async def link_thread(
         "linked_by": linked_by,
         "linked_at": utcnow(now),
     }
+    seeded = utcnow(now) if context_seeded else None
     stmt = dialect_insert(session, T).values(
-        team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, **values
+        team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, context_seeded_at=seeded, **values
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[T.c.team_id, T.c.channel_id, T.c.thread_ts], set_=values
@@ -67,6 +74,25 @@ async def get_thread_link(
     )
     row = result.first()
     return None if row is None else ThreadLink.model_validate(row)
+
+
+async def claim_context_seed(
+    *, session: AsyncSession, team_id: str, channel_id: str, thread_ts: str, now: datetime | None = None
+) -> bool:
+    """Take the linked thread's one read of its earlier messages; True for exactly one caller, ever."""
+    require_team(team_id)
+    result = await session.execute(
+        update(T)
+        .where(
+            T.c.team_id == team_id,
+            T.c.channel_id == channel_id,
+            T.c.thread_ts == thread_ts,
+            T.c.context_seeded_at.is_(None),
+        )
+        .values(context_seeded_at=utcnow(now))
+        .returning(T.c.ticket_id)
+    )
+    return result.first() is not None
 
 
 async def links_for_ticket(*, session: AsyncSession, team_id: str, ticket_id: int) -> list[ThreadLink]:
