@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.changes import ChangeFeed
 from bot.directory import SlackDirectory
-from bot.flows import stored
+from bot.flows import stored, thread_context
 from bot.flows.work import InProcessWorkQueue, WorkQueue
 from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
@@ -53,6 +53,7 @@ class AppDeps:
     now: Callable[[], datetime] = utc_now
     spinoff: SpinoffDetector = field(default_factory=HeuristicSpinoffDetector)
     changes: ChangeFeed | None = None  # committed connection/mapping changes, from every process
+    replies_cooldown: thread_context.RepliesCooldown = field(default_factory=thread_context.RepliesCooldown)
     parser_registry: InitVar[ParserRegistry | None] = None
     parsers: ParserRegistry = field(init=False)  # the AI ticket parser of each workspace
     work: WorkQueue = field(init=False)  # where listeners hand post-ack work (in-process by default)
@@ -72,7 +73,8 @@ class AppDeps:
         return await self.slack.for_team(team_id, enterprise_id)
 
     async def housekeep(self) -> int:
-        """Housekeeping: forget Slack event ids Slack no longer retries, and expired view states."""
+        """Housekeeping: forget Slack event ids Slack no longer retries, expired view states and old
+        thread context."""
         async with self.storage.session() as session:
             pruned = await prune_processed_events(session=session)
         if pruned:
@@ -80,7 +82,10 @@ class AppDeps:
         states = await stored.prune(self.storage)
         if states:
             log.info("pruned %d expired view states", states)
-        return pruned + states
+        kept = await thread_context.prune(self.storage)
+        if kept:
+            log.info("pruned %d old thread messages", kept)
+        return pruned + states + kept
 
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:
         """Let running background work finish (bounded), then close PSA clients and the database."""

@@ -1,7 +1,9 @@
 """AI spin-off suggestions: a new message in a linked thread → at most one "Create ticket: …" suggestion.
 
 Runs after the event was acknowledged. Order matters: cheap filters, the thread's link, the event-id
-dedupe (Slack retries never double-post), then the detector, then the atomic one-open-per-thread claim.
+dedupe (Slack retries never double-post), keeping the message as thread context, then the detector
+(fed the thread as kept from events, `bot.flows.thread_context`), then the atomic one-open-per-thread
+claim.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from ai.models import ThreadContext
+from bot.flows import thread_context
 from bot.flows.context import FlowContext
 from bot.flows.errors import NotConnected
 from bot.flows.work import WorkItem, flow
@@ -25,11 +27,10 @@ from psa.errors import PSAError
 from psa.models import PSATicketSearchResult
 from storage import ThreadLink
 from storage.repositories import suggestions as suggestion_repo
+from storage.repositories.thread_messages import ThreadMessage as KeptMessage
 
 log = logging.getLogger(__name__)
 
-THREAD_MESSAGES = 30  # earlier messages given to the detector (the newest ones)
-THREAD_FETCH = 200
 MESSAGE_MAX = 4000
 _CHANNEL_TYPES = frozenset({"channel", "group"})
 _SUBTYPES = frozenset({None, "", "thread_broadcast", "file_share"})
@@ -90,9 +91,13 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     if not await store.first_time_event(message.event_id):
         log.info("event %s already handled (a Slack retry)", message.event_id)
         return None
+    kept = KeptMessage(ts=message.ts, text=thread_context.context_text(message.text))
+    await thread_context.keep(ctx, message.channel_id, message.thread_ts, [kept])
     if await _has_open_suggestion(ctx, message):
         return None  # one at a time; no need to ask the model
-    ticket, thread = await asyncio.gather(_linked_ticket(ctx, link), _thread_texts(client, message))
+    ticket, thread = await asyncio.gather(
+        _linked_ticket(ctx, link), thread_context.earlier_messages(ctx, link, before_ts=message.ts)
+    )
     if ticket is None:
         return None  # without the ticket's topic "separate" can't be judged; stay quiet
     context = ThreadContext(ticket_summary=ticket.summary, thread=thread, message=plain(message.text))
@@ -148,20 +153,3 @@ async def _linked_ticket(ctx: FlowContext, link: ThreadLink) -> PSATicketSearchR
         return None
     ctx.deps.rows.remember(ctx.team_id, [ticket])
     return ticket
-
-
-async def _thread_texts(client: AsyncWebClient, message: ThreadMessage) -> list[str]:
-    """The thread before the new message, newest THREAD_MESSAGES of it, oldest first (one Slack call)."""
-    try:
-        resp = await client.conversations_replies(
-            channel=message.channel_id, ts=message.thread_ts, limit=THREAD_FETCH
-        )
-    except SlackApiError as exc:
-        log.info("thread %s not readable: %s", message.thread_ts, exc.response.get("error"))
-        return []
-    earlier = [
-        plain(str(m.get("text") or ""))
-        for m in resp.get("messages") or []
-        if isinstance(m, dict) and m.get("ts") != message.ts and m.get("text")
-    ]
-    return earlier[-THREAD_MESSAGES:]

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.local.fake_slack.history import HistoryLimits
 from bot.local.fake_slack.limits import check_message
 from bot.local.fake_slack.views import ViewStore
 from bot.local.fake_slack.workspace import MethodError, Workspace
@@ -31,7 +32,9 @@ def _limit(args: dict[str, Any], default: int, maximum: int = 1000) -> int:
     return min(max(limit, 1), maximum)
 
 
-def _page(items: list[Any], args: dict[str, Any], *, default_limit: int) -> tuple[list[Any], str]:
+def _page(
+    items: list[Any], args: dict[str, Any], *, default_limit: int, maximum: int = 1000
+) -> tuple[list[Any], str]:
     """Cut a page by index cursor (base64 `index:N`, opaque to clients as in Slack)."""
     start = 0
     cursor = args.get("cursor")
@@ -40,7 +43,7 @@ def _page(items: list[Any], args: dict[str, Any], *, default_limit: int) -> tupl
             start = int(base64.b64decode(str(cursor)).decode().removeprefix("index:"))
         except (ValueError, binascii.Error) as exc:
             raise MethodError("invalid_cursor") from exc
-    end = start + _limit(args, default_limit)
+    end = start + _limit(args, default_limit, maximum)
     next_cursor = base64.b64encode(f"index:{end}".encode()).decode() if end < len(items) else ""
     return items[start:end], next_cursor
 
@@ -61,9 +64,10 @@ def _check_message(args: dict[str, Any]) -> None:
 class WebApi:
     """Dispatches Web API method names to handlers operating on the workspace and view store."""
 
-    def __init__(self, workspace: Workspace, views: ViewStore) -> None:
+    def __init__(self, workspace: Workspace, views: ViewStore, history: HistoryLimits) -> None:
         self.ws = workspace
         self.views = views
+        self.history = history
         self.ident = workspace.identity
         self.handlers: dict[str, Handler] = {
             "auth.test": self.auth_test,
@@ -249,7 +253,8 @@ class WebApi:
             return (oldest <= t <= latest) if inclusive else (oldest < t < latest)
 
         messages = [m for m in reversed(self.ws.top_level(channel_id)) if within(m["ts"])]
-        page, next_cursor = _page(messages, args, default_limit=100)
+        cap = self.history.max_messages("conversations.history")
+        page, next_cursor = _page(messages, args, default_limit=cap or 100, maximum=cap or 1000)
         return {
             "ok": True,
             "messages": copy.deepcopy(page),
@@ -259,12 +264,13 @@ class WebApi:
         }
 
     def conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        """conversations.replies: a thread, parent first, oldest first."""
+        """conversations.replies: a thread, parent first, oldest first (15 a call outside the Marketplace)."""
         channel_id = self._readable(args.get("channel"))
         thread = self.ws.thread(channel_id, str(args.get("ts") or ""))
         if not thread:
             raise MethodError("thread_not_found")
-        page, next_cursor = _page(thread, args, default_limit=1000)
+        cap = self.history.max_messages("conversations.replies")
+        page, next_cursor = _page(thread, args, default_limit=cap or 1000, maximum=cap or 1000)
         return {
             "ok": True,
             "messages": copy.deepcopy(page),

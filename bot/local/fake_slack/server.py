@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.local.fake_slack import control
+from bot.local.fake_slack.history import HistoryLimits
 from bot.local.fake_slack.lifecycle import LocalServer
 from bot.local.fake_slack.methods import JSON_ARGS, WebApi
 from bot.local.fake_slack.models import (
@@ -75,6 +76,7 @@ class FakeSlack(LocalServer):
         clock: Callable[[], float] = time.monotonic,
         enterprise_id: str | None = None,
         org_wide: bool = False,
+        marketplace_app: bool = False,
     ) -> None:
         super().__init__(host=host, port=port)
         self.scopes = scopes
@@ -99,7 +101,8 @@ class FakeSlack(LocalServer):
         self._views.enforce_trigger_expiry = enforce_trigger_expiry
         self._views.trigger_ttl = trigger_ttl
         self._responses = ResponseUrls(self._workspace, clock)
-        self._api = WebApi(self._workspace, self._views)
+        self._history = HistoryLimits(clock, marketplace_app=marketplace_app)
+        self._api = WebApi(self._workspace, self._views, self._history)
         self._calls: list[RecordedCall] = []
         self._seq = 0
         self._injections: dict[str, list[_Injection]] = {}
@@ -179,6 +182,10 @@ class FakeSlack(LocalServer):
             elif injection.retry_after is not None:
                 headers["Retry-After"] = str(injection.retry_after)
             return status, {"ok": False, "error": injection.error}, headers
+        wait = self._history.refuse(method)
+        if wait is not None:
+            headers["Retry-After"] = str(wait)
+            return 429, {"ok": False, "error": "ratelimited"}, headers
         try:
             return 200, handler(args), headers
         except MethodError as exc:
@@ -271,6 +278,17 @@ class FakeSlack(LocalServer):
         """Mint a response_url for an interaction (5 uses within 30 minutes)."""
         with self._lock:
             return f"{self.url}response/{self._responses.mint(channel_id, user_id, message_ts)}"
+
+    @property
+    def marketplace_app(self) -> bool:
+        """Whether the app is Marketplace-approved: off (default) limits conversations.history and
+        conversations.replies to 1 call a minute and 15 messages each, as Slack does for other apps."""
+        return self._history.marketplace_app
+
+    @marketplace_app.setter
+    def marketplace_app(self, value: bool) -> None:
+        with self._lock:
+            self._history.marketplace_app = value
 
     @property
     def enforce_trigger_expiry(self) -> bool:

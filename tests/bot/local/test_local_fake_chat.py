@@ -218,7 +218,8 @@ async def test_reactions_are_added_once(client: AsyncWebClient, fake: FakeSlack)
     assert await slack_error(again) == "already_reacted"
 
 
-async def test_history_pages_newest_first(client: AsyncWebClient) -> None:
+async def test_history_pages_newest_first(client: AsyncWebClient, fake: FakeSlack) -> None:
+    fake.marketplace_app = True  # several history calls in a row (see test_local_fake_history_limits)
     for i in range(5):
         await client.chat_postMessage(channel="C0GENERAL", text=str(i))
     first = await client.conversations_history(channel="C0GENERAL", limit=3)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_claude_kit import MessagesAPI, serve_messages_api
 from scenario_harness import HarnessOptions, Slack, running_slack
 
 from psa.connectwise.sandbox import SandboxServer
@@ -46,3 +47,10 @@ async def slack(make_slack: Callable[..., AbstractAsyncContextManager[Slack]]) -
     """The app running for a connected workspace where the demo user (U0DEMO) is mapped to jdoe."""
     async with make_slack() as running:
         yield running
+
+
+@pytest.fixture
+async def messages_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[MessagesAPI]:
+    """A local Claude Messages API the real SDK talks to (see `scenario_claude_kit.with_api_key`)."""
+    async with serve_messages_api(monkeypatch) as api:
+        yield api
