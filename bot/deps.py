@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ai.spinoff import ClaudeSpinoffDetector, HeuristicSpinoffDetector, SpinoffDetector
 from bot.changes import ChangeFeed
 from bot.directory import SlackDirectory
-from bot.flows import stored, thread_context
+from bot.flows import list_refresh, stored, thread_context
 from bot.flows.work import InProcessWorkQueue, WorkQueue
 from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
@@ -73,8 +73,8 @@ class AppDeps:
         return await self.slack.for_team(team_id, enterprise_id)
 
     async def housekeep(self) -> int:
-        """Housekeeping: forget Slack event ids Slack no longer retries, expired view states and old
-        thread context."""
+        """Housekeeping: forget Slack event ids Slack no longer retries, expired view states, old thread
+        context and response_url counts."""
         async with self.storage.session() as session:
             pruned = await prune_processed_events(session=session)
         if pruned:
@@ -82,9 +82,9 @@ class AppDeps:
         states = await stored.prune(self.storage)
         if states:
             log.info("pruned %d expired view states", states)
-        kept = await thread_context.prune(self.storage)
+        kept = await thread_context.prune(self.storage) + await list_refresh.prune(self.storage)
         if kept:
-            log.info("pruned %d old thread messages", kept)
+            log.info("pruned %d old thread messages and response_url counts", kept)
         return pruned + states + kept
 
     async def aclose(self, *, drain_timeout: float = 10.0) -> None:

@@ -63,6 +63,7 @@ class ListBlock(StrEnum):
     EMPTY = "list.empty"
     ROW = "list.row"  # prefix: list.row.<ticket id>
     CHOICE = "list.choice"  # prefix: list.choice.<n>, the candidates of an ambiguous search filter
+    STALE = "list.stale"  # the list stops following changes made from it (response_url used up)
 
 
 class SearchModal(StrEnum):

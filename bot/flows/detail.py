@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.flows import list_refresh
 from bot.flows.context import FlowContext
 from bot.flows.views_io import OpenedView
 from bot.flows.work import WorkItem, flow
@@ -154,6 +155,8 @@ async def open_detail(
         opened = await ctx.open(loading)
     if opened is None:
         return
+    if state.response_url:
+        await list_refresh.register(ctx, state.response_url)
     await hydrate(ctx, service, opened, state, row)
 
 

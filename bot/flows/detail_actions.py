@@ -13,15 +13,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.flows import create, home
+from bot.flows import create, home, list_refresh
 from bot.flows.context import FlowContext
 from bot.flows.detail import load_detail
-from bot.flows.errors import FlowError
 from bot.flows.share import ShareFailed, share_ticket
-from bot.flows.stored import load_list
-from bot.flows.tickets_list import render_list
 from bot.flows.work import WorkItem, flow
-from bot.state import DetailState, StateError, note_from_view
+from bot.state import DetailState, note_from_view
 from bot.views.prompts import psa_error_text
 from bot.views.ticket_detail import detail_view, status_notice
 from psa.errors import PSAError
@@ -65,6 +62,8 @@ async def refresh(
 ) -> None:
     """Re-render the modal from fresh data with `notice` on top (hash-guarded), then refresh Home."""
     known = ctx.deps.rows.get(ctx.team_id, state.ticket_id)
+    listed = await list_refresh.claim(ctx, state)
+    notice = list_refresh.with_list_note(notice, listed)
     try:
         data = await load_detail(ctx, service, state.ticket_id, known=known)
     except PSAError as exc:
@@ -74,20 +73,26 @@ async def refresh(
         rendered = detail_view(data, state=state, now=ctx.deps.now(), notice=notice)
         await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))
     await ctx.submit(home.refresh_home)
-    if state.list_id is not None and state.response_url:
-        await ctx.submit(refresh_list, list_id=state.list_id, response_url=state.response_url)
+    if listed is not None and listed.allowed:
+        await ctx.submit(
+            refresh_list,
+            list_id=state.list_id,
+            response_url=state.response_url,
+            last=listed.last,
+            channel_id=state.origin.channel_id if state.origin else None,
+        )
 
 
 @flow("detail.refresh_list")
 async def refresh_list(ctx: FlowContext, item: WorkItem) -> None:
     """Re-render the list message the detail was opened from, so its row shows the change."""
-    try:
-        payload = await render_list(ctx, await load_list(ctx, item.args.get("list_id")))
-    except (PSAError, FlowError, StateError) as exc:
-        # Not worth a message: the modal already told the outcome.
-        log.info("list after a change not refreshed: %s", exc)
-        return
-    await ctx.respond(payload, replace=True, url=str(item.args["response_url"]))
+    await list_refresh.replace_list(
+        ctx,
+        item.args.get("list_id"),
+        str(item.args["response_url"]),
+        last=bool(item.args.get("last")),
+        channel_id=item.args.get("channel_id"),
+    )
 
 
 async def apply_change(ctx: FlowContext, view: dict[str, Any], change: Change, *, doing: str) -> None:
