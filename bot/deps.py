@@ -179,4 +179,7 @@ def build_deps(
     from bot.flows.live.jobs import register_live_jobs  # flows import deps' types: not at module top
 
     register_live_jobs(deps)
+    from bot.flows.time.nudge import register_nudges
+
+    register_nudges(deps)  # the end-of-day time reminder's periodic job
     return deps

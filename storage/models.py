@@ -207,6 +207,20 @@ class EngineerKeysRow(Base):
     validated_at: Mapped[datetime]
 
 
+class TimeNudgeRow(Base):
+    """An engineer's end-of-day reminder to log time: when (minutes after their local midnight, in their
+    Slack time zone) and the local day it was last sent (once a day)."""
+
+    __tablename__ = "time_nudges"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    at_minute: Mapped[int] = mapped_column(Integer)
+    tz: Mapped[str] = mapped_column(String(64))
+    last_sent_on: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD, the engineer's day
+    updated_at: Mapped[datetime]
+
+
 class SuggestionRow(Base):
     """An AI spin-off suggestion posted in a thread."""
 

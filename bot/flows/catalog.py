@@ -18,6 +18,7 @@ MODULES = (
     "bot.flows.create.edit",
     "bot.flows.create.submit",
     "bot.flows.time.detail_time",
+    "bot.flows.time.nudge",
     "bot.flows.time.quick",
     "bot.flows.time.work_it",
     "bot.flows.live.choices",

@@ -12,6 +12,7 @@ from bot.flows.context import FlowContext
 from bot.flows.errors import NotConnected
 from bot.flows.site_url import site_label
 from bot.flows.tickets_list import render_list
+from bot.flows.time.nudge import nudge_of
 from bot.flows.views_io import post_message
 from bot.flows.work import WorkItem, flow
 from bot.state import ListState
@@ -46,6 +47,8 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
     if mapped is None:
         return HomeState(kind="not_mapped", connection=connection, last_updated=now)
     member_name = f"{mapped.member_name} ({mapped.member_identifier})"
+    nudge = await nudge_of(ctx, user_id)
+    reminder = {"nudge_at": nudge.at_minute, "nudge_tz": nudge.tz} if nudge is not None else {}
     try:
         # The mapping is already at hand: asking for its member directly saves the 'me' lookup.
         queue = await service.search(
@@ -55,7 +58,9 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         return HomeState(kind="not_mapped", connection=connection, last_updated=now)
     except PSAError as exc:
         log.warning("Home queue unavailable for team %s user %s: %s", team_id, user_id, exc.message)
-        return HomeState(kind="error", connection=connection, last_updated=now, member_name=member_name)
+        return HomeState(
+            kind="error", connection=connection, last_updated=now, member_name=member_name, **reminder
+        )
     ctx.deps.rows.remember(team_id, queue.items)
     from bot.flows.live.choices import prefs_view  # live imports this module (publish_home)
 
@@ -67,6 +72,7 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         last_updated=now,
         member_name=member_name,
         notifications=await prefs_view(ctx, user_id),
+        **reminder,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows.time.detail_time import retry_detail_time
+from bot.flows.time.nudge import set_nudge
 from bot.flows.time.quick import undo_time
 from bot.flows.time.work_it import decide_work, open_work_button, open_work_from_thread
 from bot.ids import Callback, Shortcut, TimeAction
@@ -18,6 +19,12 @@ def ticket_button(body: Body, action: Body) -> Args | None:
     return {"ticket_id": int(value)} if isinstance(value, str) and value.isdigit() else None
 
 
+def nudge_choice(body: Body, action: Body) -> Args | None:
+    """The reminder time picked on the Home ("off" or minutes after midnight)."""
+    value = str((action.get("selected_option") or {}).get("value") or "")
+    return {"choice": value} if value == "off" or value.isdigit() else None
+
+
 def undo_key(body: Body, action: Body) -> Args | None:
     """The write key an Undo button carries."""
     value = action.get("value")
@@ -28,6 +35,7 @@ open_work = ack_then(open_work_button, ticket_button)
 undo = ack_then(undo_time, undo_key)
 save_work = on_submit("time.work_submit", decide_work)
 log_time_shortcut = ack_then(open_work_from_thread)
+nudge = ack_then(set_nudge, nudge_choice)
 retry_time = ack_then(retry_detail_time, lambda body, action: {} if body.get("view") else None)
 
 
@@ -36,5 +44,6 @@ def register(app: AsyncApp) -> None:
     app.action(TimeAction.WORK)(open_work)
     app.action(TimeAction.UNDO)(undo)
     app.action(TimeAction.RETRY)(retry_time)
+    app.action(TimeAction.NUDGE)(nudge)
     app.view(Callback.WORK)(save_work)
     app.message_shortcut(Shortcut.LOG_TIME)(log_time_shortcut)

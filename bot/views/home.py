@@ -12,6 +12,7 @@ from bot.text import escape_truncate
 from bot.views import kit
 from bot.views.format import ticket_row, unique_tickets
 from bot.views.live_prefs import LivePrefsView, prefs_blocks
+from bot.views.time_nudge import nudge_home_blocks
 from psa.models import PSATicketSearchResult
 
 HOME_ROWS = 5
@@ -37,6 +38,8 @@ class HomeState(BaseModel):
     last_updated: datetime | None = None
     member_name: str | None = None  # the viewer's mapped PSA member
     notifications: LivePrefsView | None = None  # live-update choices (mapped engineers)
+    nudge_at: int | None = None  # the end-of-day time reminder: minutes after local midnight (None: off)
+    nudge_tz: str | None = None
 
 
 def home_view(state: HomeState) -> dict[str, Any]:
@@ -53,6 +56,9 @@ def home_view(state: HomeState) -> dict[str, Any]:
     blocks.extend(builder(state))
     if state.notifications is not None:
         blocks.extend(prefs_blocks(state.notifications))
+    if state.kind in ("tickets", "empty", "error"):
+        blocks.append(kit.divider())
+        blocks.extend(nudge_home_blocks(state.nudge_at, state.nudge_tz))
     footer = _footer(state)
     if footer is not None:
         blocks.append(kit.divider())

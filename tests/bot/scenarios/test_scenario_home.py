@@ -21,7 +21,7 @@ from scenario_harness import (
 )
 
 from bot.flows import home as home_flow
-from bot.ids import Callback, HomeAction, ListAction, MappingAction
+from bot.ids import Callback, HomeAction, ListAction, MappingAction, TimeAction
 from bot.local import payloads as p
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
@@ -101,8 +101,8 @@ async def test_empty_queue_is_muted_with_no_call_to_action(make_slack: MakeSlack
         view = await open_home(slack)
         assert view is not None
         assert "No open tickets assigned to you" in blocks_text(view)
-        # Nothing to do but the notification choices every mapped engineer has.
-        assert [a for a in action_ids(view) if not a.startswith("live.")] == []
+        # Nothing to do but the settings every mapped engineer has: notifications, the time reminder.
+        assert [a for a in action_ids(view) if not a.startswith("live.") and a != TimeAction.NUDGE] == []
 
 
 async def test_failing_psa_renders_quietly_with_retry_then_recovers(slack: Slack) -> None:
@@ -112,7 +112,7 @@ async def test_failing_psa_renders_quietly_with_retry_then_recovers(slack: Slack
 
     assert view is not None
     assert "Couldn't reach ConnectWise just now." in blocks_text(view)
-    assert action_ids(view) == [HomeAction.RETRY]
+    assert action_ids(view) == [HomeAction.RETRY, TimeAction.NUDGE]
     assert not slack.fake.calls_to("views.open") and not slack.fake.responses  # no popup, no message
 
     slack.sandbox.clear_faults()

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from views_testkit import NOW, all_text, assert_no_live_mentions, hostile_text, make_ticket
 
-from bot.ids import HomeAction
+from bot.ids import HomeAction, TimeAction
 from bot.views.home import HomeConnection, HomeState, home_view
 from bot.views.limits import validate_home
 
@@ -71,13 +71,13 @@ def test_queue_shows_five_rows_and_the_way_to_the_rest() -> None:
 def test_empty_queue_is_muted_with_no_call_to_action() -> None:
     view = render(kind="empty", connection=CONN)
     assert "No open tickets assigned to you" in all_text(view)
-    assert action_ids(view) == set()
+    assert action_ids(view) == {TimeAction.NUDGE}  # only the reminder setting, no call to action
 
 
 def test_psa_failure_renders_quietly_with_retry() -> None:
     view = render(kind="error", connection=CONN)
     assert "Couldn't reach ConnectWise just now." in all_text(view)
-    assert action_ids(view) == {HomeAction.RETRY}
+    assert action_ids(view) == {HomeAction.RETRY, TimeAction.NUDGE}
 
 
 def test_footer_names_the_connection_and_time() -> None:

@@ -180,3 +180,25 @@ def test_the_detail_time_section_fits_and_never_reads_no_time_on_failure() -> No
     )
     assert "No time logged yet" in empty[0]["text"]["text"]
     assert time_blocks(None, 1.0, 1604) == []
+
+
+def test_the_reminder_dm_and_home_line_fit_with_many_hostile_tickets() -> None:
+    from bot.views.home import HomeState, home_view
+    from bot.views.time_nudge import NudgeTicket, clock_label, nudge_home_blocks, nudge_message
+
+    tickets = [
+        NudgeTicket(ticket_id=1000 + i, summary=HOSTILE[i % len(HOSTILE)] * 50, status="<!here>" * 20)
+        for i in range(60)
+    ]
+    message = nudge_message(tickets, more=7)
+    limits.validate_message(message)
+    assert "+ 47 more changed today" in str(message)
+    limits.validate_home(home_view(HomeState(kind="empty", nudge_at=17 * 60 + 45, nudge_tz="Asia/Kolkata")))
+    [line] = nudge_home_blocks(None, None)
+    assert line["accessory"]["initial_option"]["value"] == "off"
+    assert [clock_label(m) for m in (0, 15 * 60, 17 * 60 + 30, 12 * 60)] == [
+        "12:00 AM",
+        "3:00 PM",
+        "5:30 PM",
+        "12:00 PM",
+    ]
