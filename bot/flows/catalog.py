@@ -25,6 +25,7 @@ MODULES = (
     "bot.flows.live.handler",
     "bot.flows.live.poller",
     "bot.flows.live.subscriptions",
+    "bot.flows.live.thread_note",
 )
 
 

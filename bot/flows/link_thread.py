@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
+from bot.flows.live.handler import remember
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
 from bot.ids import LinkThreadField
@@ -106,6 +107,7 @@ async def _store_link(ctx: FlowContext, origin: Origin, ticket: PSATicketSearchR
         board_id=ticket.board.id if ticket.board else None,
     )
     ctx.deps.rows.remember(ctx.team_id, [ticket])
+    await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here
 
 
 async def _finish_slow(

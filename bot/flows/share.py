@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
+from bot.flows.live.handler import remember
 from bot.views.messages import share_card
 from psa.errors import PSAError
 from psa.service import TicketService
@@ -62,4 +63,5 @@ async def share_ticket(
         board_id=ticket.board.id if ticket.board else None,
     )
     ctx.deps.rows.remember(ctx.team_id, [ticket])
+    await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here
     return Shared(channel_id=str(resp.get("channel") or channel_id), ts=ts)

@@ -1,11 +1,13 @@
-"""Live updates' surfaces: the Home's notification choices, Follow / Unfollow in the detail."""
+"""Live updates' surfaces: the Home's notification choices, Follow / Unfollow in the detail, and the
+"Add to ticket as note" message shortcut."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows.live import choices
-from bot.ids import LiveAction
+from bot.flows.live.thread_note import add_to_ticket as add_to_ticket_flow
+from bot.ids import LiveAction, Shortcut
 from bot.listeners.handoff import Args, Body, ack_then
 
 
@@ -49,6 +51,7 @@ digest = ack_then(choices.choose_digest, digest_of)
 thread_internal = ack_then(choices.choose_thread_internal, ticked)
 follow = ack_then(choices.follow, ticket_of)
 unfollow = ack_then(choices.unfollow, ticket_of)
+add_to_ticket = ack_then(add_to_ticket_flow)
 
 
 def register(app: AsyncApp) -> None:
@@ -59,3 +62,4 @@ def register(app: AsyncApp) -> None:
     app.action(LiveAction.THREAD_INTERNAL)(thread_internal)
     app.action(LiveAction.FOLLOW)(follow)
     app.action(LiveAction.UNFOLLOW)(unfollow)
+    app.message_shortcut(Shortcut.ADD_TO_TICKET)(add_to_ticket)

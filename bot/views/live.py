@@ -184,3 +184,14 @@ def follow_swapped(view: dict[str, Any], ticket_id: int, *, following: bool) -> 
             block = {**block, "elements": [wanted if e.get("action_id") in swap else e for e in elements]}
         blocks.append(block)
     return {**view, "blocks": blocks}
+
+
+def thread_note_answer(outcome: str, *, ticket_id: int | None = None) -> Payload:
+    """The ephemeral answer to "Add to ticket as note"."""
+    text = {
+        "added": f"✅ Added to #{ticket_id} as an internal note, with a link back to this message.",
+        "already": f"This message is already a note on #{ticket_id}.",
+        "in_progress": f"This message is being added to #{ticket_id}.",
+        "not_linked": "This thread isn't linked to a ticket yet: use *Link thread to ticket* first.",
+    }[outcome]
+    return {"text": text, "blocks": [kit.section(text)]}

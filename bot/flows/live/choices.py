@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from bot.flows.context import FlowContext
 from bot.flows.home import publish_home
 from bot.flows.live import prefs as stored_prefs
@@ -38,14 +36,8 @@ async def prefs_view(ctx: FlowContext, user_id: str) -> LivePrefsView:
 
 
 async def _user_tz(ctx: FlowContext) -> str | None:
-    try:
-        resp = await ctx.client.users_info(user=ctx.user_id)
-    except SlackApiError as exc:
-        log.info("users.info for %s failed: %s", ctx.user_id, exc.response.get("error"))
-        return None
-    user = resp.get("user") or {}
-    tz = user.get("tz") if isinstance(user, dict) else None
-    return tz if isinstance(tz, str) and tz else None
+    user = await ctx.deps.directory.user(ctx.client, ctx.team_id, ctx.user_id)
+    return user.tz if user is not None and user.tz else None
 
 
 async def _change(ctx: FlowContext, **changes: Any) -> None:

@@ -49,12 +49,14 @@ def test_shortcuts_use_the_callback_ids_the_app_registers(manifest: dict[str, An
         ("message", Shortcut.CREATE_SPINOFF),
         ("message", Shortcut.LINK_THREAD),
         ("message", Shortcut.LOG_TIME),
+        ("message", Shortcut.ADD_TO_TICKET),
     }
     names = {s["callback_id"]: s["name"] for s in shortcuts}
     assert names[Shortcut.CREATE_SPINOFF] == "Create spin-off ticket"
     assert names[Shortcut.LINK_THREAD] == "Link thread to ticket"
     assert names[Shortcut.NEW_TICKET] == "New ticket"
     assert names[Shortcut.LOG_TIME] == "Log time on ticket"
+    assert names[Shortcut.ADD_TO_TICKET] == "Add to ticket as note"
     assert all(len(s["name"]) <= 24 and len(s["description"]) <= 150 for s in shortcuts)
 
 
@@ -101,7 +103,7 @@ def test_http_manifest_points_every_url_at_the_app_and_differs_only_in_urls() ->
     assert stripped == load(SOCKET)
 
 
-async def test_every_shortcut_in_the_manifest_opens_a_modal(slack: Slack) -> None:
+async def test_every_shortcut_in_the_manifest_opens_a_modal_or_answers(slack: Slack) -> None:
     message = slack.fake.add_message(CHANNEL, user=DEMO, text="Printer on floor 2 is jammed again")
     for shortcut in load(SOCKET)["features"]["shortcuts"]:
         trigger = slack.fake.new_trigger_id(DEMO)
@@ -113,8 +115,12 @@ async def test_every_shortcut_in_the_manifest_opens_a_modal(slack: Slack) -> Non
                 shortcut["callback_id"], message, CHANNEL, DEMO, trigger_id=trigger, response_url=response_url
             )
         opened = len(slack.fake.calls_to("views.open"))
+        answered = len(slack.fake.responses)
 
         sent = await slack.send(body)
 
         assert sent.status == 200
-        assert len(slack.fake.calls_to("views.open")) == opened + 1, shortcut["callback_id"]
+        if shortcut["callback_id"] == Shortcut.ADD_TO_TICKET:  # no modal: it says what it did, or why not
+            assert len(slack.fake.responses) == answered + 1
+        else:
+            assert len(slack.fake.calls_to("views.open")) == opened + 1, shortcut["callback_id"]
