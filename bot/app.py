@@ -27,6 +27,8 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "im:write",
+    "links:read",  # link_shared: ConnectWise ticket links posted where the app is
+    "links:write",  # chat.unfurl: their preview
 )
 
 

@@ -200,5 +200,9 @@ class PSAProvider(ABC):
     def ticket_url(self, ticket_id: int) -> str | None:
         """A link to the ticket in the PSA's own UI, when one can be built."""
 
+    def ticket_id_from_url(self, url: str) -> int | None:
+        """The ticket a link into this PSA's own UI (on this connection's site) shows; None otherwise."""
+        return None
+
     @abstractmethod
     async def aclose(self) -> None: ...

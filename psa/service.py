@@ -463,6 +463,10 @@ class TicketService:
         """A link to the ticket in the PSA's own UI."""
         return self.provider.ticket_url(ticket_id)
 
+    def ticket_id_from_url(self, url: str) -> int | None:
+        """The ticket a link into the PSA's UI (on this site) shows, if it is one."""
+        return self.provider.ticket_id_from_url(url)
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _check(self, acting: ActingMember | None) -> None:

@@ -26,6 +26,7 @@ MODULES = (
     "bot.flows.live.poller",
     "bot.flows.live.subscriptions",
     "bot.flows.live.thread_note",
+    "bot.flows.live.unfurl",
 )
 
 

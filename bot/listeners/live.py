@@ -1,5 +1,5 @@
 """Live updates' surfaces: the Home's notification choices, Follow / Unfollow in the detail, and the
-"Add to ticket as note" message shortcut."""
+"Add to ticket as note" message shortcut, ticket links unfurled."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.flows.live import choices
 from bot.flows.live.thread_note import add_to_ticket as add_to_ticket_flow
+from bot.flows.live.unfurl import unfurl
 from bot.ids import LiveAction, Shortcut
-from bot.listeners.handoff import Args, Body, ack_then
+from bot.listeners.handoff import Args, Body, ack_then, on_event
 
 
 def ticked(body: Body, action: Body) -> Args | None:
@@ -45,6 +46,24 @@ def ticket_of(body: Body, action: Body) -> Args | None:
     return {"ticket_id": int(value)} if isinstance(value, str) and value.isdigit() else None
 
 
+def links_of(body: Body, event: Body) -> Args | None:
+    """The links of a `link_shared` event and where they were posted."""
+    links = [
+        str(link.get("url"))
+        for link in event.get("links") or []
+        if isinstance(link, dict) and link.get("url")
+    ]
+    if not links:
+        return None
+    return {
+        "channel": event.get("channel"),
+        "ts": event.get("message_ts"),
+        "links": links,
+        "unfurl_id": event.get("unfurl_id"),
+        "source": event.get("source"),
+    }
+
+
 topics = ack_then(choices.choose_topics, topics_of)
 quiet = ack_then(choices.choose_quiet, quiet_of)
 digest = ack_then(choices.choose_digest, digest_of)
@@ -52,6 +71,7 @@ thread_internal = ack_then(choices.choose_thread_internal, ticked)
 follow = ack_then(choices.follow, ticket_of)
 unfollow = ack_then(choices.unfollow, ticket_of)
 add_to_ticket = ack_then(add_to_ticket_flow)
+link_shared = on_event(unfurl, links_of)
 
 
 def register(app: AsyncApp) -> None:
@@ -63,3 +83,4 @@ def register(app: AsyncApp) -> None:
     app.action(LiveAction.FOLLOW)(follow)
     app.action(LiveAction.UNFOLLOW)(unfollow)
     app.message_shortcut(Shortcut.ADD_TO_TICKET)(add_to_ticket)
+    app.event("link_shared")(link_shared)

@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel
 
@@ -387,6 +387,32 @@ def message_event(
         "team": team_id,
         "channel_type": channel_type,
         "client_msg_id": secrets.token_hex(16),
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def link_shared_event(
+    channel: str,
+    *,
+    user: str,
+    message_ts: str,
+    links: list[str],
+    thread_ts: str | None = None,
+    team_id: str = DEFAULT_TEAM.id,
+) -> dict[str, Any]:
+    """A `link_shared` event: links to one of the app's unfurl domains posted in a member's message."""
+    event: dict[str, Any] = {
+        "type": "link_shared",
+        "channel": channel,
+        "user": user,
+        "message_ts": message_ts,
+        "unfurl_id": f"{channel}.{message_ts}.{secrets.token_hex(4)}",
+        "source": "conversations_history",
+        "links": [{"domain": urlsplit(url).hostname or "", "url": url} for url in links],
+        "event_ts": _action_ts(),
+        "team": team_id,
     }
     if thread_ts:
         event["thread_ts"] = thread_ts

@@ -143,7 +143,16 @@ class LocalStack:
         await self._start_app()
         self._http = httpx.AsyncClient(timeout=30)
         sender = SlackRequestSender(self.events_url, signing_secret, self._http)
-        bridge = SlackBridge(self.fake, sender, users=LOCAL_USERS, channels=LOCAL_CHANNELS)
+        site = urlsplit(
+            self.sandbox.base_url if self.sandbox else self.app_settings.cw_base_url or ""
+        ).hostname
+        bridge = SlackBridge(
+            self.fake,
+            sender,
+            users=LOCAL_USERS,
+            channels=LOCAL_CHANNELS,
+            unfurl_domains=[site] if site else [],
+        )
         self.workspace = WorkspaceServer(self.fake, bridge, port=self.ui_port)
         await self.workspace.start()
 

@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -144,6 +144,24 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         codebase = match.group(1) if match else "v4_6_release"
         query = urlencode({"service_recid": int(ticket_id), "companyName": self._company_id})
         return f"{parts.scheme}://{host}/{codebase}/services/system_io/Service/fv_sr100_request.rails?{query}"
+
+    def ticket_id_from_url(self, url: str) -> int | None:
+        """The ticket of a ConnectWise ticket link on this site (`service_recid` or `srRecID`, as the
+        web UI's ticket pages and the links other tools post carry it)."""
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return None
+        site = urlsplit(self._base_url).hostname or ""
+        host = (parts.hostname or "").lower()
+        if host.removeprefix("api-") != site.lower().removeprefix("api-"):
+            return None
+        query = {k.casefold(): v for k, v in parse_qs(parts.query).items()}
+        for name in ("service_recid", "srrecid", "recid"):
+            values = query.get(name) or []
+            if values and values[0].isdigit() and 0 < int(values[0]) < 2**31:
+                return int(values[0])
+        return None
 
     # -- tickets ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,6 +49,14 @@ def _page(
     return items[start:end], next_cursor
 
 
+_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>")
+
+
+def links_in(text: str) -> list[str]:
+    """The links of a message as Slack stores its text (`<url>` or `<url|label>`), unescaped."""
+    return [m.group(1).replace("&amp;", "&") for m in _LINK.finditer(text)]
+
+
 def _check_message(args: dict[str, Any]) -> None:
     if isinstance(args.get("blocks"), str):
         raise MethodError("invalid_blocks_format")
@@ -76,6 +85,7 @@ class WebApi:
             "chat.update": self.chat_update,
             "chat.delete": self.chat_delete,
             "chat.getPermalink": self.chat_get_permalink,
+            "chat.unfurl": self.chat_unfurl,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -176,6 +186,32 @@ class WebApi:
         if thread_ts and thread_ts != message["ts"]:
             link += f"?thread_ts={thread_ts}&cid={channel.id}"
         return {"ok": True, "channel": channel.id, "permalink": link}
+
+    def chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.unfurl: previews for links in a member's message (`unfurls`: url → {blocks}; an empty
+        object removes a preview). Addressed by channel + ts (the unfurl_id form is not kept here)."""
+        unfurls = args.get("unfurls")
+        if unfurls is None or unfurls == "":
+            raise MethodError("missing_unfurls")
+        if not isinstance(unfurls, dict) or not all(isinstance(v, dict) for v in unfurls.values()):
+            raise MethodError("invalid_unfurls_format")
+        if args.get("unfurl_id") and not args.get("channel"):
+            raise MethodError("cannot_find_message")
+        channel = self.ws.channel(args.get("channel"))
+        message = self.ws.find(channel.id, args.get("ts"))
+        if message is None:
+            raise MethodError("cannot_find_message")
+        if not set(unfurls) <= set(links_in(str(message.get("text") or ""))):
+            raise MethodError("cannot_unfurl_url")
+        for preview in unfurls.values():
+            if preview.get("blocks") is not None:
+                _check_message({"text": "unfurl", "blocks": preview["blocks"]})
+        kept = dict(message.get("unfurls") or {})
+        kept.update({url: copy.deepcopy(v) for url, v in unfurls.items() if v})
+        for url in [u for u, v in unfurls.items() if not v]:
+            kept.pop(url, None)
+        message["unfurls"] = kept
+        return {"ok": True}
 
     def _trigger_arg(self, args: dict[str, Any]) -> Any:
         return args.get("trigger_id") or args.get("interactivity_pointer")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from bot.local import payloads
 from bot.local.fake_slack import FakeChannel, FakeSlack, FakeUser
+from bot.local.fake_slack.methods import links_in
 from bot.local.fake_slack.workspace import MethodError
 from bot.local.signing import SlackRequestSender
 from bot.local.workspace.delivery import Outcome, as_delivered, drop_message, slack_escape
@@ -23,6 +26,19 @@ logger = logging.getLogger(__name__)
 SLACKBOT_ID = "USLACKBOT"
 ACK_TIMEOUT_SECONDS = 3.0
 SUBMIT_TROUBLE = "We had some trouble connecting. Try again?"
+
+
+_RAW_LINK = re.compile(r"(?<![<|])\bhttps?://[^\s<>|]+")
+
+
+def auto_link(escaped: str) -> str:
+    """Links typed as plain text, wrapped as Slack stores them (`<https://…>`)."""
+    return _RAW_LINK.sub(lambda m: f"<{m.group(0)}>", escaped)
+
+
+def _in_domains(host: str, domains: set[str]) -> bool:
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 class SlackBridge:
@@ -36,8 +52,10 @@ class SlackBridge:
         users: Iterable[FakeUser],
         channels: Iterable[FakeChannel],
         ack_timeout: float = ACK_TIMEOUT_SECONDS,
+        unfurl_domains: Iterable[str] = (),
     ) -> None:
         self.fake = fake
+        self.unfurl_domains = {d.lower() for d in unfurl_domains}  # the manifest's, for link_shared
         self.sender = sender
         self.users = {u.id: u for u in users}
         self.channels = {c.id: c for c in channels}
@@ -153,7 +171,7 @@ class SlackBridge:
     async def message(self, user_id: str, channel_id: str, text: str, thread_ts: str | None) -> Outcome:
         """A plain message: stored in the channel, then delivered to the app as a `message` event."""
         user, channel = self.user(user_id), self.channel(channel_id)
-        text = slack_escape(text)  # Slack stores and delivers what members type with &, < and > escaped
+        text = auto_link(slack_escape(text))  # Slack stores what members type escaped, links as <url>
         posted = self.fake.add_message(channel.id, user=user.id, text=text, thread_ts=thread_ts or None)
         self.touch()
         if channel.is_im or not channel.is_member:
@@ -173,7 +191,30 @@ class SlackBridge:
             api_app_id=self.app_id,
             authorized_user_id=self.fake.identity.bot_user_id,
         )
-        return await self._finish(await self._send(body, content_type))
+        outcome = await self._finish(await self._send(body, content_type))
+        await self._links_shared(user.id, channel.id, posted, text)
+        return outcome
+
+    async def _links_shared(self, user_id: str, channel_id: str, posted: dict[str, Any], text: str) -> None:
+        """As Slack does for an app's unfurl domains: a `link_shared` event naming those links."""
+        links = [u for u in links_in(text) if _in_domains(urlsplit(u).hostname or "", self.unfurl_domains)]
+        if not links:
+            return
+        event = payloads.link_shared_event(
+            channel_id,
+            user=user_id,
+            message_ts=posted["ts"],
+            links=links,
+            thread_ts=posted.get("thread_ts"),
+            team_id=self.team.id,
+        )
+        body, content_type = payloads.event_callback(
+            event,
+            team_id=self.team.id,
+            api_app_id=self.app_id,
+            authorized_user_id=self.fake.identity.bot_user_id,
+        )
+        await self._finish(await self._send(body, content_type))
 
     # ---- interactivity ------------------------------------------------------------------------
 

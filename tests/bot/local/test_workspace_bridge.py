@@ -157,6 +157,42 @@ async def test_a_message_is_stored_escaped_and_delivered_as_a_message_event_in_i
     assert fake.messages(SUPPORT)[0]["reply_count"] == 1
 
 
+async def test_a_link_to_an_unfurl_domain_is_sent_as_link_shared_and_the_preview_is_kept(
+    make_app: Callable[..., AsyncApp],
+    fake: FakeSlack,
+    serve_bolt: Callable[[AsyncApp], AbstractAsyncContextManager[SlackRequestSender]],
+) -> None:
+    app = make_app()
+    shared: list[dict[str, Any]] = []
+
+    @app.event("message")
+    async def on_message() -> None:
+        return None
+
+    @app.event("link_shared")
+    async def on_link(event: dict[str, Any], client: AsyncWebClient) -> None:
+        shared.append(event)
+        url = event["links"][0]["url"]
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*#7* Printer"}}]
+        await client.chat_unfurl(
+            channel=event["channel"], ts=event["message_ts"], unfurls={url: {"blocks": blocks}}
+        )
+
+    link = "https://tickets.example.com/ticket?id=7&x=1"
+    async with workspace_server(fake, serve_bolt, unfurl_domains=("example.com",))(app) as page:
+        await page.post(
+            "message", channel=SUPPORT, text=f"see {link} and https://elsewhere.org/a", thread_ts=None
+        )
+
+    stored = fake.messages(SUPPORT)[-1]
+    assert (
+        stored["text"]
+        == "see <https://tickets.example.com/ticket?id=7&amp;x=1> and <https://elsewhere.org/a>"
+    )
+    assert [[link_["url"] for link_ in e["links"]] for e in shared] == [[link]]
+    assert stored["unfurls"][link]["blocks"][0]["text"]["text"] == "*#7* Printer"
+
+
 async def test_a_button_on_an_ephemeral_message_replaces_it_in_place_through_response_url(
     make_app: Callable[..., AsyncApp], serve: ServeWorkspace, fake: FakeSlack
 ) -> None:

@@ -48,13 +48,17 @@ ServeWorkspace = Callable[[AsyncApp], AbstractAsyncContextManager[Page]]
 def workspace_server(
     fake: FakeSlack,
     serve_bolt: Callable[[AsyncApp], AbstractAsyncContextManager[SlackRequestSender]],
+    *,
+    unfurl_domains: tuple[str, ...] = (),
 ) -> ServeWorkspace:
     """`async with serve(app) as page:` — the app under uvicorn, the page server in front of it."""
 
     @asynccontextmanager
     async def serve(app: AsyncApp) -> AsyncIterator[Page]:
         async with serve_bolt(app) as sender:
-            bridge = SlackBridge(fake, sender, users=DEFAULT_USERS, channels=DEFAULT_CHANNELS)
+            bridge = SlackBridge(
+                fake, sender, users=DEFAULT_USERS, channels=DEFAULT_CHANNELS, unfurl_domains=unfurl_domains
+            )
             server = WorkspaceServer(fake, bridge)
             await server.start()
             try:

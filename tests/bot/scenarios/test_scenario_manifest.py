@@ -68,7 +68,7 @@ def test_home_tab_events_scopes_and_interactivity(manifest: dict[str, Any]) -> N
     }
     assert len(manifest["display_information"]["name"]) <= 35
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(events) == ["app_home_opened", "message.channels", "message.groups"]
+    assert sorted(events) == ["app_home_opened", "link_shared", "message.channels", "message.groups"]
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
     assert {"users:read.email", "im:write"} <= set(BOT_SCOPES)
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
