@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # (0: never; a period that divides a minute or an hour).
     public_url: str | None = None
     live_poll_seconds: int = 60
+    # Minutes before an SLA stage is due that its assignees get a DM (0: no warnings).
+    sla_warn_minutes: int = 30
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -90,6 +90,11 @@ class LiveStore:
         async with self._read() as s:
             return await live.get_state(session=s, team_id=team_id, ticket_id=ticket_id)
 
+    async def states(self, team_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """Every ticket state kept for a workspace (the SLA watch reads due times from them)."""
+        async with self._read() as s:
+            return await live.all_states(session=s, team_id=team_id)
+
     async def advance(
         self,
         team_id: str,

@@ -12,6 +12,7 @@ from bot.text import escape_truncate
 from bot.views import kit
 from bot.views.format import ticket_row, unique_tickets
 from bot.views.live_prefs import LivePrefsView, prefs_blocks
+from bot.views.sla import sla_text
 from bot.views.time_nudge import nudge_home_blocks
 from psa.models import PSATicketSearchResult
 
@@ -100,10 +101,12 @@ def _tickets(state: HomeState) -> list[dict[str, Any]]:
     noun = "ticket" if total == 1 else "tickets"
     shown = f"{len(rows)} of {total}" if total > len(rows) else str(total)
     blocks = [kit.context(f"{shown} open {noun} assigned to you, most urgent first")]
+    now = state.last_updated or datetime.now(UTC)
     for ticket in rows:
+        sla = sla_text(ticket.sla, now)
         blocks.append(
             kit.section(
-                ticket_row(ticket),
+                ticket_row(ticket) + (f"\n⏱ {sla}" if sla else ""),
                 block_id=f"home.row.{ticket.id}",
                 accessory=kit.button("Open", HomeAction.OPEN, value=str(ticket.id)),
             )

@@ -6,7 +6,7 @@ so a digest can bundle several). Every PSA text is escaped; a note is trimmed wi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from bot.ids import LiveAction, MessageAction
 from bot.text import clip, escape, escape_truncate, link, strong
 from bot.views import kit, limits
+from bot.views.sla import due_stamp
 
 Payload = dict[str, Any]
 NOTE_MAX = 600
@@ -64,12 +65,6 @@ def _by(line: Line) -> str:
     return f" · by {line.by.mrkdwn()}" if line.by is not None else ""
 
 
-def _stamp(when: datetime) -> str:
-    when = when.astimezone(UTC)
-    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 def line_text(line: Line) -> str:
     """One line in escaped mrkdwn."""
     if line.kind == "assigned":
@@ -81,7 +76,7 @@ def line_text(line: Line) -> str:
         return f"🔄 Status: {old} → {strong(escape_truncate(line.new or '', 60))}{_by(line)}"
     if line.kind == "sla":
         stage = escape(line.stage or "SLA")
-        when = _stamp(line.due_at) if line.due_at else "soon"
+        when = due_stamp(line.due_at) if line.due_at else "soon"
         return f"⏰ {stage.capitalize()} due {when}: this ticket is about to miss its SLA"
     label = "Customer reply" if line.customer else ("Internal note" if line.internal else "Note")
     author = f" from {line.by.mrkdwn()}" if line.by is not None else ""

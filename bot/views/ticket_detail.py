@@ -22,6 +22,7 @@ from bot.text import escape_truncate, plain_text, strong
 from bot.views import kit, limits
 from bot.views.format import age, escape_name, priority_label
 from bot.views.live import follow_button
+from bot.views.sla import sla_text
 from bot.views.time_section import ENTRIES_SHOWN, TimeSection, time_blocks
 from psa.models import BoardStatus, Note, PSAResource, PSATicketSearchResult, TicketContext
 
@@ -157,6 +158,9 @@ def _meta_fields(ticket: PSATicketSearchResult, now: datetime | None) -> list[st
         fields.append(f"*Owner*\n{escape_name(ticket.owner.name)}")
     if ticket.parent_ticket_id:
         fields.append(f"*Parent ticket*\n#{ticket.parent_ticket_id}")
+    sla = sla_text(ticket.sla, now) if now is not None else None
+    if sla:
+        fields.append(f"*SLA*\n{sla}")
     return fields
 
 

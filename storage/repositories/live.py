@@ -184,6 +184,13 @@ async def put_state(
     return expected + 1 if result.rowcount else None  # type: ignore[attr-defined]
 
 
+async def all_states(*, session: AsyncSession, team_id: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every kept ticket state of a workspace (ticket id, data)."""
+    require_team(team_id)
+    rows = await session.execute(select(STATES.c.ticket_id, STATES.c.data).where(STATES.c.team_id == team_id))
+    return [(int(r[0]), dict(r[1])) for r in rows]
+
+
 # -- follows -------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """The periodic jobs of live updates, registered with the job engine (each run once per tick across
-every worker, and safe to run twice): the poller, the outbox sender, pruning."""
+every worker, and safe to run twice): the poller, the outbox sender, SLA warnings, pruning."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.flows.live.deliver import deliver
 from bot.flows.live.poller import poll_all, polling
+from bot.flows.live.sla import warn_all
 
 if TYPE_CHECKING:
     from bot.deps import AppDeps
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 OUTBOX_EVERY = 60  # seconds: messages held for quiet hours or a digest go out within a minute of due
 PRUNE_EVERY = 3600
+SLA_EVERY = 60
 DELIVERIES_KEPT = timedelta(days=1)  # ConnectWise retries a delivery for seconds, not days
 SENT_KEPT = timedelta(days=7)
 
@@ -32,6 +34,9 @@ def register_live_jobs(deps: AppDeps, jobs: Jobs | None = None) -> None:
     async def outbox() -> int:
         return await deliver(deps)
 
+    async def sla() -> int:
+        return await warn_all(deps)
+
     async def prune() -> int:
         now = deps.now().astimezone(UTC)
         return await deps.storage.live().prune(
@@ -42,3 +47,5 @@ def register_live_jobs(deps: AppDeps, jobs: Jobs | None = None) -> None:
         periodic.register_periodic("live.poll", poll, every=deps.settings.live_poll_seconds, at_start=False)
     periodic.register_periodic("live.outbox", outbox, every=OUTBOX_EVERY, at_start=False)
     periodic.register_periodic("live.prune", prune, every=PRUNE_EVERY, at_start=False)
+    if deps.settings.sla_warn_minutes > 0:
+        periodic.register_periodic("live.sla", sla, every=SLA_EVERY, at_start=False)

@@ -35,6 +35,9 @@ class TicketState(BaseModel):
     as_of: datetime | None = None  # the ticket's last-updated time at that reading
     # Assignees first seen without a previous state: an assignment notice may still announce them.
     unconfirmed: list[str] = Field(default_factory=list)
+    closed: bool = False
+    sla_stage: str | None = None  # the SLA stage whose clock runs ("respond", "plan", "resolve")
+    sla_due_at: datetime | None = None  # when that stage is due (the SLA watch warns before it)
 
 
 class Fact(BaseModel):
@@ -71,7 +74,7 @@ def _folded(values: Sequence[str]) -> list[str]:
 def state_of(
     reading: Reading, previous: TicketState | None = None, *, unconfirmed: Sequence[str] = ()
 ) -> TicketState:
-    """The state to keep after `reading` (notes not read: the previous newest note is kept)."""
+    """The state to keep after `reading`."""
     ticket = reading.ticket
     owner = ticket.owner.identifier if ticket.owner else None
     resources = _folded([*([owner] if owner else []), *ticket.resources])
@@ -86,6 +89,9 @@ def state_of(
         resources=resources,
         last_note_id=last_note,
         as_of=ticket.last_updated,
+        closed=ticket.closed,
+        sla_stage=ticket.sla.status if ticket.sla else None,
+        sla_due_at=ticket.sla.due_at if ticket.sla else None,
         unconfirmed=[m for m in _folded(list(unconfirmed)) if m.casefold() in keep],
     )
 
