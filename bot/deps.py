@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,6 +30,9 @@ from storage import Storage, load_or_create_key
 from storage.db import is_memory_sqlite, normalize_database_url
 from storage.maintenance import prune_processed_events
 
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "secret.key"
@@ -51,6 +54,7 @@ class AppDeps:
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     rows: RowCache = field(default_factory=RowCache)
     now: Callable[[], datetime] = utc_now
+    anthropic: AsyncAnthropic | None = None  # the one model client (parser and spin-offs), closed here
     spinoff: SpinoffDetector = field(default_factory=HeuristicSpinoffDetector)
     changes: ChangeFeed | None = None  # committed connection/mapping changes, from every process
     replies_cooldown: thread_context.RepliesCooldown = field(default_factory=thread_context.RepliesCooldown)
@@ -97,7 +101,9 @@ class AppDeps:
             await self.tasks.cancel_all()
         if self.jobs is not None:
             await self.jobs.aclose()  # a worker here stops gracefully (running jobs get a grace)
-        await self.parsers.aclose()
+        self.parsers.clear()
+        if self.anthropic is not None:
+            await self.anthropic.close()
         if self.changes is not None:
             await self.changes.aclose()
         await self.workspaces.aclose()
@@ -125,13 +131,23 @@ def build_storage(settings: Settings) -> Storage:
     return Storage(settings.database_url, fernet, **pool)
 
 
-def build_spinoff_detector(settings: Settings) -> SpinoffDetector:
-    """Claude (heuristic fallback) when ANTHROPIC_API_KEY is set, else the offline heuristic."""
+def build_anthropic(settings: Settings, *, http: Any | None = None) -> AsyncAnthropic | None:
+    """The app's one model client when ANTHROPIC_API_KEY is set (`http`: the SDK's own HTTP client,
+    which tests give a local transport); AppDeps closes it."""
     if settings.anthropic_api_key is None:
-        return HeuristicSpinoffDetector()
-    import anthropic  # deferred: slow to import, and offline installs never need it
+        return None
+    import anthropic  # a second to import: only paid when Claude is configured
 
-    client = anthropic.AsyncAnthropic(api_key=settings.anthropic_api_key.get_secret_value())
+    # One retry: every caller has a fallback (the offline parser / heuristic), so failing fast is better.
+    return anthropic.AsyncAnthropic(
+        api_key=settings.anthropic_api_key.get_secret_value(), max_retries=1, http_client=http
+    )
+
+
+def build_spinoff_detector(settings: Settings, client: AsyncAnthropic | None) -> SpinoffDetector:
+    """Claude (heuristic fallback) with the app's model client, else the offline heuristic."""
+    if client is None:
+        return HeuristicSpinoffDetector()
     return ClaudeSpinoffDetector(client, settings.anthropic_model, fallback=HeuristicSpinoffDetector())
 
 
@@ -165,14 +181,16 @@ def build_deps(
     )
     changes = ChangeFeed(storage.engine)
     changes.subscribe(workspaces.changed)
+    model = build_anthropic(settings)
     deps = AppDeps(
         settings=settings,
         storage=storage,
         workspaces=workspaces,
         changes=changes,
         now=now,
-        spinoff=build_spinoff_detector(settings),
-        parser_registry=build_parsers(settings, workspaces),
+        anthropic=model,
+        spinoff=build_spinoff_detector(settings, model),
+        parser_registry=build_parsers(settings, workspaces, model),
     )
     deps.jobs = Jobs(settings, sealer=BoxSealer(storage.box))
     deps.jobs.attach(deps)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ai.extract import Extractor, FallbackExtractor, HeuristicExtractor
 from ai.parser import TicketParser
@@ -12,9 +11,10 @@ from bot.settings import Settings
 from bot.workspaces import WorkspaceRegistry
 from psa.service import TicketService
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import anthropic
 
-Closer = Callable[[], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 class ParserRegistry:
@@ -29,13 +29,11 @@ class ParserRegistry:
         workspaces: WorkspaceRegistry,
         extractor: Extractor | None = None,
         *,
-        on_close: Closer | None = None,
         source: str = "heuristic",
     ) -> None:
         self._workspaces = workspaces
         self.extractor: Extractor = extractor or HeuristicExtractor()
         self.source = source  # "claude" (with the offline fallback) or "heuristic"
-        self._on_close = on_close
         self._parsers: dict[str, tuple[TicketService, TicketParser]] = {}
 
     async def parser(self, team_id: str) -> TicketParser | None:
@@ -51,30 +49,19 @@ class ParserRegistry:
         self._parsers[team_id] = (service, parser)
         return parser
 
-    async def aclose(self) -> None:
-        """Close the model client, if the registry owns one."""
+    def clear(self) -> None:
+        """Forget every workspace's parser (the model client belongs to the app's deps)."""
         self._parsers.clear()
-        if self._on_close is not None:
-            closer, self._on_close = self._on_close, None
-            await closer()
 
 
 def build_parsers(
-    settings: Settings, workspaces: WorkspaceRegistry, *, anthropic_http: Any | None = None
+    settings: Settings, workspaces: WorkspaceRegistry, client: anthropic.AsyncAnthropic | None
 ) -> ParserRegistry:
-    """Claude (falling back to the offline parser) when ANTHROPIC_API_KEY is set, else the offline parser.
-
-    `anthropic_http` is the SDK's own HTTP client (tests pass one over a local transport).
-    """
-    if settings.anthropic_api_key is None:
+    """Claude (falling back to the offline parser) with the app's model client, else the offline parser."""
+    if client is None:
         return ParserRegistry(workspaces, HeuristicExtractor())
-    import anthropic  # a second to import: only paid when Claude is configured
-
     from ai.extract.claude import ClaudeExtractor
 
-    client = anthropic.AsyncAnthropic(
-        api_key=settings.anthropic_api_key.get_secret_value(), max_retries=1, http_client=anthropic_http
-    )
     extractor = FallbackExtractor(ClaudeExtractor(client, settings.anthropic_model), HeuristicExtractor())
     log.info("ticket parsing uses Claude (%s) with the offline parser as fallback", settings.anthropic_model)
-    return ParserRegistry(workspaces, extractor, on_close=client.close, source="claude")
+    return ParserRegistry(workspaces, extractor, source="claude")

@@ -1,4 +1,4 @@
-"""The ack path's cheap parts: one pooled Slack session while serving."""
+"""Clients the app owns: one pooled Slack session while serving, one model client, both closed at the end."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import aiohttp
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
+from ai.spinoff import ClaudeSpinoffDetector
+from bot.deps import build_deps
 from bot.server import create_asgi
 from bot.settings import Settings
 
@@ -39,3 +41,17 @@ async def test_a_client_that_brings_its_own_session_keeps_it(db_url: str) -> Non
         async with api.router.lifespan_context(api):
             assert client.session is own
         assert client.session is own and not own.closed
+
+
+async def test_one_model_client_serves_parsing_and_spin_offs_and_is_closed_when_the_app_stops(
+    db_url: str,
+) -> None:
+    settings = _settings(db_url).model_copy(update={"anthropic_api_key": SecretStr("sk-ant-test")})
+    deps = build_deps(settings)
+    client = deps.anthropic
+    assert client is not None and not client.is_closed()
+    assert deps.parsers.source == "claude" and isinstance(deps.spinoff, ClaudeSpinoffDetector)
+
+    await deps.aclose()
+
+    assert client.is_closed()

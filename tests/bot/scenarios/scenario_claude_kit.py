@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.deps import AppDeps, build_spinoff_detector
+from bot.deps import AppDeps, build_anthropic, build_spinoff_detector
 
 
 class MessagesAPI:
@@ -61,6 +61,6 @@ async def serve_messages_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[M
 
 def with_api_key(deps: AppDeps) -> None:
     """What build_deps does when ANTHROPIC_API_KEY is set."""
-    deps.spinoff = build_spinoff_detector(
-        deps.settings.model_copy(update={"anthropic_api_key": SecretStr("sk-ant-test")})
-    )
+    settings = deps.settings.model_copy(update={"anthropic_api_key": SecretStr("sk-ant-test")})
+    deps.anthropic = build_anthropic(settings)
+    deps.spinoff = build_spinoff_detector(settings, deps.anthropic)

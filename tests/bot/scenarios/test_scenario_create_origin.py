@@ -18,7 +18,7 @@ from waiting import wait_until
 from ai.extract import FALLBACK_WARNING
 from ai.extract.claude import TOOL_NAME
 from bot.actor import Actor
-from bot.deps import AppDeps
+from bot.deps import AppDeps, build_anthropic
 from bot.flows.context import FlowContext
 from bot.flows.create import open_create_modal
 from bot.ids import CreateAction, DetailAction
@@ -205,7 +205,8 @@ async def test_claude_reads_the_prompt_when_an_api_key_is_configured(
     def with_claude(deps: AppDeps) -> None:
         settings = deps.settings.model_copy(update={"anthropic_api_key": SecretStr("sk-test")})
         http = _hx.AsyncClient(transport=_hx.MockTransport(messages_api))
-        deps.parsers = build_parsers(settings, deps.workspaces, anthropic_http=http)
+        deps.anthropic = build_anthropic(settings, http=http)
+        deps.parsers = build_parsers(settings, deps.workspaces, deps.anthropic)
 
     prompt = (
         "hey can you log something for acme - outlook calendar broke yesterday, pretty urgent, I'll take it"
