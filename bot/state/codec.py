@@ -1,4 +1,4 @@
-"""Compact JSON for state that rides in Slack slots, and the limits of those slots."""
+"""The one codec of small typed state riding in Slack slots (button values, block ids, metadata)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-BUTTON_VALUE_MAX = 2000
-METADATA_MAX = 3000
-BLOCK_ID_MAX = 255
+from bot.slack_limits import BUTTON_VALUE_MAX, METADATA_MAX
+from bot.slack_limits import ID_MAX as BLOCK_ID_MAX
+
 PAGE_SIZE = 25
+__all__ = ["BLOCK_ID_MAX", "BUTTON_VALUE_MAX", "METADATA_MAX", "PAGE_SIZE", "StateError", "decode", "encode"]
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -6,14 +6,16 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_VIEW_BYTES = 250_000
-MAX_MESSAGE_TEXT = 40_000
-MAX_PRIVATE_METADATA = 3000
-MAX_ID = 255
-MAX_MODAL_TITLE = 24
-MAX_MODAL_BUTTON = 24
+from bot.slack_limits import (
+    ID_MAX,
+    MESSAGE_BLOCKS_MAX,
+    MESSAGE_TEXT_MAX,
+    METADATA_MAX,
+    MODAL_BLOCKS_MAX,
+    SUBMIT_MAX,
+    TITLE_MAX,
+    VIEW_BYTES_MAX,
+)
 
 KNOWN_BLOCKS = frozenset(
     {
@@ -116,7 +118,7 @@ class _Checker:
             return
         action_id = el.get("action_id")
         if action_id is not None:
-            self.max_len(action_id, MAX_ID, path + "/action_id")
+            self.max_len(action_id, ID_MAX, path + "/action_id")
             if action_id in action_ids:
                 self.fail("action_id must be unique within its block", path + "/action_id")
             action_ids.add(action_id)
@@ -181,7 +183,7 @@ class _Checker:
             return
         block_id = block.get("block_id")
         if block_id is not None:
-            self.max_len(block_id, MAX_ID, path + "/block_id")
+            self.max_len(block_id, ID_MAX, path + "/block_id")
             if block_id in self._block_ids:
                 self.fail("block_id must be unique", path + "/block_id")
             self._block_ids.add(block_id)
@@ -242,11 +244,11 @@ def check_message(text: Any, blocks: Any, attachments: Any = None) -> tuple[str,
     has_text = isinstance(text, str) and text.strip() != ""
     if not has_text and not has_blocks and not attachments:
         return "no_text", []
-    if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
+    if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
         return "msg_too_long", []
     if blocks is not None:
         checker = _Checker()
-        checker.blocks(blocks, "/blocks", max_blocks=MAX_MESSAGE_BLOCKS)
+        checker.blocks(blocks, "/blocks", max_blocks=MESSAGE_BLOCKS_MAX)
         if checker.errors:
             return "invalid_blocks", checker.errors
     return None
@@ -256,17 +258,17 @@ def check_view(view: Any, *, allowed_types: Iterable[str]) -> tuple[str, list[st
     """Return (error, details) for a view Slack would reject, or None when it is acceptable."""
     if not isinstance(view, dict):
         return "invalid_arguments", ["must be a view object [json-pointer:/view]"]
-    if len(json.dumps(view, separators=(",", ":")).encode()) > MAX_VIEW_BYTES:
+    if len(json.dumps(view, separators=(",", ":")).encode()) > VIEW_BYTES_MAX:
         return "view_too_large", []
     checker = _Checker()
     kind = view.get("type")
     if kind not in set(allowed_types):
         checker.fail(f"view type {kind!r} is not allowed here", "/view/type")
     if kind == "modal":
-        checker.text(view.get("title"), "/view/title", max_len=MAX_MODAL_TITLE, plain_only=True)
+        checker.text(view.get("title"), "/view/title", max_len=TITLE_MAX, plain_only=True)
         for key in ("submit", "close"):
             if key in view and view[key] is not None:
-                checker.text(view[key], f"/view/{key}", max_len=MAX_MODAL_BUTTON, plain_only=True)
+                checker.text(view[key], f"/view/{key}", max_len=SUBMIT_MAX, plain_only=True)
         blocks = view.get("blocks")
         has_inputs = isinstance(blocks, list) and any(
             isinstance(b, dict) and b.get("type") == "input" for b in blocks
@@ -275,10 +277,10 @@ def check_view(view: Any, *, allowed_types: Iterable[str]) -> tuple[str, list[st
             checker.fail("a submit button is required when the view has input blocks", "/view/submit")
     elif kind == "home" and ("submit" in view or "close" in view):
         checker.fail("home views cannot have submit or close", "/view")
-    checker.max_len(view.get("private_metadata"), MAX_PRIVATE_METADATA, "/view/private_metadata")
-    checker.max_len(view.get("callback_id"), MAX_ID, "/view/callback_id")
-    checker.max_len(view.get("external_id"), MAX_ID, "/view/external_id")
-    checker.blocks(view.get("blocks"), "/view/blocks", max_blocks=MAX_VIEW_BLOCKS, min_blocks=1)
+    checker.max_len(view.get("private_metadata"), METADATA_MAX, "/view/private_metadata")
+    checker.max_len(view.get("callback_id"), ID_MAX, "/view/callback_id")
+    checker.max_len(view.get("external_id"), ID_MAX, "/view/external_id")
+    checker.blocks(view.get("blocks"), "/view/blocks", max_blocks=MODAL_BLOCKS_MAX, min_blocks=1)
     if checker.errors:
         return "invalid_arguments", checker.errors
     return None
