@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.ids import Callback, LinkThreadField, MessageAction
-from bot.state import Origin, StateError
+from bot.state import METADATA_MAX, Origin
+from bot.state.codec import decode, encode
 from bot.text import escape_truncate, link
 from bot.views import kit, limits
 from psa.models import PSATicketSearchResult
@@ -54,7 +55,7 @@ def link_thread_modal(
         title="Link thread to ticket",
         blocks=blocks,
         callback_id=Callback.LINK_THREAD,
-        private_metadata=origin.model_dump_json(exclude_none=True),
+        private_metadata=encode(origin, METADATA_MAX),
         submit="Link",
         close="Cancel",
     )
@@ -62,10 +63,7 @@ def link_thread_modal(
 
 def read_link_thread(view: dict[str, Any]) -> LinkThreadForm:
     """The thread and the typed ticket number (or an error for `response_action: errors`)."""
-    try:
-        origin = Origin.model_validate_json(view.get("private_metadata") or "")
-    except ValueError as exc:
-        raise StateError("bad link-thread metadata") from exc
+    origin = decode(Origin, view.get("private_metadata"))
     values = (view.get("state") or {}).get("values") or {}
     entry = (values.get(LinkThreadField.TICKET) or {}).get(LinkThreadField.TICKET) or {}
     raw = (entry.get("value") or "").strip()
@@ -89,7 +87,7 @@ def link_checking_view(origin: Origin, ticket_id: int) -> dict[str, Any]:
         title="Link thread to ticket",
         blocks=[kit.section(f"⏳ Checking ticket #{ticket_id} in ConnectWise…")],
         callback_id=Callback.LINK_THREAD,
-        private_metadata=origin.model_dump_json(exclude_none=True),
+        private_metadata=encode(origin, METADATA_MAX),
         close="Close",
     )
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.ids import Callback, MappingAction, MappingBlock
+from bot.state.codec import METADATA_MAX, StateError, decode, encode
 from bot.text import clip, escape, escape_sentence, escape_truncate, strong
 from bot.views import kit, limits
 from psa.models import Member
@@ -123,7 +123,7 @@ def mapping_modal(
                 optional=True,
             )
         )
-    metadata = json.dumps({"target": target_user_id}) if target_user_id else None
+    metadata = encode(MappingTarget(target=target_user_id), METADATA_MAX) if target_user_id else None
     return kit.modal(
         title=TITLE,
         blocks=blocks,
@@ -134,14 +134,18 @@ def mapping_modal(
     )
 
 
+class MappingTarget(BaseModel):
+    """private_metadata of the mapping modal: whose mapping it shows (None: the viewer's)."""
+
+    target: str | None = None
+
+
 def mapping_target(view: dict[str, Any]) -> str | None:
     """The Slack user whose mapping the modal shows (None: the viewer)."""
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        return decode(MappingTarget, view.get("private_metadata")).target or None
+    except StateError:
         return None
-    target = data.get("target") if isinstance(data, dict) else None
-    return target if isinstance(target, str) and target else None
 
 
 def _member_block(values: Mapping[str, Any]) -> str:
