@@ -23,20 +23,19 @@ class OpenedView:
 
 async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> OpenedView | None:
     """views.open; None (logged) when Slack refuses, e.g. an expired trigger_id."""
-    try:
-        resp = await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed: %s", exc.response.get("error"))
-        return None
-    return OpenedView(resp["view"])
+    return await _show(client.views_open, trigger_id, view, logging.WARNING)
 
 
 async def push_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> OpenedView | None:
     """views.push onto the modal the trigger came from; None when Slack refuses (e.g. 3 views deep)."""
+    return await _show(client.views_push, trigger_id, view, logging.INFO)
+
+
+async def _show(call: Any, trigger_id: str, view: dict[str, Any], level: int) -> OpenedView | None:
     try:
-        resp = await client.views_push(trigger_id=trigger_id, view=view)
+        resp = await call(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
-        log.info("views.push failed: %s", exc.response.get("error"))
+        log.log(level, "%s failed: %s", call.__name__.replace("_", "."), exc.response.get("error"))
         return None
     return OpenedView(resp["view"])
 

@@ -19,7 +19,7 @@ from bot.ids import (
     MessageAction,
     SuggestionAction,
 )
-from bot.listeners.handoff import Args, Body, ack_only, ack_then
+from bot.listeners.handoff import Args, Body, Listener, ack_only, ack_then, register_routes
 from bot.views.ticket_list import row_menu_choice
 
 LIST_REPLACING = (
@@ -141,40 +141,43 @@ change_mapping_target = ack_then(mapping.change_target, selected_user)
 acknowledge = ack_only()
 
 
+ROUTES: dict[str, Listener] = {
+    **dict.fromkeys(LIST_REPLACING, change_list),
+    ListAction.SEARCH: open_search,
+    ListAction.OPEN: open_row,  # the list's own row button remembers the list
+    ListAction.SHARE: share_row,
+    ListAction.ROW_MENU: row_menu,
+    **{opener: open_ticket for opener in OPEN_TICKET_ACTIONS if opener != ListAction.OPEN},
+    DetailAction.STATUS: change_status,
+    DetailAction.ADD_ASSIGNEE: add_assignee,
+    DetailAction.REMOVE_ASSIGNEE: remove_assignee,
+    DetailAction.ADD_NOTE: add_note,
+    DetailAction.SHARE: share_ticket,
+    DetailAction.SPINOFF: spin_off,
+    CreateAction.TAB_QUICK: switch_tab,
+    CreateAction.TAB_FULL: switch_tab,
+    CreateAction.PARSE: parse_prompt,
+    CreateAction.BOARD: change_board,
+    HomeAction.REFRESH: refresh_home,
+    HomeAction.RETRY: refresh_home,
+    HomeAction.VIEW_ALL: view_all,
+    HomeAction.NEW_TICKET: home_new_ticket,
+    HomeAction.CONNECT: home_connect,
+    HomeAction.MAP: home_map,
+    MessageAction.CONNECT: message_connect,
+    MessageAction.MAP: message_map,
+    MessageAction.NEW_TICKET: message_new_ticket,
+    SuggestionAction.CREATE: create_suggested,
+    SuggestionAction.DISMISS: dismiss_suggestion,
+    MappingAction.UNMAP: unmap,
+    MappingAction.SLACK_USER: change_mapping_target,
+    **dict.fromkeys(
+        (*URL_BUTTON_ACTIONS, DetailAction.NOTE_INTERNAL, DetailAction.NOTE_TEXT, MappingAction.REASSIGN),
+        acknowledge,
+    ),
+}
+
+
 def register(app: AsyncApp) -> None:
     """Register every block action listener."""
-    for action_id in LIST_REPLACING:
-        app.action(action_id)(change_list)
-    app.action(ListAction.SEARCH)(open_search)
-    app.action(ListAction.OPEN)(open_row)
-    app.action(ListAction.SHARE)(share_row)
-    app.action(ListAction.ROW_MENU)(row_menu)
-    for opener in OPEN_TICKET_ACTIONS:
-        if opener != ListAction.OPEN:  # the list's own row button remembers the list
-            app.action(opener)(open_ticket)
-    app.action(DetailAction.STATUS)(change_status)
-    app.action(DetailAction.ADD_ASSIGNEE)(add_assignee)
-    app.action(DetailAction.REMOVE_ASSIGNEE)(remove_assignee)
-    app.action(DetailAction.ADD_NOTE)(add_note)
-    app.action(DetailAction.SHARE)(share_ticket)
-    app.action(DetailAction.SPINOFF)(spin_off)
-    app.action(CreateAction.TAB_QUICK)(switch_tab)
-    app.action(CreateAction.TAB_FULL)(switch_tab)
-    app.action(CreateAction.PARSE)(parse_prompt)
-    app.action(CreateAction.BOARD)(change_board)
-    app.action(HomeAction.REFRESH)(refresh_home)
-    app.action(HomeAction.RETRY)(refresh_home)
-    app.action(HomeAction.VIEW_ALL)(view_all)
-    app.action(HomeAction.NEW_TICKET)(home_new_ticket)
-    app.action(HomeAction.CONNECT)(home_connect)
-    app.action(HomeAction.MAP)(home_map)
-    app.action(MessageAction.CONNECT)(message_connect)
-    app.action(MessageAction.MAP)(message_map)
-    app.action(MessageAction.NEW_TICKET)(message_new_ticket)
-    app.action(SuggestionAction.CREATE)(create_suggested)
-    app.action(SuggestionAction.DISMISS)(dismiss_suggestion)
-    app.action(MappingAction.UNMAP)(unmap)
-    app.action(MappingAction.SLACK_USER)(change_mapping_target)
-    for passive in (*URL_BUTTON_ACTIONS, DetailAction.NOTE_INTERNAL, DetailAction.NOTE_TEXT):
-        app.action(passive)(acknowledge)
-    app.action(MappingAction.REASSIGN)(acknowledge)
+    register_routes(app.action, ROUTES)

@@ -7,7 +7,7 @@ Listeners are module-level functions built here; `deps` reaches them through Bol
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
@@ -45,6 +45,12 @@ def provide_deps(deps: AppDeps) -> Callable[..., Awaitable[BoltResponse | None]]
         return await next()
 
     return middleware
+
+
+def register_routes(on: Callable[[str], Callable[[Listener], Any]], routes: Mapping[str, Listener]) -> None:
+    """Register each listener of a surface's table on its id (`on` is `app.action`, `app.view`, …)."""
+    for key, listener in routes.items():
+        on(key)(listener)
 
 
 def deps_of(context: AsyncBoltContext) -> AppDeps:

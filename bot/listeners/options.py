@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.flows import mapping
 from bot.flows.options import assigned_filter_choices, filter_companies, member_choices, pick_companies
 from bot.ids import CreateAction, DetailAction, ListAction, MappingAction
-from bot.listeners.handoff import on_options
+from bot.listeners.handoff import Listener, on_options, register_routes
 
 list_companies = on_options("options.list_companies", filter_companies)
 create_companies = on_options("options.create_companies", pick_companies)
@@ -16,11 +16,16 @@ assigned_filter = on_options("options.assigned_filter", assigned_filter_choices)
 mapping_members = on_options("options.mapping_members", mapping.member_options)
 
 
+ROUTES: dict[str, Listener] = {
+    ListAction.COMPANY: list_companies,
+    ListAction.ASSIGNED: assigned_filter,
+    DetailAction.ADD_ASSIGNEE: members,
+    MappingAction.MEMBER: mapping_members,
+    CreateAction.COMPANY: create_companies,
+    CreateAction.ASSIGNEE: members,
+}
+
+
 def register(app: AsyncApp) -> None:
     """Register the options listeners."""
-    app.options(ListAction.COMPANY)(list_companies)
-    app.options(ListAction.ASSIGNED)(assigned_filter)
-    app.options(DetailAction.ADD_ASSIGNEE)(members)
-    app.options(MappingAction.MEMBER)(mapping_members)
-    app.options(CreateAction.COMPANY)(create_companies)
-    app.options(CreateAction.ASSIGNEE)(members)
+    register_routes(app.options, ROUTES)

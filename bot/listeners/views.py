@@ -10,7 +10,7 @@ from bot.flows.link_thread import submit_link
 from bot.flows.list_actions import submit_search
 from bot.flows.mapping import submit_mapping
 from bot.ids import Callback
-from bot.listeners.handoff import ack_only, on_submit
+from bot.listeners.handoff import Listener, ack_only, on_submit, register_routes
 
 create = on_submit("create.submit", decide_submission)
 connect = on_submit("connect.submit", submit_connect)
@@ -20,11 +20,16 @@ search = on_submit("list.search", submit_search)
 detail_done = ack_only()  # the detail modal's Done just closes it
 
 
+ROUTES: dict[str, Listener] = {
+    Callback.LIST_SEARCH: search,
+    Callback.DETAIL: detail_done,
+    Callback.LINK_THREAD: link_thread,
+    Callback.MAPPING: mapping,
+    Callback.CONNECT: connect,
+    Callback.CREATE: create,
+}
+
+
 def register(app: AsyncApp) -> None:
     """Register every view submission listener."""
-    app.view(Callback.LIST_SEARCH)(search)
-    app.view(Callback.DETAIL)(detail_done)
-    app.view(Callback.LINK_THREAD)(link_thread)
-    app.view(Callback.MAPPING)(mapping)
-    app.view(Callback.CONNECT)(connect)
-    app.view(Callback.CREATE)(create)
+    register_routes(app.view, ROUTES)
