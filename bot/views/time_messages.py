@@ -45,7 +45,7 @@ def logged_line(logged: LoggedTime) -> str:
 
 def quick_logged_message(logged: LoggedTime, *, undo: UndoState = "open", minutes: int = 10) -> Payload:
     """The answer to `/tickets time …`: what was logged, and Undo while it may still be undone."""
-    head = {"open": "⏱", "too_late": "⏱", "undone": "↩️"}[undo]
+    head = {"open": "✅", "too_late": "✅", "undone": "↩️"}[undo]
     text = f"{head} {logged_line(logged)}"
     if undo == "undone":
         text = (

@@ -36,7 +36,7 @@ def nudge_message(tickets: list[NudgeTicket], *, more: int = 0) -> Payload:
     noun = "ticket" if count == 1 else "tickets"
     them = "it" if count == 1 else "them"
     blocks: list[dict[str, Any]] = [
-        kit.section(f"⏱ You worked on {count} {noun} in Slack today without logging time on {them}:")
+        kit.section(f"You worked on {count} {noun} in Slack today without logging time on {them}:")
     ]
     for ticket in tickets[:TICKETS_LISTED]:
         status = f" · {escape_truncate(ticket.status, 40)}" if ticket.status else ""

@@ -55,9 +55,9 @@ def time_blocks(
     total = f" · {format_hours(total_hours)} in all" if total_hours is not None else ""
     if section.failed:
         retry = kit.button("Retry", TimeAction.RETRY, value=str(ticket_id))
-        return [kit.section(f"*⏱ Time*{total}\n⚠️ {FAILED}.", block_id=TimeBlock.DETAIL, accessory=retry)]
+        return [kit.section(f"*Time*{total}\n⚠️ {FAILED}.", block_id=TimeBlock.DETAIL, accessory=retry)]
     if not section.entries:
-        return [kit.section(f"*⏱ Time*{total}\nNo time logged yet.", block_id=TimeBlock.DETAIL)]
+        return [kit.section(f"*Time*{total}\nNo time logged yet.", block_id=TimeBlock.DETAIL)]
     shown = section.entries[:ENTRIES_SHOWN]
     lines = "\n".join(f"• {_entry_line(e)}" for e in shown)
-    return [kit.section(f"*⏱ Time*{total}\n{lines}", block_id=TimeBlock.DETAIL)]
+    return [kit.section(f"*Time*{total}\n{lines}", block_id=TimeBlock.DETAIL)]

@@ -111,7 +111,7 @@ def work_view(form: WorkForm, draft: WorkDraft, meta: WorkMeta, *, note_cut: boo
         detail_bits.append(f"Status: {escape_truncate(form.status_name, 80)}")
     blocks: list[dict[str, Any]] = _summary_blocks(form.ticket_id, form.summary, " · ".join(detail_bits))
     blocks.append(kit.divider())
-    blocks.append(kit.section("*⏱ Time*"))
+    blocks.append(kit.section("*Time*"))
     blocks.append(
         kit.input_block(
             WorkField.DURATION,
@@ -166,7 +166,7 @@ def work_view(form: WorkForm, draft: WorkDraft, meta: WorkMeta, *, note_cut: boo
         )
     )
     blocks.append(kit.divider())
-    blocks.append(kit.section("*📝 Note*"))
+    blocks.append(kit.section("*Note*"))
     blocks.append(
         kit.input_block(
             WorkField.NOTE,
@@ -231,7 +231,7 @@ def work_view(form: WorkForm, draft: WorkDraft, meta: WorkMeta, *, note_cut: boo
 def saving_view(meta: WorkMeta, parts: list[str]) -> dict[str, Any]:
     """What the modal shows while the parts are written (replaced by the outcome)."""
     doing = ", ".join(parts) if parts else "your changes"
-    blocks = [kit.section(f"⏳ Saving {escape_truncate(doing, 200)} on #{meta.ticket_id}…")]
+    blocks = [kit.section(f"Saving {escape_truncate(doing, 200)} on #{meta.ticket_id}…")]
     return kit.modal(
         title=work_title(meta.ticket_id),
         blocks=blocks,
