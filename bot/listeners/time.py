@@ -10,7 +10,7 @@ from bot.flows.time.nudge import set_nudge
 from bot.flows.time.quick import undo_time
 from bot.flows.time.work_it import decide_work, open_work_button, open_work_from_thread
 from bot.ids import Callback, Shortcut, TimeAction
-from bot.listeners.handoff import Args, Body, ack_then, on_submit
+from bot.listeners.handoff import Args, Body, Listener, ack_then, on_submit, register_routes
 
 
 def ticket_button(body: Body, action: Body) -> Args | None:
@@ -39,11 +39,18 @@ nudge = ack_then(set_nudge, nudge_choice)
 retry_time = ack_then(retry_detail_time, lambda body, action: {} if body.get("view") else None)
 
 
+ACTIONS: dict[str, Listener] = {
+    TimeAction.WORK: open_work,
+    TimeAction.UNDO: undo,
+    TimeAction.RETRY: retry_time,
+    TimeAction.NUDGE: nudge,
+}
+VIEWS: dict[str, Listener] = {Callback.WORK: save_work}
+SHORTCUTS: dict[str, Listener] = {Shortcut.LOG_TIME: log_time_shortcut}
+
+
 def register(app: AsyncApp) -> None:
-    """Register the time listeners."""
-    app.action(TimeAction.WORK)(open_work)
-    app.action(TimeAction.UNDO)(undo)
-    app.action(TimeAction.RETRY)(retry_time)
-    app.action(TimeAction.NUDGE)(nudge)
-    app.view(Callback.WORK)(save_work)
-    app.message_shortcut(Shortcut.LOG_TIME)(log_time_shortcut)
+    """Register the time listeners, one table per surface."""
+    register_routes(app.action, ACTIONS)
+    register_routes(app.view, VIEWS)
+    register_routes(app.message_shortcut, SHORTCUTS)
