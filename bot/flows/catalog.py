@@ -15,6 +15,7 @@ MODULES = (
     "bot.flows.mapping",
     "bot.flows.spinoff",
     "bot.flows.suggestions",
+    "bot.flows.thread_context",
     "bot.flows.create.edit",
     "bot.flows.create.submit",
     "bot.flows.time.detail_time",

@@ -61,6 +61,7 @@ async def share_ticket(
         linked_by=ctx.user_id,
         company_id=ticket.company.id if ticket.company else None,
         board_id=ticket.board.id if ticket.board else None,
+        context_seeded=True,  # the card starts the thread: nothing earlier to read from Slack
     )
     ctx.deps.rows.remember(ctx.team_id, [ticket])
     await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here

@@ -20,9 +20,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
+from bot.flows.work import WorkItem, flow
 from bot.text import plain, truncate
 from storage import Storage, ThreadLink
 from storage.repositories import thread_links
@@ -147,6 +149,55 @@ def _retry_after(headers: Any) -> float:
         return float((headers or {}).get("Retry-After") or (headers or {}).get("retry-after") or "")
     except ValueError:
         return RETRY_AFTER_DEFAULT
+
+
+class ThreadEdit(BaseModel):
+    """A member edited or deleted a message in a thread (`text` None: deleted)."""
+
+    channel_id: str
+    ts: str
+    thread_ts: str | None = None
+    text: str | None = None
+
+
+def thread_edit(event: dict[str, Any]) -> ThreadEdit | None:
+    """The edit or deletion a `message_changed` / `message_deleted` event reports, if any."""
+    channel = str(event.get("channel") or "")
+    if event.get("subtype") == "message_deleted":
+        ts = str(event.get("deleted_ts") or "")
+        previous = event.get("previous_message")
+        if isinstance(previous, dict) and not previous.get("thread_ts"):
+            return None  # a top-level message: never kept
+        return ThreadEdit(channel_id=channel, ts=ts) if channel and ts else None
+    message = event.get("message") if event.get("subtype") == "message_changed" else None
+    if not isinstance(message, dict) or not channel or not message.get("ts") or not message.get("thread_ts"):
+        return None
+    return ThreadEdit(
+        channel_id=channel,
+        ts=str(message["ts"]),
+        thread_ts=str(message["thread_ts"]),
+        text=context_text(_message_text(message)),
+    )
+
+
+@flow("thread.edit")
+async def follow_edit(ctx: FlowContext, item: WorkItem) -> None:
+    """Keep a kept message as its author left it: edited text replaces it, a deletion forgets it."""
+    edit = ThreadEdit.model_validate(item.args["edit"])
+    async with ctx.deps.storage.session() as session:
+        if edit.text and edit.thread_ts:
+            await repo.edit_message(
+                session=session,
+                team_id=ctx.team_id,
+                channel_id=edit.channel_id,
+                thread_ts=edit.thread_ts,
+                ts=edit.ts,
+                text=edit.text,
+            )
+        else:
+            await repo.forget_message(
+                session=session, team_id=ctx.team_id, channel_id=edit.channel_id, ts=edit.ts
+            )
 
 
 async def prune(storage: Storage) -> int:

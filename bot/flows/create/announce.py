@@ -99,6 +99,7 @@ async def post_confirmation(
                     linked_by=ctx.user_id,
                     company_id=draft.company_id,
                     board_id=draft.board_id,
+                    context_seeded=origin.thread_ts is None,  # the confirmation starts the thread
                 )
             return
     await ctx.dm(payload)

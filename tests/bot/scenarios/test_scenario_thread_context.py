@@ -15,6 +15,7 @@ from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack
 from scenario_spinoff_kit import OUTLOOK_TICKET, link_thread, reply, say, suggestions
 
 from bot.flows.thread_context import KEPT, RETENTION
+from bot.ids import DetailAction
 from storage.repositories import thread_messages
 from storage.repositories.thread_messages import ThreadMessage
 
@@ -152,3 +153,56 @@ async def test_housekeeping_forgets_thread_context_after_a_week(slack: Slack) ->
         "Marcus says Outlook stopped syncing this morning",
         "Restarted in safe mode, still not syncing",
     ]
+
+
+async def test_edited_and_deleted_replies_are_judged_as_their_authors_left_them(
+    make_slack: MakeSlack, messages_api: MessagesAPI
+) -> None:
+    async with make_slack(configure=with_api_key) as slack:
+        parent = await outlook_report(slack, before_link=[])
+        typo = await reply(slack, parent["ts"], "Restarted in sfae mode", user=NEWBIE)
+        oops = await reply(slack, parent["ts"], "his password is hunter2", user=NEWBIE)
+
+        edited = {**typo, "text": "Restarted in safe mode, still not syncing", "edited": {"user": NEWBIE}}
+        await slack.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "channel": CHANNEL,
+                "message": edited,
+                "previous_message": typo,
+                "hidden": True,
+                "ts": "1765184999.000100",
+            }
+        )
+        await slack.event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": CHANNEL,
+                "deleted_ts": oops["ts"],
+                "previous_message": oops,
+                "hidden": True,
+                "ts": "1765184999.000200",
+            }
+        )
+        await reply(slack, parent["ts"], "I'll rebuild his OST file")
+
+        assert thread_lines(messages_api) == [
+            "Marcus says Outlook stopped syncing this morning",
+            "Restarted in safe mode, still not syncing",
+        ]
+
+
+async def test_a_shared_ticket_cards_thread_never_reads_slack_history(slack: Slack) -> None:
+    await slack.command(str(OUTLOOK_TICKET))
+    await slack.click(DetailAction.SHARE, view=slack.modal())
+    [card] = [m for m in slack.fake.messages(CHANNEL) if m.get("bot_id")]
+
+    await reply(slack, card["ts"], "Restarted Outlook in safe mode, still not syncing", user=NEWBIE)
+    await reply(slack, card["ts"], "btw can you also look at the VPN, it drops every 10 min", user=NEWBIE)
+
+    assert [m["text"] for m in suggestions(slack, card["ts"])] == [
+        "Create ticket: The VPN, it drops every 10 min"
+    ]
+    assert replies_calls(slack) == []  # the app started that thread: there was nothing earlier to read
