@@ -1,4 +1,4 @@
-"""`python -m bot serve|worker|migrate|map|callbacks|run`."""
+"""`python -m bot serve|worker|migrate|map|callbacks|run|rotate-keys`."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ def worker(settings: Settings) -> int:
 
 async def _map(settings: Settings, slack_user: str, member: str, team: str | None) -> int:
     from bot.deps import build_deps
+    from storage import StoredKeyUnusable
 
     deps = build_deps(settings)
     try:
@@ -81,7 +82,11 @@ async def _map(settings: Settings, slack_user: str, member: str, team: str | Non
         if team_id is None:
             print("Pass --team T… (or set SLACK_BOT_TOKEN so the team can be looked up).", file=sys.stderr)
             return 2
-        service = await deps.workspaces.service(team_id)
+        try:
+            service = await deps.workspaces.service(team_id)
+        except StoredKeyUnusable as exc:
+            print(f"The stored ConnectWise key of team {team_id} can't be used: {exc}", file=sys.stderr)
+            return 2
         if service is None:
             print(f"No PSA connection for team {team_id}: set CW_* or run /tickets connect.", file=sys.stderr)
             return 2
@@ -101,6 +106,27 @@ async def _map(settings: Settings, slack_user: str, member: str, team: str | Non
         return 0
     finally:
         await deps.aclose()
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    """Re-encrypt every stored secret with the newest TICKETS_SECRET_KEY (one transaction)."""
+    from bot.deps import build_storage
+
+    storage = build_storage(settings)
+    try:
+        await storage.migrate()
+        report = await storage.rotate_secrets()
+    finally:
+        await storage.close()
+    for column, count in report.rotated.items():
+        print(f"{column}: {count} re-encrypted with the newest key.")
+    if report.unreadable:
+        print("No configured key opens these (reconnect those workspaces):", file=sys.stderr)
+        for where in report.unreadable:
+            print(f"  {where}", file=sys.stderr)
+        return 1
+    print("Every stored secret now opens with the newest key: previous keys can be removed.")
+    return 0
 
 
 async def _installed_team(settings: Settings) -> str | None:
@@ -165,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_callbacks.add_argument("action", choices=["sync", "remove"])
     p_callbacks.add_argument("--team", default=None, help="one Slack team id (default: every workspace)")
     sub.add_parser("run", help="local all-in-one mode")
+    sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the newest TICKETS_SECRET_KEY")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -179,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_map(settings, args.slack_user, args.member, args.team))
     if args.command == "callbacks":
         return asyncio.run(_callbacks(settings, args.action, args.team))
+    if args.command == "rotate-keys":
+        return asyncio.run(_rotate_keys(settings))
     return run(settings)
 
 

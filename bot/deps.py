@@ -25,8 +25,9 @@ from bot.settings import Settings
 from bot.slack_clients import SlackClients
 from bot.tasks import TaskSupervisor
 from bot.workspaces import HttpFactory, WorkspaceRegistry, env_credentials
+from psa.connectwise.site import SitePolicy
 from psa.registry import ProviderRegistry
-from storage import Storage, load_or_create_key
+from storage import Storage, load_or_create_keys
 from storage.db import is_memory_sqlite, normalize_database_url
 from storage.maintenance import prune_processed_events
 
@@ -120,15 +121,15 @@ def key_file_for(database_url: str) -> Path:
 
 def build_storage(settings: Settings) -> Storage:
     """The app's Storage for DATABASE_URL, with the encryption key from settings (or the local key file)."""
-    fernet = load_or_create_key(
-        settings.tickets_secret_key, key_file=key_file_for(settings.database_url), app_env=settings.app_env
+    newest, *previous = load_or_create_keys(
+        settings.secret_keys, key_file=key_file_for(settings.database_url), app_env=settings.app_env
     )
     url = normalize_database_url(settings.database_url)
     pool: dict[str, Any] = {}
     if not is_memory_sqlite(url):  # an in-memory SQLite database lives in one connection
         config = jobs_config(settings.workers, settings.worker_concurrency)
         pool = config.database_pool(runs_jobs=settings.workers == "embedded")
-    return Storage(settings.database_url, fernet, **pool)
+    return Storage(settings.database_url, newest, previous_keys=previous, **pool)
 
 
 def build_anthropic(settings: Settings, *, http: Any | None = None) -> AsyncAnthropic | None:
@@ -178,6 +179,9 @@ def build_deps(
         factories=factories,
         http_factory=http_factory,
         limiter=site_limiter(settings.database_url, per_minute=settings.cw_requests_per_minute),
+        site_policy=SitePolicy.build(
+            production=settings.production, allowed_private_hosts=settings.cw_allowed_private_hosts
+        ),
     )
     changes = ChangeFeed(storage.engine)
     changes.subscribe(workspaces.changed)

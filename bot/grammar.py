@@ -21,6 +21,7 @@ USAGE = "\n".join(
         "`/tickets time 1604 45m [note]` — log 45 minutes on #1604 (or `1h15`, `1.5h`, `1:30`, `9:00-10:30`)",
         "`/tickets work 1604` — log time, write a note and set the next status in one go",
         "`/tickets connect` — connect ConnectWise (workspace admins)",
+        "`/tickets disconnect` — disconnect ConnectWise (workspace admins)",
         "`/tickets map` — map your Slack user to your ConnectWise member",
         "`/tickets help` — this help",
     ]
@@ -137,6 +138,10 @@ class Connect(_Cmd):
     kind: Literal["connect"] = "connect"
 
 
+class Disconnect(_Cmd):
+    kind: Literal["disconnect"] = "disconnect"
+
+
 class Map(_Cmd):
     kind: Literal["map"] = "map"
 
@@ -151,8 +156,9 @@ class Invalid(_Cmd):
     usage: str = USAGE
 
 
+AnyCommand = Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid
 Command = Annotated[
-    Mine | Search | Show | New | Time | Work | Connect | Map | Help | Invalid,
+    Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid,
     Field(discriminator="kind"),
 ]
 
@@ -161,7 +167,9 @@ class _ParseError(Exception):
     pass
 
 
-def parse(text: str) -> Mine | Search | Show | New | Time | Work | Connect | Map | Help | Invalid:
+def parse(
+    text: str,
+) -> Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid:
     """Parse the text after `/tickets` into a command; anything unparseable becomes `Invalid`."""
     try:
         return _parse(text or "")
@@ -169,7 +177,9 @@ def parse(text: str) -> Mine | Search | Show | New | Time | Work | Connect | Map
         return Invalid(message=str(exc))
 
 
-def _parse(text: str) -> Mine | Search | Show | New | Time | Work | Connect | Map | Help | Invalid:
+def _parse(
+    text: str,
+) -> Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid:
     # Spaces are kept as typed (a search for two spaces sends two); only their look-alikes are unified.
     stripped = text.translate(_SPACES).strip()
     if not stripped:
@@ -210,11 +220,13 @@ def _parse(text: str) -> Mine | Search | Show | New | Time | Work | Connect | Ma
         return _time(rest)
     if word == "work":
         return Work(ticket_id=_one_ticket(rest, "work", "/tickets work 1042"))
-    if word in ("connect", "map", "help", "?"):
+    if word in ("connect", "disconnect", "map", "help", "?"):
         if rest:
             raise _ParseError(f"`{word}` takes no arguments (got “{_short(rest)}”).")
         if word == "connect":
             return Connect()
+        if word == "disconnect":
+            return Disconnect()
         if word == "map":
             return Map()
         return Help()

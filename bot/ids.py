@@ -147,6 +147,10 @@ class ConnectField(StrEnum):
     CLIENT_ID = "connect.client_id"
 
 
+class ConnectAction(StrEnum):
+    DISCONNECT = "connect.disconnect"  # button (connect modal and `/tickets disconnect`), with a confirm
+
+
 class MappingAction(StrEnum):
     MEMBER = "mapping.member"  # external select; option value = member id
     SLACK_USER = "mapping.slack_user"  # users_select, admins only

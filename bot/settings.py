@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tickets.db"
 DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5"
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     cw_public_key: str | None = None
     cw_private_key: SecretStr | None = None
     cw_client_id: str | None = None
+    # Hosts (names or addresses, comma-separated) of a self-hosted ConnectWise on a private network:
+    # in production the connect modal refuses private, loopback and metadata addresses except these.
+    cw_allowed_private_hosts: Annotated[tuple[str, ...], NoDecode] = ()
 
     database_url: str = DEFAULT_DATABASE_URL
     # ConnectWise throttles a company's API near 1,000 requests a minute; all processes share this.
@@ -55,13 +58,34 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     anthropic_model: str = DEFAULT_ANTHROPIC_MODEL
 
+    # The encryption key of stored PSA keys; during a rotation the new key first, then the previous
+    # ones, comma-separated ("new,old"): reads try each, writes use the first.
     tickets_secret_key: SecretStr | None = None
+
+    @field_validator("cw_allowed_private_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _production_needs_key(self) -> Settings:
-        if self.app_env == "production" and self.tickets_secret_key is None:
+        if self.app_env == "production" and not self.secret_keys:
             raise ValueError("TICKETS_SECRET_KEY is required when APP_ENV=production")
         return self
+
+    @property
+    def secret_keys(self) -> list[SecretStr]:
+        """TICKETS_SECRET_KEY split into its keys, newest first (empty when unset)."""
+        if self.tickets_secret_key is None:
+            return []
+        parts = self.tickets_secret_key.get_secret_value().split(",")
+        return [SecretStr(part.strip()) for part in parts if part.strip()]
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
 
     @property
     def has_connectwise_env(self) -> bool:

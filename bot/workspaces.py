@@ -22,11 +22,12 @@ from bot.changes import EVERYTHING
 from bot.mapping_cache import CachedMappings
 from psa.base import ProviderInfo
 from psa.connectwise.factory import HTTP_POOL, pooled_http
+from psa.connectwise.site import Resolver, SitePolicy, SiteUrlError, check_site, loop_resolver
 from psa.models import ActingMember, Member
 from psa.ratelimit import SiteLimiter, site_of
 from psa.registry import ConnectFailed, ProviderRegistry, PSACredentials, PSAKind, default_registry
 from psa.service import TicketService
-from storage import ConnectionCredentials, ConnectionInfo, EngineerKeysInfo, Storage
+from storage import ConnectionCredentials, ConnectionInfo, EngineerKeysInfo, Storage, StoredKeyUnusable
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,8 @@ class WorkspaceRegistry:
         max_workspaces: int = MAX_WORKSPACES,
         entry_ttl: float = ENTRY_TTL,
         limiter: SiteLimiter | None = None,
+        site_policy: SitePolicy | None = None,
+        resolve: Resolver = loop_resolver,
     ) -> None:
         self._storage = storage
         self._env = env_credentials
@@ -144,6 +147,8 @@ class WorkspaceRegistry:
         self._locks: dict[str, asyncio.Lock] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         self._limiter = limiter
+        self.site_policy = site_policy or SitePolicy()
+        self.resolve = resolve  # host name → addresses, for the site policy (tests pass their own)
         self._writers: TTLCache[tuple[str, str], _MemberWriter] = TTLCache(MAX_WRITERS, MEMBER_KEYS_TTL)
 
     def _http(self, kind: PSAKind) -> httpx.AsyncClient:
@@ -182,7 +187,11 @@ class WorkspaceRegistry:
         # who set them decides, and the connect modal says so.
         if self._env is not None:
             return self._env, "environment"
-        stored = await self._storage.workspace(team_id).connection()
+        try:
+            stored = await self._storage.workspace(team_id).connection()
+        except StoredKeyUnusable as exc:
+            log.error("team %s: the stored PSA key can't be used, an admin must reconnect: %s", team_id, exc)
+            raise
         if stored is not None:
             creds = ConnectionCredentials(
                 provider_kind=stored.provider_kind,
@@ -269,11 +278,19 @@ class WorkspaceRegistry:
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
 
+    async def check_site(self, base_url: str) -> None:
+        """Refuse (SiteUrlError) an API root the site policy does not let a key be sent to."""
+        await check_site(base_url, self.site_policy, resolve=self.resolve)
+
     async def test(self, credentials: ConnectionCredentials) -> ProviderInfo:
         """One real authenticated call with these credentials; raises ConnectFailed when they do not work."""
         kind = self.providers.get(credentials.provider_kind)
         if kind is None:
             raise ConnectFailed(f"Unknown PSA kind {credentials.provider_kind!r}.")
+        try:
+            await self.check_site(credentials.base_url)
+        except SiteUrlError as exc:
+            raise ConnectFailed(str(exc), {"base_url": "Change the site URL."}) from exc
         if credentials.private_key is None:
             raise ConnectFailed("Enter the private key.", {"private_key": "Enter the private key."})
         http = self._http(kind)
@@ -298,9 +315,9 @@ class WorkspaceRegistry:
         await self.invalidate(team_id)
         return info
 
-    async def disconnect(self, team_id: str) -> bool:
-        """Forget the stored connection of a workspace."""
-        removed = await self._storage.workspace(team_id).delete_connection()
+    async def disconnect(self, team_id: str, user_id: str | None = None) -> bool:
+        """Forget the stored connection of a workspace (and its cached service, in every process)."""
+        removed = await self._storage.workspace(team_id).delete_connection(disconnected_by=user_id)
         await self.invalidate(team_id)
         return removed
 
@@ -327,7 +344,16 @@ class WorkspaceRegistry:
         cached = self._writers.get(key)
         if cached is not None and (cached.info is None or cached.info.psa_member_id == member.id):
             return cached
-        keys = await self._storage.engineer_keys(entry.team_id).keys(user_id)
+        store = self._storage.engineer_keys(entry.team_id)
+        try:
+            keys = await store.keys(user_id)
+        except StoredKeyUnusable as exc:
+            # Their own key can't be read (TICKETS_SECRET_KEY changed): never silent, and never sent —
+            # treated like keys checked elsewhere, so the user is asked to enter them again.
+            log.error("team %s user %s: their own PSA key can't be read: %s", entry.team_id, user_id, exc)
+            fallback = _MemberWriter(info=await store.info(user_id), service=None)
+            self._writers[key] = fallback
+            return fallback
         info = EngineerKeysInfo(**keys.model_dump(exclude={"private_key"})) if keys is not None else None
         service: TicketService | None = None
         creds = entry.credentials

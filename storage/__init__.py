@@ -1,15 +1,24 @@
 """The app's own state: PSA connections, member mappings, thread links, idempotency, suggestions, events,
 audit, and Slack OAuth installations. SQLite by default, Postgres for several processes."""
 
-from storage.crypto import SecretBox, default_key_file, fernet_from_secret, load_or_create_key
+from storage.crypto import (
+    SecretBox,
+    default_key_file,
+    fernet_from_secret,
+    load_or_create_key,
+    load_or_create_keys,
+)
 from storage.db import create_engine, create_sessionmaker, normalize_database_url
 from storage.errors import (
     ConnectionNotFoundError,
+    KeyHostMismatchError,
+    KeyRequiredError,
     MappingConflictError,
     MissingSecretKeyError,
     SecretDecryptionError,
     SecretKeyFileError,
     StorageError,
+    StoredKeyUnusable,
 )
 from storage.facade import Storage
 from storage.models import AuditAction, LedgerState, SuggestionState, WriteKind
@@ -35,6 +44,8 @@ __all__ = [
     "EngineerKeyStore",
     "EngineerKeys",
     "EngineerKeysInfo",
+    "KeyHostMismatchError",
+    "KeyRequiredError",
     "LedgerEntry",
     "LedgerState",
     "MappingConflictError",
@@ -47,6 +58,7 @@ __all__ = [
     "SlackMemberMappingLookup",
     "Storage",
     "StorageError",
+    "StoredKeyUnusable",
     "Suggestion",
     "SuggestionState",
     "ThreadLink",
@@ -59,5 +71,6 @@ __all__ = [
     "default_key_file",
     "fernet_from_secret",
     "load_or_create_key",
+    "load_or_create_keys",
     "normalize_database_url",
 ]

@@ -51,6 +51,14 @@ def default_key_file(database_url: str) -> Path:
     return Path("data") / KEY_FILE_NAME
 
 
+def load_or_create_keys(secrets: list[SecretStr], *, key_file: Path, app_env: str) -> list[Fernet]:
+    """The Fernets of TICKETS_SECRET_KEY's keys (newest first); without any, outside production, the
+    key kept in `key_file`."""
+    if secrets:
+        return [fernet_from_secret(secret.get_secret_value()) for secret in secrets]
+    return [load_or_create_key(None, key_file=key_file, app_env=app_env)]
+
+
 def load_or_create_key(secret: SecretStr | None, *, key_file: Path, app_env: str) -> Fernet:
     """The Fernet for TICKETS_SECRET_KEY; without one, outside production, a key kept in `key_file`."""
     if secret is not None:
@@ -109,6 +117,10 @@ class SecretBox:
     def encrypt(self, secret: SecretStr) -> str:
         """A Fernet token (ASCII) for `secret`."""
         return self._keys.encrypt(secret.get_secret_value().encode()).decode("ascii")
+
+    def rotate(self, token: str) -> str:
+        """`token` re-encrypted with the primary key (SecretDecryptionError if no key opens it)."""
+        return self.encrypt(self.decrypt(token))
 
     def decrypt(self, token: str) -> SecretStr:
         """The secret inside `token`; raises SecretDecryptionError if no configured key opens it."""

@@ -15,8 +15,24 @@ class SecretKeyFileError(StorageError):
     """The generated key file exists but cannot be used."""
 
 
-class SecretDecryptionError(StorageError):
+class StoredKeyUnusable(StorageError):
+    """A workspace's stored PSA key cannot be used; an admin must reconnect. `team_id` names the workspace."""
+
+    def __init__(self, message: str, *, team_id: str | None = None) -> None:
+        super().__init__(message)
+        self.team_id = team_id
+
+
+class SecretDecryptionError(StoredKeyUnusable):
     """A stored secret cannot be decrypted with the configured key(s)."""
+
+
+class KeyHostMismatchError(StoredKeyUnusable):
+    """The stored key was validated with another host than the connection now names."""
+
+
+class KeyRequiredError(StorageError):
+    """Keeping the stored private key was asked for, but the site or company changed: enter it again."""
 
 
 class MappingConflictError(StorageError):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage import recovery
 from storage.crypto import SecretBox
+from storage.crypto_rotation import RotationReport, rotate_secrets
 from storage.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from storage.live import LiveStore
 from storage.migrate import upgrade_engine
@@ -52,6 +53,11 @@ class Storage:
         """A read-only unit of work (on SQLite it never waits for writers)."""
         async with self._read_sessions() as session:
             yield session
+
+    async def rotate_secrets(self) -> RotationReport:
+        """Re-encrypt every stored secret with the newest key, in one transaction (see crypto_rotation)."""
+        async with self.session() as session:
+            return await rotate_secrets(session=session, box=self.box)
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations to this database."""

@@ -105,6 +105,7 @@ class AuditAction(StrEnum):
     ASSIGNEE_REMOVE = "assignee_remove"
     NOTE = "note"
     CONNECT = "connect"
+    DISCONNECT = "disconnect"
     MAP = "map"
     UNMAP = "unmap"
     SHARE = "share"
@@ -127,6 +128,8 @@ class PSAConnectionRow(Base):
     public_key: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str] = mapped_column(String(100))
     private_key_encrypted: Mapped[str] = mapped_column(Text)
+    # The host (and port) the private key was validated with: the only one it is ever sent to.
+    key_host: Mapped[str] = mapped_column(String(300))
     connected_by: Mapped[str] = mapped_column(String(SLACK_ID))
     connected_at: Mapped[datetime]
 

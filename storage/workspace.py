@@ -79,10 +79,25 @@ class WorkspaceStore:
             )
             return info
 
-    async def delete_connection(self) -> bool:
-        """Forget the connection."""
+    async def delete_connection(self, *, disconnected_by: str | None = None) -> bool:
+        """Forget the connection (audited, with who did it, when there was one)."""
         async with self._write() as s:
-            return await connections.delete_connection(session=s, team_id=self.team_id)
+            info = await connections.get_connection_info(session=s, team_id=self.team_id)
+            removed = await connections.delete_connection(session=s, team_id=self.team_id)
+            if removed and info is not None and disconnected_by is not None:
+                detail = {
+                    "provider": info.provider_kind,
+                    "base_url": info.base_url,
+                    "company_id": info.company_id,
+                }
+                await audit.record(
+                    session=s,
+                    team_id=self.team_id,
+                    slack_user_id=disconnected_by,
+                    action=AuditAction.DISCONNECT,
+                    detail=detail,
+                )
+            return removed
 
     # Member mappings
     async def map_member(

@@ -14,6 +14,7 @@ from bot.flows.tickets_list import show_list
 from bot.flows.time.quick import log_quick_time
 from bot.flows.time.work_it import open_work_from_command
 from bot.flows.work import WorkItem, flow
+from bot.inputs import PROMPT, SEARCH_TEXT
 from bot.state import ListState, Origin
 from bot.views.messages import help_message, invalid_command_message
 from bot.views.prompts import refused_message
@@ -43,6 +44,8 @@ async def run_command(ctx: FlowContext, item: WorkItem) -> None:
         await open_work_from_command(ctx, command.ticket_id)
     elif isinstance(command, grammar.Connect):
         await open_connect(ctx)
+    elif isinstance(command, grammar.Disconnect):
+        await connect.confirm_disconnect(ctx)
     elif isinstance(command, grammar.Map):
         await mapping.open_mapping_modal(ctx)
     elif isinstance(command, grammar.Help):
@@ -52,6 +55,7 @@ async def run_command(ctx: FlowContext, item: WorkItem) -> None:
 
 
 async def _search(ctx: FlowContext, command: grammar.Search) -> None:
+    SEARCH_TEXT.check(command.text)
     service = await ctx.service()
     ctx.doing = "read the filter values"
     try:
@@ -70,7 +74,12 @@ async def _search(ctx: FlowContext, command: grammar.Search) -> None:
 async def open_create(ctx: FlowContext, *, prompt: str | None = None) -> None:
     """Hand over to ticket creation (with the channel the user is in as the origin)."""
     origin = Origin(channel_id=ctx.actor.channel_id) if ctx.actor.channel_id else None
-    await create.open_create_modal(ctx, prompt=prompt, origin=origin, tab="quick" if prompt else None)
+    notice = None
+    if prompt is not None:
+        prompt, notice = PROMPT.fit(prompt)
+    await create.open_create_modal(
+        ctx, prompt=prompt, origin=origin, tab="quick" if prompt else None, notice=notice
+    )
 
 
 async def open_connect(ctx: FlowContext) -> None:

@@ -10,9 +10,10 @@ from pydantic import BaseModel, SecretStr
 
 from bot.flows import home
 from bot.flows.context import FlowContext
-from bot.flows.site_url import SiteUrlError, normalize_site_url, site_label
+from bot.flows.live import subscriptions
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
+from bot.inputs import CONNECT_FIELDS, too_long
 from bot.views.connect import (
     ConnectForm,
     ConnectionSummary,
@@ -22,10 +23,18 @@ from bot.views.connect import (
     connect_modal,
     connect_refused_modal,
     connect_testing_modal,
+    disconnect_prompt,
+    disconnected_modal,
+    disconnected_text,
     read_connect_form,
 )
+from bot.views.messages import notice_message
+from bot.views.prompts import refused_message
 from bot.workspaces import ConnectFailed
-from storage import ConnectionCredentials, StorageError
+from psa.connectwise.site import SiteUrlError, normalize_site_url, site_label
+from psa.errors import PSAError
+from storage import ConnectionCredentials, StorageError, StoredKeyUnusable
+from storage.repositories.connections import host_of
 
 log = logging.getLogger(__name__)
 
@@ -55,33 +64,51 @@ class Outcome(BaseModel):
     company_id: str = ""
 
 
-async def _stored(ctx: FlowContext) -> tuple[ConnectionSummary | None, SecretStr | None]:
-    """What is saved for the workspace (for the form) and its private key (to test with when kept)."""
+class Stored(BaseModel):
+    """What is saved for the workspace: the form's summary, and the key with the host it was validated for."""
+
+    summary: ConnectionSummary
+    private_key: SecretStr | None = None  # None when it can't be read any more
+    key_host: str = ""
+
+
+async def _stored(ctx: FlowContext) -> Stored | None:
+    """The workspace's stored connection (None when there is none)."""
     team_id = ctx.team_id
     try:
         stored = await ctx.deps.storage.workspace(team_id).connection()
     except StorageError as exc:  # e.g. the key cannot be decrypted any more: ask for it again
         log.warning("team %s: stored connection unreadable: %s", team_id, exc)
         info = await ctx.deps.storage.workspace(team_id).connection_info()
-        summary = None
-        if info is not None:
-            summary = ConnectionSummary(
-                site_url=info.base_url,
-                company_id=info.company_id,
-                public_key=info.public_key,
-                client_id=info.client_id,
-                has_private_key=False,
-            )
-        return summary, None
+        if info is None:
+            return None
+        summary = ConnectionSummary(
+            site_url=info.base_url,
+            company_id=info.company_id,
+            public_key=info.public_key,
+            client_id=info.client_id,
+            has_private_key=False,
+        )
+        return Stored(summary=summary, key_host=info.key_host)
     if stored is None:
-        return None, None
+        return None
     summary = ConnectionSummary(
         site_url=stored.base_url,
         company_id=stored.company_id,
         public_key=stored.public_key,
         client_id=stored.client_id,
     )
-    return summary, stored.private_key
+    return Stored(summary=summary, private_key=stored.private_key, key_host=stored.key_host)
+
+
+def _kept_key(stored: Stored | None, base_url: str, company_id: str) -> SecretStr | None:
+    """The stored key, when the form leaves it empty — only for the site and company it was validated
+    with: a key never follows a connection to another host."""
+    if stored is None or stored.private_key is None:
+        return None
+    if host_of(base_url) != stored.key_host or company_id != stored.summary.company_id:
+        return None
+    return stored.private_key
 
 
 def _env_modal(ctx: FlowContext) -> Payload | None:
@@ -101,8 +128,8 @@ async def connect_view(ctx: FlowContext) -> Payload:
     env = _env_modal(ctx)
     if env is not None:
         return env
-    current, _ = await _stored(ctx)
-    return connect_modal(current=current)
+    stored = await _stored(ctx)
+    return connect_modal(current=stored.summary if stored else None)
 
 
 async def open_connect_modal(ctx: FlowContext) -> None:
@@ -144,15 +171,26 @@ async def submit_connect(ctx: FlowContext, view: Payload) -> Submission:
     if env is not None:
         return Submission.update(env)
     form = read_connect_form(view)
-    current, stored_key = await _stored(ctx)
-    problems: dict[str, str] = {}
+    problems = too_long(CONNECT_FIELDS, form.typed())
+    if problems:
+        return Submission.field_errors(connect_errors(problems))
+    stored = await _stored(ctx)
+    current = stored.summary if stored else None
     try:
         base_url = normalize_site_url(form.site_url)
+        await ctx.deps.workspaces.check_site(base_url)
     except SiteUrlError as exc:
         problems["site_url"] = str(exc)
-    key = form.private_key or stored_key  # empty keeps the stored key
+        base_url = ""
+    key = form.private_key or _kept_key(stored, base_url, form.company_id)  # empty keeps the stored key
     if key is None:
-        problems["private_key"] = "Enter the private key."
+        changed = stored is not None and stored.private_key is not None and base_url
+        problems["private_key"] = (
+            "The site or company changed: enter the private key again (a stored key is only sent to "
+            "the site it was checked with)."
+            if changed
+            else "Enter the private key."
+        )
     for field in ("company_id", "public_key", "client_id"):
         if not getattr(form, field):
             problems[field] = "Required."
@@ -211,3 +249,51 @@ async def _report_site(
         site=outcome.site, company_id=outcome.company_id, probe=summary or "The check could not run."
     )
     await ctx.update(done, view_id=view_id)
+
+
+NOT_ADMIN_DISCONNECT = "Only workspace admins and owners can disconnect ConnectWise."
+ENV_DISCONNECT = (
+    "This workspace's ConnectWise connection comes from the app's environment (the `CW_*` variables); "
+    "unset them and restart the app to disconnect."
+)
+
+
+async def confirm_disconnect(ctx: FlowContext) -> None:
+    """`/tickets disconnect`: admins see what would be disconnected and a Disconnect button (confirmed)."""
+    if not await ctx.is_admin():
+        await ctx.respond(refused_message(NOT_ADMIN_DISCONNECT))
+        return
+    if _env_modal(ctx) is not None:
+        await ctx.respond(refused_message(ENV_DISCONNECT))
+        return
+    info = await ctx.deps.storage.workspace(ctx.team_id).connection_info()
+    if info is None:
+        await ctx.respond(notice_message(disconnected_text(site=None, company_id=None)))
+        return
+    await ctx.respond(disconnect_prompt(site=site_label(info.base_url), company_id=info.company_id))
+
+
+@flow("connect.disconnect")
+async def disconnect(ctx: FlowContext, item: WorkItem) -> None:
+    """The Disconnect button (confirmed in Slack's dialog): delete the stored connection, say so where
+    the button was, and refresh the admin's Home (everyone else's shows "not connected" when opened)."""
+    in_modal = ctx.actor.view_id is not None and ctx.actor.response_url is None
+    if not await ctx.is_admin():
+        text = NOT_ADMIN_DISCONNECT
+    elif _env_modal(ctx) is not None:
+        text = ENV_DISCONNECT
+    else:
+        info = await ctx.deps.storage.workspace(ctx.team_id).connection_info()
+        try:  # the PSA stops pushing changes here first, while its keys are still at hand
+            await subscriptions.unsubscribe(ctx.deps, ctx.team_id)
+        except (PSAError, StoredKeyUnusable) as exc:
+            log.warning("team %s: callbacks not removed before disconnecting: %s", ctx.team_id, exc)
+        await ctx.deps.workspaces.disconnect(ctx.team_id, ctx.user_id)
+        site = site_label(info.base_url) if info else None
+        log.info("team %s: ConnectWise disconnected by %s (%s)", ctx.team_id, ctx.user_id, site)
+        text = disconnected_text(site=site, company_id=info.company_id if info else None)
+        await ctx.submit(home.refresh_home)
+    if in_modal:
+        await ctx.update(disconnected_modal(text))
+    else:
+        await ctx.respond(notice_message(text), replace=True)

@@ -18,6 +18,7 @@ from bot.flows.context import FlowContext
 from bot.flows.detail import load_detail
 from bot.flows.share import ShareFailed, share_ticket
 from bot.flows.work import WorkItem, flow
+from bot.inputs import NOTE
 from bot.state import DetailState, note_from_view
 from bot.views.prompts import psa_error_text
 from bot.views.ticket_detail import detail_view, status_notice
@@ -171,6 +172,9 @@ async def add_note(ctx: FlowContext, item: WorkItem) -> None:
         _, draft = note_from_view(view)
         if not draft.text:
             raise ChangeRefused("Type the note first, then press Add note.")
+        too_long = NOTE.problem(draft.text)
+        if too_long is not None:
+            raise ChangeRefused(too_long)
         await service.add_note(state.ticket_id, draft.text, internal=draft.internal)
         detail = {"internal": draft.internal, "length": len(draft.text)}
         await _audit(ctx, AuditAction.NOTE, state.ticket_id, detail)

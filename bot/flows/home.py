@@ -10,16 +10,17 @@ from slack_sdk.errors import SlackApiError
 from bot.flows import create
 from bot.flows.context import FlowContext
 from bot.flows.errors import NotConnected
-from bot.flows.site_url import site_label
 from bot.flows.tickets_list import render_list
 from bot.flows.time.nudge import nudge_of
 from bot.flows.views_io import post_message
 from bot.flows.work import WorkItem, flow
 from bot.state import ListState
 from bot.views.home import HOME_ROWS, HomeConnection, HomeState, home_view
+from psa.connectwise.site import site_label
 from psa.errors import PSAError
 from psa.models import TicketFilters
 from psa.service import NotMappedError
+from storage import StoredKeyUnusable
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         service = await ctx.service()
     except NotConnected:
         return HomeState(kind="not_connected", is_admin=await ctx.is_admin(user_id))
+    except StoredKeyUnusable:  # logged by the registry, with the workspace
+        return HomeState(kind="key_unreadable", is_admin=await ctx.is_admin(user_id))
     summary = await ctx.deps.workspaces.summary(team_id)
     connection = (
         HomeConnection(company_id=summary.company_id, site=site_label(summary.base_url))

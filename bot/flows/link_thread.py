@@ -13,6 +13,7 @@ from bot.flows.live.handler import remember
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
 from bot.ids import LinkThreadField
+from bot.inputs import TICKET_NUMBER
 from bot.state import Origin
 from bot.text import truncate
 from bot.views.link_thread import (
@@ -55,6 +56,9 @@ async def open_link_thread(ctx: FlowContext, item: WorkItem) -> None:
 
 async def submit_link(ctx: FlowContext, view: dict[str, Any]) -> Submission:
     """Check the typed ticket against the PSA; link and confirm, or keep the modal with a field error."""
+    too_long = TICKET_NUMBER.problem(_typed(view))
+    if too_long is not None:
+        return _field_error(too_long)
     form = read_link_thread(view)
     if form.ticket_id is None:
         return _field_error(form.error or "Check the ticket number.")

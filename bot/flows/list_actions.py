@@ -12,6 +12,8 @@ from bot.flows.stored import keep_list, load_list
 from bot.flows.submission import Submission
 from bot.flows.tickets_list import show_list
 from bot.flows.work import WorkItem, flow
+from bot.ids import SearchModal
+from bot.inputs import SEARCH_TEXT
 from bot.state import ListState, Origin, StateError
 from bot.views.messages import error_message, notice_message
 from bot.views.ticket_list import list_id_of_row, read_list_click, read_search_modal, search_modal
@@ -87,4 +89,8 @@ async def row_menu(ctx: FlowContext, item: WorkItem) -> None:
 
 async def submit_search(ctx: FlowContext, view: dict[str, Any]) -> Submission:
     """The search modal's submit closes it; the list message is replaced after the ack."""
+    typed = ((view.get("state") or {}).get("values") or {}).get(SearchModal.BLOCK) or {}
+    too_long = SEARCH_TEXT.problem((typed.get(SearchModal.ACTION) or {}).get("value"))
+    if too_long is not None:
+        return Submission.field_errors({SearchModal.BLOCK: too_long})
     return Submission.close().and_then(apply_search)

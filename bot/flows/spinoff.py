@@ -18,6 +18,7 @@ from bot.flows import create
 from bot.flows.context import FlowContext
 from bot.flows.link_thread import thread_origin
 from bot.flows.work import WorkItem, flow
+from bot.inputs import PROMPT
 from bot.state import Origin
 from bot.text import plain, truncate
 from bot.views.create_modal import PROMPT_MAX
@@ -42,10 +43,10 @@ async def spinoff_from_message(ctx: FlowContext, item: WorkItem) -> None:
     origin = thread_origin(message, ctx.actor.channel_id)
     link_lookup = asyncio.ensure_future(_thread_link(ctx, origin))
     text = message_text(message)
-    prompt = prompt_from(text, await _mention_names(ctx, text))
+    prompt, notice = prompt_from(text, await _mention_names(ctx, text))
     link = await link_lookup
     await create.open_create_modal(
-        ctx, prompt=prompt, origin=origin, tab="quick", initial=initial_from_link(ctx, link)
+        ctx, prompt=prompt, origin=origin, tab="quick", initial=initial_from_link(ctx, link), notice=notice
     )
 
 
@@ -62,11 +63,13 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def prompt_from(text: str, names: dict[str, str] | None = None) -> str | None:
-    """Slack markup → plain text for the Quick Create prompt, trimmed to what the input accepts."""
+def prompt_from(text: str, names: dict[str, str] | None = None) -> tuple[str | None, str | None]:
+    """Slack markup → plain text for the Quick Create prompt, shortened to what the input accepts —
+    with the notice that tells the user so when it was."""
     names = names or {}
     cleaned = plain(text, names.get).strip()
-    return truncate(cleaned, PROMPT_MAX) or None
+    prompt, notice = PROMPT.fit(cleaned)
+    return prompt or None, notice
 
 
 def initial_from_link(ctx: FlowContext, link: ThreadLink | None) -> dict[str, Any] | None:

@@ -11,9 +11,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.flows.errors import NotConnected, NotMapped
+from bot.inputs import InputTooLong
 from bot.state import StateError
 from bot.views.messages import error_message
 from bot.views.prompts import (
+    ASK_ADMIN,
+    KEY_UNREADABLE,
+    KEY_UNREADABLE_USER,
+    key_unreadable_prompt,
     not_connected_prompt,
     not_mapped_prompt,
     problem_modal,
@@ -22,6 +27,7 @@ from bot.views.prompts import (
 )
 from psa.errors import PSAError
 from psa.service import NotMappedError
+from storage import StoredKeyUnusable
 
 if TYPE_CHECKING:
     from bot.flows.context import FlowContext
@@ -50,6 +56,14 @@ async def told_for(ctx: FlowContext, exc: Exception) -> Told | None:
         hint = "Run `/tickets connect` to connect it." if is_admin else "Ask a workspace admin to connect it."
         line = "ConnectWise is not connected to this workspace."
         return Told(not_connected_prompt(is_admin=is_admin), line, hint)
+    if isinstance(exc, StoredKeyUnusable):
+        # The registry has logged it with the workspace; the user learns what it means for them.
+        is_admin = await ctx.is_admin()
+        if is_admin:
+            return Told(key_unreadable_prompt(is_admin=True), KEY_UNREADABLE, "Run `/tickets connect`.")
+        return Told(key_unreadable_prompt(is_admin=False), KEY_UNREADABLE_USER, ASK_ADMIN)
+    if isinstance(exc, InputTooLong):
+        return Told(error_message(exc.message), exc.message)
     if isinstance(exc, NotMapped | NotMappedError):
         return Told(not_mapped_prompt(), "You are not mapped to a ConnectWise member yet.", MAP_HINT)
     if isinstance(exc, PSAError):
@@ -81,7 +95,7 @@ async def tell_failure(ctx: FlowContext, exc: Exception) -> None:
     told = await told_for(ctx, exc)
     if told is None:
         return
-    if isinstance(exc, NotConnected | NotMapped | PSAError):
+    if isinstance(exc, NotConnected | NotMapped | PSAError | StoredKeyUnusable | InputTooLong):
         log.info("flow %s stopped for team %s: %s", ctx.item.flow, ctx.team_id, exc)
     try:
         await _show(ctx, told)

@@ -11,6 +11,7 @@ from bot.flows.create import edit
 from bot.ids import (
     OPEN_TICKET_ACTIONS,
     URL_BUTTON_ACTIONS,
+    ConnectAction,
     CreateAction,
     DetailAction,
     HomeAction,
@@ -126,6 +127,7 @@ refresh_home = ack_then(home.refresh_home, home_hash)
 view_all = ack_then(home.view_all)
 home_new_ticket = ack_then(home.new_ticket)
 home_connect = ack_then(connect.open_connect)
+disconnect = ack_then(connect.disconnect)
 home_map = ack_then(mapping.open_mapping)
 # Setup and new-ticket buttons of the app's messages
 message_connect = ack_then(commands.connect_button)
@@ -163,6 +165,7 @@ ROUTES: dict[str, Listener] = {
     HomeAction.VIEW_ALL: view_all,
     HomeAction.NEW_TICKET: home_new_ticket,
     HomeAction.CONNECT: home_connect,
+    ConnectAction.DISCONNECT: disconnect,
     HomeAction.MAP: home_map,
     MessageAction.CONNECT: message_connect,
     MessageAction.MAP: message_map,

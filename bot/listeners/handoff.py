@@ -24,6 +24,7 @@ from bot.flows.work import Flow, WorkItem, work_item
 from bot.state import StateError
 from bot.views.prompts import problem_modal
 from psa.errors import PSAError
+from storage import StoredKeyUnusable
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def on_options(name: str, choose: Choose) -> Listener:
         ctx = ack_context(name, body, client, context)
         try:
             options = await choose(ctx, body)
-        except (FlowError, PSAError, StateError, TimeoutError) as exc:
+        except (FlowError, PSAError, StateError, StoredKeyUnusable, TimeoutError) as exc:
             log.info("options %s: none offered: %s", name, exc)
             options = []
         # Anything else reaches Bolt's error handler (logged with context; Slack shows no options).

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from bot.ids import Callback, ConnectField
+from bot import inputs
+from bot.ids import Callback, ConnectAction, ConnectField
 from bot.text import escape_truncate, strong
 from bot.views import kit
 
@@ -31,6 +32,11 @@ class ConnectForm(BaseModel):
     public_key: str = ""
     private_key: SecretStr | None = None
     client_id: str = ""
+
+    def typed(self) -> dict[str, str | None]:
+        """Every field as typed (the private key too: only its length is ever looked at)."""
+        key = self.private_key.get_secret_value() if self.private_key else None
+        return {**self.model_dump(exclude={"private_key"}), "private_key": key}
 
 
 def connect_modal(
@@ -67,7 +73,7 @@ def connect_modal(
             kit.text_input(
                 ConnectField.SITE_URL,
                 initial_value=site or None,
-                max_length=300,
+                max_length=inputs.SITE_URL.max_chars,
                 placeholder="https://na.myconnectwise.net",
             ),
             hint=(
@@ -80,7 +86,9 @@ def connect_modal(
         kit.input_block(
             ConnectField.COMPANY_ID,
             "Company ID",
-            kit.text_input(ConnectField.COMPANY_ID, initial_value=company or None, max_length=100),
+            kit.text_input(
+                ConnectField.COMPANY_ID, initial_value=company or None, max_length=inputs.COMPANY_ID.max_chars
+            ),
             hint="The company you log in to ConnectWise with.",
         )
     )
@@ -88,7 +96,9 @@ def connect_modal(
         kit.input_block(
             ConnectField.PUBLIC_KEY,
             "Public key",
-            kit.text_input(ConnectField.PUBLIC_KEY, initial_value=public or None, max_length=200),
+            kit.text_input(
+                ConnectField.PUBLIC_KEY, initial_value=public or None, max_length=inputs.PUBLIC_KEY.max_chars
+            ),
         )
     )
     blocks.append(
@@ -96,7 +106,9 @@ def connect_modal(
             ConnectField.PRIVATE_KEY,
             "Private key",
             kit.text_input(
-                ConnectField.PRIVATE_KEY, max_length=200, placeholder="•••• stored" if has_key else None
+                ConnectField.PRIVATE_KEY,
+                max_length=inputs.PRIVATE_KEY.max_chars,
+                placeholder="•••• stored" if has_key else None,
             ),
             optional=has_key,
             hint=STORED_HINT if has_key else "Shown once when you create the key in ConnectWise.",
@@ -106,11 +118,16 @@ def connect_modal(
         kit.input_block(
             ConnectField.CLIENT_ID,
             "Client ID",
-            kit.text_input(ConnectField.CLIENT_ID, initial_value=client or None, max_length=100),
+            kit.text_input(
+                ConnectField.CLIENT_ID, initial_value=client or None, max_length=inputs.CLIENT_ID.max_chars
+            ),
             hint="From developer.connectwise.com → Client IDs.",
         )
     )
     blocks = _with_field_errors(blocks, errors)
+    if current is not None:
+        blocks.append(kit.divider())
+        blocks.append(kit.actions(disconnect_button(site=current.site_url, company_id=current.company_id)))
     return kit.modal(
         title="Connect ConnectWise",
         blocks=blocks,
@@ -226,4 +243,54 @@ def connect_refused_modal(text: str) -> dict[str, Any]:
         callback_id=Callback.CONNECT,
         blocks=[kit.section(f"⚠️ {escape_truncate(text, 2000)}")],
         close="OK",
+    )
+
+
+def disconnect_button(*, site: str, company_id: str) -> dict[str, Any]:
+    """The red Disconnect button, behind a confirmation dialog."""
+    return kit.button(
+        "Disconnect ConnectWise",
+        ConnectAction.DISCONNECT,
+        style="danger",
+        confirm=kit.confirm_dialog(
+            "Disconnect ConnectWise?",
+            f"The stored keys for company {escape_truncate(company_id, 100)} at "
+            f"{escape_truncate(site, 300)} are deleted. Nobody in this workspace "
+            "can see or change tickets from Slack until an admin connects ConnectWise again.",
+            "Disconnect",
+        ),
+    )
+
+
+def disconnect_prompt(*, site: str, company_id: str) -> dict[str, Any]:
+    """`/tickets disconnect`: what would be disconnected, and the button that does it (with a confirm)."""
+    return {
+        "text": "Disconnect ConnectWise from this workspace?",
+        "blocks": [
+            kit.section(
+                f"This workspace is connected to ConnectWise company *{escape_truncate(company_id, 100)}* "
+                f"at `{escape_truncate(site, 300)}`. Disconnecting deletes the stored keys."
+            ),
+            kit.actions(disconnect_button(site=site, company_id=company_id)),
+        ],
+    }
+
+
+def disconnected_text(*, site: str | None, company_id: str | None) -> str:
+    """What an admin is told once the connection is gone (plain text: the caller escapes it)."""
+    if site is None:
+        return "ConnectWise was not connected to this workspace (nothing to disconnect)."
+    return (
+        f"🔌 Disconnected ConnectWise (company {company_id or ''} at {site}). The stored keys are "
+        "deleted; run /tickets connect to connect again."
+    )
+
+
+def disconnected_modal(text: str) -> dict[str, Any]:
+    """The connect modal after Disconnect."""
+    return kit.modal(
+        title="Connect ConnectWise",
+        callback_id=Callback.CONNECT,
+        blocks=[kit.section(escape_truncate(text, 2000))],
+        close="Done",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from bot import inputs
 from bot.ids import Callback, CreateAction, CreateBlock, create_block_id
 from bot.state import TicketDraft
 from bot.text import escape, escape_truncate
@@ -18,8 +19,8 @@ from psa.models import SUMMARY_MAX, Board, BoardStatus, Member, Priority
 
 __all__ = ["TITLE", "create_modal", "created_view", "creating_view", "parsing_view"]
 SUBMIT = "Create ticket"
-PROMPT_MAX = 2000
-DESCRIPTION_MAX = 3000
+PROMPT_MAX = inputs.PROMPT.max_chars
+DESCRIPTION_MAX = inputs.DESCRIPTION.max_chars
 FIELD_LABELS = {
     "summary": "Summary",
     "company_id": "Company",

@@ -12,12 +12,13 @@ from bot.text import escape_truncate
 from bot.views import kit
 from bot.views.format import ticket_row, unique_tickets
 from bot.views.live_prefs import LivePrefsView, prefs_blocks
+from bot.views.prompts import ASK_ADMIN, KEY_UNREADABLE, KEY_UNREADABLE_USER
 from bot.views.sla import sla_text
 from bot.views.time_nudge import nudge_home_blocks
 from psa.models import PSATicketSearchResult
 
 HOME_ROWS = 5
-HomeKind = Literal["not_connected", "not_mapped", "loading", "tickets", "empty", "error"]
+HomeKind = Literal["not_connected", "key_unreadable", "not_mapped", "loading", "tickets", "empty", "error"]
 
 
 class HomeConnection(BaseModel):
@@ -48,6 +49,7 @@ def home_view(state: HomeState) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [kit.header("My queue")]
     builder = {
         "not_connected": _not_connected,
+        "key_unreadable": _key_unreadable,
         "not_mapped": _not_mapped,
         "loading": _loading,
         "tickets": _tickets,
@@ -82,6 +84,19 @@ def _not_connected(state: HomeState) -> list[dict[str, Any]]:
             kit.section("ConnectWise is not connected yet. Ask a workspace admin to run `/tickets connect`.")
         )
     return blocks
+
+
+def _key_unreadable(state: HomeState) -> list[dict[str, Any]]:
+    if state.is_admin:
+        return [
+            kit.section(f"⚠️ {KEY_UNREADABLE}"),
+            kit.context(
+                "The app's encryption key (TICKETS_SECRET_KEY) no longer opens the stored private key, or "
+                "the key was checked with another site. Enter the keys again to go on."
+            ),
+            kit.actions(kit.button("Reconnect ConnectWise", HomeAction.CONNECT, style="primary")),
+        ]
+    return [kit.section(f"⚠️ {KEY_UNREADABLE_USER} {ASK_ADMIN}")]
 
 
 def _not_mapped(state: HomeState) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot import inputs
 from bot.ids import Callback, LinkThreadField, MessageAction
 from bot.state import METADATA_MAX, Origin
 from bot.state.codec import decode, encode
@@ -46,7 +47,10 @@ def link_thread_modal(
             LinkThreadField.TICKET,
             "Ticket number",
             kit.text_input(
-                LinkThreadField.TICKET, max_length=12, placeholder="e.g. 1042", initial_value=typed
+                LinkThreadField.TICKET,
+                max_length=inputs.TICKET_NUMBER.max_chars,
+                placeholder="e.g. 1042",
+                initial_value=typed,
             ),
             hint="New spin-off tickets from this thread will start with this ticket's company and board.",
         )

@@ -36,6 +36,26 @@ def not_connected_prompt(*, is_admin: bool) -> Payload:
     return {"text": "ConnectWise is not connected yet.", "blocks": blocks}
 
 
+KEY_UNREADABLE = "The stored ConnectWise key can't be read — reconnect ConnectWise."
+KEY_UNREADABLE_USER = "ConnectWise can't be used right now: its stored key can't be read."
+ASK_ADMIN = "Ask a workspace admin to reconnect it (`/tickets connect`)."
+
+
+def key_unreadable_prompt(*, is_admin: bool) -> Payload:
+    """The stored key can't be used (decryption key changed, or validated for another host)."""
+    if is_admin:
+        blocks = [
+            kit.section(
+                f"⚠️ {KEY_UNREADABLE}\nThe app's encryption key (TICKETS_SECRET_KEY) no longer opens it, "
+                "or it was checked with another site. Enter the keys again to go on."
+            ),
+            kit.actions(kit.button("Reconnect ConnectWise", MessageAction.CONNECT, style="primary")),
+        ]
+    else:
+        blocks = [kit.section(f"⚠️ {KEY_UNREADABLE_USER}\n{ASK_ADMIN}")]
+    return {"text": KEY_UNREADABLE if is_admin else KEY_UNREADABLE_USER, "blocks": blocks}
+
+
 def not_mapped_prompt() -> Payload:
     """The user is not mapped to a PSA member: a button opens the mapping modal."""
     return {

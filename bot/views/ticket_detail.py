@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot import inputs
 from bot.ids import (
     Callback,
     DetailAction,
@@ -31,7 +32,7 @@ NOTES_MAX = 20
 ASSIGNEES_MAX = 25
 RELATED_MAX = 8
 CONFIGS_MAX = 15
-NOTE_INPUT_MAX = 3000
+NOTE_INPUT_MAX = inputs.NOTE.max_chars
 LOADING = "_Loading details…_"
 
 

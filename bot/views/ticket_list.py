@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot import inputs
 from bot.ids import Callback as CallbackId
 from bot.ids import ListAction, ListBlock, SearchModal, row_block_id
 from bot.state import ListRef, ListState, SearchModalState, StateError
@@ -327,7 +328,7 @@ def search_modal(state: ListState, *, list_id: str, response_url: str | None = N
             kit.text_input(
                 SearchModal.ACTION,
                 initial_value=state.filters.search or None,
-                max_length=200,
+                max_length=inputs.SEARCH_TEXT.max_chars,
                 placeholder="Words in the summary, e.g. printer offline",
             ),
             optional=True,

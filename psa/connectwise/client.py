@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -78,6 +79,11 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
 def _auth_header(creds: ConnectWiseCredentials) -> str:
     raw = f"{creds.company_id}+{creds.public_key}:{creds.private_key.get_secret_value()}"
     return "Basic " + base64.b64encode(raw.encode()).decode()
@@ -118,6 +124,7 @@ class ConnectWiseClient:
         self._sleep = sleep
         self._rand = rand
         self._clock = clock
+        self._origin = _origin(credentials.base_url)
         self._secrets = [credentials.private_key.get_secret_value(), _auth_header(credentials)]
         self._headers = {
             "Authorization": _auth_header(credentials),
@@ -161,13 +168,18 @@ class ConnectWiseClient:
         json: Any = None,
         read: bool,
     ) -> Any:
+        url = self.url(path)
+        if _origin(url) != self._origin:
+            # The Authorization header goes to the host the key was validated with, never elsewhere.
+            raise PSAError("Refused to send the ConnectWise credentials to another host.")
         started = self._clock()
         attempt = 0
         while True:
             delay: float
             try:
+                # Never follow a redirect: it would carry the Authorization header to wherever it points.
                 resp = await self._http.request(
-                    method, self.url(path), params=params, json=json, headers=self._headers
+                    method, url, params=params, json=json, headers=self._headers, follow_redirects=False
                 )
             except _NOT_SENT as exc:
                 error: PSAError = self._transport_error(exc, applied_maybe=False)
@@ -178,6 +190,8 @@ class ConnectWiseClient:
                     raise error from exc
                 delay = self._retry.backoff(attempt, self._rand())
             else:
+                if resp.is_redirect:
+                    raise self._redirect_error(resp)
                 if resp.status_code < 400:
                     return self._body(resp)
                 error = self._http_error(resp)
@@ -251,6 +265,15 @@ class ConnectWiseClient:
         if status >= 500:
             return PSAUnavailableError(message, status=status, code=code)
         return PSAError(message, status=status, code=code)
+
+    @staticmethod
+    def _redirect_error(resp: httpx.Response) -> PSAError:
+        target = urlsplit(resp.headers.get("location", "")).hostname or "another address"
+        return PSAError(
+            f"the site answered with a redirect to {target} (HTTP {resp.status_code}), which is not "
+            "followed (the credentials stay with the site they were checked with). Check the site address.",
+            status=resp.status_code,
+        )
 
     def _field_errors(self, body: dict[str, Any]) -> dict[str, str]:
         fields: dict[str, str] = {}

@@ -15,6 +15,7 @@ from bot.flows.create.form import board_statuses, form_view, load_form_data, ren
 from bot.flows.errors import NotConnected
 from bot.flows.stored import keep_draft, load_draft
 from bot.flows.work import WorkItem, flow
+from bot.inputs import PROMPT
 from bot.state import Tab, TicketDraft
 from bot.views.create_modal import create_modal
 from bot.views.create_status import TITLE, parsing_view
@@ -73,6 +74,7 @@ async def parse_prompt(ctx: FlowContext, item: WorkItem) -> None:
     if not (draft.prompt or "").strip():
         await rerender(ctx, draft, view_hash=ctx.actor.view_hash, errors={"prompt": PROMPT_NEEDED})
         return
+    PROMPT.check(draft.prompt)
     draft = await keep_draft(ctx, draft)
     opened = await ctx.update(parsing_view(draft), hash=ctx.actor.view_hash)
     if opened is None:

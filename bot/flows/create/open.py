@@ -87,12 +87,14 @@ async def open_create_modal(
     parent_ticket_id: int | None = None,
     initial: dict[str, Any] | None = None,
     suggestion_id: str | None = None,
+    notice: str | None = None,
 ) -> None:
     """Open the New Ticket modal: Quick Create with a prompt (or from a suggestion), else Full Form.
 
     `initial` pre-fills company_id / board_id (and company_name) from a linked ticket; `origin` is where
     the confirmation goes; `suggestion_id` is the AI suggestion to replace once the ticket exists.
     With `parent_ticket_id` (the detail modal's button) the modal is pushed onto the detail.
+    `notice` is shown on top of the prompt (e.g. that a long text had to be shortened to fit).
     """
     trigger_id = ctx.actor.trigger_id
     if trigger_id is None:
@@ -114,7 +116,7 @@ async def open_create_modal(
     if not draft.form_visible:
         # Only the prompt is shown: open now, and warm the reference cache while the user reads/types.
         draft = await keep_draft(ctx, draft)
-        prompt_only = create_modal(draft, boards=[], statuses=[], priorities=[], members=[])
+        prompt_only = create_modal(draft, boards=[], statuses=[], priorities=[], members=[], banner=notice)
         opened = await _show(ctx, prompt_only, push=push)
         if opened is not None:
             ctx.continue_here(prefetch(service), name="create-prefetch")

@@ -28,6 +28,7 @@ from bot.flows.errors import NotConnected
 from bot.flows.stored import keep_draft, load_draft
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
+from bot.inputs import CREATE_FIELDS, too_long
 from bot.state import StateError, TicketDraft
 from bot.views.create_modal import FIELD_LABELS, field_block_id, form_errors
 from bot.views.create_status import (
@@ -85,6 +86,12 @@ def errors_decision(draft: TicketDraft, view: dict[str, Any], problems: dict[str
     return Submission.field_errors(errors)
 
 
+def typed_too_long(draft: TicketDraft) -> dict[str, str]:
+    """{field: message} for the draft's typed texts that are over their limits."""
+    typed = {"prompt": draft.prompt, "summary": draft.summary, "description": draft.description}
+    return too_long(CREATE_FIELDS, typed)
+
+
 async def _problems(service: TicketService, draft: TicketDraft) -> dict[str, str]:
     problems = draft.missing()
     if draft.board_id is not None and draft.status_id is not None and "status_id" not in problems:
@@ -100,6 +107,9 @@ async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submissio
         draft = await load_draft(ctx, view)
     except StateError:
         return Submission.update(unavailable_view(STALE_FORM))
+    too_long = typed_too_long(draft)
+    if too_long:
+        return errors_decision(draft, view, too_long)
     if not draft.form_visible:
         # "Create ticket" on a prompt alone: parse it and show the review form; nothing is created yet.
         if not (draft.prompt or "").strip():

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 from waiting import wait_until
 
+from bot.ids import ConnectAction
 from bot.local.run import LocalStack
-from bot.local.workspace.directory import DEMO_USER_ID, SUPPORT_CHANNEL_ID, TEAM_ID
+from bot.local.workspace.directory import ADMIN_USER_ID, DEMO_USER_ID, SUPPORT_CHANNEL_ID, TEAM_ID
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,6 +79,33 @@ async def test_without_the_sandbox_connection_the_workspace_starts_not_connected
         service = await stack.deps.workspaces.service(TEAM_ID)
 
     assert stack.sandbox is None and service is None
+
+
+async def test_an_admin_disconnects_and_the_home_shows_the_not_connected_state(tmp_path: Path) -> None:
+    async with LocalStack(clean_settings(), data_dir=tmp_path, ui_port=0) as stack:
+        assert stack.deps is not None
+        async with httpx.AsyncClient(base_url=stack.url.rstrip("/"), timeout=10) as http:
+            command = {"user": ADMIN_USER_ID, "channel": SUPPORT_CHANNEL_ID, "text": "/tickets disconnect"}
+            await http.post("/ui/command", json=command)
+            [prompt] = await _wait_for_ephemeral(http, ADMIN_USER_ID)
+            click = {"user": ADMIN_USER_ID, "channel": SUPPORT_CHANNEL_ID, "ts": prompt["ts"]}
+            await http.post("/ui/action", json={**click, "action_id": ConnectAction.DISCONNECT})
+            store = stack.deps.storage.workspace(TEAM_ID)
+
+            async def disconnected() -> bool:
+                return await store.connection_info() is None
+
+            await wait_until(disconnected, every=0.02, what="the connection to be deleted")
+            await http.post("/ui/home", json={"user": DEMO_USER_ID})
+
+            async def home_text() -> str | None:
+                home = (await http.get("/ui/state", params={"user": DEMO_USER_ID})).json().get("home")
+                text = str(home["blocks"]) if home else ""
+                return text if "not connected" in text else None
+
+            home = await wait_until(home_text, every=0.02, what="the not-connected Home")
+
+    assert "Ask a workspace admin" in home
 
 
 def test_make_run_prints_the_url_serves_the_page_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:

@@ -391,6 +391,7 @@ class HarnessOptions:
     users: tuple[FakeUser, ...] = USERS
     channels: tuple[FakeChannel, ...] = CHANNELS
     fake: dict[str, Any] = field(default_factory=dict)  # more FakeSlack options (e.g. enterprise_id)
+    settings: dict[str, Any] = field(default_factory=dict)  # more Settings (e.g. app_env="production")
 
 
 async def _seed(storage: Storage, sandbox: SandboxServer, options: HarnessOptions) -> None:
@@ -435,7 +436,7 @@ async def running_slack(
                 "cw_private_key": SecretStr(sandbox.private_key),
                 "cw_client_id": CLIENT_ID,
             }
-        settings = scenario_settings(database_url, fake, **env)
+        settings = scenario_settings(database_url, fake, **env, **options.settings)
         storage = Storage(database_url, Fernet(fernet_key))
 
         def http_factory() -> httpx.AsyncClient:

@@ -12,10 +12,10 @@ import pytest
 from scenario_harness import ADMIN, CLIENT_ID, DEMO, TEAM, Slack, blocks_text, find_block
 
 from bot.flows import connect as connect_flow
-from bot.flows.site_url import SiteUrlError, normalize_site_url
 from bot.ids import Callback, ConnectField, HomeAction
 from bot.local import payloads as p
 from psa.connectwise.sandbox import SandboxServer
+from psa.connectwise.site import SiteUrlError, normalize_site_url
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 SECRET = "pk-Zq9vX2-never-shown-7Hc4"

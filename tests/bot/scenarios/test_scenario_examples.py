@@ -14,7 +14,7 @@ import pytest
 from scenario_harness import ADMIN, DEMO, Slack, blocks_text, row_ids
 
 from bot.grammar import EXAMPLES
-from bot.ids import Callback, ListBlock
+from bot.ids import Callback, ConnectAction, ListBlock
 from bot.views.messages import help_message
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -65,7 +65,7 @@ def test_the_examples_are_found() -> None:
 async def test_every_readme_and_help_example_works_as_written(slack: Slack, example: str) -> None:
     text = example.removeprefix("/tickets").strip()
     word = text.split(" ", 1)[0].lower()
-    user = ADMIN if word == "connect" else DEMO
+    user = ADMIN if word in ("connect", "disconnect") else DEMO
 
     await slack.command(text, user=user)
 
@@ -84,6 +84,8 @@ async def test_every_readme_and_help_example_works_as_written(slack: Slack, exam
         assert prompt in str(modal) if prompt else True
     elif word == "connect":
         assert slack.modal(user)["callback_id"] == Callback.CONNECT
+    elif word == "disconnect":  # asks first: a button behind a confirmation dialog
+        assert ConnectAction.DISCONNECT in str(slack.last_ephemeral(user)["blocks"])
     elif word == "map":
         assert slack.modal(user)["callback_id"] == Callback.MAPPING
     elif word == "time":
