@@ -131,16 +131,32 @@ async def test_rotate_keys_re_encrypts_every_stored_secret_with_the_newest_key(
     url = f"sqlite+aiosqlite:///{tmp_path / 'rotate.db'}"
     upgrade(url)
     await _seed_teams(url, sandbox, {"T0ONE": OLD, "T0TWO": OLD, "T0NEWER": NEW})
+    old_only = Storage(url, Fernet(OLD))
+    try:  # an engineer's own key pair, in the other encrypted column
+        await old_only.engineer_keys("T0ONE").save(
+            DEMO,
+            psa_member_id=17,
+            public_key="jdoe-public",
+            private_key=SecretStr("jdoe-private"),
+            base_url=sandbox.base_url,
+            company_id=sandbox.company_id,
+            saved_by=DEMO,
+        )
+    finally:
+        await old_only.close()
 
     done = _rotate(url, f"{NEW.decode()},{OLD.decode()}")
 
     assert done.returncode == 0, done.stderr
     assert "psa_connections.private_key_encrypted: 3 re-encrypted" in done.stdout
+    assert "engineer_keys.private_key_encrypted: 1 re-encrypted" in done.stdout
     only_new = Storage(url, Fernet(NEW))
     try:
         for team in ("T0ONE", "T0TWO", "T0NEWER"):
             stored = await only_new.workspace(team).connection()
             assert stored is not None and stored.private_key.get_secret_value() == f"pk-of-{team}"
+        own = await only_new.engineer_keys("T0ONE").keys(DEMO)
+        assert own is not None and own.private_key.get_secret_value() == "jdoe-private"
     finally:
         await only_new.close()
 
