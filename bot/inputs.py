@@ -27,8 +27,8 @@ class TextLimit:
         if length <= self.max_chars:
             return None
         return (
-            f"The {self.label} is {length:,} characters long; it can be at most {self.max_chars:,}. "
-            "Shorten it and try again."
+            f"The {self.label} is {length:,} characters long; it can be at most {self.max_chars:,} "
+            "characters. Shorten it and try again."
         )
 
     def check(self, text: str | None) -> None:
