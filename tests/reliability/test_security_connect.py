@@ -28,7 +28,7 @@ PRODUCTION = {"app_env": "production", "tickets_secret_key": SecretStr("security
 
 @dataclass
 class Recorder:
-    """A stranger's web server: it writes down every request (and may redirect elsewhere)."""
+    """A stranger's web server: it writes down every request and refuses it (or redirects elsewhere)."""
 
     url: str = ""
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -45,7 +45,7 @@ async def recorder(redirect_to: str | None = None) -> AsyncIterator[Recorder]:
         seen.requests.append({"path": request.url.path, **dict(request.headers)})
         if redirect_to is not None:
             return RedirectResponse(redirect_to + request.url.path, status_code=307)
-        return JSONResponse({"version": "v2025.1"})
+        return JSONResponse({"code": "Unauthorized", "message": "not a ConnectWise site"}, status_code=401)
 
     app = Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST", "PATCH"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))

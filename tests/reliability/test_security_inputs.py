@@ -171,7 +171,7 @@ def test_every_text_input_of_the_modals_takes_its_limit_from_the_one_module() ->
     views = [
         connect_modal(),
         create_modal(draft, boards=[], statuses=[], priorities=[], members=[]),
-        search_modal(ListState.mine(), response_url=None),
+        search_modal(ListState.mine(), list_id="L0", response_url=None),
         link_thread_modal(_origin()),
     ]
     inputs_seen = [
