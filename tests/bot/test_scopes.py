@@ -28,6 +28,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "views.update": frozenset(),
     "views.publish": frozenset(),
     "chat.update": frozenset({"chat:write"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.getPermalink": frozenset(),
     # The share card and the created confirmation go to the channel the user works in, which the bot
     # may not have joined: chat:write.public lets it post to public channels without joining.
     "chat.postMessage": frozenset({"chat:write", "chat:write.public"}),
@@ -49,7 +51,12 @@ MANIFESTS = (ROOT / "manifest.yml", ROOT / "manifest.http.yml")
 
 
 def _api_methods() -> set[str]:
-    return {name for name in dir(AsyncWebClient) if not name.startswith("_") and "_" in name}
+    # Web API methods are the client's public callables named family_method (not BASE_URL and such).
+    return {
+        name
+        for name in dir(AsyncWebClient)
+        if not name.startswith("_") and "_" in name and callable(getattr(AsyncWebClient, name))
+    }
 
 
 def _method_name(attr: str) -> str:
@@ -58,18 +65,15 @@ def _method_name(attr: str) -> str:
 
 
 def web_api_calls() -> dict[str, set[str]]:
-    """Every Web API method called in bot/ → the files that call it."""
+    """Every Web API method used in bot/ → the files that use it: called (`client.chat_postMessage(…)`)
+    or handed on to be called (`_show(client.views_open, …)`)."""
     known = _api_methods()
     found: dict[str, set[str]] = {}
     for path in SCANNED:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in known
-            ):
-                found.setdefault(_method_name(node.func.attr), set()).add(str(path.relative_to(ROOT)))
+            if isinstance(node, ast.Attribute) and node.attr in known:
+                found.setdefault(_method_name(node.attr), set()).add(str(path.relative_to(ROOT)))
     return found
 
 
