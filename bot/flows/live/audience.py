@@ -61,7 +61,12 @@ class Audience:
 
     def cares(self, ticket: PSATicketSearchResult, assigned: Sequence[str] = ()) -> bool:
         """Whether anyone could be told about this ticket (else its notes need not be read)."""
-        mapped = self.assignees(ticket) or [u for u in (self.user_of(m) for m in assigned) if u]
+        members = [*([ticket.owner.identifier] if ticket.owner else []), *ticket.resources]
+        return self.cares_about(members, assigned)
+
+    def cares_about(self, members: Sequence[str], assigned: Sequence[str] = ()) -> bool:
+        """Whether anyone could be told about a ticket with these assignees."""
+        mapped = [u for u in (self.user_of(m) for m in [*members, *assigned]) if u]
         return bool(mapped or self.followers or self.threads)
 
 

@@ -8,6 +8,7 @@ reads again and finds nothing new, so each change is told once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -82,14 +83,24 @@ async def handle_ticket(
     live = deps.storage.live()
     for _ in range(RACE_RETRIES):
         kept = await live.state(team_id, ticket_id)
+        previous = TicketState.model_validate(kept.data) if kept is not None else None
+        audience = await audience_for(deps.storage, team_id, ticket_id)
+        # Whoever the ticket concerned at its last reading likely still cares: its notes are read
+        # together with the ticket (one round); otherwise only once the ticket shows someone cares.
+        early = previous is not None and audience.cares_about(previous.resources, assigned)
+        notes_read = asyncio.ensure_future(service.recent_notes(ticket_id)) if early else None
         try:
             ticket = known if known is not None else await service.get_ticket(ticket_id)
         except PSANotFoundError:
+            if notes_read is not None:
+                notes_read.cancel()
             return  # deleted meanwhile
         known = None  # a retry after a lost race reads again
-        audience = await audience_for(deps.storage, team_id, ticket_id)
-        notes = await service.recent_notes(ticket_id) if audience.cares(ticket, assigned) else None
-        previous = TicketState.model_validate(kept.data) if kept is not None else None
+        notes = None
+        if notes_read is not None:
+            notes = await notes_read
+        elif audience.cares(ticket, assigned):
+            notes = await service.recent_notes(ticket_id)
         facts, state = changes(previous, Reading(ticket=ticket, notes=notes), added=added, assigned=assigned)
         now = deps.now()
         planner = Planner(

@@ -18,12 +18,13 @@ from live_kit import (
     member_name,
     other_status,
 )
-from round_trips import Since
+from round_trips import OVERLAP_MS, Since
 from scenario_harness import Slack, blocks_text
 from waiting import wait_until
 
 from bot.flows.live.subscriptions import unsubscribe
 from bot.ids import MessageAction
+from psa.connectwise.sandbox import rounds
 
 
 async def _registered(slack: Slack) -> list[str]:
@@ -134,3 +135,30 @@ async def test_the_delivery_is_answered_before_connectwise_is_read_again(slack: 
     assert rows[0]["status"] == 200
     assert len(dms(slack)) == 1
     assert len(await deliveries(slack.sandbox)) == 1
+
+
+async def test_a_pushed_change_costs_one_round_of_connectwise_reads(slack: Slack) -> None:
+    """The ticket and its notes are read together (the engineer's ticket is known from the baseline);
+    who did it is named from the member list, reference data the app keeps for minutes."""
+    await go_public(slack)
+    service = await slack.deps.workspaces.service(slack.team)
+    assert service is not None
+    await service.members()
+    ticket = demo_ticket(slack.sandbox)
+    slack.sandbox.set_latency(OVERLAP_MS)  # requests sent together overlap in the log
+    since = Since(slack.sandbox)
+
+    await change_status(slack.sandbox, ticket, other_status(slack.sandbox, ticket)[1])
+    await delivered(slack, 1)
+
+    reads = [
+        r
+        for r in since.trips().records
+        if not r.path.startswith("/__sandbox") and "callbackkey" not in r.path
+    ]
+    assert sorted(f"{r.method} {r.path}" for r in reads) == [
+        f"GET /service/tickets/{ticket}",
+        f"GET /service/tickets/{ticket}/notes",
+    ]
+    assert rounds(reads) == 1
+    assert len(dms(slack)) == 1
