@@ -9,7 +9,8 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from procrastinate import App, BaseConnector, JobContext
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from bot.jobs.config import JobsConfig
 from bot.jobs.connector import EmbeddedConnector
@@ -195,7 +196,13 @@ class JobEngine:
         )
         count = 0
         for job in stalled:
-            await self.app.job_manager.retry_job(job)
+            try:
+                await self.app.job_manager.retry_job(job)
+            except (UniqueViolation, AlreadyEnqueued):
+                # A periodic job whose next copy is already queued (same queueing lock): the dead
+                # worker's copy is not needed twice, so it is closed instead of put back.
+                await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                continue
             count += 1
         if count:
             log.warning("handed %d jobs of dead workers back to the queue", count)
