@@ -123,6 +123,12 @@ class FlowContext:
             raise NotMapped(self.team_id, self.user_id)
         return mapped
 
+    async def require_writer(self) -> MemberMapping:
+        """The actor's PSA member when they may write from Slack — the one authorization point every write
+        goes through (creates, notes, status, assignees, share, link thread, time entries). Raises NotMapped
+        (or a policy refusal) otherwise; `bot.flows.tell` answers it on the user's surface."""
+        return await self.require_member()
+
     async def is_admin(self, user_id: str | None = None) -> bool:
         """True for workspace admins and owners."""
         return await self.deps.directory.can_manage(self.client, self.team_id, user_id or self.user_id)
