@@ -26,7 +26,12 @@ NOT_ADMIN = (
 )
 
 
-@flow("tickets.command")
+def _only_reads(item: WorkItem) -> bool:
+    """`/tickets mine` and `/tickets search …` only read: safe to run again if ConnectWise is busy."""
+    return isinstance(grammar.parse(str(item.body.get("text") or "")), grammar.Mine | grammar.Search)
+
+
+@flow("tickets.command", retry=_only_reads)
 async def run_command(ctx: FlowContext, item: WorkItem) -> None:
     """Answer one `/tickets` invocation (the ack has already been sent)."""
     command = grammar.parse(str(item.body.get("text") or ""))

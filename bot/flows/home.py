@@ -122,7 +122,7 @@ async def home_opened(ctx: FlowContext, item: WorkItem) -> None:
     await _publish(ctx, user_id, home_view(state), view_hash)
 
 
-@flow("home.view_all")
+@flow("home.view_all", retry=True)
 async def view_all(ctx: FlowContext, item: WorkItem) -> None:
     """ "View all tickets": the full `/tickets mine` list as a message in the app's DM.
 

@@ -21,7 +21,7 @@ from bot.views.ticket_list import list_id_of_row, read_list_click, read_search_m
 log = logging.getLogger(__name__)
 
 
-@flow("list.change")
+@flow("list.change", retry=True)
 async def change_list(ctx: FlowContext, item: WorkItem) -> None:
     """Prev/Next/Refresh/filters: re-render the list for the state the click asks for, in place."""
     click = read_list_click(item.body)
@@ -42,7 +42,7 @@ async def open_search(ctx: FlowContext, item: WorkItem) -> None:
     await ctx.open(search_modal(state, list_id=list_id, response_url=ctx.actor.response_url))
 
 
-@flow("list.apply_search")
+@flow("list.apply_search", retry=True)
 async def apply_search(ctx: FlowContext, item: WorkItem) -> None:
     """The search modal was submitted: replace the list message it came from."""
     meta, text = read_search_modal(item.body.get("view") or {})

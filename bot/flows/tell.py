@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.flows.errors import NotConnected, NotMapped
 from bot.inputs import InputTooLong
 from bot.state import StateError
-from bot.views.messages import error_message
+from bot.views.messages import error_message, notice_message
 from bot.views.prompts import (
     ASK_ADMIN,
     KEY_UNREADABLE,
@@ -124,3 +124,25 @@ async def _show(ctx: FlowContext, told: Told) -> None:
         return
     if surface.user_id is not None:
         await ctx.dm(told.message, surface.user_id)
+
+
+RETRYING = "ConnectWise is busy, trying again…"
+
+
+async def tell_retrying(ctx: FlowContext) -> None:
+    """Say once, where the user is looking, that their answer is coming after a retry.
+
+    Only where it takes no new Slack surface: the message or command (ephemeral), the modal (a
+    banner), else the DM; never by opening a modal (the retry could not replace it).
+    """
+    surface = ctx.surface
+    try:
+        if surface.view_id is not None and surface.definition is not None and not surface.replace:
+            view = {**surface.definition, "id": surface.view_id, "hash": surface.view_hash}
+            await ctx.banner(view, notice=RETRYING)
+        elif surface.response_url is not None:
+            await ctx.respond(notice_message(RETRYING), url=surface.response_url)
+        elif surface.user_id is not None and surface.view_id is None and surface.trigger_id is None:
+            await ctx.dm(notice_message(RETRYING), surface.user_id)
+    except Exception:
+        log.exception("flow %s: telling the user it is retrying failed", ctx.item.flow)

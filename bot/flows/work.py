@@ -3,6 +3,13 @@
 A listener acks, parses what it needs into a `WorkItem` and submits it to `deps.work`; a worker (this
 process by default, another one with a durable queue) runs it with `run_work`. A flow depends only on
 the item and the app's deps — never on objects Bolt built for the request — so it can run anywhere.
+
+Retries: a flow that only reads declares it (`@flow(name, retry=True)`, or a predicate of the item
+when that depends on the command). When it fails because ConnectWise is briefly unavailable (timeout,
+5xx, 429, refused connection: the client's own bounded retries already spent), `run_work` tells the
+user once that it is trying again and raises `RetryLater`: the job engine runs the whole flow again
+after a backoff, and the last attempt tells the plain failure. A flow that writes never declares it:
+a write whose outcome is unknown goes to reconciliation (the write ledger), never to a rerun.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from pydantic import BaseModel, Field
 
 from bot.actor import actor_from
 from bot.flows.context import FlowContext, surface_of
-from bot.flows.tell import tell_failure
+from bot.flows.tell import tell_failure, tell_retrying
+from bot.jobs.retry import RetryLater, current_attempt
+from psa.errors import PSARateLimitedError, PSAUnavailableError
 
 if TYPE_CHECKING:
     from bot.deps import AppDeps
@@ -43,27 +52,38 @@ class WorkItem(BaseModel):
 
 
 Flow = Callable[[FlowContext, WorkItem], Awaitable[None]]
+# Whether running the item's flow again is harmless (it only reads), decided from the item alone.
+Rerunnable = Callable[[WorkItem], bool]
 
 
 @dataclass(frozen=True)
 class FlowSpec:
-    """A registered flow: its function and what it is doing (for the PSA error text)."""
+    """A registered flow: its function, what it is doing (for the PSA error text), and whether it
+    may be run again when ConnectWise is briefly unavailable."""
 
     name: str
     run: Flow
     doing: str | None = None
+    retry: bool | Rerunnable = False
+
+    def rerunnable(self, item: WorkItem) -> bool:
+        """Whether `item` may be run again from the start (its flow only reads)."""
+        return self.retry(item) if callable(self.retry) else self.retry
 
 
 FLOWS: dict[str, FlowSpec] = {}
 
 
-def flow(name: str, *, doing: str | None = None) -> Callable[[Flow], Flow]:
-    """Register `fn` as the flow `name` (a PSA failure reads "Couldn't {doing}: …")."""
+def flow(name: str, *, doing: str | None = None, retry: bool | Rerunnable = False) -> Callable[[Flow], Flow]:
+    """Register `fn` as the flow `name` (a PSA failure reads "Couldn't {doing}: …").
+
+    `retry`: the flow only reads, so a passing ConnectWise failure runs it again (see the module).
+    """
 
     def register(fn: Flow) -> Flow:
         if name in FLOWS and FLOWS[name].run is not fn:
             raise ValueError(f"flow {name!r} is registered twice")
-        FLOWS[name] = FlowSpec(name=name, run=fn, doing=doing)
+        FLOWS[name] = FlowSpec(name=name, run=fn, doing=doing, retry=retry)
         fn.flow_name = name  # type: ignore[attr-defined]
         return fn
 
@@ -131,7 +151,24 @@ async def run_work(deps: AppDeps, item: WorkItem) -> None:
     try:
         await spec.run(ctx, item)
     except Exception as exc:
-        await tell_failure(ctx, exc)
+        later = _retry_later(spec, item, exc)
+        if later is None:
+            await tell_failure(ctx, exc)
+            return
+        if current_attempt().number == 1:
+            await tell_retrying(ctx)
+        log.info("flow %s for team %s will run again: %s", item.flow, item.team_id, exc)
+        raise later from exc
+
+
+def _retry_later(spec: FlowSpec, item: WorkItem, exc: Exception) -> RetryLater | None:
+    """A RetryLater when the failure is passing, the flow may rerun and a later attempt will come."""
+    if not isinstance(exc, PSAUnavailableError | PSARateLimitedError):
+        return None
+    if current_attempt().final or not spec.rerunnable(item):
+        return None
+    after = exc.retry_after if isinstance(exc, PSARateLimitedError) else None
+    return RetryLater(exc.message, after=after)
 
 
 class WorkQueue(Protocol):

@@ -17,7 +17,14 @@ from procrastinate.jobs import Job
 
 
 class RetryLater(Exception):
-    """Raised by work that failed for a passing reason (ConnectWise busy or down) and is safe to rerun."""
+    """Raised by work that failed for a passing reason (ConnectWise busy or down) and is safe to rerun.
+
+    `after`: the least number of seconds to wait (a 429's Retry-After), when the cause said so.
+    """
+
+    def __init__(self, reason: str, *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,19 @@ def set_attempt(attempt: Attempt) -> None:
     _ATTEMPT.set(attempt)
 
 
+# A job waiting for its retry keeps its workspace's fairness lock, and on Postgres procrastinate skips
+# every job queued behind a *waiting* job of the same lock unless that job has a lower priority
+# (procrastinate_fetch_job_v2). So a retry goes back below fresh work: attempt n waits at priority
+# -n, and the workspace's later jobs run meanwhile instead of queueing behind its backoff. Retries
+# of one slot still go in order among themselves (a later attempt has the longer backoff anyway).
+def retry_priority(attempt: int) -> int:
+    """The priority of a job's `attempt`-th run (fresh work is 0, retries below it)."""
+    return -(attempt - 1)
+
+
 class Backoff(BaseRetryStrategy):
-    """Retry `RetryLater` up to `max_attempts` runs in all, waiting base * 2**(n-1) s before run n+1."""
+    """Retry `RetryLater` up to `max_attempts` runs in all, waiting base * 2**(n-1) s before run n+1
+    (or the cause's Retry-After, when longer), below fresh work (`retry_priority`)."""
 
     def __init__(self, max_attempts: int, base: float) -> None:
         self.max_attempts = max_attempts
@@ -55,9 +73,13 @@ class Backoff(BaseRetryStrategy):
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         """procrastinate's hook: None = do not retry."""
-        if not isinstance(exception, RetryLater) or job.attempts + 1 >= self.max_attempts:
+        runs = job.attempts + 1
+        if not isinstance(exception, RetryLater) or runs >= self.max_attempts:
             return None
-        return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=self.delay(job.attempts + 1)))
+        wait = max(self.delay(runs), exception.after or 0.0)
+        return RetryDecision(
+            retry_at=datetime.now(UTC) + timedelta(seconds=wait), priority=retry_priority(runs + 1)
+        )
 
     def delay(self, runs: int) -> float:
         """Seconds to wait after `runs` failed runs."""

@@ -161,3 +161,47 @@ async def test_periodic_work_runs_once_per_tick_across_two_workers(jobs_db: str)
     ticks = [tick for _, tick in runs]
     assert None not in ticks
     assert len(set(ticks)) == len(ticks), f"a tick ran twice: {runs}"
+
+
+async def test_a_retry_waiting_for_its_backoff_does_not_hold_its_workspaces_slot(
+    store_url: str | None,
+) -> None:
+    # One slot per workspace: without the retry going below fresh work, every later job of the
+    # workspace would queue behind the waiting retry (on Postgres) for the whole backoff.
+    config = FAST.model_copy(update={"workspace_concurrency": 1, "retry_base": 3600.0, "max_attempts": 2})
+    ran: list[int] = []
+    later_done = asyncio.Event()
+
+    async def run(item: dict[str, Any]) -> None:
+        n = Item.model_validate(item).n
+        ran.append(n)
+        if n == 0:
+            raise RetryLater("ConnectWise is busy")
+        if n == 2:
+            later_done.set()
+
+    async with engine_on(store_url, config) as engine:
+        engine.bind(run)
+        queue = JobQueue(engine)
+        engine.start_worker()
+        await queue.submit(Item(team_id="T1", n=0))
+        for n in (1, 2):
+            await queue.submit(Item(team_id="T1", n=n))
+        await asyncio.wait_for(later_done.wait(), 30)
+    assert ran == [0, 1, 2]  # the retry of job 0 is still waiting its hour
+
+
+async def test_a_retry_waits_at_least_the_retry_after_it_was_given() -> None:
+    from procrastinate.jobs import Job
+
+    from bot.jobs.retry import Backoff
+
+    backoff = Backoff(max_attempts=3, base=1.0)
+    job = Job(id=1, queue="work", lock=None, queueing_lock=None, task_name="t", attempts=0)
+    plain = backoff.get_retry_decision(exception=RetryLater("busy"), job=job)
+    asked = backoff.get_retry_decision(exception=RetryLater("throttled", after=30.0), job=job)
+    assert plain is not None and asked is not None and plain.retry_at and asked.retry_at
+    assert (asked.retry_at - plain.retry_at).total_seconds() > 25
+    assert asked.priority == plain.priority == -1  # below fresh work (0)
+    last = Job(id=1, queue="work", lock=None, queueing_lock=None, task_name="t", attempts=2)
+    assert backoff.get_retry_decision(exception=RetryLater("busy"), job=last) is None
