@@ -147,6 +147,9 @@ class TicketListResponse(_Model):
     total: int
     page: int
     page_size: int
+    # None: the search text was searched as typed. Else it could not be: these parts were searched
+    # instead, each must match (the rows are a superset of the exact matches); [] when none could be.
+    search_parts: list[str] | None = None
 
 
 Assigned = Literal["me", "unassigned", "all"] | int

@@ -48,6 +48,21 @@ def showing_line(response: TicketListResponse) -> str:
     return f"Showing {first}–{last} of {response.total} {noun}"
 
 
+def search_parts_note(response: TicketListResponse) -> str | None:
+    """Said whenever the search text was not searched as typed (mrkdwn, escaped): the parts that were."""
+    if response.search_parts is None:
+        return None
+    if not response.search_parts:
+        return "The search text was left out: the PSA can't search any of it as typed."
+    parts = ", ".join(f"“{escape_truncate(p, 60)}”" for p in response.search_parts[:8])
+    if len(response.search_parts) == 1:
+        return f"Searched for {parts}: the PSA can't search some of the characters you typed as typed."
+    return (
+        f"Searched in parts: {parts} (each must appear): the PSA can't search some of the characters "
+        "you typed as typed."
+    )
+
+
 def ticket_list_message(
     response: TicketListResponse,
     state: ListState,
@@ -63,8 +78,10 @@ def ticket_list_message(
     blocks: list[dict[str, Any]] = [kit.header(list_title(state), block_id=ListBlock.HEADER)]
     blocks.append(filter_bar(state, reference, list_id))
     rows = unique_tickets(response.items)[: limits.MESSAGE_BLOCKS_MAX - _FIXED_BLOCKS]
+    note = search_parts_note(response)
     if rows:
-        blocks.append(kit.context(showing_line(response), block_id=ListBlock.SUMMARY))
+        summary = showing_line(response) + (f" · {note}" if note else "")
+        blocks.append(kit.context(summary, block_id=ListBlock.SUMMARY))
         for ticket in rows:
             blocks.append(
                 kit.section(
@@ -74,7 +91,8 @@ def ticket_list_message(
                 )
             )
     else:
-        blocks.append(kit.section(_empty_text(state, response), block_id=ListBlock.EMPTY))
+        empty = _empty_text(state, response) + (f"\n{note}" if note else "")
+        blocks.append(kit.section(empty, block_id=ListBlock.EMPTY))
     pager = _pager(response, list_id)
     if pager is not None:
         blocks.append(pager)

@@ -15,9 +15,17 @@ String literal rules (each with the source that decides it):
    documents how to write a quote inside a condition string. So a literal never contains its own
    delimiter: a value holding both quote kinds is refused (`UnquotableValueError`), and search text is
    split at `"` into fragments that must each match (`text_fragments`).
-3. Backslash. Undocumented whether ConnectWise's parser reads `\` as an escape (one public client sends
-   `\"`; none shows it working). If it does, a value ending in `\` swallows its closing quote — the
-   issue's `summary contains "C:\temp\"`. A value with `\` is refused and search text is split at `\`.
+3. Backslash. Undocumented whether ConnectWise's parser reads `\` as an escape. If it does, a value ending
+   in `\` swallows its closing quote — the issue's `summary contains "C:\temp\"`. Looked for again
+   (2026-12-06) and still absent: [DG] "Conditions" and "Escaping Characters" (JSON bodies and URLs
+   only); HealthITAU/pyconnectwise (`utils/experimental/condition.py` writes `f'"{value}"'`, no
+   escaping), christaylorcodes/ConnectWiseManageAPI and LabtechConsulting/ConnectWise-Manage-Powershell
+   (conditions passed through as typed), covenanttechnologysolutions/connectwise-rest (none),
+   KerkhoffTechnologies/django-connectwise (quotes ids and identifiers only; its one backslash rule is
+   about standard-note *contents*, not conditions). No client shows `\\` or `\"` working against a
+   server, so none is sent: a value with `\` is refused and search text is split at `\`; the list
+   says it searched in parts (`searched_parts`). What settles it: one read on a real site of a ticket
+   whose summary holds `a\b`, with `summary contains "a\b"` and with `summary contains "a\\b"`.
    Control characters are treated the same way ([DG] lists newlines as unsupported in bodies).
 4. `*`. [DG] "Conditions": strings "accept * for wildcards", and no literal form is documented: a value
    with `*` is refused and search text is split at `*`.
@@ -313,12 +321,28 @@ def text_search(
     A condition that would pass `max_encoded` URL characters loses its shortest fragments, then the
     end of its last one: fewer or shorter fragments find a superset of rows, never fewer.
     """
-    names = list(fields)
+    return _fitted_search(text, list(fields), max_encoded)[0]
+
+
+def searched_parts(
+    text: str, fields: Iterable[str], *, max_encoded: int = SEARCH_URL_BUDGET
+) -> list[str] | None:
+    """The parts `text_search` sends when it cannot send `text` as one literal (rules 2-4, the URL
+    budget), each of which must match ([] when nothing of it can be sent); None when the text is
+    searched exactly as typed."""
+    typed = text.strip()
+    if not typed:
+        return None
+    fragments = _fitted_search(typed, list(fields), max_encoded)[1]
+    return None if fragments == [typed] else fragments
+
+
+def _fitted_search(text: str, names: list[str], max_encoded: int) -> tuple[Condition | None, list[str]]:
     fragments = text_fragments(text)
     while True:
         cond = and_(*(or_(*(contains(f, frag) for f in names)) for frag in fragments))
         if cond is None or len(quote(cond.text, safe="")) <= max_encoded:
-            return cond
+            return cond, fragments
         if len(fragments) > 1:
             fragments.remove(min(fragments, key=len))
         else:
@@ -356,10 +380,18 @@ def service_entries(ticket_id: int, member_id: int | None = None) -> Condition |
     )
 
 
+TICKET_SEARCH_FIELDS = ("summary", "company/name")
+
+
+def ticket_search_text(f: ProviderFilters) -> str:
+    """The part of the typed search text a ticket search uses (summaries hold at most 100 characters)."""
+    return f.search.strip()[:SEARCH_TEXT_MAX]
+
+
 def ticket_filter(f: ProviderFilters, member_identifier: str | None = None) -> Condition | None:
     """The ticket list's seven filters; `member_identifier` belongs to an int `assigned`."""
-    text = f.search.strip()[:SEARCH_TEXT_MAX]
-    search = text_search(text, ("summary", "company/name")) if text else None
+    text = ticket_search_text(f)
+    search = text_search(text, TICKET_SEARCH_FIELDS) if text else None
     if search is not None and _NUMERIC.fullmatch(text):
         search = or_(eq("id", int(text)), search)
     return and_(

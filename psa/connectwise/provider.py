@@ -22,7 +22,14 @@ from psa.connectwise.client import (
     RetryPolicy,
     Sleep,
 )
-from psa.connectwise.conditions import SEARCH_TEXT_MAX, Condition, ticket_filter
+from psa.connectwise.conditions import (
+    SEARCH_TEXT_MAX,
+    TICKET_SEARCH_FIELDS,
+    Condition,
+    searched_parts,
+    ticket_filter,
+    ticket_search_text,
+)
 from psa.connectwise.queries import MAX_PAGE_SIZE
 from psa.connectwise.signing import CallbackVerifier
 from psa.connectwise.time_entries import TimeEntriesMixin
@@ -177,7 +184,10 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
             self._api.get(*q.ticket_count(conditions)),
         )
         items = m.map_rows(m._to_ticket, rows)
-        return TicketListResponse(items=items, total=m.count_of(count), page=page, page_size=size)
+        parts = searched_parts(ticket_search_text(filters), TICKET_SEARCH_FIELDS)
+        return TicketListResponse(
+            items=items, total=m.count_of(count), page=page, page_size=size, search_parts=parts
+        )
 
     async def recent_open_tickets(
         self, *, company_id: int | None = None, limit: int = 50

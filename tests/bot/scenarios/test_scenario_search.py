@@ -179,6 +179,16 @@ async def test_search_text_reaches_connectwise_as_typed(slack: Slack, typed: str
     assert any(sent in conditions for conditions in _search_conditions(slack)), _search_conditions(slack)
 
 
+async def test_a_backslash_search_says_it_was_searched_in_parts(slack: Slack) -> None:
+    await slack.command("search C:\\temp")
+
+    shown = blocks_text(slack.last_ephemeral(DEMO))
+    assert "Searched in parts: “C:”, “temp” (each must appear)" in shown, shown
+
+    await slack.command("search printer  offline")
+    assert "Searched" not in blocks_text(slack.last_ephemeral(DEMO))
+
+
 async def test_a_drive_letter_search_finds_the_tickets_about_it(slack: Slack) -> None:
     await slack.command("search C: drive closed")
 
