@@ -91,9 +91,16 @@ class LiveStore:
             return await live.get_state(session=s, team_id=team_id, ticket_id=ticket_id)
 
     async def states(self, team_id: str) -> list[tuple[int, dict[str, Any]]]:
-        """Every ticket state kept for a workspace (the SLA watch reads due times from them)."""
+        """Every ticket state kept for a workspace."""
         async with self._read() as s:
             return await live.all_states(session=s, team_id=team_id)
+
+    async def sla_due(
+        self, team_id: str, *, after: datetime, until: datetime
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """States of open tickets whose SLA is due in (after, until], soonest first (indexed)."""
+        async with self._read() as s:
+            return await live.due_between(session=s, team_id=team_id, after=after, until=until)
 
     async def advance(
         self,
@@ -104,13 +111,21 @@ class LiveStore:
         expected: int | None,
         messages: Callable[[int], Sequence[NewMessage]],
         now: datetime,
+        sla_due_at: datetime | None = None,
     ) -> int | None:
         """Store the ticket's new state and the messages it causes in one transaction, unless another
         writer moved the state since `expected` (then None: nothing stored, read again).
-        `messages(version)` builds the messages for the new version (their keys carry it)."""
+        `messages(version)` builds the messages for the new version (their keys carry it);
+        `sla_due_at` is when the open ticket's running SLA stage is due (what `sla_due` finds)."""
         async with self._write() as s:
             version = await live.put_state(
-                session=s, team_id=team_id, ticket_id=ticket_id, data=data, expected=expected, now=now
+                session=s,
+                team_id=team_id,
+                ticket_id=ticket_id,
+                data=data,
+                expected=expected,
+                now=now,
+                sla_due_at=sla_due_at,
             )
             if version is not None:
                 await outbox.put(session=s, team_id=team_id, messages=messages(version), now=now)

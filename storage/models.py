@@ -350,12 +350,15 @@ class LiveTicketStateRow(Base):
     """
 
     __tablename__ = "live_ticket_states"
+    __table_args__ = (Index("ix_live_ticket_states_sla_due", "team_id", "sla_due_at"),)
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
+    # When the running SLA stage of an open ticket is due (a copy of data's, indexed for the SLA watch).
+    sla_due_at: Mapped[datetime | None]
 
 
 class LiveFollowRow(Base):

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, union, update
+from sqlalchemy import Select, delete, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -166,20 +166,22 @@ async def put_state(
     data: dict[str, Any],
     expected: int | None,
     now: datetime,
+    sla_due_at: datetime | None = None,
 ) -> int | None:
-    """Store a ticket's state if nobody changed it since `expected` (None: no state yet); the new
-    version, or None when another writer got there first."""
+    """Store a ticket's state (and its SLA due time, for `due_between`) if nobody changed it since
+    `expected` (None: no state yet); the new version, or None when another writer got there first."""
     require_team(team_id)
+    due = utcnow(sla_due_at) if sla_due_at is not None else None
     if expected is None:
         stmt = dialect_insert(session, STATES).values(
-            team_id=team_id, ticket_id=ticket_id, data=data, version=1, updated_at=utcnow(now)
+            team_id=team_id, ticket_id=ticket_id, data=data, version=1, updated_at=utcnow(now), sla_due_at=due
         )
         stmt = stmt.on_conflict_do_nothing(index_elements=[STATES.c.team_id, STATES.c.ticket_id])
         return 1 if (await session.execute(stmt)).rowcount else None  # type: ignore[attr-defined]
     result = await session.execute(
         update(STATES)
         .where(STATES.c.team_id == team_id, STATES.c.ticket_id == ticket_id, STATES.c.version == expected)
-        .values(data=data, version=expected + 1, updated_at=utcnow(now))
+        .values(data=data, version=expected + 1, updated_at=utcnow(now), sla_due_at=due)
     )
     return expected + 1 if result.rowcount else None  # type: ignore[attr-defined]
 
@@ -188,6 +190,29 @@ async def all_states(*, session: AsyncSession, team_id: str) -> list[tuple[int, 
     """Every kept ticket state of a workspace (ticket id, data)."""
     require_team(team_id)
     rows = await session.execute(select(STATES.c.ticket_id, STATES.c.data).where(STATES.c.team_id == team_id))
+    return [(int(r[0]), dict(r[1])) for r in rows]
+
+
+def due_between_query(team_id: str, after: datetime, until: datetime) -> Select[tuple[int, dict[str, Any]]]:
+    """States whose SLA is due in (after, until], soonest first: a range scan of the
+    (team_id, sla_due_at) index."""
+    return (
+        select(STATES.c.ticket_id, STATES.c.data)
+        .where(
+            STATES.c.team_id == team_id,
+            STATES.c.sla_due_at > utcnow(after),
+            STATES.c.sla_due_at <= utcnow(until),
+        )
+        .order_by(STATES.c.sla_due_at)
+    )
+
+
+async def due_between(
+    *, session: AsyncSession, team_id: str, after: datetime, until: datetime
+) -> list[tuple[int, dict[str, Any]]]:
+    """Kept states of open tickets whose SLA is due in (after, until] (ticket id, data)."""
+    require_team(team_id)
+    rows = await session.execute(due_between_query(team_id, after, until))
     return [(int(r[0]), dict(r[1])) for r in rows]
 
 

@@ -119,6 +119,7 @@ async def handle_ticket(
             expected=kept.version if kept is not None else None,
             messages=plan.messages(ticket_id),
             now=now,
+            sla_due_at=state.watched_due_at,
         )
         if version is not None:
             if plan.targets:
@@ -135,9 +136,16 @@ async def remember(deps: AppDeps, team_id: str, tickets: Sequence[PSATicketSearc
     live = deps.storage.live()
     added = 0
     for ticket in tickets:
-        state: dict[str, Any] = state_of(Reading(ticket=ticket)).model_dump(mode="json")
+        state = state_of(Reading(ticket=ticket))
+        data: dict[str, Any] = state.model_dump(mode="json")
         version = await live.advance(
-            team_id, ticket.id, state, expected=None, messages=lambda _: [], now=deps.now()
+            team_id,
+            ticket.id,
+            data,
+            expected=None,
+            messages=lambda _: [],
+            now=deps.now(),
+            sla_due_at=state.watched_due_at,
         )
         added += version is not None
     return added

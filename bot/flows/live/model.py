@@ -39,6 +39,11 @@ class TicketState(BaseModel):
     sla_stage: str | None = None  # the SLA stage whose clock runs ("respond", "plan", "resolve")
     sla_due_at: datetime | None = None  # when that stage is due (the SLA watch warns before it)
 
+    @property
+    def watched_due_at(self) -> datetime | None:
+        """The due time the SLA watch looks for (stored in an indexed column): open tickets only."""
+        return None if self.closed else self.sla_due_at
+
 
 class Fact(BaseModel):
     """One thing a change did, as people are told about it."""

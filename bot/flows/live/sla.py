@@ -1,6 +1,7 @@
 """SLA warnings: a DM to a ticket's assignees N minutes before its running SLA stage is due, once per
 ticket, stage, due time and threshold (the outbox key), from the due times kept with each ticket's
-state — so the periodic check reads no ConnectWise at all; every change to a ticket refreshes them."""
+state — so the periodic check reads no ConnectWise at all; every change to a ticket refreshes them.
+The due times are also kept in an indexed column, so the check reads only the tickets due soon."""
 
 from __future__ import annotations
 
@@ -27,11 +28,9 @@ async def warn_due(deps: AppDeps, team_id: str) -> int:
     horizon = now + timedelta(minutes=minutes)
     live = deps.storage.live()
     due: list[tuple[int, TicketState]] = []
-    for ticket_id, data in await live.states(team_id):
+    for ticket_id, data in await live.sla_due(team_id, after=now, until=horizon):
         state = TicketState.model_validate(data)
-        if state.closed or state.sla_due_at is None or state.sla_stage not in STAGES:
-            continue
-        if now < state.sla_due_at <= horizon:
+        if state.sla_due_at is not None and state.sla_stage in STAGES:
             due.append((ticket_id, state))
     if not due:
         return 0
