@@ -158,7 +158,13 @@ def block_actions(
     if (message is None) == (view is None):
         raise ValueError("pass exactly one of message= or view=")
     surface: dict[str, Any] = message if message is not None else view  # type: ignore[assignment]
-    block_id, element = find_element(surface.get("blocks", []), action_id, block_id)
+    unfurl_url: str | None = None
+    try:
+        block_id, element = find_element(surface.get("blocks", []), action_id, block_id)
+    except ValueError:
+        if message is None:
+            raise
+        unfurl_url, block_id, element = _find_in_unfurls(message, action_id, block_id)
     action = {"action_id": action_id, "block_id": block_id, **_action_fields(element, value)}
     action["action_ts"] = _action_ts()
     t = _team(team)
@@ -183,12 +189,41 @@ def block_actions(
             "channel_id": ch["id"],
             "is_ephemeral": is_ephemeral,
         }
+        if unfurl_url is not None:
+            # A click in an app's link preview: Slack names the attachment it is drawn as.
+            urls = list(message.get("unfurls") or {})
+            payload["container"] |= {
+                "type": "message_attachment",
+                "attachment_id": urls.index(unfurl_url) + 1,
+                "is_app_unfurl": True,
+                "app_unfurl_url": unfurl_url,
+            }
+            payload["app_unfurl"] = {
+                **copy.deepcopy(message["unfurls"][unfurl_url]),
+                "id": urls.index(unfurl_url) + 1,
+                "is_app_unfurl": True,
+                "app_unfurl_url": unfurl_url,
+            }
         payload["channel"] = ch
         payload["message"] = copy.deepcopy(message)
         payload["state"] = {"values": view_state(message, {**(state_values or {}), **picked})}
         payload["response_url"] = response_url or "http://127.0.0.1:9/response/unset"
     payload["actions"] = [action]
     return _interactive(payload)
+
+
+def _find_in_unfurls(
+    message: dict[str, Any], action_id: str, block_id: str | None
+) -> tuple[str, str, dict[str, Any]]:
+    """(url, block_id, element) of an element in one of the message's link previews (chat.unfurl)."""
+    for url, preview in (message.get("unfurls") or {}).items():
+        try:
+            found_block, element = find_element(preview.get("blocks") or [], action_id, block_id)
+        except ValueError:
+            continue
+        return url, found_block, element
+    where = f" in block {block_id!r}" if block_id else ""
+    raise ValueError(f"no element with action_id {action_id!r}{where}")
 
 
 def _action_fields(element: dict[str, Any], value: Any) -> dict[str, Any]:

@@ -64,3 +64,27 @@ def test_a_change_made_in_connectwise_reaches_my_dm_and_the_tickets_thread(
     shoot(page, "live-dm")
     dm.get_by_role("button", name="Open").click()
     expect(modal(page)).to_contain_text(f"Ticket #{TICKET}")
+
+
+def test_a_pasted_ticket_link_shows_its_preview_under_the_message(page: Page, stack: RunningStack) -> None:
+    deps = stack.stack.deps
+    assert deps is not None
+
+    async def ticket_url() -> str:
+        service = await deps.workspaces.service(TEAM_ID)
+        assert service is not None
+        url = service.ticket_url(TICKET)
+        assert url is not None
+        return url
+
+    url = stack.call(ticket_url())
+    open_workspace(page, stack)
+    type_in_composer(page, f"Is this the one? {url}")
+
+    pasted = page.locator("#messages .msg").filter(has_text="Is this the one?").last
+    preview = pasted.locator(".unfurl")
+    expect(preview).to_contain_text(f"#{TICKET}")  # drawn once the app answers link_shared
+    expect(preview).to_contain_text("ConnectWise")
+    shoot(page, "live-unfurl", pasted)
+    preview.get_by_role("button", name="Open").click()
+    expect(modal(page)).to_contain_text(f"Ticket #{TICKET}")

@@ -72,3 +72,16 @@ async def test_links_to_other_sites_are_left_alone(slack: Slack) -> None:
     )
     await _paste(slack, (await _url(slack, OUTLOOK_TICKET)).replace("service_recid", "other"))
     assert slack.fake.calls_to("chat.unfurl") == []
+
+
+async def test_open_in_a_link_preview_opens_the_ticket(slack: Slack) -> None:
+    url = await _url(slack, OUTLOOK_TICKET)
+    pasted = await _paste(slack, url)
+    message = next(m for m in slack.fake.messages(CHANNEL) if m["ts"] == pasted["ts"])
+
+    # Slack sends a click in an app's preview as a block action in a message attachment.
+    sent = await slack.click(MessageAction.OPEN_TICKET, message=message)
+    await slack.settle()
+
+    assert sent.status == 200
+    assert f"#{OUTLOOK_TICKET}" in blocks_text(slack.modal())

@@ -31,7 +31,7 @@ export function renderMessage(message, { app, channel, ephemeral = false, inThre
     who.bot && !message.slackbot ? h("span", { class: "app-badge", text: "APP" }) : null,
     h("time", { class: "msg-time", datetime: message.ts, text: timeOf(message.ts) }),
     message.edited ? h("span", { class: "msg-edited", text: "(edited)" }) : null);
-  const main = h("div", { class: "msg-main" }, meta, h("div", { class: "msg-body" }, body));
+  const main = h("div", { class: "msg-main" }, meta, h("div", { class: "msg-body" }, body), ...attachmentsOf(message, channel, app));
   if (ephemeral) {
     main.append(h("div", { class: "only-you" }, "👁 Only visible to you · ",
       h("button", { type: "button", class: "link-btn", onclick: () => app.dismiss(message.ts) }, "Dismiss")));
@@ -52,6 +52,33 @@ export function renderMessage(message, { app, channel, ephemeral = false, inThre
     : h("div", { class: `avatar${who.bot ? " app" : ""}`, "aria-hidden": "true", text: who.avatar }), main);
   if (!ephemeral) node.append(hoverMenu(message, channel, app, inThread));
   return node;
+}
+
+function hostOf(url) {
+  try { return new URL(url).host; } catch { return url; }
+}
+
+// Legacy attachments and link previews (chat.unfurl), drawn under the message as Slack does: a grey
+// bar on the left, the site's host, then the preview's blocks (or its title and text).
+function attachment(item, surface, app, url) {
+  const content = item.blocks?.length
+    ? renderBlocks(item.blocks, surface)
+    : [item.title ? h("div", { class: "attachment-title", text: item.title }) : null,
+       item.text ? messageText({ text: item.text }, app.ctx) : null];
+  return h("div", {
+    class: `attachment${url ? " unfurl" : ""}`,
+    "data-url": url ?? "",
+    style: item.color ? `border-left-color: ${item.color.startsWith("#") ? item.color : `#${item.color}`}` : null,
+  }, url ? h("div", { class: "unfurl-host", text: hostOf(url) }) : null, ...[content].flat());
+}
+
+function attachmentsOf(message, channel, app) {
+  // Each preview keeps its own element values, apart from the message's.
+  const items = (message.attachments ?? []).map((a) => attachment(a, surfaceFor(message, channel, app), app, null));
+  for (const [url, preview] of Object.entries(message.unfurls ?? {})) {
+    items.push(attachment(preview, surfaceFor(message, channel, app), app, url));
+  }
+  return items;
 }
 
 function hoverMenu(message, channel, app, inThread) {
