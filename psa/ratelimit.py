@@ -6,8 +6,9 @@ a Postgres table shared by all processes on Postgres). Asking the shared bucket 
 trip, so a process leases a few permits at a time and spends them locally; what a process leases but
 does not spend within the window is at most `lease` requests below the limit.
 
-A 429 pauses that site in this process for its Retry-After; the other processes pause on the next 429
-they get themselves (the shared bucket keeps those rare).
+A 429 pauses that site for its Retry-After: in this process at once, and, with a shared `PauseBoard`
+(Postgres), in every other process when it next leases permits for that site (a process may still
+spend the few permits it already leased).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,6 +35,18 @@ LEASE = 5
 MAX_WAIT = 20.0  # seconds a request may wait for a permit before failing as "rate limited"
 MAX_SITES = 1024
 BucketFor = Callable[[str, int], AbstractBucket]  # (site, requests per minute) -> a bucket for that site
+
+
+class PauseBoard(Protocol):
+    """Where a site's Retry-After is kept for every process (synchronous: called in a worker thread)."""
+
+    def pause(self, site: str, seconds: float) -> None:
+        """Nothing more to `site` for `seconds` from now (an earlier, longer pause stands)."""
+        ...
+
+    def remaining(self, site: str) -> float:
+        """Seconds left of the site's pause (0 when none)."""
+        ...
 
 
 def site_of(base_url: str, company_id: str) -> str:
@@ -59,10 +73,12 @@ class SiteLimiter:
         lease: int = LEASE,
         max_wait: float = MAX_WAIT,
         clock: Callable[[], float] = time.monotonic,
+        pauses: PauseBoard | None = None,
     ) -> None:
         if not 1 <= lease <= per_minute:
             raise ValueError("lease must be between 1 and the per-minute limit")
         self._bucket_for = bucket_for
+        self._pauses = pauses
         self._per_minute = per_minute
         self._lease = lease
         self._max_wait = max_wait
@@ -85,17 +101,16 @@ class SiteLimiter:
     async def acquire(self, site: str) -> None:
         """Wait for a permit to send one request to `site` (PSARateLimitedError after `max_wait`)."""
         state = self._site(site)
-        pause = state.paused_until - self._clock()
-        if pause > 0:
-            if pause > self._max_wait:
-                raise PSARateLimitedError("ConnectWise asked to slow down.", retry_after=pause)
-            await asyncio.sleep(pause)  # the site told us when to come back (Retry-After)
+        await self._wait_out_pause(state)
         if state.tokens > 0:
             state.tokens -= 1
             return
         async with state.lock:  # one lease in flight per site and process
-            if state.tokens == 0 and not await self._lease_now(state, wait=True):
-                raise PSARateLimitedError("Too many requests to ConnectWise right now.")
+            if state.tokens == 0:
+                await self._read_board(site, state)
+                await self._wait_out_pause(state)
+                if not await self._lease_now(state, wait=True):
+                    raise PSARateLimitedError("Too many requests to ConnectWise right now.")
             state.tokens -= 1
 
     async def try_acquire(self, site: str) -> bool:
@@ -104,10 +119,27 @@ class SiteLimiter:
         if state.paused_until > self._clock():
             return False
         async with state.lock:
-            if state.tokens == 0 and not await self._lease_now(state, wait=False):
-                return False
+            if state.tokens == 0:
+                await self._read_board(site, state)
+                if state.paused_until > self._clock() or not await self._lease_now(state, wait=False):
+                    return False
             state.tokens -= 1
             return True
+
+    async def _wait_out_pause(self, state: _Site) -> None:
+        pause = state.paused_until - self._clock()
+        if pause > 0:
+            if pause > self._max_wait:
+                raise PSARateLimitedError("ConnectWise asked to slow down.", retry_after=pause)
+            await asyncio.sleep(pause)  # the site told us when to come back (Retry-After)
+
+    async def _read_board(self, site: str, state: _Site) -> None:
+        # Once per lease: another process's 429 pauses this one too.
+        if self._pauses is None:
+            return
+        remaining = await asyncio.to_thread(self._pauses.remaining, site)
+        if remaining > 0:
+            state.paused_until = max(state.paused_until, self._clock() + remaining)
 
     async def _lease_now(self, state: _Site, *, wait: bool) -> bool:
         # Non-blocking asks in a worker thread (the Postgres bucket is synchronous), waiting between
@@ -130,6 +162,15 @@ class SiteLimiter:
         state.paused_until = max(state.paused_until, self._clock() + seconds)
         state.tokens = 0
 
+    async def throttled(self, site: str, seconds: float) -> None:
+        """A 429 with Retry-After `seconds`: pause here at once, and in every process sharing the board."""
+        self.pause(site, seconds)
+        if self._pauses is not None and seconds > 0:
+            try:
+                await asyncio.to_thread(self._pauses.pause, site, seconds)
+            except Exception:  # the local pause stands; the others will meet their own 429
+                log.exception("could not share the pause of %s", site)
+
     def attach(self, http: httpx.AsyncClient, site: str) -> None:
         """Every request of `http` waits for a permit; a 429 with Retry-After pauses the site."""
 
@@ -140,7 +181,7 @@ class SiteLimiter:
             if response.status_code == 429:
                 seconds = _retry_after_seconds(response)
                 log.warning("ConnectWise %s throttled us; pausing %.1fs", site, seconds)
-                self.pause(site, seconds)
+                await self.throttled(site, seconds)
 
         http.event_hooks = {
             "request": [*http.event_hooks["request"], before],

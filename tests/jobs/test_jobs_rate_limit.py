@@ -59,3 +59,26 @@ async def test_a_429_from_connectwise_stops_requests_to_that_site_for_its_retry_
             await http.get(sandbox.base_url + "/system/info")  # would wait 60 s: refused at once
     assert sandbox.request_count("GET", "/system/info") == 1
     limiter.close()
+
+
+async def test_a_429_one_process_gets_pauses_the_site_in_the_others(
+    jobs_db: str, sandbox: SandboxServer
+) -> None:
+    a = site_limiter(jobs_db, per_minute=100)
+    b = site_limiter(jobs_db, per_minute=100)
+    site = site_of(sandbox.base_url, sandbox.company_id)
+    sandbox.inject_fault(status=429, retry_after=60)
+    try:
+        async with httpx.AsyncClient() as http_a, httpx.AsyncClient() as http_b:
+            a.attach(http_a, site)
+            b.attach(http_b, site)
+            assert (await http_a.get(sandbox.base_url + "/system/info")).status_code == 429
+            # Process B never met the 429 itself: the shared board stops it before it sends.
+            with pytest.raises(PSARateLimitedError):
+                await http_b.get(sandbox.base_url + "/system/info")
+            assert not await b.try_acquire(site)
+            assert await b.try_acquire(OTHER)  # another company is not paused
+        assert sandbox.request_count("GET", "/system/info") == 1
+    finally:
+        a.close()
+        b.close()
