@@ -7,6 +7,9 @@ class PSAError(Exception):
     """Base of every PSA failure. `message` is safe to show a user (never contains secrets)."""
 
     user_hint = "Try again in a moment."
+    # For a failed write: True when it may have been made anyway (its answer was lost), False when it
+    # surely was not (never sent), None when only the kind of error tells (see bot.flows.once).
+    maybe_applied: bool | None = None
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)

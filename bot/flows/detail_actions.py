@@ -1,52 +1,31 @@
 """Changes made from the detail modal: status, assignees, notes, share, spin-off.
 
-Each change: one PSA write, an audit record, then the modal re-rendered from fresh data with a
-notice (hash-guarded). A failure shows as a banner on the very same view, so whatever the user
-typed stays where it was.
+Each change is one write through `bot.flows.once.write_once`, keyed by the modal and the revision kept in
+its state (a double click or a replayed request makes it once; the next change of the same kind after a
+success gets a new key). Then the modal is re-rendered with the outcome on top (hash-guarded). A failure
+shows as a banner on the very same view, so whatever the user typed stays where it was.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.flows import create, home, list_refresh
 from bot.flows.context import FlowContext
 from bot.flows.detail import load_detail
-from bot.flows.share import ShareFailed, share_ticket
+from bot.flows.once import Ended, Made, Outcome, Perform, Write, write_once
+from bot.flows.share import share_ticket
 from bot.flows.work import WorkItem, flow
 from bot.inputs import NOTE
-from bot.state import DetailState, note_from_view
-from bot.views.prompts import psa_error_text
+from bot.state import DetailState, NoteDraft, note_from_view
 from bot.views.ticket_detail import detail_view, status_notice
+from bot.workspaces import Writer
 from psa.errors import PSAError
 from psa.service import TicketService
-from storage import AuditAction
+from storage import AuditAction, WriteKind
 
 log = logging.getLogger(__name__)
-
-Change = Callable[[TicketService, DetailState], Awaitable[tuple[str, DetailState]]]
-
-
-async def _audit(ctx: FlowContext, action: AuditAction, ticket_id: int, detail: dict[str, Any]) -> None:
-    try:
-        await ctx.deps.storage.workspace(ctx.team_id).audit(
-            ctx.user_id, action, ticket_id=ticket_id, detail=detail
-        )
-    except SQLAlchemyError:
-        # The PSA change is done; losing its audit line must not make it look failed to the user.
-        log.exception("audit of %s on #%s failed", action, ticket_id)
-
-
-class ChangeRefused(Exception):
-    """A change the app refuses before calling the PSA (e.g. an empty note); `message` is shown."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _view(item: WorkItem) -> dict[str, Any]:
@@ -96,63 +75,105 @@ async def refresh_list(ctx: FlowContext, item: WorkItem) -> None:
     )
 
 
-async def apply_change(ctx: FlowContext, view: dict[str, Any], change: Change, *, doing: str) -> None:
-    """Run one change against the ticket of this modal and show the outcome in the modal."""
-    state = DetailState.decode(view.get("private_metadata"))
-    service = await ctx.service()
-    try:
-        notice, new_state = await change(service, state)
-    except ChangeRefused as refused:
-        await ctx.banner(view, error=refused.message)
-        return
-    except PSAError as exc:
-        log.info("%s failed on #%s: %s", doing, state.ticket_id, exc.message)
-        await ctx.banner(view, error=f"Couldn't {doing}: {psa_error_text(exc)}")
-        return
+def write_key(kind: WriteKind, view: dict[str, Any], rev: int, *parts: object) -> str:
+    """The idempotency key of a write made from this modal at this revision of it."""
+    return ":".join([kind.value, str(view.get("id") or "?"), str(rev), *(str(p) for p in parts)])
+
+
+async def apply_write(
+    ctx: FlowContext, view: dict[str, Any], state: DetailState, write: Write, perform: Perform
+) -> Outcome:
+    """Make one write from the modal and show its outcome there; `state` is what to render after it."""
+    outcome = await write_once(ctx, write, perform)
+    if outcome.ended is Ended.BUSY:
+        return outcome  # the click that holds it shows the outcome (a banner now would void its update)
+    if not outcome.done:
+        await ctx.banner(view, error=outcome.text)
+        return outcome
     ctx.deps.rows.forget(ctx.team_id, state.ticket_id)
-    await refresh(ctx, service, view, new_state, notice=notice)
+    await refresh(ctx, await ctx.service(), view, state, notice=outcome.text)
+    return outcome
+
+
+def _bumped(state: DetailState) -> DetailState:
+    return state.model_copy(update={"rev": state.rev + 1})
 
 
 @flow("detail.change_status")
 async def change_status(ctx: FlowContext, item: WorkItem) -> None:
     """Move the ticket to another status of its board; the notice reads "Status: New → In Progress"."""
     status_id = int(item.args["status_id"])
+    view = _view(item)
+    state = DetailState.decode(view.get("private_metadata"))
 
-    async def change(service: TicketService, state: DetailState) -> tuple[str, DetailState]:
-        update = await service.update_status(state.ticket_id, status_id)
-        detail = {"from": update.previous_status, "to": update.new_status, "status_id": status_id}
-        await _audit(ctx, AuditAction.STATUS_CHANGE, state.ticket_id, detail)
-        return status_notice(update.previous_status, update.new_status), state
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        # Setting the same status again changes nothing, so a retry after a lost answer needs no check.
+        update = await writer.service.update_status(state.ticket_id, status_id, acting=writer.acting)
+        moved = {"from": update.previous_status, "to": update.new_status}
+        notice = status_notice(update.previous_status, update.new_status)
+        return Made(notice, result=moved, detail={**moved, "status_id": status_id}, value=update)
 
-    await apply_change(ctx, _view(item), change, doing="change the status")
+    write = Write(
+        key=write_key(WriteKind.STATUS, view, state.rev, status_id),
+        kind=WriteKind.STATUS,
+        audit=AuditAction.STATUS_CHANGE,
+        ticket_id=state.ticket_id,
+        what="the status change",
+        check="the ticket's status",
+        payload={"status_id": status_id},
+    )
+    await apply_write(ctx, view, _bumped(state), write, perform)
 
 
 @flow("detail.add_assignee")
 async def add_assignee(ctx: FlowContext, item: WorkItem) -> None:
     """Assign a member to the ticket."""
     member_id = int(item.args["member_id"])
+    view = _view(item)
+    state = DetailState.decode(view.get("private_metadata"))
 
-    async def change(service: TicketService, state: DetailState) -> tuple[str, DetailState]:
-        resource = await service.add_resource(state.ticket_id, member_id)
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        # Assigning someone already assigned is a no-op in the provider: a retry is safe as it is.
+        resource = await writer.service.add_resource(state.ticket_id, member_id, acting=writer.acting)
+        name = resource.member_name or resource.member_identifier
         detail = {"member_id": member_id, "member": resource.member_identifier}
-        await _audit(ctx, AuditAction.ASSIGNEE_ADD, state.ticket_id, detail)
-        return f"Assigned {resource.member_name or resource.member_identifier}", state
+        return Made(f"Assigned {name}", result=detail, detail=detail, value=resource)
 
-    await apply_change(ctx, _view(item), change, doing="add the assignee")
+    write = Write(
+        key=write_key(WriteKind.ASSIGNEE_ADD, view, state.rev, member_id),
+        kind=WriteKind.ASSIGNEE_ADD,
+        audit=AuditAction.ASSIGNEE_ADD,
+        ticket_id=state.ticket_id,
+        what="the new assignee",
+        check="the ticket's assignees",
+        payload={"member_id": member_id},
+    )
+    await apply_write(ctx, view, _bumped(state), write, perform)
 
 
 @flow("detail.remove_assignee")
 async def remove_assignee(ctx: FlowContext, item: WorkItem) -> None:
     """Unassign a member from the ticket."""
     member_id = int(item.args["member_id"])
+    view = _view(item)
+    state = DetailState.decode(view.get("private_metadata"))
 
-    async def change(service: TicketService, state: DetailState) -> tuple[str, DetailState]:
-        await service.remove_resource(state.ticket_id, member_id)
-        await _audit(ctx, AuditAction.ASSIGNEE_REMOVE, state.ticket_id, {"member_id": member_id})
-        name = await _member_name(service, member_id)
-        return f"Removed {name}", state
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        # Removing someone no longer assigned removes nothing: a retry is safe as it is.
+        await writer.service.remove_resource(state.ticket_id, member_id, acting=writer.acting)
+        name = await _member_name(writer.service, member_id)
+        return Made(f"Removed {name}", result={"member_id": member_id}, detail={"member_id": member_id})
 
-    await apply_change(ctx, _view(item), change, doing="remove the assignee")
+    write = Write(
+        key=write_key(WriteKind.ASSIGNEE_REMOVE, view, state.rev, member_id),
+        kind=WriteKind.ASSIGNEE_REMOVE,
+        audit=AuditAction.ASSIGNEE_REMOVE,
+        ticket_id=state.ticket_id,
+        what="the removal of the assignee",
+        check="the ticket's assignees",
+        payload={"member_id": member_id},
+    )
+    await apply_write(ctx, view, _bumped(state), write, perform)
 
 
 async def _member_name(service: TicketService, member_id: int) -> str:
@@ -163,25 +184,55 @@ async def _member_name(service: TicketService, member_id: int) -> str:
     return next((m.name for m in members if m.id == member_id), f"member {member_id}")
 
 
+def note_problem(draft: NoteDraft) -> str | None:
+    """Why a typed note can't be saved as it is (None: it can)."""
+    if not draft.text:
+        return "Type the note first, then press Add note."
+    return NOTE.problem(draft.text)
+
+
+def note_write(view: dict[str, Any], state: DetailState, draft: NoteDraft) -> tuple[Write, Perform]:
+    """The write of the note typed in this modal's composer (one per composer revision)."""
+    text = draft.text or ""
+
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        kind = "Internal note" if draft.internal else "Discussion note"
+        if reconcile:
+            # An earlier attempt's answer was lost: it may be on the ticket already.
+            notes = await writer.service.recent_notes(state.ticket_id)
+            found = next((n for n in notes if n.text.strip() == text.strip()), None)
+            if found is not None:
+                return Made(f"{kind} added", result={"note_id": found.id}, detail={"found": True})
+        note = await writer.service.add_note(
+            state.ticket_id, text, internal=draft.internal, acting=writer.acting
+        )
+        detail = {"internal": draft.internal, "length": len(text)}
+        return Made(f"{kind} added", result={"note_id": note.id, **detail}, detail=detail, value=note)
+
+    write = Write(
+        key=write_key(WriteKind.NOTE, view, state.note_rev),
+        kind=WriteKind.NOTE,
+        audit=AuditAction.NOTE,
+        ticket_id=state.ticket_id,
+        what="the note",
+        check="the ticket's notes",
+        payload={"internal": draft.internal, "length": len(text)},
+    )
+    return write, perform
+
+
 @flow("detail.add_note")
 async def add_note(ctx: FlowContext, item: WorkItem) -> None:
-    """Add the typed note (discussion or internal); on success the composer is cleared."""
+    """Add the typed note (discussion or internal); the composer is cleared only once it is saved."""
     view = _view(item)
-
-    async def change(service: TicketService, state: DetailState) -> tuple[str, DetailState]:
-        _, draft = note_from_view(view)
-        if not draft.text:
-            raise ChangeRefused("Type the note first, then press Add note.")
-        too_long = NOTE.problem(draft.text)
-        if too_long is not None:
-            raise ChangeRefused(too_long)
-        await service.add_note(state.ticket_id, draft.text, internal=draft.internal)
-        detail = {"internal": draft.internal, "length": len(draft.text)}
-        await _audit(ctx, AuditAction.NOTE, state.ticket_id, detail)
-        kind = "Internal note" if draft.internal else "Discussion note"
-        return f"{kind} added", state.model_copy(update={"note_rev": state.note_rev + 1})
-
-    await apply_change(ctx, view, change, doing="add the note")
+    state, draft = note_from_view(view)
+    problem = note_problem(draft)
+    if problem is not None:
+        await ctx.service()  # not connected any more says so first
+        await ctx.banner(view, error=problem)
+        return
+    write, perform = note_write(view, state, draft)
+    await apply_write(ctx, view, state.model_copy(update={"note_rev": state.note_rev + 1}), write, perform)
 
 
 @flow("detail.share")
@@ -189,19 +240,34 @@ async def share(ctx: FlowContext, item: WorkItem) -> None:
     """Post the ticket card in the channel the modal was opened from and link its thread."""
     view = _view(item)
     state = DetailState.decode(view.get("private_metadata"))
-    service = await ctx.service()
     if state.origin is None:
+        await ctx.service()
         await ctx.banner(view, error="Open the ticket from a channel (with /tickets) to share it there.")
         return
-    try:
-        await share_ticket(ctx, service, ticket_id=state.ticket_id, channel_id=state.origin.channel_id)
-    except ShareFailed as failed:
-        await ctx.banner(view, error=failed.message)
-        return
-    await ctx.banner(
-        view,
-        notice=f"Shared #{state.ticket_id} in the channel; replies in the card's thread stay linked to it.",
+    channel_id = state.origin.channel_id
+
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        shared = await share_ticket(ctx, writer.service, ticket_id=state.ticket_id, channel_id=channel_id)
+        text = f"Shared #{state.ticket_id} in the channel; replies in the card's thread stay linked to it."
+        where = {"channel_id": shared.channel_id, "ts": shared.ts}
+        return Made(text, result=where, detail=where)
+
+    write = Write(
+        key=write_key(WriteKind.SHARE, view, state.rev, channel_id),
+        kind=WriteKind.SHARE,
+        audit=AuditAction.SHARE,
+        ticket_id=state.ticket_id,
+        what="the card",
+        check="the channel",
+        payload={"channel_id": channel_id},
     )
+    outcome = await write_once(ctx, write, perform)
+    if outcome.ended is Ended.BUSY:
+        return
+    if outcome.done:
+        await ctx.banner(view, notice=outcome.text)
+    else:
+        await ctx.banner(view, error=outcome.text)
 
 
 @flow("detail.spin_off")

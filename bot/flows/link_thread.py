@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
 from bot.flows.live.handler import remember
+from bot.flows.once import Ended, Made, Outcome, Write, write_once
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
 from bot.ids import LinkThreadField
@@ -24,9 +25,11 @@ from bot.views.link_thread import (
     read_link_thread,
 )
 from bot.views.prompts import psa_error_text
+from bot.workspaces import Writer
 from psa.errors import PSAError, PSANotFoundError
 from psa.models import PSATicketSearchResult
 from psa.service import TicketService
+from storage import AuditAction, WriteKind
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +77,11 @@ async def submit_link(ctx: FlowContext, view: dict[str, Any]) -> Submission:
     outcome = check.result()
     if isinstance(outcome, str):
         return _field_error(outcome)
-    await _store_link(ctx, form.origin, outcome)
+    linked = await _link_once(ctx, view["id"], form.origin, outcome)
+    if linked.ended in (Ended.FAILED, Ended.UNCERTAIN):
+        return _field_error(linked.text)
+    if not linked.here:
+        return Submission.close()  # a second copy of the same submit: the first one confirms
     return Submission.close().and_then(
         confirm_link, origin=form.origin.model_dump(mode="json"), ticket=outcome.model_dump(mode="json")
     )
@@ -100,18 +107,37 @@ def _typed(view: dict[str, Any]) -> str | None:
     return entry.get("value") or None
 
 
-async def _store_link(ctx: FlowContext, origin: Origin, ticket: PSATicketSearchResult) -> None:
+async def _link_once(
+    ctx: FlowContext, view_id: str, origin: Origin, ticket: PSATicketSearchResult
+) -> Outcome:
+    """Link the thread, once per submitted modal (a double submit or a replay links and confirms once)."""
     assert origin.thread_ts is not None
-    await ctx.deps.storage.workspace(ctx.team_id).link_thread(
-        origin.channel_id,
-        origin.thread_ts,
+    thread_ts = origin.thread_ts
+
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        await ctx.deps.storage.workspace(ctx.team_id).link_thread(
+            origin.channel_id,
+            thread_ts,
+            ticket_id=ticket.id,
+            linked_by=ctx.user_id,
+            company_id=ticket.company.id if ticket.company else None,
+            board_id=ticket.board.id if ticket.board else None,
+        )
+        ctx.deps.rows.remember(ctx.team_id, [ticket])
+        await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here
+        where = {"channel_id": origin.channel_id, "thread_ts": thread_ts}
+        return Made(f"Linked the thread to #{ticket.id}.", result=where, detail=where)
+
+    write = Write(
+        key=f"{WriteKind.LINK_THREAD.value}:{view_id}",
+        kind=WriteKind.LINK_THREAD,
+        audit=AuditAction.LINK_THREAD,
         ticket_id=ticket.id,
-        linked_by=ctx.user_id,
-        company_id=ticket.company.id if ticket.company else None,
-        board_id=ticket.board.id if ticket.board else None,
+        what="the link",
+        check="the thread",
+        payload={"channel_id": origin.channel_id, "thread_ts": thread_ts},
     )
-    ctx.deps.rows.remember(ctx.team_id, [ticket])
-    await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here
+    return await write_once(ctx, write, perform)
 
 
 async def _finish_slow(
@@ -126,9 +152,13 @@ async def _finish_slow(
         # Back to the form with the reason and what was typed; the modal may have been closed meanwhile.
         await ctx.update(link_thread_modal(origin, error=outcome, typed=typed), view_id=view_id)
         return
-    await _store_link(ctx, origin, outcome)
+    linked = await _link_once(ctx, view_id, origin, outcome)
+    if linked.ended in (Ended.FAILED, Ended.UNCERTAIN):
+        await ctx.update(link_thread_modal(origin, error=linked.text, typed=typed), view_id=view_id)
+        return
     await ctx.update(link_done_view(outcome), view_id=view_id)
-    await post_confirmation(ctx, origin, outcome)
+    if linked.here:
+        await post_confirmation(ctx, origin, outcome)
 
 
 @flow("link.confirm")

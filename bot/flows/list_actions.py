@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.flows.context import FlowContext, Surface
 from bot.flows.detail import open_detail
-from bot.flows.share import ShareFailed, share_ticket
+from bot.flows.once import Ended, Made, Write, write_once
+from bot.flows.share import share_ticket
 from bot.flows.stored import keep_list, load_list
 from bot.flows.submission import Submission
 from bot.flows.tickets_list import show_list
@@ -17,6 +18,8 @@ from bot.inputs import SEARCH_TEXT
 from bot.state import ListState, Origin, StateError
 from bot.views.messages import error_message, notice_message
 from bot.views.ticket_list import list_id_of_row, read_list_click, read_search_modal, search_modal
+from bot.workspaces import Writer
+from storage import AuditAction, WriteKind
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +59,33 @@ async def apply_search(ctx: FlowContext, item: WorkItem) -> None:
 
 @flow("list.share")
 async def share_from_list(ctx: FlowContext, item: WorkItem) -> None:
-    """Post the ticket card in the channel the list is shown in."""
+    """Post the ticket card in the channel the list is shown in (once per list message and ticket)."""
     ticket_id = int(item.args["ticket_id"])
-    service = await ctx.service()
-    if not ctx.actor.channel_id:
+    channel_id = ctx.actor.channel_id
+    if not channel_id:
+        await ctx.service()
         await ctx.respond(error_message("There is no channel to share into here."))
         return
-    try:
-        await share_ticket(ctx, service, ticket_id=ticket_id, channel_id=ctx.actor.channel_id)
-    except ShareFailed as failed:
-        await ctx.respond(error_message(failed.message))
-        return
-    await ctx.respond(notice_message(f"Shared ticket #{ticket_id} in this channel."))
+    message = ctx.actor.message_ts or list_id_of_row(item.args.get("block_id")) or "?"
+
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        shared = await share_ticket(ctx, writer.service, ticket_id=ticket_id, channel_id=channel_id)
+        where = {"channel_id": shared.channel_id, "ts": shared.ts}
+        return Made(f"Shared ticket #{ticket_id} in this channel.", result=where, detail=where)
+
+    write = Write(
+        key=f"{WriteKind.SHARE.value}:list:{channel_id}:{message}:{ticket_id}",
+        kind=WriteKind.SHARE,
+        audit=AuditAction.SHARE,
+        ticket_id=ticket_id,
+        what="the card",
+        check="the channel",
+        payload={"channel_id": channel_id},
+    )
+    outcome = await write_once(ctx, write, perform)
+    if outcome.ended is Ended.BUSY:
+        return  # the click that holds it answers
+    await ctx.respond(notice_message(outcome.text) if outcome.done else error_message(outcome.text))
 
 
 @flow("list.open_row")

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
 from bot.flows.live.handler import remember
+from bot.flows.once import WriteRefused
 from bot.views.messages import share_card
 from psa.errors import PSAError
 from psa.service import TicketService
@@ -30,12 +31,8 @@ class Shared(BaseModel):
     ts: str
 
 
-class ShareFailed(Exception):
+class ShareFailed(WriteRefused):
     """The card was not posted; `message` says why (plain text)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 async def share_ticket(

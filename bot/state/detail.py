@@ -28,6 +28,7 @@ class DetailState(BaseModel):
     origin: Origin | None = Field(default=None, alias="o")  # the channel to share into / thread
     response_url: str | None = Field(default=None, alias="r")  # that list message, to refresh it
     note_rev: int = Field(default=0, alias="n")  # bumped after a note is added: clears the composer
+    rev: int = Field(default=0, alias="w")  # bumped after every other write made here: part of its key
 
     def encode(self) -> str:
         """Compact JSON ≤ 3000 chars."""

@@ -236,7 +236,9 @@ class ConnectWiseClient:
     def _transport_error(self, exc: Exception, *, applied_maybe: bool) -> PSAError:
         timeout = isinstance(exc, httpx.TimeoutException)
         what = "did not answer in time" if timeout else "could not be reached"
-        err = PSAUnavailableError(f"ConnectWise {what} ({type(exc).__name__}).", code=type(exc).__name__)
+        # The exception's class name goes to the logs (`code`), never into the sentence users read.
+        err = PSAUnavailableError(f"ConnectWise {what}.", code=type(exc).__name__)
+        err.maybe_applied = applied_maybe
         if applied_maybe:
             # The write may have been applied; the default hint ("nothing was changed") would be a lie.
             err.user_hint = "The PSA did not confirm the change; check the ticket before trying again."

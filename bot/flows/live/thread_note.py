@@ -14,13 +14,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
-from bot.flows.errors import NotConnected
+from bot.flows.once import Ended, Made, Write, write_once
 from bot.flows.work import WorkItem, flow
 from bot.text import plain, truncate
 from bot.views.live import thread_note_answer
-from psa.errors import PSAError
-from psa.models import Member
-from storage import AuditAction, AuditEntry, LedgerState, WriteKind
+from bot.views.messages import error_message
+from bot.workspaces import Writer
+from storage import AuditAction, WriteKind
 
 log = logging.getLogger(__name__)
 NOTE_MAX = 3500  # characters of the message copied (ConnectWise notes hold far more)
@@ -71,44 +71,37 @@ async def add_to_ticket(ctx: FlowContext, item: WorkItem) -> None:
     if link is None:
         await ctx.respond(thread_note_answer("not_linked"))
         return
-    mapping = await ctx.require_member()
-    member = Member(id=mapping.psa_member_id, identifier=mapping.member_identifier, name=mapping.member_name)
-    writer = await ctx.deps.workspaces.writer(ctx.team_id, ctx.user_id, member)
-    if writer is None:
-        raise NotConnected(ctx.team_id)
-    key = note_key(channel_id, ts)
-    ledger = ctx.deps.storage.ledger(ctx.team_id)
-    claimed = await ledger.claim(
-        key,
-        kind=WriteKind.NOTE,
-        actor_user_id=ctx.user_id,
-        actor_member_id=member.id,
-        ticket_id=link.ticket_id,
-        payload={"channel_id": channel_id, "ts": ts},
-    )
-    if not claimed.won:
-        done = claimed.state == LedgerState.DONE
-        await ctx.respond(thread_note_answer("already" if done else "in_progress", ticket_id=link.ticket_id))
-        return
     text = note_text(
         str(message.get("text") or ""),
         await _permalink(ctx, channel_id, ts),
         await _author(ctx, message.get("user")),
     )
-    try:
-        note = await writer.service.add_note(link.ticket_id, text, internal=True, acting=writer.acting)
-    except PSAError as exc:
-        # A write whose answer was lost may have been made: the next claim must check first.
-        if getattr(exc, "maybe_applied", exc.status is None or exc.status >= 500):
-            await ledger.uncertain(key, exc.message)
-        else:
-            await ledger.fail(key, exc.message)
-        raise
-    audit = AuditEntry(
-        action=AuditAction.NOTE,
-        detail={"internal": True, "length": len(text), "from_slack": True},
-        psa_member_id=member.id,
-        attribution=writer.acting.attribution.value,
+    ticket_id = link.ticket_id
+
+    async def perform(writer: Writer, reconcile: bool) -> Made:
+        if reconcile:
+            # An earlier attempt's answer was lost: the note may be on the ticket already.
+            notes = await writer.service.recent_notes(ticket_id)
+            found = next((n for n in notes if n.text.strip() == text.strip()), None)
+            if found is not None:
+                return Made("added", result={"note_id": found.id}, detail={"found": True})
+        note = await writer.service.add_note(ticket_id, text, internal=True, acting=writer.acting)
+        detail = {"internal": True, "length": len(text), "from_slack": True}
+        return Made("added", result={"note_id": note.id}, detail=detail)
+
+    write = Write(
+        key=note_key(channel_id, ts),
+        kind=WriteKind.NOTE,
+        audit=AuditAction.NOTE,
+        ticket_id=ticket_id,
+        what="the note",
+        check=f"the notes of #{ticket_id}",
+        payload={"channel_id": channel_id, "ts": ts},
     )
-    await ledger.complete(key, ticket_id=link.ticket_id, result={"note_id": note.id}, audit_entry=audit)
-    await ctx.respond(thread_note_answer("added", ticket_id=link.ticket_id))
+    outcome = await write_once(ctx, write, perform)
+    if outcome.ended is Ended.BUSY:
+        await ctx.respond(thread_note_answer("in_progress", ticket_id=ticket_id))
+    elif outcome.done:
+        await ctx.respond(thread_note_answer("added" if outcome.here else "already", ticket_id=ticket_id))
+    else:
+        await ctx.respond(error_message(outcome.text))

@@ -1,8 +1,8 @@
 """The writes of "working a ticket" — a time entry (which carries the note when time is logged), a note,
 a status change — each as the engineer's PSA member, exactly once, under a sub-key of one idempotency key.
 
-A submit is a `WorkPlan`; `run_plan` claims `{key}:{part}` for each part in the ledger before calling the
-PSA, so a retry of the same submit skips what is done and redoes only what is missing. A part whose
+A submit is a `WorkPlan`; `run_plan` writes each part once through `bot.flows.once.write_once` under
+`{key}:{part}`, so a retry of the same submit skips what is done and redoes only what is missing. A part whose
 answer was lost (timeout, 5xx) is `uncertain`; the next claim looks in ConnectWise before writing again:
 the time entry by the GUID it was sent with, the note by its text, a status by setting it again (the
 same status twice changes nothing).
@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from bot.flows.context import FlowContext
-from bot.flows.errors import NotConnected
+from bot.flows.once import Ended, Made, Perform, Write, psa_reason, write_once
 from bot.views.time_work import BILLING_LABELS, TARGET_LABELS, PartResult
 from bot.worked_time import format_duration
 from bot.workspaces import Writer
-from psa.errors import PSAError, PSAUnavailableError
-from psa.models import BillableOption, Member, NoteTarget, TimeEntry, TimeEntryCreate
+from psa.models import BillableOption, NoteTarget, TimeEntry, TimeEntryCreate
 from psa.time import TimeSpan
-from storage import AuditAction, AuditEntry, LedgerState, WriteKind
+from storage import AuditAction, WriteKind
 
 log = logging.getLogger(__name__)
 
@@ -110,31 +108,6 @@ def entry_guid(team_id: str, key: str) -> uuid.UUID:
     return uuid.uuid5(_GUIDS, f"{team_id}/{key}")
 
 
-def maybe_applied(exc: PSAError) -> bool:
-    """Whether a failed write may have been made anyway (then the ledger keeps it `uncertain`)."""
-    flagged = getattr(exc, "maybe_applied", None)
-    return bool(flagged) if flagged is not None else isinstance(exc, PSAUnavailableError)
-
-
-def psa_reason(exc: PSAError) -> str:
-    """What the PSA said, with the reasons it gave per field (“timeEntry object is invalid” alone tells
-    nobody that the ticket's status refuses time)."""
-    fields = getattr(exc, "fields", None) or {}
-    reasons = list(dict.fromkeys(str(v).strip() for v in fields.values() if str(v).strip()))
-    return " ".join(r if r.endswith(".") else f"{r}." for r in reasons).rstrip(".") or exc.message
-
-
-async def writer_for(ctx: FlowContext) -> Writer:
-    """How the actor writes: their own keys when stored, else the workspace's naming their member.
-    Raises NotMapped (the mapping prompt) or NotConnected."""
-    mapping = await ctx.require_member()
-    member = Member(id=mapping.psa_member_id, identifier=mapping.member_identifier, name=mapping.member_name)
-    writer = await ctx.deps.workspaces.writer(ctx.team_id, ctx.user_id, member)
-    if writer is None:
-        raise NotConnected(ctx.team_id)
-    return writer
-
-
 def time_text(entry: TimeEntry | None, span: TimeSpan) -> str:
     """'45m logged (Remote Support · Billable)'."""
     bits = []
@@ -154,71 +127,45 @@ async def run_plan(ctx: FlowContext, writer: Writer, plan: WorkPlan) -> list[Out
     return outcomes
 
 
-Perform = Callable[[], Awaitable[tuple[str, dict[str, Any]]]]
+_KINDS: dict[PartName, tuple[WriteKind, AuditAction, str, str, str]] = {
+    "time": (WriteKind.TIME_ENTRY, AuditAction.TIME_ENTRY, "Time", "the time entry", "the ticket's time"),
+    "note": (WriteKind.NOTE, AuditAction.NOTE, "Note", "the note", "the ticket's notes"),
+    "status": (
+        WriteKind.STATUS,
+        AuditAction.STATUS_CHANGE,
+        "Status",
+        "the status change",
+        "the ticket's status",
+    ),
+}
 
 
 async def _run_part(ctx: FlowContext, writer: Writer, plan: WorkPlan, part: PartName) -> Outcome:
-    key = plan.sub_key(part)
-    ledger = ctx.deps.storage.ledger(ctx.team_id)
-    kind = {"time": WriteKind.TIME_ENTRY, "note": WriteKind.NOTE, "status": WriteKind.STATUS}[part]
-    label = {"time": "Time", "note": "Note", "status": "Status"}[part]
-    try:
-        claim = await ledger.claim(
-            key,
-            kind=kind,
-            actor_user_id=ctx.user_id,
-            actor_member_id=writer.acting.member_id,
-            ticket_id=plan.ticket_id,
-            payload=_payload(plan, part),
-        )
-    except Exception:
-        log.exception("claiming %s failed; nothing was written", key)
-        return Outcome(part=part, done=False, text=f"{label}: not saved ({OUR_FAULT})", reason=OUR_FAULT)
-    if not claim.won:
-        entry = claim.entry
-        if entry.state == LedgerState.DONE:
-            text = str((entry.result or {}).get("text") or f"{label}: done")
-            return Outcome(part=part, done=True, text=text, result=dict(entry.result or {}))
-        return Outcome(part=part, done=False, busy=True, text=f"{label}: {IN_PROGRESS}", reason=IN_PROGRESS)
-    perform = _performer(ctx, writer, plan, part, reconcile=claim.must_reconcile)
-    try:
-        text, result = await perform()
-    except PSAError as exc:
-        unsure = maybe_applied(exc)
-        said = psa_reason(exc)
-        await (ledger.uncertain if unsure else ledger.fail)(key, said)
-        why = f"ConnectWise didn't confirm it (“{said}”)" if unsure else f"“{said}”"
-        return Outcome(
-            part=part, done=False, uncertain=unsure, here=True, text=f"{label}: not saved — {why}", reason=why
-        )
-    except Exception:
-        log.exception("writing %s failed", key)
-        await _quietly(ledger.uncertain(key, OUR_FAULT))
-        return Outcome(
-            part=part,
-            done=False,
-            uncertain=True,
-            here=True,
-            text=f"{label}: not saved ({OUR_FAULT})",
-            reason=OUR_FAULT,
-        )
-    result = {**result, "text": text}
-    audit = AuditEntry(
-        action={
-            "time": AuditAction.TIME_ENTRY,
-            "note": AuditAction.NOTE,
-            "status": AuditAction.STATUS_CHANGE,
-        }[part],
-        detail={k: v for k, v in result.items() if k != "text"},
-        psa_member_id=writer.acting.member_id,
-        attribution=writer.acting.attribution.value,
+    kind, action, label, what, check = _KINDS[part]
+    write = Write(
+        key=plan.sub_key(part),
+        kind=kind,
+        audit=action,
+        ticket_id=plan.ticket_id,
+        what=what,
+        check=check,
+        payload=_payload(plan, part),
     )
     try:
-        await ledger.complete(key, ticket_id=plan.ticket_id, result=result, audit_entry=audit)
+        made = await write_once(ctx, write, _performer(ctx, plan, part), writer=writer)
     except Exception:
-        # Written in the PSA; a retry finds it there (reconcile) instead of writing it twice.
-        log.exception("%s was written but its ledger entry was not completed", key)
-    return Outcome(part=part, done=True, here=True, text=text, result=result)
+        log.exception("claiming %s failed; nothing was written", write.key)
+        return Outcome(part=part, done=False, text=f"{label}: not saved ({OUR_FAULT})", reason=OUR_FAULT)
+    if made.ended is Ended.BUSY:
+        return Outcome(part=part, done=False, busy=True, text=f"{label}: {IN_PROGRESS}", reason=IN_PROGRESS)
+    if made.done:
+        return Outcome(part=part, done=True, here=made.here, text=made.text, result=made.result)
+    said = psa_reason(made.error) if made.error is not None else OUR_FAULT
+    unsure = made.ended is Ended.UNCERTAIN
+    why = f"ConnectWise didn't confirm it (“{said}”)" if unsure else f"“{said}”"
+    return Outcome(
+        part=part, done=False, uncertain=unsure, here=True, text=f"{label}: not saved — {why}", reason=why
+    )
 
 
 def _payload(plan: WorkPlan, part: PartName) -> dict[str, Any]:
@@ -231,14 +178,13 @@ def _payload(plan: WorkPlan, part: PartName) -> dict[str, Any]:
     return {}
 
 
-def _performer(
-    ctx: FlowContext, writer: Writer, plan: WorkPlan, part: PartName, *, reconcile: bool
-) -> Perform:
-    service, acting, ticket_id = writer.service, writer.acting, plan.ticket_id
+def _performer(ctx: FlowContext, plan: WorkPlan, part: PartName) -> Perform:
+    ticket_id = plan.ticket_id
 
-    async def time() -> tuple[str, dict[str, Any]]:
+    async def time(writer: Writer, reconcile: bool) -> Made:
         assert plan.time is not None
         t = plan.time
+        service, acting = writer.service, writer.acting
         guid = entry_guid(ctx.team_id, plan.sub_key("time"))
         entry = await service.find_time_entry(ticket_id, guid) if reconcile else None
         if entry is None:
@@ -261,40 +207,35 @@ def _performer(
             text += f"; note on the time entry ({TARGET_LABELS[t.note_target or 'discussion']})"
         if t.email_contact:
             text += "; contact e-mailed"
-        return text, {
+        result = {
             "entry_id": entry.id,
             "minutes": round(t.span.duration.total_seconds() / 60),
             "start": t.span.start.isoformat(),
             "end": t.span.end.isoformat(),
             "work_type": entry.work_type.name if entry.work_type else None,
         }
+        return Made(text, result=result, detail=result, value=entry)
 
-    async def note() -> tuple[str, dict[str, Any]]:
+    async def note(writer: Writer, reconcile: bool) -> Made:
         assert plan.note is not None
         n = plan.note
         if reconcile:
-            detail = await service.get_detail(ticket_id)
-            found = next((x for x in detail.context.notes if x.text.strip() == n.text.strip()), None)
+            notes = await writer.service.recent_notes(ticket_id)
+            found = next((x for x in notes if x.text.strip() == n.text.strip()), None)
             if found is not None:
-                return _note_text(n.internal), {"note_id": found.id}
-        made = await service.add_note(ticket_id, n.text, internal=n.internal, acting=acting)
-        return _note_text(n.internal), {"note_id": made.id, "internal": n.internal}
+                return Made(_note_text(n.internal), result={"note_id": found.id}, detail={"found": True})
+        made = await writer.service.add_note(ticket_id, n.text, internal=n.internal, acting=writer.acting)
+        result = {"note_id": made.id, "internal": n.internal}
+        return Made(_note_text(n.internal), result=result, detail=result, value=made)
 
-    async def status() -> tuple[str, dict[str, Any]]:
+    async def status(writer: Writer, reconcile: bool) -> Made:
         assert plan.status is not None
-        update = await service.update_status(ticket_id, plan.status.status_id, acting=acting)
-        text = f"Status: {update.previous_status} → {update.new_status}"
-        return text, {"from": update.previous_status, "to": update.new_status}
+        update = await writer.service.update_status(ticket_id, plan.status.status_id, acting=writer.acting)
+        moved = {"from": update.previous_status, "to": update.new_status}
+        return Made(f"Status: {update.previous_status} → {update.new_status}", result=moved, detail=moved)
 
     return {"time": time, "note": note, "status": status}[part]
 
 
 def _note_text(internal: bool) -> str:
     return f"Note: added ({'Internal' if internal else 'Discussion'})"
-
-
-async def _quietly(work: Awaitable[Any]) -> None:
-    try:
-        await work
-    except Exception:
-        log.exception("recording a write's outcome failed")

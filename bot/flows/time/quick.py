@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import grammar
 from bot.flows.context import FlowContext
-from bot.flows.time.parts import TimePart, WorkPlan, run_plan, writer_for
+from bot.flows.once import writer_for
+from bot.flows.time.parts import TimePart, WorkPlan, run_plan
 from bot.flows.work import WorkItem, flow
 from bot.views.time_messages import LoggedTime, quick_logged_message, time_problem_message
 from bot.worked_time import Duration, span_of

@@ -10,8 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.flows.context import FlowContext, Surface
+from bot.flows.once import writer_for
 from bot.flows.submission import Submission
-from bot.flows.time.parts import NotePart, StatusPart, TimePart, WorkPlan, run_plan, writer_for
+from bot.flows.time.parts import NotePart, StatusPart, TimePart, WorkPlan, run_plan
 from bot.flows.time.quick import user_zone
 from bot.flows.views_io import as_definition
 from bot.flows.work import WorkItem, flow

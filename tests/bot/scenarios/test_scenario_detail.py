@@ -175,18 +175,22 @@ async def test_empty_note_is_refused_without_calling_the_psa(slack: Slack) -> No
     assert error is not None and "Type the note first" in blocks_text({"blocks": [error]})
 
 
-async def test_failed_note_keeps_what_was_typed(slack: Slack) -> None:
+@pytest.mark.parametrize(
+    ("status", "told"),
+    [(400, "Couldn't save the note"), (500, "ConnectWise didn't confirm the note: it may have been saved")],
+)
+async def test_failed_note_keeps_what_was_typed(slack: Slack, status: int, told: str) -> None:
     view = await open_ticket(slack)
     typed = {note_block_id(0): {DetailAction.NOTE_TEXT: "Long analysis the user must not lose"}}
     slack.type_into(view, typed)
-    slack.sandbox.inject_fault(method="POST", path_pattern="notes", status=500)
+    slack.sandbox.inject_fault(method="POST", path_pattern="notes", status=status)
 
     await slack.click(DetailAction.ADD_NOTE, view=view)
 
     current = slack.fake.view(view["id"])
     assert current is not None
     error = find_block(current, DetailBlock.ERROR)
-    assert error is not None and "Couldn't add the note" in blocks_text({"blocks": [error]})
+    assert error is not None and told in blocks_text({"blocks": [error]})
     kept = current["state"]["values"][note_block_id(0)][DetailAction.NOTE_TEXT]["value"]
     assert kept == "Long analysis the user must not lose"
 
@@ -258,15 +262,16 @@ async def test_done_closes_the_modal(slack: Slack) -> None:
     assert not slack.fake.is_view_open(view["id"])
 
 
-async def test_status_change_failure_says_nothing_changed(slack: Slack) -> None:
+async def test_status_change_answered_5xx_is_told_as_unconfirmed_never_as_failed(slack: Slack) -> None:
     view = await open_ticket(slack)
     slack.sandbox.inject_fault(method="PATCH", path_pattern="tickets", status=503, count=5)
 
     await slack.click(DetailAction.STATUS, "129", view=view)
 
     assert sandbox_ticket(slack)["status"]["name"] == "Escalated"
-    error = find_block(slack.modal(DEMO), DetailBlock.ERROR)
-    assert error is not None and "Couldn't change the status" in blocks_text({"blocks": [error]})
+    error = blocks_text({"blocks": [find_block(slack.modal(DEMO), DetailBlock.ERROR)]})
+    assert "ConnectWise didn't confirm the status change" in error and "Check the ticket's status" in error
+    assert "Couldn't" not in error
     assert AuditAction.STATUS_CHANGE not in await audit_actions(slack)
 
 
