@@ -88,7 +88,8 @@ async def test_add_note_delivered_twice_adds_one_note_and_one_audit_row(slack: S
     assert len(notes_saying(slack, NOTE)) == 1
     rows = await audited(slack, AuditAction.NOTE)
     assert len(rows) == 1
-    assert (rows[0].slack_user_id, rows[0].psa_member_id, rows[0].attribution) == (DEMO, DEMO_MEMBER_ID, "named")
+    row = rows[0]
+    assert (row.slack_user_id, row.psa_member_id, row.attribution) == (DEMO, DEMO_MEMBER_ID, "named")
     assert rows[0].ledger_key is not None and rows[0].ledger_key.startswith("note:")
     assert "Internal note added" in notice(slack)
 
@@ -232,7 +233,9 @@ async def test_link_thread_submitted_twice_links_and_confirms_once(slack: Slack,
 
 
 @pytest.mark.parametrize("internal", [True, False])
-async def test_done_saves_the_typed_note_with_its_visibility_then_closes(slack: Slack, internal: bool) -> None:
+async def test_done_saves_the_typed_note_with_its_visibility_then_closes(
+    slack: Slack, internal: bool
+) -> None:
     view = await open_ticket(slack)
     type_note(slack, view, NOTE, internal=internal)
 
