@@ -84,6 +84,7 @@ class DetailAction(StrEnum):
     OPEN_IN_PSA = "detail.open_in_psa"  # url button (Slack still sends block_actions: ack it)
     SHARE = "detail.share"  # button; value = ticket id
     SPINOFF = "detail.spinoff"  # button; value = ticket id
+    RETRY = "detail.retry"  # button on a section that failed to load: read the ticket again
 
 
 class DetailBlock(StrEnum):

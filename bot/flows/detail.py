@@ -96,7 +96,8 @@ def failed_view(
     ctx: FlowContext, row: PSATicketSearchResult | None, state: DetailState, error: str
 ) -> dict[str, Any]:
     """The modal when the ticket could not be loaded: what the row knew, and why the rest is missing."""
-    data = DetailData(context=TicketContext(ticket=row or placeholder_row(state.ticket_id)), resources=None)
+    context = TicketContext(ticket=row or placeholder_row(state.ticket_id))
+    data = DetailData(context=context, resources=None, loaded=False)
     return detail_view(data, state=state, now=ctx.deps.now(), error=error)
 
 
@@ -158,6 +159,16 @@ async def open_detail(
     if state.response_url:
         await list_refresh.register(ctx, state.response_url)
     await hydrate(ctx, service, opened, state, row)
+
+
+@flow("detail.retry")
+async def retry(ctx: FlowContext, item: WorkItem) -> None:
+    """Retry on a section that failed to load: read the ticket again into the same modal."""
+    view = item.body.get("view") or {}
+    state = DetailState.decode(view.get("private_metadata"))
+    service = await ctx.service()
+    row = ctx.deps.rows.get(ctx.team_id, state.ticket_id)
+    await hydrate(ctx, service, OpenedView(view), state, row)
 
 
 def _ticket_origin(ctx: FlowContext, view: dict[str, Any]) -> Origin | None:

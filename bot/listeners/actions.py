@@ -118,6 +118,7 @@ remove_assignee = ack_then(detail_actions.remove_assignee, picked("member_id", b
 add_note = ack_then(detail_actions.add_note, in_modal)
 share_ticket = ack_then(detail_actions.share, in_modal)
 spin_off = ack_then(detail_actions.spin_off, in_modal)
+retry_detail = ack_then(detail.retry, in_modal)
 # The New Ticket modal
 switch_tab = ack_then(edit.switch_tab, tab_of)
 parse_prompt = ack_then(edit.parse_prompt, in_modal)
@@ -156,6 +157,7 @@ ROUTES: dict[str, Listener] = {
     DetailAction.ADD_NOTE: add_note,
     DetailAction.SHARE: share_ticket,
     DetailAction.SPINOFF: spin_off,
+    DetailAction.RETRY: retry_detail,
     CreateAction.TAB_QUICK: switch_tab,
     CreateAction.TAB_FULL: switch_tab,
     CreateAction.PARSE: parse_prompt,

@@ -46,6 +46,7 @@ class DetailData(BaseModel):
     viewer_member_id: int | None = None
     time: TimeSection | None = None  # None: not loaded (yet)
     following: bool | None = None  # the viewer follows the ticket (None: unknown, no button)
+    loaded: bool = True  # False: the ticket's context (contact, notes, …) could not be read
 
 
 def detail_title(ticket_id: int) -> str:
@@ -93,7 +94,7 @@ def detail_view(
     top.append(kit.header(f"#{ticket.id} · {ticket.summary}", block_id=DetailBlock.HEADER))
     top.append(kit.section(fields=_meta_fields(ticket, now), block_id=DetailBlock.META))
     top.append(kit.divider())
-    top.append(kit.section(_contact_text(ctx), block_id=DetailBlock.CONTACT))
+    top.append(kit.section(_contact_text(ctx, detail.loaded), block_id=DetailBlock.CONTACT))
     top.extend(_assignee_blocks(detail))
     controls = _controls(detail)
     if controls is not None:
@@ -126,7 +127,8 @@ def detail_view(
     bottom.append(_ticket_actions(ctx, detail.following))
 
     room = limits.MODAL_BLOCKS_MAX - len(top) - len(bottom)
-    blocks = top + _notes_blocks(ctx.notes, now, room) + bottom
+    notes = _notes_blocks(ctx.notes, now, room) if detail.loaded else [_notes_failed()]
+    blocks = top + notes + bottom
     return kit.modal(
         title=detail_title(ticket.id),
         blocks=blocks,
@@ -165,8 +167,10 @@ def _meta_fields(ticket: PSATicketSearchResult, now: datetime | None) -> list[st
     return fields
 
 
-def _contact_text(ctx: TicketContext) -> str:
+def _contact_text(ctx: TicketContext, loaded: bool = True) -> str:
     contact = ctx.contact
+    if contact is None and not loaded:
+        return "*Contact*\n_Couldn't load the contact._"
     if contact is None:
         name = ctx.ticket.contact.name if ctx.ticket.contact else None
         return f"*Contact*\n{escape_name(name, default='No contact')}"
@@ -269,6 +273,12 @@ def _note_text(note: Note, now: datetime) -> str:
     flag = " · 🔒 internal" if note.internal else ""
     body = escape_truncate(note.text.strip() or "(empty note)", NOTE_TEXT_MAX)
     return f"*{author}*{when}{flag}\n{body}"
+
+
+def _notes_failed() -> dict[str, Any]:
+    """Never "No notes yet" for notes that could not be read: say so, with a Retry."""
+    retry = kit.button("Retry", DetailAction.RETRY, value="notes")
+    return kit.section("*Notes*\nCouldn't load notes.", block_id=DetailBlock.NOTES, accessory=retry)
 
 
 def _notes_blocks(notes: list[Note], now: datetime, room: int) -> list[dict[str, Any]]:
