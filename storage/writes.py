@@ -110,6 +110,13 @@ class WriteLedger:
         async with self._write() as s:
             return await ledger.set_payload(key, payload, team_id=self.team_id, session=s)
 
+    async def renew(
+        self, key: str, *, attempt: int, payload: Mapping[str, Any] | None = None
+    ) -> LedgerEntry | None:
+        """Keep holding a claim (attempt `attempt`), merging `payload`; None when it is no longer ours."""
+        async with self._write() as s:
+            return await ledger.renew(key, attempt=attempt, team_id=self.team_id, session=s, payload=payload)
+
     async def entry(self, key: str) -> LedgerEntry | None:
         """The state of a write."""
         async with self._read() as s:

@@ -216,6 +216,39 @@ async def set_payload(
     return result.first() is not None
 
 
+async def renew(
+    key: str,
+    *,
+    attempt: int,
+    team_id: str,
+    session: AsyncSession,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry | None:
+    """Keep the lease of a claim this caller holds (its `attempt`), merging `payload` in; the entry, or
+    None when the claim is no longer this caller's (finished, or taken over after going stale)."""
+    require_team(team_id)
+    values: dict[str, Any] = {"updated_at": utcnow(now)}
+    if payload:
+        current = await get_entry(key, team_id=team_id, session=session)
+        if current is None:
+            return None
+        values["payload"] = _json({**(current.payload or {}), **payload}, "payload")
+    result = await session.execute(
+        update(T)
+        .where(
+            T.c.team_id == team_id,
+            T.c.key == key,
+            T.c.state == LedgerState.CLAIMED,
+            T.c.attempts == attempt,
+        )
+        .values(**values)
+        .returning(*T.c)
+    )
+    row = result.first()
+    return None if row is None else LedgerEntry.model_validate(row)
+
+
 async def _finish(
     key: str,
     team_id: str,

@@ -128,3 +128,20 @@ async def test_payload_grows_while_claimed_and_oversized_payloads_are_refused(db
     assert not await ledger.set_payload("k", {"view_id": "V2"})
     with pytest.raises(ValueError):
         await ledger.claim("big", kind=WriteKind.NOTE, actor_user_id="U1", payload={"text": "x" * 40_000})
+
+
+async def test_a_claim_is_renewed_only_by_its_holder_and_stops_being_abandoned(db: Storage) -> None:
+    ledger = db.ledger("T1")
+    first = await ledger.claim("k", kind=WriteKind.CREATE, actor_user_id="U1", payload={"summary": "Printer"})
+    await _age(db, "k", 30)
+    renewed = await ledger.renew("k", attempt=first.entry.attempts, payload={"sent": True})
+    assert renewed is not None and renewed.payload == {"summary": "Printer", "sent": True}
+    assert await db.unfinished_writes(stale_after=timedelta(minutes=10)) == []
+
+    await _age(db, "k", 30)
+    taken = await ledger.claim("k", kind=WriteKind.CREATE, actor_user_id="U1")
+    assert taken.won and taken.entry.attempts == first.entry.attempts + 1
+    assert await ledger.renew("k", attempt=first.entry.attempts) is None  # the old holder lost it
+    assert await ledger.renew("k", attempt=taken.entry.attempts) is not None
+    await ledger.complete("k", ticket_id=7)
+    assert await ledger.renew("k", attempt=taken.entry.attempts) is None
