@@ -204,4 +204,7 @@ def build_deps(
     from bot.flows.time.nudge import register_nudges
 
     register_nudges(deps)  # the end-of-day time reminder's periodic job
+    from bot.flows.create.recover import register_create_recovery
+
+    register_create_recovery(deps, deps.jobs.engine.periodic)  # creates a dead process left unfinished
     return deps

@@ -18,6 +18,7 @@ MODULES = (
     "bot.flows.thread_context",
     "bot.flows.create.edit",
     "bot.flows.create.submit",
+    "bot.flows.create.recover",
     "bot.flows.time.detail_time",
     "bot.flows.time.nudge",
     "bot.flows.time.quick",

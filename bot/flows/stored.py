@@ -62,6 +62,12 @@ async def load_draft(ctx: FlowContext, view: dict[str, Any]) -> TicketDraft:
     return merge_typed(stored.model_copy(update={"snapshot": snapshot}), view)
 
 
+async def kept_draft(ctx: FlowContext, snapshot: str) -> TicketDraft:
+    """A draft exactly as it was kept (recovery, which has no modal to merge typing from)."""
+    stored = TicketDraft.model_validate_json(await _load(ctx, DRAFT, snapshot))
+    return stored.model_copy(update={"snapshot": snapshot})
+
+
 async def keep_list(ctx: FlowContext, state: ListState) -> str:
     """Save the list state about to be shown; its id (which the message's buttons carry)."""
     return await _save(ctx, LIST, state.model_dump_json())

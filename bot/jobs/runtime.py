@@ -161,6 +161,9 @@ async def run_worker(settings: Settings) -> int:
     from bot.flows.live.jobs import register_live_jobs
 
     register_live_jobs(deps, jobs)
+    from bot.flows.create.recover import register_create_recovery
+
+    register_create_recovery(deps, jobs.engine.periodic)
     session = aiohttp.ClientSession()
     deps.slack.base.session = session
     loop = asyncio.get_running_loop()

@@ -25,6 +25,8 @@ from bot.local import FakeChannel, FakeSlack, FakeUser, SlackRequestSender
 from bot.local import payloads as p
 from bot.local.block_state import find_element
 from psa.connectwise.sandbox import SandboxServer
+from storage import Storage
+from storage.crypto import fernet_from_secret
 from storage.db import normalize_database_url
 from storage.migrate import upgrade
 
@@ -145,10 +147,27 @@ async def _quiet(servers: list[ServerProcess], http: httpx.AsyncClient) -> None:
     await wait_until(idle, within=20, every=0.05, what="background work to finish")
 
 
+async def _map_admin(url: str, sandbox: SandboxServer) -> None:
+    """Map the admin who creates the ticket to a member none of the racing users claims (ids 1–10)."""
+    member = next(m for m in sandbox.state.store.tables["members"].values() if m["id"] > 10)
+    storage = Storage(url, fernet_from_secret(SECRET_KEY))
+    try:
+        await storage.workspace(TEAM).map_member(
+            ADMIN,
+            member_id=member["id"],
+            member_identifier=member["identifier"],
+            member_name=f"{member['firstName']} {member['lastName']}",
+            mapped_by=ADMIN,
+        )
+    finally:
+        await storage.close()
+
+
 async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(
     postgres_url: str, fake: FakeSlack, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     env = _environment(postgres_url, fake, sandbox)
+    await _map_admin(postgres_url, sandbox)  # creating a ticket takes a mapped engineer
     servers = [ServerProcess(["bot", "serve"], env, tmp_path / f"app{i}.log") for i in (1, 2)]
     await asyncio.gather(*(asyncio.to_thread(s.start) for s in servers))
     try:
@@ -262,7 +281,8 @@ async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(
     mappings = await _rows(
         postgres_url, "SELECT slack_user_id, psa_member_id FROM member_mappings WHERE team_id = :t"
     )
-    assert sorted(m for _, m in mappings) == list(range(1, 11))  # one winner per member, no loser stored
+    raced = sorted(m for u, m in mappings if u != ADMIN)
+    assert raced == list(range(1, 11))  # one winner per member, no loser stored
     assert len(created) == 1 and sandbox.request_count("POST", "/service/tickets") == 1
     ledger = await _rows(postgres_url, "SELECT state, ticket_id FROM idempotency_ledger WHERE team_id = :t")
     assert [tuple(r) for r in ledger] == [("done", created[0]["id"])]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -16,7 +15,6 @@ from bot.views.create_status import created_view
 from bot.views.messages import ticket_created_message
 from bot.views.suggestion import suggestion_created_blocks
 from psa.models import Priority, PSATicketCreated, PSATicketSearchResult, Ref
-from storage import AuditAction
 from storage.models import SuggestionState
 
 log = logging.getLogger(__name__)
@@ -108,7 +106,8 @@ async def post_confirmation(
 async def announce_created(
     ctx: FlowContext, draft: TicketDraft, created: PSATicketCreated, *, view_id: str | None
 ) -> None:
-    """Everything the user notices once the ticket exists; one failing step never hides the others."""
+    """Everything the user notices once the ticket exists; one failing step never hides the others.
+    (The audit row is written with the ledger entry: bot.flows.create.attempt.record_created.)"""
     ctx.deps.rows.remember(ctx.team_id, [created_row(draft, created)])
 
     async def result_view() -> None:
@@ -119,20 +118,10 @@ async def announce_created(
         replaced = await _replace_suggestion(ctx, draft, created)
         await post_confirmation(ctx, draft, created, skip_thread=replaced)
 
-    async def audit() -> None:
-        detail: dict[str, Any] = {"summary": created.summary[:200], "tab": draft.tab}
-        if draft.suggestion_id:
-            detail["suggestion_id"] = draft.suggestion_id
-        if draft.parent_ticket_id is not None:
-            detail["parent_ticket_id"] = draft.parent_ticket_id
-        await ctx.deps.storage.workspace(ctx.team_id).audit(
-            ctx.user_id, AuditAction.CREATE, ticket_id=created.id, detail=detail
-        )
-
     async def refresh_home() -> None:
         await home.publish_home(ctx)
 
-    steps = {"view": result_view(), "confirmation": confirmation(), "audit": audit(), "home": refresh_home()}
+    steps = {"view": result_view(), "confirmation": confirmation(), "home": refresh_home()}
     results = await asyncio.gather(*steps.values(), return_exceptions=True)
     for name, result in zip(steps, results, strict=True):
         if isinstance(result, BaseException):

@@ -1,44 +1,40 @@
-"""When a create's fate is unknown (timeout, dropped connection, 5xx, crash), look before creating again.
+"""When a create's fate is unknown (timeout, dropped connection, 5xx, crash): what the user is told.
 
-ConnectWise has no idempotency key on tickets, so a retry of an attempt that may have succeeded first
-searches for a ticket with the same summary, company and board entered since the first attempt began.
+ConnectWise has no idempotency key on tickets, so every create carries a marker (`externalXRef`, see
+psa.connectwise.mapping) and whoever takes over an attempt that may have reached ConnectWise looks the
+ticket up by it before creating again (`bot.flows.create.attempt`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from bot.state import TicketDraft
-from bot.views.prompts import psa_error_text
 from psa.errors import PSAError, PSAUnavailableError
-from psa.models import PSATicketCreated, PSATicketSearchResult, TicketFilters
-from psa.service import TicketService
+from psa.models import PSATicketCreated, PSATicketSearchResult
 
 UNCERTAIN = "uncertain: "  # ledger error prefix: the PSA may have created the ticket anyway
-# Clock skew between this app and the PSA that a reconciling search tolerates.
-CLOCK_SKEW = timedelta(minutes=5)
-SEARCHED = 50
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+UNCERTAIN_TEXT = (
+    "ConnectWise didn't confirm the ticket, so it may have been created. The app is checking ConnectWise "
+    "and will tell you here (or in your messages with the app) — until then, check the board's newest "
+    "tickets before creating it another way. Pressing Create ticket again checks first, so no duplicate "
+    "is made."
+)
+NOT_CREATED_TEXT = "The ticket wasn't created: ConnectWise has no ticket from this form."
 
 
 def is_uncertain(failure: PSAError | str | None) -> bool:
     """Whether a failed create may still have created the ticket (then a retry must look first)."""
     if isinstance(failure, PSAError):
-        return isinstance(failure, PSAUnavailableError)
+        flagged = getattr(failure, "maybe_applied", None)
+        return bool(flagged) if flagged is not None else isinstance(failure, PSAUnavailableError)
     return bool(failure) and str(failure).startswith(UNCERTAIN)
 
 
-def failure_banner(exc: PSAError, *, uncertain: bool) -> str:
-    """What the form's banner says after a failed create."""
+def failure_banner(exc: PSAError | None, *, uncertain: bool) -> str:
+    """What the form's banner says after a create that did not end with a ticket."""
     if uncertain:
-        return (
-            f"ConnectWise didn't confirm the ticket ({exc.message}). It may have been created anyway: "
-            "press Create ticket again and the app checks ConnectWise first, so no duplicate is made."
-        )
-    return f"Couldn't create the ticket: {psa_error_text(exc)}"
+        return UNCERTAIN_TEXT
+    reason = f"{exc.message} {exc.user_hint}".strip() if exc is not None else ""
+    return f"Couldn't create the ticket: {reason or 'ConnectWise gave no reason.'}"
 
 
 def created_from_row(row: PSATicketSearchResult, url: str | None) -> PSATicketCreated:
@@ -52,22 +48,3 @@ def created_from_row(row: PSATicketSearchResult, url: str | None) -> PSATicketCr
         company_name=row.company.name if row.company else "",
         url=url,
     )
-
-
-async def find_existing(
-    service: TicketService, draft: TicketDraft, since: datetime
-) -> PSATicketCreated | None:
-    """The ticket an earlier attempt of this draft created, if the PSA has one; raises PSAError."""
-    summary = (draft.summary or "").strip()
-    if not summary:
-        return None
-    filters = TicketFilters(
-        search=summary, company_id=draft.company_id, board_id=draft.board_id, include_closed=True
-    )
-    found = await service.search(filters, user_ref=None, page=1, page_size=SEARCHED)
-    cutoff = _aware(since) - CLOCK_SKEW
-    for row in found.items:
-        entered = _aware(row.date_entered) if row.date_entered is not None else None
-        if row.summary.strip() == summary and (entered is None or entered >= cutoff):
-            return created_from_row(row, service.ticket_url(row.id))
-    return None

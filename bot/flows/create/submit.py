@@ -10,21 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import datetime
 from typing import Any
 
 from bot.flows.context import FlowContext, Surface
-from bot.flows.create.announce import announce_created
+from bot.flows.create.attempt import Held, claim_payload, lease_of, ledger_of
 from bot.flows.create.edit import PROMPT_NEEDED, STALE_FORM, parse_submitted
-from bot.flows.create.form import form_view
-from bot.flows.create.reconcile import (
-    UNCERTAIN,
-    created_from_row,
-    failure_banner,
-    find_existing,
-    is_uncertain,
-)
-from bot.flows.errors import NotConnected
+from bot.flows.create.run import created_for, run_held, watch
 from bot.flows.stored import keep_draft, load_draft
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
@@ -40,18 +31,13 @@ from bot.views.create_status import (
     unavailable_view,
 )
 from psa.errors import PSAError
-from psa.models import PSATicketCreated
 from psa.service import TicketService
-from storage import LedgerState
+from storage import LedgerState, WriteKind
 
 log = logging.getLogger(__name__)
 
 # The ack must reach Slack within 3 s: PSA look-ups made before it get these budgets, then are skipped.
 STATUS_CHECK_SECONDS = 1.0
-DONE_LOOKUP_SECONDS = 1.0
-# A repeated submission watches the first one's ledger entry and shows its outcome.
-WAIT_POLL_SECONDS = 0.2
-WAIT_MAX_SECONDS = 90.0
 
 CLAIM_FAILED = "Couldn't start creating the ticket just now; nothing was created. Press Create ticket again."
 
@@ -121,43 +107,34 @@ async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submissio
         return errors_decision(draft, view, problems)
     if not draft.idempotency_key:
         return Submission.update(unavailable_view(STALE_FORM))
-    store = ctx.deps.storage.workspace(ctx.team_id)
+    mapping = await ctx.require_writer()  # refused before anything is claimed: the typing stays
+    kept = await keep_draft(ctx, draft)
+    view_id = str(view.get("id") or "") or None
     try:
-        before = await store.ledger_entry(draft.idempotency_key)
-        claim = await store.claim(draft.idempotency_key)
+        claim = await ledger_of(ctx).claim(
+            draft.idempotency_key,
+            kind=WriteKind.CREATE,
+            actor_user_id=ctx.user_id,
+            actor_member_id=mapping.psa_member_id,
+            payload=claim_payload(ctx, kept, view_id),
+            stale_after=lease_of(ctx),
+        )
     except Exception:
         # Nothing was created; an error next to the summary keeps the modal (and the typing) open.
         log.exception("idempotency claim failed; the user is asked to submit again")
         return errors_decision(draft, view, {"summary": CLAIM_FAILED})
     if claim.won:
-        # Taking over an attempt whose fate is unknown: look in the PSA before creating again.
-        unknown_fate = claim.took_over in (LedgerState.IN_PROGRESS, LedgerState.UNCERTAIN) or (
-            claim.took_over == LedgerState.FAILED and before is not None and is_uncertain(before.error)
-        )
-        since = claim.entry.created_at.isoformat() if unknown_fate else None
-        return Submission.update(creating_view(await keep_draft(ctx, draft))).and_then(
-            create_ticket, key=draft.idempotency_key, reconcile_since=since
+        # Taking over an attempt whose fate is unknown: the run looks in the PSA before creating again.
+        return Submission.update(creating_view(kept)).and_then(
+            create_ticket,
+            key=draft.idempotency_key,
+            attempt=claim.entry.attempts,
+            reconcile=claim.must_reconcile,
         )
     if claim.state == LedgerState.DONE and claim.ticket_id is not None:
         created = await created_for(service, draft, claim.ticket_id)
         return Submission.update(created_view(created, created.url))
-    return Submission.update(already_creating_view(await keep_draft(ctx, draft))).and_then(wait_for_outcome)
-
-
-async def created_for(service: TicketService, draft: TicketDraft, ticket_id: int) -> PSATicketCreated:
-    """The created ticket as the success view shows it: read back quickly, else from the draft."""
-    row = await _within(DONE_LOOKUP_SECONDS, service.get_ticket(ticket_id))
-    if row is not None:
-        return created_from_row(row, service.ticket_url(ticket_id))
-    return PSATicketCreated(
-        id=ticket_id,
-        summary=draft.summary or f"Ticket #{ticket_id}",
-        board_name="",
-        status_name="",
-        priority_name="",
-        company_name=draft.company_name or "",
-        url=service.ticket_url(ticket_id),
-    )
+    return Submission.update(already_creating_view(kept)).and_then(wait_for_outcome)
 
 
 async def _submitted(ctx: FlowContext, item: WorkItem) -> tuple[TicketDraft, str]:
@@ -168,66 +145,16 @@ async def _submitted(ctx: FlowContext, item: WorkItem) -> tuple[TicketDraft, str
     return await load_draft(ctx, view), view_id
 
 
-async def _show_failure(ctx: FlowContext, draft: TicketDraft, view_id: str, banner: str) -> None:
-    """Back to the full form with everything the user typed and a banner saying what went wrong."""
-    _, view = await form_view(ctx, await ctx.service(), draft, banner=banner)
-    await ctx.update(view, view_id=view_id)
-
-
 @flow("create.ticket")
 async def create_ticket(ctx: FlowContext, item: WorkItem) -> None:
-    """The winner of the claim: create the ticket once, record the outcome, tell the user."""
+    """The winner of the claim: create the ticket once, as the engineer, record the outcome, tell the user."""
     draft, view_id = await _submitted(ctx, item)
-    since = item.args.get("reconcile_since")
-    reconcile_since = datetime.fromisoformat(since) if since else None
-    key = draft.idempotency_key
-    store = ctx.deps.storage.workspace(ctx.team_id)
-    created: PSATicketCreated | None = None
-    try:
-        service = await ctx.service()
-        if reconcile_since is not None:
-            created = await find_existing(service, draft, reconcile_since)
-        if created is None:
-            created = await service.create_ticket(draft.to_payload())
-    except NotConnected:
-        await store.fail(key, "not connected")
-        raise
-    except PSAError as exc:
-        fate = UNCERTAIN if is_uncertain(exc) or reconcile_since is not None else ""
-        record = store.uncertain if fate else store.fail
-        await record(key, f"{fate}{exc.message}")
-        await _show_failure(ctx, draft, view_id, failure_banner(exc, uncertain=bool(fate)))
-        return
-    except (StateError, ValueError) as exc:
-        await store.fail(key, f"invalid draft: {exc}")
-        await _show_failure(ctx, draft, view_id, "Some fields are missing; check the form.")
-        return
-    except BaseException:
-        await store.uncertain(key, f"{UNCERTAIN}internal error")
-        raise
-    if not await store.complete(key, created.id):
-        log.error("ledger key for #%s was no longer in progress when completed", created.id)
-    await announce_created(ctx, draft, created, view_id=view_id)
+    held = Held(ledger_of(ctx), draft.idempotency_key, int(item.args.get("attempt") or 1))
+    await run_held(ctx, draft, held, view_id=view_id or None, reconcile=bool(item.args.get("reconcile")))
 
 
 @flow("create.wait")
 async def wait_for_outcome(ctx: FlowContext, item: WorkItem) -> None:
     """A repeated submission: follow the first one's ledger entry and show its outcome (never create)."""
     draft, view_id = await _submitted(ctx, item)
-    store = ctx.deps.storage.workspace(ctx.team_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_MAX_SECONDS
-    while loop.time() < deadline:
-        await asyncio.sleep(WAIT_POLL_SECONDS)
-        entry = await store.ledger_entry(draft.idempotency_key)
-        if entry is None or entry.state == LedgerState.IN_PROGRESS:
-            continue
-        if entry.state == LedgerState.DONE and entry.ticket_id is not None:
-            created = await created_for(await ctx.service(), draft, entry.ticket_id)
-            await ctx.update(created_view(created, created.url), view_id=view_id)
-        else:
-            error = entry.error or "unknown error"
-            banner = f"Couldn't create the ticket: {error.removeprefix(UNCERTAIN)}"
-            await _show_failure(ctx, draft, view_id, banner)
-        return
-    log.info("gave up waiting for another submission of the same ticket to finish")
+    await watch(ctx, draft, view_id or None)

@@ -17,7 +17,7 @@ from create_driver import (
     success_posts,
     values_for,
 )
-from scenario_harness import ADMIN, CHANNEL, DEMO, NEWBIE, Slack, blocks_text, find_block, mrkdwn_texts
+from scenario_harness import ADMIN, CHANNEL, DEMO, Slack, blocks_text, find_block, mrkdwn_texts
 
 from bot.ids import CreateAction, CreateBlock, MessageAction
 from storage import AuditAction
@@ -241,19 +241,19 @@ async def test_user_text_is_escaped_in_the_confirmation(slack: Slack) -> None:
 async def test_global_shortcut_opens_the_full_form_and_confirms_in_the_users_dm(slack: Slack) -> None:
     from bot.local import payloads as p
 
-    trigger = slack.fake.new_trigger_id(NEWBIE)
-    await slack.send(p.global_shortcut("new_ticket", user=NEWBIE, trigger_id=trigger))
-    form = slack.modal(NEWBIE)
+    trigger = slack.fake.new_trigger_id(DEMO)
+    await slack.send(p.global_shortcut("new_ticket", user=DEMO, trigger_id=trigger))
+    form = slack.modal(DEMO)
     assert field_block(form, "summary") is not None  # Full Form
-    assert options(form, "assignee")[0][0].startswith("★ Jordan Doe")  # mapped first; NEWBIE isn't mapped
-    await slack.click(CreateAction.BOARD, str(HELP_DESK), user=NEWBIE, view=form)
-    form = slack.modal(NEWBIE)
+    assert options(form, "assignee")[0][0].startswith("★ Jordan Doe")  # mapped first
+    await slack.click(CreateAction.BOARD, str(HELP_DESK), user=DEMO, view=form)
+    form = slack.modal(DEMO)
     values = values_for(
         form, summary="Laptop won't boot", company=("Acme Corp", str(ACME_CORP)), priority="3"
     )
-    await submit(slack, form, user=NEWBIE, values=values)
+    await submit(slack, form, user=DEMO, values=values)
     (posted,) = success_posts(slack)
-    assert posted["channel"] == NEWBIE  # no channel to answer in: the app's DM with the user
+    assert posted["channel"] == DEMO  # no channel to answer in: the app's DM with the user
 
 
 async def test_not_connected_workspace_explains_instead_of_a_form(

@@ -193,20 +193,26 @@ async def test_a_create_left_by_a_crashed_process_is_found_when_the_form_is_resu
 
     from bot.actor import Actor
     from bot.flows.context import FlowContext
+    from bot.flows.create.attempt import SENT, marker_for
     from bot.flows.stored import load_draft
+    from storage import WriteKind
 
     form = await ready_form(slack)
     actor = Actor(team_id=slack.team, user_id="U0DEMO")
     draft = await load_draft(FlowContext.for_actor(slack.deps, slack.deps.slack.base, actor), form)
-    store = slack.deps.storage.workspace(slack.team)
-    assert (await store.claim(draft.idempotency_key)).won  # another process claimed it, posted, then died
+    ledger = slack.deps.storage.ledger(slack.team)
+    # Another process claimed it, sent the create (with its marker), then died before recording it.
+    claim = await ledger.claim(draft.idempotency_key, kind=WriteKind.CREATE, actor_user_id="U0DEMO")
+    assert claim.won and await ledger.renew(draft.idempotency_key, attempt=1, payload={SENT: True})
     service = await slack.deps.workspaces.service(slack.team)
     assert service is not None
     statuses = await service.statuses(HELP_DESK)
     payload = draft.model_copy(
         update={"summary": SUMMARY, "company_id": 42, "priority_id": 3, "status_id": statuses[0].id}
     ).to_payload()
-    made = await service.create_ticket(payload)
+    made = await service.create_ticket(
+        payload.model_copy(update={"marker": marker_for(slack.team, draft.idempotency_key)})
+    )
     async with slack.deps.storage.session() as session:  # ... eleven minutes ago: the claim is stale now
         await session.execute(
             text("UPDATE idempotency_ledger SET updated_at = :t, created_at = :t"),
