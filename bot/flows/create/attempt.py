@@ -18,11 +18,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.flows.context import FlowContext
-from bot.flows.errors import NotConnected
 from bot.state import TicketDraft
 from bot.workspaces import Writer
 from psa.errors import PSAError
-from psa.models import Member, PSATicketCreated
+from psa.models import PSATicketCreated
 from psa.service import creation_marker
 from storage import AuditAction, AuditEntry, LedgerEntry, WriteLedger
 
@@ -40,17 +39,6 @@ def lease_of(ctx: FlowContext) -> timedelta:
 def marker_for(team_id: str, key: str) -> str:
     """The marker a create's ticket carries in the PSA: the same for every attempt of one create."""
     return creation_marker(f"{team_id}:{key}")
-
-
-async def writer_for(ctx: FlowContext) -> Writer:
-    """How the actor writes once authorized (`require_writer`): their own keys, else the workspace's
-    naming their member. Raises NotMapped (or the policy's refusal) or NotConnected."""
-    mapping = await ctx.require_writer()
-    member = Member(id=mapping.psa_member_id, identifier=mapping.member_identifier, name=mapping.member_name)
-    writer = await ctx.deps.workspaces.writer(ctx.team_id, ctx.user_id, member)
-    if writer is None:
-        raise NotConnected(ctx.team_id)
-    return writer
 
 
 def claim_payload(ctx: FlowContext, draft: TicketDraft, view_id: str | None) -> dict[str, Any]:

@@ -7,7 +7,8 @@ ticket up by it before creating again (`bot.flows.create.attempt`).
 
 from __future__ import annotations
 
-from psa.errors import PSAError, PSAUnavailableError
+from bot.flows.once import maybe_applied
+from psa.errors import PSAError
 from psa.models import PSATicketCreated, PSATicketSearchResult
 
 UNCERTAIN = "uncertain: "  # ledger error prefix: the PSA may have created the ticket anyway
@@ -24,8 +25,7 @@ NOT_CREATED_TEXT = "The ticket wasn't created: ConnectWise has no ticket from th
 def is_uncertain(failure: PSAError | str | None) -> bool:
     """Whether a failed create may still have created the ticket (then a retry must look first)."""
     if isinstance(failure, PSAError):
-        flagged = getattr(failure, "maybe_applied", None)
-        return bool(flagged) if flagged is not None else isinstance(failure, PSAUnavailableError)
+        return maybe_applied(failure)
     return bool(failure) and str(failure).startswith(UNCERTAIN)
 
 

@@ -21,7 +21,6 @@ from bot.flows.create.attempt import (
     lease_of,
     ledger_of,
     record_created,
-    writer_for,
 )
 from bot.flows.create.form import form_view
 from bot.flows.create.reconcile import (
@@ -32,6 +31,7 @@ from bot.flows.create.reconcile import (
     failure_banner,
     is_uncertain,
 )
+from bot.flows.once import writer_for
 from bot.state import StateError, TicketDraft
 from bot.views.create_status import created_view
 from bot.views.messages import error_message
