@@ -39,6 +39,8 @@ class SandboxState:
     epoch: int = 0
     # While set, API requests wait for it before anything else: a ConnectWise that hangs until released.
     hold: asyncio.Event | None = None
+    # API requests received and not answered yet, as (method, path): a test sees a write in flight.
+    in_flight: list[tuple[str, str]] = field(default_factory=list)
     initial_latency_ms: int | None = None
     keys: KeyRing = field(default_factory=KeyRing)
 
@@ -163,6 +165,8 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
     received_seq = state.log.next_seq()
     body = await _parsed_body(request)
     status = DROPPED
+    in_flight = (request.method, rel)
+    state.in_flight.append(in_flight)
     try:
         if state.hold is not None:
             await state.hold.wait()
@@ -181,6 +185,7 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
         # Abort the transport and hand aiohttp a cancelled request; the client sees a reset.
         raise asyncio.CancelledError() from None
     finally:
+        state.in_flight.remove(in_flight)
         # Taken before aiohttp writes the answer: a request caused by it always gets a later received_seq.
         answered_seq = state.log.next_seq()
         if epoch == state.epoch:

@@ -156,6 +156,10 @@ class SandboxServer:
         if hold is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(hold.set)  # asyncio.Event is not thread-safe
 
+    def in_flight(self, method: str, path: str) -> int:
+        """How many `method` requests to `path` (API-relative, e.g. /service/tickets) are unanswered."""
+        return sum(1 for m, p in list(self.state.in_flight) if m == method and p == path)
+
     def set_latency(self, ms: int) -> None:
         """Delay every API response by `ms` (concurrent requests are delayed in parallel)."""
         self.state.latency_ms = max(0, int(ms))

@@ -1,0 +1,230 @@
+"""A ticket being created when the app dies (kill -9) or is stopped (SIGTERM, a deploy): the app as a real
+`python -m bot serve` process on SQLite, ConnectWise (the sandbox) holding the create unanswered. After a
+restart there is exactly one ticket and its confirmation reached the engineer."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from create_driver import values_for
+from waiting import wait_until
+
+from bench.stack import (
+    CHANNEL,
+    SIGNING_SECRET,
+    Backends,
+    ServerProcess,
+    app_environment,
+    bench_users,
+    prepare_database,
+)
+from bot.ids import Callback, CreateAction
+from bot.local import SlackRequestSender
+from bot.local import payloads as p
+from bot.local.block_state import find_element
+
+SUMMARY = "Payroll PC will not print cheques"
+TICKETS = "/service/tickets"
+# Generous safety nets only: every wait is on a condition (a loaded machine starts a process slowly).
+START_S, WAIT_S = 120.0, 90.0
+
+
+@pytest.fixture
+def backends() -> Iterator[Backends]:
+    with Backends(bench_users(1)) as running:
+        yield running
+
+
+@pytest.fixture
+def environment(backends: Backends, tmp_path: Path) -> dict[str, str]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}"
+    prepare_database(url, backends.sandbox, backends.users)
+    # A create's lease lapses 6 s after its process last renewed it; recovery looks every 2 s.
+    return {**app_environment(backends, url), "JOBS_STALLED_AFTER": "6"}
+
+
+def _showing(view: dict[str, Any] | None, action_id: str) -> dict[str, Any] | None:
+    if not view or view.get("callback_id") != Callback.CREATE:
+        return None
+    try:
+        find_element(view["blocks"], action_id)
+    except ValueError:
+        return None
+    return view
+
+
+def tickets(backends: Backends) -> list[dict[str, Any]]:
+    store = backends.sandbox.state.store
+    with store.lock:
+        return [dict(t) for t in store.tables["tickets"].values() if t["summary"] == SUMMARY]
+
+
+def confirmations(backends: Backends) -> list[dict[str, Any]]:
+    """Every "Ticket #N created in ConnectWise" the app posted (its modal aside)."""
+    return [
+        c.args
+        for c in backends.fake.calls_to("chat.postMessage")
+        if "created in ConnectWise" in str(c.args.get("text")) and (c.response or {}).get("ok")
+    ]
+
+
+async def fill_in_new_ticket(
+    http: httpx.AsyncClient, app: ServerProcess, backends: Backends
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`/tickets new`, pick the board, fill in the form: (the form, what was typed)."""
+    fake, user = backends.fake, backends.users[0].slack_id
+    sender = SlackRequestSender(app.events_url, SIGNING_SECRET, http)
+    command = p.slash_command(
+        "/tickets",
+        "new",
+        user=user,
+        channel=CHANNEL,
+        trigger_id=fake.new_trigger_id(user),
+        response_url=fake.new_response_url(CHANNEL, user),
+    )
+    assert (await sender.send(*command)).status_code == 200
+    form = await wait_until(
+        lambda: _showing(fake.last_view(user), CreateAction.BOARD), within=WAIT_S, what="the form"
+    )
+    click = p.block_actions(
+        CreateAction.BOARD, "1", user=user, view=form, trigger_id=fake.new_trigger_id(user)
+    )
+    assert (await sender.send(*click)).status_code == 200
+    await wait_until(lambda: idle(http, app), within=WAIT_S, what="the board's statuses")
+    form = fake.view(form["id"]) or form
+    return form, values_for(form, summary=SUMMARY, company=("Acme Corp", "42"), priority="3")
+
+
+async def submit(
+    http: httpx.AsyncClient,
+    app: ServerProcess,
+    backends: Backends,
+    form: dict[str, Any],
+    typed: dict[str, Any],
+) -> str:
+    """Press Create ticket (Slack applies the ack to the modal); the modal's id."""
+    fake, user = backends.fake, backends.users[0].slack_id
+    sender = SlackRequestSender(app.events_url, SIGNING_SECRET, http)
+    ack = await sender.send(*p.view_submission(form, user=user, values=typed))
+    assert ack.status_code == 200 and "Creating ticket" in ack.text
+    fake.apply_view_response(form["id"], ack.json())
+    return str(form["id"])
+
+
+def shows_created(backends: Backends, view_id: str) -> bool:
+    view = backends.fake.view(view_id)
+    return view is not None and "created in ConnectWise" in str(view.get("blocks"))
+
+
+async def idle(http: httpx.AsyncClient, app: ServerProcess) -> bool:
+    return (await http.get(app.url + "/healthz")).json()["pending_tasks"] == 0
+
+
+async def _start(app: ServerProcess) -> ServerProcess:
+    return await asyncio.to_thread(app.start, START_S)
+
+
+async def test_a_create_killed_mid_flight_is_confirmed_once_after_a_restart(
+    backends: Backends, environment: dict[str, str], tmp_path: Path
+) -> None:
+    first = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "first.log"))
+    second: ServerProcess | None = None
+    sandbox = backends.sandbox
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            form, typed = await fill_in_new_ticket(http, first, backends)
+            with sandbox.holding():  # ConnectWise is slow: the create is received and not answered
+                view_id = await submit(http, first, backends, form, typed)
+                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+                assert first.proc is not None
+                first.proc.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(first.proc.wait, 30)
+            # Released: ConnectWise finishes the create nobody waits for any more.
+            await wait_until(lambda: tickets(backends), within=WAIT_S, what="the held create to land")
+            assert confirmations(backends) == []
+
+            second = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "second.log"))
+            await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
+            await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
+            await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
+        (made,) = tickets(backends)
+        (posted,) = confirmations(backends)
+        assert f"#{made['id']}" in posted["text"]
+        assert sum(1 for r in sandbox.requests if r.method == "POST" and r.path == TICKETS) == 1
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
+async def test_a_create_in_flight_at_sigterm_is_finished_before_the_process_exits(
+    backends: Backends, environment: dict[str, str], tmp_path: Path
+) -> None:
+    first = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "first.log"))
+    second: ServerProcess | None = None
+    sandbox = backends.sandbox
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            form, typed = await fill_in_new_ticket(http, first, backends)
+            with sandbox.holding():
+                view_id = await submit(http, first, backends, form, typed)
+                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+                assert first.proc is not None
+                first.proc.send_signal(signal.SIGTERM)  # a deploy stops the app
+                await wait_until(
+                    lambda: "Shutting down" in first.log_text(), within=WAIT_S, what="the shutdown to begin"
+                )
+            # ConnectWise answers while the app shuts down: the app finishes the create before exiting.
+            # uvicorn re-raises the signal once its graceful shutdown is over.
+            assert await asyncio.to_thread(first.proc.wait, WAIT_S) in (0, -signal.SIGTERM)
+            (posted,) = confirmations(backends)
+            assert shows_created(backends, view_id)
+
+            second = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "second.log"))
+            await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
+        (made,) = tickets(backends)
+        assert f"#{made['id']}" in posted["text"] and len(confirmations(backends)) == 1
+        assert sum(1 for r in sandbox.requests if r.method == "POST" and r.path == TICKETS) == 1
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
+async def test_a_create_still_unanswered_when_sigterm_runs_out_of_grace_is_handed_over(
+    backends: Backends, environment: dict[str, str], tmp_path: Path
+) -> None:
+    first = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "first.log"))
+    second: ServerProcess | None = None
+    sandbox = backends.sandbox
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            form, typed = await fill_in_new_ticket(http, first, backends)
+            with sandbox.holding():  # ConnectWise answers only after the app has given up and exited
+                view_id = await submit(http, first, backends, form, typed)
+                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+                assert first.proc is not None
+                first.proc.send_signal(signal.SIGTERM)
+                assert await asyncio.to_thread(first.proc.wait, WAIT_S) in (0, -signal.SIGTERM)
+            await wait_until(lambda: tickets(backends), within=WAIT_S, what="the held create to land")
+            assert confirmations(backends) == []
+
+            second = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "second.log"))
+            await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
+            await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
+            await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
+        (made,) = tickets(backends)
+        (posted,) = confirmations(backends)
+        assert f"#{made['id']}" in posted["text"]
+        assert sum(1 for r in sandbox.requests if r.method == "POST" and r.path == TICKETS) == 1
+        assert "stopped before ConnectWise answered" not in str(backends.fake.calls)  # no internals shown
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
