@@ -113,13 +113,17 @@ class PSAProvider(ABC):
     async def search_companies(self, query: str, limit: int = 25) -> list[Company]: ...
 
     @abstractmethod
-    async def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate: ...
+    async def update_status(
+        self, ticket_id: int, status_id: int, *, previous: str | None = None
+    ) -> PSATicketStatusUpdate:
+        """Move the ticket; with `previous` (the status the caller last saw) the write is the only call."""
 
     @abstractmethod
     async def list_resources(self, ticket_id: int) -> list[PSAResource]: ...
 
     @abstractmethod
-    async def add_resource(self, ticket_id: int, member_id: int) -> PSAResource: ...
+    async def add_resource(self, ticket_id: int, member_id: int, *, check_first: bool = True) -> PSAResource:
+        """Assign a member; `check_first=False` when the caller just saw them unassigned (one call)."""
 
     @abstractmethod
     async def remove_resource(self, ticket_id: int, member_id: int) -> None: ...

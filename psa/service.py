@@ -302,11 +302,17 @@ class TicketService:
     # set name them (a note's member), the rest names the API member (README "Who ConnectWise says did it").
 
     async def update_status(
-        self, ticket_id: int, status_id: int, *, acting: ActingMember | None = None
+        self,
+        ticket_id: int,
+        status_id: int,
+        *,
+        acting: ActingMember | None = None,
+        previous: str | None = None,
     ) -> PSATicketStatusUpdate:
-        """Move a ticket to another status of its board."""
+        """Move a ticket to another status of its board (`previous`: the status the user saw, which spares
+        reading it first)."""
         self._check(acting)
-        return await self.provider.update_status(ticket_id, status_id)
+        return await self.provider.update_status(ticket_id, status_id, previous=previous)
 
     async def list_resources(self, ticket_id: int) -> list[PSAResource]:
         """The ticket's assignees, marked when mapped to an app user."""
@@ -316,12 +322,18 @@ class TicketService:
         return _mark(resources, mapped)
 
     async def add_resource(
-        self, ticket_id: int, member_id: int, *, acting: ActingMember | None = None
+        self,
+        ticket_id: int,
+        member_id: int,
+        *,
+        acting: ActingMember | None = None,
+        check_first: bool = True,
     ) -> PSAResource:
-        """Assign a member to the ticket."""
+        """Assign a member to the ticket (`check_first=False`: the user just saw them unassigned)."""
         self._check(acting)
         resource, mapped = await asyncio.gather(
-            self.provider.add_resource(ticket_id, member_id), self._mapped_after_write()
+            self.provider.add_resource(ticket_id, member_id, check_first=check_first),
+            self._mapped_after_write(),
         )
         return _mark([resource], mapped)[0]
 

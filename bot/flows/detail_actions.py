@@ -9,6 +9,7 @@ shows as a banner on the very same view, so whatever the user typed stays where 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from bot.flows import create, home, list_refresh
@@ -16,12 +17,17 @@ from bot.flows.context import FlowContext
 from bot.flows.detail import load_detail
 from bot.flows.once import Ended, Made, Outcome, Perform, Write, write_once
 from bot.flows.share import share_ticket
+from bot.flows.views_io import as_definition
 from bot.flows.work import WorkItem, flow
+from bot.ids import DetailBlock, assignee_block_id
 from bot.inputs import NOTE
 from bot.state import DetailState, NoteDraft, note_from_view
-from bot.views.ticket_detail import detail_view, status_notice
+from bot.views.detail_patch import after_assignee_added, after_note, after_status
+from bot.views.prompts import with_banner
+from bot.views.ticket_detail import ASSIGNEES_MAX, detail_view, status_notice
 from bot.workspaces import Writer
 from psa.errors import PSAError
+from psa.models import Note, PSAResource, PSATicketStatusUpdate
 from psa.service import TicketService
 from storage import AuditAction, WriteKind
 
@@ -39,16 +45,21 @@ async def refresh(
     state: DetailState,
     *,
     notice: str,
+    shown: bool = False,
 ) -> None:
-    """Re-render the modal from fresh data with `notice` on top (hash-guarded), then refresh Home."""
+    """Re-render the modal from fresh data with `notice` on top (hash-guarded), then refresh Home.
+    `shown`: the change is on screen already, so a failed re-read leaves the modal as it is."""
     known = ctx.deps.rows.get(ctx.team_id, state.ticket_id)
     listed = await list_refresh.claim(ctx, state)
     notice = list_refresh.with_list_note(notice, listed)
     try:
         data = await load_detail(ctx, service, state.ticket_id, known=known)
     except PSAError as exc:
-        # The change went through; only the re-read failed. Say both, keep the view.
-        await ctx.banner(view, notice=notice, error=f"Couldn't refresh the ticket: {exc.message}")
+        if shown:
+            log.info("re-read of #%s after a write failed: %s", state.ticket_id, exc.message)
+        else:
+            # The change went through; only the re-read failed. Say both, keep the view.
+            await ctx.banner(view, notice=notice, error=f"Couldn't refresh the ticket: {exc.message}")
     else:
         rendered = detail_view(data, state=state, now=ctx.deps.now(), notice=notice)
         await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))
@@ -80,10 +91,23 @@ def write_key(kind: WriteKind, view: dict[str, Any], rev: int, *parts: object) -
     return ":".join([kind.value, str(view.get("id") or "?"), str(rev), *(str(p) for p in parts)])
 
 
+Patch = Callable[[dict[str, Any], Any], dict[str, Any]]  # (shown definition, the write's answer) → view
+
+
 async def apply_write(
-    ctx: FlowContext, view: dict[str, Any], state: DetailState, write: Write, perform: Perform
+    ctx: FlowContext,
+    view: dict[str, Any],
+    state: DetailState,
+    write: Write,
+    perform: Perform,
+    *,
+    patch: Patch | None = None,
 ) -> Outcome:
-    """Make one write from the modal and show its outcome there; `state` is what to render after it."""
+    """Make one write from the modal and show its outcome there; `state` is what to render after it.
+
+    With `patch`, the outcome shows at once in the modal as it is, changed by the write's own answer
+    (no PSA call after the write); the full re-read follows in the background.
+    """
     outcome = await write_once(ctx, write, perform)
     if outcome.ended is Ended.BUSY:
         return outcome  # the click that holds it shows the outcome (a banner now would void its update)
@@ -91,8 +115,28 @@ async def apply_write(
         await ctx.banner(view, error=outcome.text)
         return outcome
     ctx.deps.rows.forget(ctx.team_id, state.ticket_id)
+    if patch is not None and outcome.value is not None:
+        shown = with_banner(patch(as_definition(view), outcome.value), notice=outcome.text)
+        opened = await ctx.update(shown, view_id=view["id"], hash=view.get("hash"))
+        # Even when the modal moved on or was closed (a quiet refusal), the list and Home follow.
+        await ctx.submit(
+            refresh_after_write,
+            view_id=view["id"],
+            hash=opened.hash if opened is not None else view.get("hash"),
+            state=state.encode(),
+            notice=outcome.text,
+        )
+        return outcome
     await refresh(ctx, await ctx.service(), view, state, notice=outcome.text)
     return outcome
+
+
+@flow("detail.refresh_after_write")
+async def refresh_after_write(ctx: FlowContext, item: WorkItem) -> None:
+    """The full re-read after a write already shown from its own answer (skipped if the modal moved on)."""
+    view = {"id": str(item.args["view_id"]), "hash": item.args.get("hash")}
+    state = DetailState.decode(str(item.args["state"]))
+    await refresh(ctx, await ctx.service(), view, state, notice=str(item.args["notice"]), shown=True)
 
 
 def _bumped(state: DetailState) -> DetailState:
@@ -107,8 +151,11 @@ async def change_status(ctx: FlowContext, item: WorkItem) -> None:
     state = DetailState.decode(view.get("private_metadata"))
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
-        # Setting the same status again changes nothing, so a retry after a lost answer needs no check.
-        update = await writer.service.update_status(state.ticket_id, status_id, acting=writer.acting)
+        # Setting the same status again changes nothing, so a retry after a lost answer needs no check;
+        # the status the user saw is the "from", so the write is the only call.
+        update = await writer.service.update_status(
+            state.ticket_id, status_id, acting=writer.acting, previous=state.status
+        )
         moved = {"from": update.previous_status, "to": update.new_status}
         notice = status_notice(update.previous_status, update.new_status)
         return Made(notice, result=moved, detail={**moved, "status_id": status_id}, value=update)
@@ -122,7 +169,13 @@ async def change_status(ctx: FlowContext, item: WorkItem) -> None:
         check="the ticket's status",
         payload={"status_id": status_id},
     )
-    await apply_write(ctx, view, _bumped(state), write, perform)
+    after = _bumped(state)
+
+    def patch(shown: dict[str, Any], update: PSATicketStatusUpdate) -> dict[str, Any]:
+        moved = after.model_copy(update={"status": update.new_status})
+        return after_status(shown, moved, status_id, update.new_status)
+
+    await apply_write(ctx, view, after, write, perform, patch=patch)
 
 
 @flow("detail.add_assignee")
@@ -134,7 +187,12 @@ async def add_assignee(ctx: FlowContext, item: WorkItem) -> None:
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
         # Assigning someone already assigned is a no-op in the provider: a retry is safe as it is.
-        resource = await writer.service.add_resource(state.ticket_id, member_id, acting=writer.acting)
+        resource = await writer.service.add_resource(
+            state.ticket_id,
+            member_id,
+            acting=writer.acting,
+            check_first=not _shown_unassigned(view, member_id),
+        )
         name = resource.member_name or resource.member_identifier
         detail = {"member_id": member_id, "member": resource.member_identifier}
         return Made(f"Assigned {name}", result=detail, detail=detail, value=resource)
@@ -148,7 +206,22 @@ async def add_assignee(ctx: FlowContext, item: WorkItem) -> None:
         check="the ticket's assignees",
         payload={"member_id": member_id},
     )
-    await apply_write(ctx, view, _bumped(state), write, perform)
+    after = _bumped(state)
+
+    def patch(shown: dict[str, Any], resource: PSAResource) -> dict[str, Any]:
+        return after_assignee_added(shown, after, resource)
+
+    await apply_write(ctx, view, after, write, perform, patch=patch)
+
+
+def _shown_unassigned(view: dict[str, Any], member_id: int) -> bool:
+    """The modal lists every assignee and not this member (so assigning needs no check first)."""
+    blocks = view.get("blocks") or []
+    title = next((b for b in blocks if b.get("block_id") == DetailBlock.ASSIGNEE), None)
+    if title is None or "Couldn't load" in str((title.get("text") or {}).get("text")):
+        return False
+    rows = [b for b in blocks if str(b.get("block_id", "")).startswith(f"{DetailBlock.ASSIGNEE}.")]
+    return len(rows) < ASSIGNEES_MAX and all(b.get("block_id") != assignee_block_id(member_id) for b in rows)
 
 
 @flow("detail.remove_assignee")
@@ -232,7 +305,12 @@ async def add_note(ctx: FlowContext, item: WorkItem) -> None:
         await ctx.banner(view, error=problem)
         return
     write, perform = note_write(view, state, draft)
-    await apply_write(ctx, view, state.model_copy(update={"note_rev": state.note_rev + 1}), write, perform)
+    after = state.model_copy(update={"note_rev": state.note_rev + 1})
+
+    def patch(shown: dict[str, Any], note: Note) -> dict[str, Any]:
+        return after_note(shown, state, after, note, ctx.deps.now())
+
+    await apply_write(ctx, view, after, write, perform, patch=patch)
 
 
 @flow("detail.share")

@@ -29,6 +29,7 @@ class DetailState(BaseModel):
     response_url: str | None = Field(default=None, alias="r")  # that list message, to refresh it
     note_rev: int = Field(default=0, alias="n")  # bumped after a note is added: clears the composer
     rev: int = Field(default=0, alias="w")  # bumped after every other write made here: part of its key
+    status: str | None = Field(default=None, alias="s")  # the status shown: "from" of a status change
 
     def encode(self) -> str:
         """Compact JSON ≤ 3000 chars."""

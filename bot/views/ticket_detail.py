@@ -103,22 +103,7 @@ def detail_view(
     top.append(kit.divider())
 
     bottom: list[dict[str, Any]] = [
-        kit.input_block(
-            note_block_id(state.note_rev),
-            "Add a note",
-            kit.text_input(
-                DetailAction.NOTE_TEXT,
-                multiline=True,
-                initial_value=note_draft,
-                max_length=NOTE_INPUT_MAX,
-                placeholder="What did you find or do?",
-            ),
-            optional=True,
-        ),
-        _internal_checkbox(state.note_rev, note_internal),
-        kit.actions(
-            kit.button("Add note", DetailAction.ADD_NOTE, style="primary"), block_id=DetailBlock.NOTE_ACTIONS
-        ),
+        *composer_blocks(state.note_rev, note_draft, note_internal),
         kit.divider(),
     ]
     if ctx.configurations:
@@ -126,6 +111,7 @@ def detail_view(
     bottom.extend(_related_blocks(ctx.related))
     bottom.append(_ticket_actions(ctx, detail.following))
 
+    state = state.model_copy(update={"status": ticket.status.name if ticket.status else None})
     room = limits.MODAL_BLOCKS_MAX - len(top) - len(bottom)
     notes = _notes_blocks(ctx.notes, now, room) if detail.loaded else [_notes_failed()]
     blocks = top + notes + bottom
@@ -136,6 +122,24 @@ def detail_view(
         private_metadata=state.encode(),
         submit="Done",
     )
+
+
+def composer_blocks(rev: int, draft: str | None = None, internal: bool = True) -> list[dict[str, Any]]:
+    """The note composer; its block ids carry `rev`, so a new revision starts empty."""
+    text = kit.text_input(
+        DetailAction.NOTE_TEXT,
+        multiline=True,
+        initial_value=draft,
+        max_length=NOTE_INPUT_MAX,
+        placeholder="What did you find or do?",
+    )
+    return [
+        kit.input_block(note_block_id(rev), "Add a note", text, optional=True),
+        _internal_checkbox(rev, internal),
+        kit.actions(
+            kit.button("Add note", DetailAction.ADD_NOTE, style="primary"), block_id=DetailBlock.NOTE_ACTIONS
+        ),
+    ]
 
 
 def _total_hours(detail: DetailData) -> float | None:
@@ -202,32 +206,39 @@ def _assignee_blocks(detail: DetailData) -> list[dict[str, Any]]:
         if all(r.member_id != resource.member_id for r in shown):  # one row per member
             shown.append(resource)
     for resource in shown[:ASSIGNEES_MAX]:
-        name = escape_truncate(resource.member_name or resource.member_identifier, 100)
         slack_user = detail.slack_users.get(resource.member_id)
         you = resource.member_id == detail.viewer_member_id
-        if slack_user or resource.is_rf_user:
-            label = f"★ {strong(name)}"
-            notes = [f"<@{slack_user}>" if slack_user else "in Slack"]
-            if you:
-                notes.append("you")
-            label += f" ({' — '.join(notes)})"
-        else:
-            label = name
-        if resource.is_owner:
-            label += " · _owner_"
-        remove = kit.button(
-            "Remove",
-            DetailAction.REMOVE_ASSIGNEE,
-            value=str(resource.member_id),
-            confirm=kit.confirm_dialog(
-                "Remove assignee?", f"Remove {name} from ticket #{ticket_id}?", "Remove", "Keep"
-            ),
-        )
-        blocks.append(kit.section(label, block_id=assignee_block_id(resource.member_id), accessory=remove))
+        blocks.append(assignee_row(resource, ticket_id, slack_user=slack_user, you=you))
     if len(shown) > ASSIGNEES_MAX:
         rest = ", ".join(escape_truncate(r.member_name, 40) for r in shown[ASSIGNEES_MAX:])
         blocks.append(kit.context(f"+ {len(shown) - ASSIGNEES_MAX} more: {rest}"))
     return blocks
+
+
+def assignee_row(
+    resource: PSAResource, ticket_id: int, *, slack_user: str | None = None, you: bool = False
+) -> dict[str, Any]:
+    """One assignee, starred when they use the app, with Remove."""
+    name = escape_truncate(resource.member_name or resource.member_identifier, 100)
+    if slack_user or resource.is_rf_user:
+        label = f"★ {strong(name)}"
+        notes = [f"<@{slack_user}>" if slack_user else "in Slack"]
+        if you:
+            notes.append("you")
+        label += f" ({' — '.join(notes)})"
+    else:
+        label = name
+    if resource.is_owner:
+        label += " · _owner_"
+    remove = kit.button(
+        "Remove",
+        DetailAction.REMOVE_ASSIGNEE,
+        value=str(resource.member_id),
+        confirm=kit.confirm_dialog(
+            "Remove assignee?", f"Remove {name} from ticket #{ticket_id}?", "Remove", "Keep"
+        ),
+    )
+    return kit.section(label, block_id=assignee_block_id(resource.member_id), accessory=remove)
 
 
 def _controls(detail: DetailData) -> dict[str, Any] | None:
@@ -265,6 +276,11 @@ def _internal_checkbox(rev: int, checked: bool) -> dict[str, Any]:
     if checked:
         element["initial_options"] = [option]
     return kit.input_block(note_internal_block_id(rev), "Visibility", element, optional=True)
+
+
+def note_section(note: Note, now: datetime) -> dict[str, Any]:
+    """One note as the modal lists it."""
+    return kit.section(_note_text(note, now))
 
 
 def _note_text(note: Note, now: datetime) -> str:

@@ -308,13 +308,19 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
                 out.append(t)
         return out
 
-    async def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:
-        """Read the current status, then replace the whole status reference."""
-        before = await self._ticket_raw(ticket_id)
-        previous = m.ticket_status_name(before)
-        current = m._to_ticket(before).status
-        if current is not None and current.id == status_id:
-            return PSATicketStatusUpdate(ticket_id=ticket_id, previous_status=previous, new_status=previous)
+    async def update_status(
+        self, ticket_id: int, status_id: int, *, previous: str | None = None
+    ) -> PSATicketStatusUpdate:
+        """Replace the whole status reference; without `previous`, read the current status first (and
+        change nothing when it is already the one asked for). Setting the same status again is harmless."""
+        if previous is None:
+            before = await self._ticket_raw(ticket_id)
+            previous = m.ticket_status_name(before)
+            current = m._to_ticket(before).status
+            if current is not None and current.id == status_id:
+                return PSATicketStatusUpdate(
+                    ticket_id=ticket_id, previous_status=previous, new_status=previous
+                )
         after = await self._api.patch(f"/service/tickets/{int(ticket_id)}", m.status_patch(status_id))
         new = m._to_ticket(after).status if m.has_id(after) else None
         if new is None or new.id != status_id:
@@ -348,12 +354,13 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
         raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id))
         return m.resources_of(raw, entries or [])
 
-    async def add_resource(self, ticket_id: int, member_id: int) -> PSAResource:
-        """Assign a member through a Service schedule entry (no-op if already assigned)."""
-        raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id, member_id))
-        existing = [r for r in m.resources_of(raw, entries or []) if r.member_id == member_id]
-        if existing:
-            return existing[0]
+    async def add_resource(self, ticket_id: int, member_id: int, *, check_first: bool = True) -> PSAResource:
+        """Assign a member through a Service schedule entry (no-op if already assigned, when checked)."""
+        if check_first:
+            raw, entries = await gather_all(self._ticket_raw(ticket_id), self._entries(ticket_id, member_id))
+            existing = [r for r in m.resources_of(raw, entries or []) if r.member_id == member_id]
+            if existing:
+                return existing[0]
         created = await self._api.post("/schedule/entries", m.schedule_entry_body(ticket_id, member_id))
         resource = m._to_resource(created) if isinstance(created, dict) else None
         if resource is None:

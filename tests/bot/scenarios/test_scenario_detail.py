@@ -287,7 +287,8 @@ async def test_closed_modal_and_hash_conflict_are_quiet(
     await slack.click(DetailAction.STATUS, "130", view=view)
 
     updates = slack.fake.calls_to("views.update")
-    assert [u.response["error"] for u in updates[-2:]] == ["hash_conflict", "not_found"]  # type: ignore[index]
+    errors = [u.response.get("error") for u in updates]  # type: ignore[union-attr]
+    assert "hash_conflict" in errors and errors[-1] == "not_found"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("bot")]
 
 
