@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from .attribution import KeyRing, authenticate
+from .batches import Batches
 from .errors import CWError
 from .faults import DROPPED, Fault, FaultRegistry, RequestLog, RequestRecord, fault_body
 from .store import SandboxStore
@@ -41,6 +42,8 @@ class SandboxState:
     hold: asyncio.Event | None = None
     # API requests received and not answered yet, as (method, path): a test sees a write in flight.
     in_flight: list[tuple[str, str]] = field(default_factory=list)
+    # While set, API answers wait until their batch of requests has arrived (see batches.py).
+    batches: Batches | None = None
     initial_latency_ms: int | None = None
     keys: KeyRing = field(default_factory=KeyRing)
 
@@ -163,11 +166,14 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
     rel = (path[len(API_ROOT) :] or "/") if is_api else path
     epoch = state.epoch
     received_seq = state.log.next_seq()
-    body = await _parsed_body(request)
     status = DROPPED
+    body: Any = None
     in_flight = (request.method, rel)
     state.in_flight.append(in_flight)
     try:
+        body = await _parsed_body(request)
+        if state.batches is not None and is_api:
+            await state.batches.arrive(f"{request.method} {rel}")
         if state.hold is not None:
             await state.hold.wait()
         if state.latency_ms:

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from .app import API_ROOT, SandboxState, create_app
 from .attribution import KeyPair
+from .batches import Batches
 from .faults import Fault, RequestRecord, rounds
 from .store import SandboxStore, load_seed
 
@@ -151,14 +152,40 @@ class SandboxServer:
         finally:
             self._release()
 
+    @contextmanager
+    def answering_together(self, *sizes: int, within: float = 10.0) -> Iterator[Batches]:
+        """Answer API requests in batches: none of the first `sizes[0]` before all of them have arrived,
+        then the same for the next `sizes[1]`, and so on; afterwards, as usual.
+
+        Requests a client sends together then overlap in the request log whatever the machine's load,
+        so `rounds()` counts them as one round by causality, not timing. A batch that does not fill
+        within `within` seconds (the client sent its requests one after another) is let go; every batch
+        not full is listed by `Batches.short()`.
+        """
+        batches = Batches(sizes, within=within)
+        self.state.batches = batches
+        try:
+            yield batches
+        finally:
+            self._release()
+
     def _release(self) -> None:
         hold, self.state.hold = self.state.hold, None
-        if hold is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(hold.set)  # asyncio.Event is not thread-safe
+        batches, self.state.batches = self.state.batches, None
+        if self._loop is not None:  # asyncio.Event is not thread-safe: set on the sandbox's loop
+            if hold is not None:
+                self._loop.call_soon_threadsafe(hold.set)
+            if batches is not None:
+                self._loop.call_soon_threadsafe(batches.release)
 
-    def in_flight(self, method: str, path: str) -> int:
-        """How many `method` requests to `path` (API-relative, e.g. /service/tickets) are unanswered."""
-        return sum(1 for m, p in list(self.state.in_flight) if m == method and p == path)
+    def in_flight(self, method: str | None = None, path: str | None = None) -> int:
+        """How many `method` requests to `path` (API-relative, e.g. /service/tickets) are unanswered
+        (any method, any path when left out)."""
+        return sum(
+            1
+            for m, p in list(self.state.in_flight)
+            if (method is None or m == method) and (path is None or p == path)
+        )
 
     def set_latency(self, ms: int) -> None:
         """Delay every API response by `ms` (concurrent requests are delayed in parallel)."""
