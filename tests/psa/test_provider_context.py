@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from round_trips import OVERLAP_MS, measure
+from round_trips import measure
 
 from psa.connectwise import ConnectWiseProvider
 
@@ -121,8 +121,7 @@ async def test_a_missing_contact_does_not_hide_the_ticket(
 async def test_context_takes_two_round_trips_without_the_row(
     provider: ConnectWiseProvider, sandbox: Any
 ) -> None:
-    sandbox.set_latency(OVERLAP_MS)
-    _, trips = await measure(sandbox, provider.get_ticket_context(1322))
+    _, trips = await measure(sandbox, provider.get_ticket_context(1322), together=(4, 4))
     # ticket+notes+count+device links, then contact+family+related+device names: 8 requests.
     assert (trips.requests, trips.rounds) == (8, 2)
 
@@ -132,7 +131,6 @@ async def test_context_with_the_row_known_takes_one_round_trip_when_there_are_no
 ) -> None:
     base = _ticket_with(seed, parent=False, configs=False)
     known = await provider.get_ticket(base["id"])
-    sandbox.set_latency(OVERLAP_MS)
-    _, unknown = await measure(sandbox, provider.get_ticket_context(base["id"]))
-    _, trips = await measure(sandbox, provider.get_ticket_context(base["id"], known=known))
+    _, unknown = await measure(sandbox, provider.get_ticket_context(base["id"]), together=(4, 3))
+    _, trips = await measure(sandbox, provider.get_ticket_context(base["id"], known=known), together=(7,))
     assert (unknown.rounds, trips.rounds) == (2, 1)

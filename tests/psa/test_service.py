@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from round_trips import OVERLAP_MS, measure
+from round_trips import measure
 
 from psa.connectwise import ConnectWiseProvider
 from psa.models import TicketCreatePayload, TicketFilters
@@ -210,11 +210,10 @@ async def test_detail_costs_the_providers_rounds_not_the_sum(
     service: TicketService, sandbox: Any, seed: SeedOracle
 ) -> None:
     await service.priorities()
-    sandbox.set_latency(OVERLAP_MS)
-    detail, trips = await measure(sandbox, service.get_detail(1322))
+    detail, trips = await measure(sandbox, service.get_detail(1322), together=(6, 4))
     assert detail.context.ticket.id == 1322
     assert [r.member_identifier for r in detail.resources] == seed.resources(seed.tickets[1322])
-    assert (trips.requests, trips.rounds) == (10, 2)  # 8 for the context, 2 for the assignees
+    assert (trips.requests, trips.rounds) == (10, 2)  # the context's 8 and the assignees' 2
 
 
 async def test_detail_from_a_known_row_is_one_round_without_devices(
@@ -223,7 +222,6 @@ async def test_detail_from_a_known_row_is_one_round_without_devices(
     with_devices = {c["ticketId"] for c in seed.data["ticket_configurations"]}
     ticket_id = next(t for t in sorted(seed.tickets) if t not in with_devices)
     known = await service.get_ticket(ticket_id)
-    sandbox.set_latency(OVERLAP_MS)
-    detail, trips = await measure(sandbox, service.get_detail(ticket_id, known=known))
+    detail, trips = await measure(sandbox, service.get_detail(ticket_id, known=known), together=(9,))
     assert trips.rounds == 1
     assert detail.context.ticket.priority and detail.context.ticket.priority.color

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from round_trips import OVERLAP_MS, Since
+from round_trips import sent_together
 from scenario_harness import DEMO, Slack, blocks_text, find_block
 
 from bot.ids import Callback, TimeAction, TimeBlock
@@ -35,10 +35,8 @@ async def test_detail_shows_the_total_and_who_logged_how_long(slack: Slack) -> N
 
 async def test_time_entries_are_read_in_the_same_round_as_the_rest_of_the_detail(slack: Slack) -> None:
     await slack.command("mine")  # the list remembers the rows: the detail needs no look-up first
-    slack.sandbox.set_latency(OVERLAP_MS)
-    since = Since(slack.sandbox)
-
-    await open_detail(slack)
+    with sent_together(slack.sandbox, 10) as since:
+        await open_detail(slack)
 
     trips = since.trips()
     assert any(r.path == "/time/entries" for r in trips.records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from round_trips import OVERLAP_MS, Since
+from round_trips import Since, sent_together
 from scenario_harness import CHANNEL, DEMO, DEMO_MEMBER_ID, NEWBIE, Slack, action_ids, blocks_text, find_block
 
 from bot.ids import Callback, DetailAction, DetailBlock, MessageAction, Shortcut, TimeAction, WorkField
@@ -247,10 +247,8 @@ async def test_what_cannot_be_saved_is_said_next_to_its_field(slack: Slack) -> N
 
 
 async def test_work_command_opens_the_modal_in_two_rounds_at_most(slack: Slack) -> None:
-    slack.sandbox.set_latency(OVERLAP_MS)  # requests sent together overlap in the log
-    since = Since(slack.sandbox)
-
-    await slack.command(f"work {TICKET}")
+    with sent_together(slack.sandbox, 5, 1) as since:
+        await slack.command(f"work {TICKET}")
 
     view = work_modal(slack)
     assert "Printer offline on 4th floor" in blocks_text(view)

@@ -11,7 +11,7 @@ import pytest
 from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from round_trips import OVERLAP_MS
+from waiting import wait_until
 
 from psa.connectwise.sandbox import RequestRecord, SandboxServer, rounds
 
@@ -77,18 +77,40 @@ async def test_dropped_connection_sends_no_response(cw: httpx.AsyncClient, sandb
     assert [r.status for r in sandbox.requests] == [0, 200]
 
 
-async def test_latency_delays_requests_in_parallel_not_in_series(
+async def test_requests_answered_together_are_one_round_and_later_ones_are_each_another(
     cw: httpx.AsyncClient, sandbox: SandboxServer
 ) -> None:
-    sandbox.set_latency(OVERLAP_MS)
     await cw.get("/system/info")  # warm the connection pool path
     sandbox.clear_requests()
-    results = await asyncio.gather(*(cw.get("/service/tickets", params={"page": i}) for i in range(1, 11)))
-    assert all(r.status_code == 200 for r in results)
-    assert (sandbox.request_count(), sandbox.rounds()) == (10, 1)
-    for i in range(1, 4):
-        await cw.get("/service/tickets", params={"page": i})
+    with sandbox.answering_together(10) as batches:
+        pages = (cw.get("/service/tickets", params={"page": i}) for i in range(1, 11))
+        results = await asyncio.gather(*pages)
+        for i in range(1, 4):
+            await cw.get("/service/tickets", params={"page": i})
+    assert all(r.status_code == 200 for r in results) and batches.short() == []
     assert (sandbox.request_count(), sandbox.rounds()) == (13, 4)
+
+
+async def test_a_batch_sent_one_by_one_never_fills_and_is_reported_short(
+    cw: httpx.AsyncClient, sandbox: SandboxServer
+) -> None:
+    # The first request waits for a second that only comes after its answer: the safety net lets it go.
+    with sandbox.answering_together(2, within=0.1) as batches:
+        for page in (1, 2):
+            assert (await cw.get("/service/tickets", params={"page": page})).status_code == 200
+    [short] = batches.short()
+    assert (short.expected, short.arrived) == (2, ["GET /service/tickets"])
+    assert sandbox.rounds() == 2
+
+
+async def test_leaving_the_block_answers_what_is_still_held(
+    cw: httpx.AsyncClient, sandbox: SandboxServer
+) -> None:
+    with sandbox.answering_together(3) as batches:
+        pending = asyncio.create_task(cw.get("/system/info"))
+        await wait_until(lambda: batches.short() and batches.short()[0].arrived, what="the request held")
+    assert (await pending).status_code == 200
+    assert [str(b) for b in batches.short()] == ["1 of 3 ['GET /system/info']"]
 
 
 def _record(received: int, answered: int) -> RequestRecord:
