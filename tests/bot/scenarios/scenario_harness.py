@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
+from clocks import ManualClock
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,6 +29,7 @@ from waiting import until_serving
 
 from bot.actor import Actor
 from bot.deps import AppDeps, build_deps
+from bot.flows import link_thread as link_flow
 from bot.flows.context import FlowContext
 from bot.flows.stored import keep_draft, load_draft
 from bot.flows.work import InProcessWorkQueue
@@ -94,6 +97,14 @@ def sandbox_credentials(sandbox: SandboxServer, **changes: Any) -> ConnectionCre
     return ConnectionCredentials(**values)
 
 
+@pytest.fixture(autouse=True)
+def unhurried_link_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link-thread submit waits for its PSA check however busy the machine (its 2 s budget is for
+    Slack's 3 s); a test of the slow path sets the budget small and holds the sandbox, so which path
+    runs is decided by causality, not load. (Imported by the conftests that use the harness.)"""
+    monkeypatch.setattr(link_flow, "CHECK_BUDGET", 60.0)
+
+
 @dataclass
 class Sent:
     """What the app answered over HTTP (the ack), already parsed."""
@@ -115,13 +126,22 @@ class Slack:
     """Drive the running app like Slack and its users would, and look at what they see."""
 
     def __init__(
-        self, fake: FakeSlack, sender: SlackRequestSender, deps: AppDeps, sandbox: SandboxServer
+        self,
+        fake: FakeSlack,
+        sender: SlackRequestSender,
+        deps: AppDeps,
+        sandbox: SandboxServer,
+        clock: ManualClock | None = None,
     ) -> None:
         self.fake = fake
         self.sender = sender
         self.deps = deps
         self.sandbox = sandbox
         self.team = TEAM
+        # The fake Slack's clock (trigger_id expiry, response_url lifetime, history rate limits): it
+        # stands still unless a test moves it, so a busy machine never expires a trigger. That the app
+        # answers in time is shown by causality instead (e.g. a modal opens while the sandbox holds).
+        self.clock = clock
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -190,9 +210,17 @@ class Slack:
         )
 
     async def submit(
-        self, view: dict[str, Any], *, user: str = DEMO, values: dict[str, Any] | None = None
+        self,
+        view: dict[str, Any],
+        *,
+        user: str = DEMO,
+        values: dict[str, Any] | None = None,
+        settle: bool = True,
     ) -> Sent:
-        """Press Submit on a modal; the ack's response_action is applied to the fake's view stack."""
+        """Press Submit on a modal; the ack's response_action is applied to the fake's view stack.
+
+        `settle=False` returns with the ack, before the app's background work has run.
+        """
         current = self.fake.view(view["id"]) or view
         body = p.view_submission(
             current,
@@ -205,7 +233,8 @@ class Slack:
         if sent.status == 200 and self.fake.is_view_open(current["id"]):
             response = sent.body if isinstance(sent.body, dict) else None
             self.fake.apply_view_response(current["id"], response)
-        await self.settle()
+        if settle:
+            await self.settle()
         return sent
 
     async def options(
@@ -426,7 +455,9 @@ async def running_slack(
     db_file = tmp_path / "tickets.db"
     shutil.copyfile(template_db, db_file)
     database_url = f"sqlite+aiosqlite:///{db_file}"
-    async with FakeSlack(users=options.users, channels=options.channels, **options.fake) as fake:
+    fake_options = dict(options.fake)
+    clock = fake_options.setdefault("clock", ManualClock())
+    async with FakeSlack(users=options.users, channels=options.channels, **fake_options) as fake:
         env: dict[str, Any] = {}
         if options.env_connection:
             env = {
@@ -450,7 +481,7 @@ async def running_slack(
         try:
             await _seed(storage, sandbox, options)
             async with serve_app(settings, deps, fake) as sender:
-                slack = Slack(fake, sender, deps, sandbox)
+                slack = Slack(fake, sender, deps, sandbox, clock if isinstance(clock, ManualClock) else None)
                 yield slack
                 await slack.settle()
                 slack.assert_all_valid()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_block, row_ids
+from waiting import wait_until
 
 from bot.deps import AppDeps
 from bot.ids import DetailAction, DetailBlock, ListAction
@@ -82,14 +84,12 @@ async def test_detail_hydration_failure_shows_the_row_and_the_reason(slack: Slac
 
 
 async def test_slow_psa_opens_a_placeholder_in_time_then_hydrates(slack: Slack) -> None:
-    slack.sandbox.inject_fault(
-        method="GET", path_pattern=r"service/tickets/1649$", status=None, delay_ms=1800
-    )
-
-    await slack.command("1649")
+    with slack.sandbox.holding():  # ConnectWise answers nothing until the placeholder is open
+        command = asyncio.create_task(slack.command("1649"))
+        await wait_until(lambda: slack.fake.calls_to("views.open"), within=60, what="the placeholder")
+    await command
 
     opened = slack.fake.calls_to("views.open")
-    # ok: the fake refuses a trigger_id older than Slack's 3 s, so the placeholder came in time.
     assert len(opened) == 1 and opened[0].response["ok"] is True  # type: ignore[index]
     assert "Loading" in blocks_text(opened[0].args["view"])
     assert "Marcus Webb" in blocks_text(slack.modal(DEMO))

@@ -3,6 +3,7 @@ with the text in the prompt, company and board only from the thread's linked tic
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from scenario_harness import CHANNEL, NEWBIE, Slack, action_ids, find_block
@@ -15,6 +16,7 @@ from scenario_spinoff_kit import (
     shortcut,
     suggestions,
 )
+from waiting import wait_until
 
 from bot.ids import Callback, CreateAction, CreateBlock, MessageAction, Shortcut, SuggestionAction
 from bot.views.create_modal import PROMPT_MAX
@@ -97,9 +99,11 @@ async def test_spinoff_in_a_linked_thread_starts_with_the_tickets_company_and_bo
     in_thread = say(
         slack, "Also his docking station doesn't charge the laptop", user=NEWBIE, thread_ts=parent["ts"]
     )
-    slack.sandbox.set_latency(800)  # a slow PSA must not cost the 3 s trigger (the fake enforces it)
-
-    await shortcut(slack, Shortcut.CREATE_SPINOFF, in_thread)
+    # A slow PSA must not cost the 3 s trigger: the modal opens while ConnectWise answers nothing.
+    with slack.sandbox.holding():
+        opening = asyncio.create_task(shortcut(slack, Shortcut.CREATE_SPINOFF, in_thread))
+        await wait_until(lambda: slack.fake.calls_to("views.open"), within=60, what="the modal")
+    await opening
 
     modal = slack.modal()
     ticket = seed_ticket(slack.sandbox, OUTLOOK_TICKET)
