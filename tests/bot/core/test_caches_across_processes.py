@@ -83,10 +83,13 @@ async def test_a_connection_rekeyed_through_one_instance_works_on_the_other(
     key = Fernet.generate_key()
     async with app_instance(shared_db, key) as a, app_instance(shared_db, key) as b:
         stale = good_credentials.model_copy(update={"private_key": SecretStr("an-old-key")})
+        set_up = heard(b, "psa_connections"), heard(b, "member_mappings")
         await a.storage.workspace(TEAM).save_connection(stale, connected_by=ADMIN)
         await a.storage.workspace(TEAM).map_member(
             ENGINEER, member_id=JDOE, member_identifier="jdoe", member_name="Jane Doe", mapped_by=ADMIN
         )
+        # B has heard of the set-up before it reads: a late notice would drop what B is about to cache.
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in set_up)), 60)
         on_b = await b.workspaces.service(TEAM)
         assert on_b is not None
         with pytest.raises(PSAAuthenticationError):  # B has built and cached the old key
@@ -94,7 +97,7 @@ async def test_a_connection_rekeyed_through_one_instance_works_on_the_other(
 
         rekeyed = heard(b, "psa_connections")
         await a.workspaces.connect(TEAM, ADMIN, good_credentials)
-        await asyncio.wait_for(rekeyed.wait(), 30)
+        await asyncio.wait_for(rekeyed.wait(), 60)
 
         on_b = await b.workspaces.service(TEAM)
         assert on_b is not None
@@ -107,7 +110,11 @@ async def test_a_mapping_made_through_one_instance_is_seen_by_the_other(
 ) -> None:
     key = Fernet.generate_key()
     async with app_instance(shared_db, key) as a, app_instance(shared_db, key) as b:
+        connected = heard(b, "psa_connections")
         await a.storage.workspace(TEAM).save_connection(good_credentials, connected_by=ADMIN)
+        # Heard before B builds its service: a late notice would retire the service B is holding,
+        # leaving its cached (empty) mappings out of reach of the mapping notice below.
+        await asyncio.wait_for(connected.wait(), 60)
         on_b = await b.workspaces.service(TEAM)
         assert on_b is not None
         with pytest.raises(NotMappedError):  # B has read (and cached) the mappings: none yet
@@ -117,7 +124,7 @@ async def test_a_mapping_made_through_one_instance_is_seen_by_the_other(
         await a.storage.workspace(TEAM).map_member(
             ENGINEER, member_id=JDOE, member_identifier="jdoe", member_name="Jane Doe", mapped_by=ADMIN
         )
-        await asyncio.wait_for(mapped.wait(), 30)
+        await asyncio.wait_for(mapped.wait(), 60)
 
         page = await on_b.search(TicketFilters(assigned="me"), user_ref=ENGINEER)
         assert page.items
