@@ -153,9 +153,7 @@ async def test_a_job_of_a_worker_killed_mid_job_is_run_by_another_and_answered_o
                     within=PATIENCE,
                     what="the job started by the first worker",
                 )
-                await wait_until(
-                    lambda: sandbox.in_flight, within=PATIENCE, what="a request held by ConnectWise"
-                )
+                await wait_until(sandbox.in_flight, within=PATIENCE, what="a request held by ConnectWise")
                 first.kill()
             second = Worker(env, tmp_path / "second.log")
             await wait_until(lambda: answers(backends, user), within=PATIENCE, what="the list of tickets")
