@@ -231,6 +231,7 @@ class LiveAction(StrEnum):
     QUIET = "live.quiet"  # static select; option value = a quiet-hours key
     DIGEST = "live.digest"  # static select; option value = minutes ("0": off)
     THREAD_INTERNAL = "live.thread_internal"  # checkboxes (admins): internal notes in linked threads
+    ADD_TO_TICKET = "live.add_to_ticket"  # overflow on the app's messages in a linked thread; value "note"
 
 
 class LiveBlock(StrEnum):

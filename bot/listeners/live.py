@@ -1,5 +1,5 @@
 """Live updates' surfaces: the Home's notification choices, Follow / Unfollow in the detail, and the
-"Add to ticket as note" message shortcut, ticket links unfurled."""
+"Add to ticket as note" message shortcut and menu, ticket links unfurled."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.flows.live.thread_note import add_to_ticket as add_to_ticket_flow
 from bot.flows.live.unfurl import unfurl
 from bot.ids import LiveAction, Shortcut
 from bot.listeners.handoff import Args, Body, ack_then, on_event
+from bot.views.live import ADD_AS_NOTE
 
 
 def ticked(body: Body, action: Body) -> Args | None:
@@ -46,6 +47,11 @@ def ticket_of(body: Body, action: Body) -> Args | None:
     return {"ticket_id": int(value)} if isinstance(value, str) and value.isdigit() else None
 
 
+def note_picked(body: Body, action: Body) -> Args | None:
+    """The app message's menu: "Add to ticket as note" picked (no args: the message says the rest)."""
+    return {} if selected(body, action) == ADD_AS_NOTE else None
+
+
 def links_of(body: Body, event: Body) -> Args | None:
     """The links of a `link_shared` event and where they were posted."""
     links = [
@@ -71,6 +77,7 @@ thread_internal = ack_then(choices.choose_thread_internal, ticked)
 follow = ack_then(choices.follow, ticket_of)
 unfollow = ack_then(choices.unfollow, ticket_of)
 add_to_ticket = ack_then(add_to_ticket_flow)
+add_app_message = ack_then(add_to_ticket_flow, note_picked)
 link_shared = on_event(unfurl, links_of)
 
 
@@ -83,4 +90,5 @@ def register(app: AsyncApp) -> None:
     app.action(LiveAction.FOLLOW)(follow)
     app.action(LiveAction.UNFOLLOW)(unfollow)
     app.message_shortcut(Shortcut.ADD_TO_TICKET)(add_to_ticket)
+    app.action(LiveAction.ADD_TO_TICKET)(add_app_message)
     app.event("link_shared")(link_shared)

@@ -149,13 +149,26 @@ def digest_message(notices: list[Notice]) -> Payload:
     }
 
 
+ADD_AS_NOTE = "note"  # the overflow option's value
+
+
+def note_menu() -> dict[str, Any]:
+    """The overflow on the app's messages in a linked thread: copy this message into the ticket."""
+    return {
+        "type": "overflow",
+        "action_id": LiveAction.ADD_TO_TICKET,
+        "options": [kit.option("Add to ticket as note", ADD_AS_NOTE)],
+    }
+
+
 def thread_reply(notice: Notice) -> Payload:
-    """A reply in a linked thread: what changed in ConnectWise (no button: the card above has one)."""
+    """A reply in a linked thread: what changed in ConnectWise (no Open button: the card above has one;
+    a menu to add the message to the ticket as a note)."""
     body = "\n".join(line_text(line) for line in notice.lines) or "Updated in ConnectWise"
     return {
         "text": _fallback(notice),
         "blocks": [
-            kit.section(clip(body, limits.SECTION_TEXT_MAX)),
+            kit.section(clip(body, limits.SECTION_TEXT_MAX), accessory=note_menu()),
             kit.context(f"In ConnectWise on #{notice.ticket_id}"),
         ],
     }

@@ -1,5 +1,6 @@
-"""The "Add to ticket as note" message shortcut: a reply in a linked thread copied into the ticket as
-the engineer's internal note, with a link back to the Slack message, exactly once.
+""" "Add to ticket as note": a message in a linked thread copied into the ticket as the engineer's
+internal note, with a link back to the Slack message, exactly once. Two ways in: the message shortcut
+(anyone's reply) and the menu on the app's own messages there (`bot.views.live.note_menu`).
 
 Once: the write is claimed in the ledger under the message's own key before ConnectWise is called, so
 a second click, a Slack retry or another process finds it taken (and the note is not echoed back into
@@ -16,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.flows.context import FlowContext
 from bot.flows.once import Ended, Made, Write, write_once
 from bot.flows.work import WorkItem, flow
-from bot.text import plain, truncate
+from bot.text import BREAK, plain, truncate
 from bot.views.live import thread_note_answer
 from bot.views.messages import error_message
 from bot.workspaces import Writer
@@ -29,6 +30,22 @@ NOTE_MAX = 3500  # characters of the message copied (ConnectWise notes hold far 
 def note_key(channel_id: str, message_ts: str) -> str:
     """The idempotency key of copying one Slack message into its ticket."""
     return f"{WriteKind.NOTE.value}:slack:{channel_id}:{message_ts}"
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """What a message says: a person's text, or for the app's own message (its `text` is only a
+    fallback) the text of its sections and context lines, without the zero-width breaks of `escape`."""
+    if not message.get("bot_id") or not isinstance(message.get("blocks"), list):
+        return str(message.get("text") or "")
+    lines: list[str] = []
+    for block in message["blocks"]:
+        if not isinstance(block, dict):
+            continue
+        texts = [block.get("text"), *(block.get("fields") or [])]
+        if block.get("type") == "context":
+            texts = list(block.get("elements") or [])
+        lines += [str(t["text"]) for t in texts if isinstance(t, dict) and t.get("text")]
+    return "\n".join(lines).replace(BREAK, "") or str(message.get("text") or "")
 
 
 def note_text(text: str, permalink: str | None, author: str) -> str:
@@ -72,7 +89,7 @@ async def add_to_ticket(ctx: FlowContext, item: WorkItem) -> None:
         await ctx.respond(thread_note_answer("not_linked"))
         return
     text = note_text(
-        str(message.get("text") or ""),
+        message_text(message),
         await _permalink(ctx, channel_id, ts),
         await _author(ctx, message.get("user")),
     )

@@ -9,6 +9,7 @@ from scenario_spinoff_kit import OUTLOOK_TICKET, bot_replies, link_thread, say, 
 
 from bot.flows.live.thread_note import note_key
 from bot.ids import LiveAction, Shortcut
+from bot.views.live import ADD_AS_NOTE
 from storage import LedgerState
 
 
@@ -85,6 +86,34 @@ async def test_a_slack_reply_is_added_to_the_ticket_as_the_engineers_note_once(s
     entry = await slack.deps.storage.ledger(slack.team).entry(note_key(CHANNEL, reply["ts"]))
     assert entry is not None and entry.state == LedgerState.DONE and entry.actor_user_id == DEMO
     assert len(bot_replies(slack, thread)) == linked  # not echoed back into the thread
+
+
+async def test_the_apps_own_message_in_a_linked_thread_is_added_as_the_engineers_note_once(
+    slack: Slack,
+) -> None:
+    thread = await _linked(slack)
+    linked = len(bot_replies(slack, thread))
+    await add_note(slack.sandbox, OUTLOOK_TICKET, "Rebuilt the OST <file> & profile", by=OTHER_MEMBER)
+    await delivered(slack, 1)
+    [synced] = bot_replies(slack, thread)[linked:]
+    notes_before = _notes(slack, OUTLOOK_TICKET)
+
+    # The menu on the app's message (no message shortcut needed), picked twice: one note.
+    await slack.click(LiveAction.ADD_TO_TICKET, ADD_AS_NOTE, message=synced)
+    await slack.click(LiveAction.ADD_TO_TICKET, ADD_AS_NOTE, message=synced)
+    await slack.settle()
+
+    added = [n for n in _notes(slack, OUTLOOK_TICKET) if n not in notes_before]
+    assert len(added) == 1
+    text = str(added[0]["text"])
+    assert "Rebuilt the OST <file> & profile" in text and "\u200b" not in text
+    assert "From Slack" in text and "/archives/" in text
+    assert added[0]["member"]["identifier"] == DEMO_MEMBER  # type: ignore[index]
+    answers = [str(r.body.get("text")) for r in slack.fake.responses if r.body.get("text")]
+    assert "Added to #" in answers[-2] and "already a note" in answers[-1]
+    entry = await slack.deps.storage.ledger(slack.team).entry(note_key(CHANNEL, synced["ts"]))
+    assert entry is not None and entry.state == LedgerState.DONE and entry.actor_user_id == DEMO
+    assert len(bot_replies(slack, thread)) == linked + 1  # the copy is not echoed back
 
 
 async def test_add_to_ticket_in_a_thread_without_a_ticket_says_how_to_link_it(slack: Slack) -> None:
