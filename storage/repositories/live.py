@@ -302,8 +302,8 @@ async def slack_writers(
     since: datetime,
 ) -> set[str]:
     """Slack users who wrote this kind of change to the ticket from Slack since `since`: a write in
-    the ledger (claimed before the PSA call, so it is there before the PSA can announce the change)
-    or an audit line (writes recorded only once done)."""
+    the ledger (claimed before the PSA call, so it is there before the PSA can announce the change;
+    not one the PSA refused), or — for writes that do not claim the ledger yet — an audit line."""
     require_team(team_id)
     started = utcnow(since)
     ledger = select(LEDGER.c.actor_user_id).where(

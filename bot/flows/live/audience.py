@@ -1,10 +1,15 @@
 """Who is told what about a change: assignees, followers and linked threads, minus what a reader did
 themselves, each message due when the reader's quiet hours and digest allow.
 
-Self-changes: the PSA names who saved a change (`updated_by`, a note's author) — enough when the
-engineer worked with their own keys or in ConnectWise itself. With the workspace's key the PSA names
-the integration, so the app's own records decide: a write claimed in the ledger (before the PSA call)
-or audited, of that kind, on that ticket, since the ticket's previous reading.
+Self-changes, never told to the engineer who made them, from two records:
+- the PSA's attribution: who saved the change (`_info.updatedBy`, a note's author). It names the
+  engineer when they wrote with their own keys or in ConnectWise itself;
+- the write ledger: a write of that kind on that ticket claimed by the engineer (before the PSA call,
+  so it is there before the PSA can announce the change) since the ticket's previous reading. With the
+  workspace's key the PSA names the integration, and the ledger is what says who it was. A ledger
+  write does not count when the PSA names another mapped engineer as the one who saved the change.
+Writes not yet claiming the ledger are found by their audit line (storage.live.slack_writers) until
+every write from the detail claims it (the write-once helper).
 """
 
 from __future__ import annotations
@@ -212,6 +217,9 @@ class Planner:
         member = self._audience.members_by_user.get(user)
         if member and fact.by and fact.by.casefold() == member.casefold():
             return True
+        saver = self._audience.user_of(fact.by)
+        if saver is not None and saver != user:
+            return False  # the PSA names another engineer: their change, whatever this user wrote
         return user in self._writers.get(fact.kind, set())
 
     def _for_threads(self, fact: Fact) -> bool:
@@ -230,11 +238,11 @@ class Planner:
         """Who did it: for a status or an assignment written from Slack, the engineer who wrote it
         (the PSA names the integration); else the member as a mention or a name."""
         others = self._writers.get(kind, set()) if kind in ("status", "assigned") else set()
-        if others:
-            return Person(user_id=sorted(others)[0], from_slack=True)
         user = self._audience.user_of(member)
         if user:
-            return Person(user_id=user)
+            return Person(user_id=user, from_slack=user in others)
+        if others:
+            return Person(user_id=sorted(others)[0], from_slack=True)
         if name:
             return Person(name=name)
         if not member:

@@ -17,12 +17,13 @@ from live_kit import (
     not_demo_ticket,
     other_status,
 )
-from scenario_harness import DEMO, DEMO_MEMBER, Slack, blocks_text, find_block
+from scenario_harness import ADMIN, DEMO, DEMO_MEMBER, NEWBIE, Slack, blocks_text, find_block
 from test_scenario_home import open_home
 
 from bot.flows.live.deliver import deliver
 from bot.ids import DetailAction, LiveAction, LiveBlock, MessageAction
 from bot.text import BREAK
+from storage import AuditAction, WriteKind
 
 
 async def test_a_ticket_assigned_to_me_in_connectwise_is_one_dm(slack: Slack) -> None:
@@ -167,16 +168,70 @@ def status_id(slack: Slack, ticket_id: int, name: str) -> str:
     return str(next(s["id"] for s in statuses if s["board"]["id"] == board and s["name"] == name))
 
 
-async def test_a_status_i_change_from_slack_is_not_told_to_me(slack: Slack) -> None:
+async def _colleague_follows(slack: Slack, ticket: int) -> None:
+    """NEWBIE is mapped to mchen and follows the ticket."""
+    await slack.deps.storage.workspace(slack.team).map_member(
+        NEWBIE, member_id=2, member_identifier=OTHER_MEMBER, member_name="Michael Chen", mapped_by=ADMIN
+    )
+    await slack.deps.storage.live().follow(slack.team, NEWBIE, ticket, now=slack.deps.now())
+
+
+async def _status_from_the_detail(slack: Slack, ticket: int) -> str:
+    new = other_status(slack.sandbox, ticket)[1]
+    await slack.command(str(ticket))
+    await slack.click(DetailAction.STATUS, status_id(slack, ticket, new), view=slack.modal())
+    return new
+
+
+async def test_a_status_i_change_from_the_detail_is_told_to_colleagues_not_to_me(slack: Slack) -> None:
     await go_public(slack)
     ticket = demo_ticket(slack.sandbox)
-    await slack.command(str(ticket))
+    await _colleague_follows(slack, ticket)
 
-    await slack.click(
-        DetailAction.STATUS,
-        status_id(slack, ticket, other_status(slack.sandbox, ticket)[1]),
-        view=slack.modal(),
+    new = await _status_from_the_detail(slack, ticket)
+    await delivered(slack, 1)
+
+    assert dms(slack) == []  # the app wrote it with the workspace's key: the write ledger says it was me
+    [told] = dms(slack, NEWBIE)
+    assert new in blocks_text(told) and f"<@{DEMO}> (from Slack)" in blocks_text(told)
+    entries = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket)
+    assert [e.slack_user_id for e in entries if e.action == AuditAction.STATUS_CHANGE] == [DEMO]
+
+
+async def test_a_write_claimed_in_the_ledger_is_mine_when_the_workspaces_key_saved_it(slack: Slack) -> None:
+    await go_public(slack)
+    ticket = demo_ticket(slack.sandbox)
+    await _colleague_follows(slack, ticket)
+    ledger = slack.deps.storage.ledger(slack.team)
+    key = f"{WriteKind.STATUS.value}:test:{ticket}"
+    claim = await ledger.claim(
+        key, kind=WriteKind.STATUS, actor_user_id=DEMO, actor_member_id=17, ticket_id=ticket
     )
+    assert claim.won  # as every write from Slack does before calling ConnectWise (no audit line here)
+
+    new = other_status(slack.sandbox, ticket)[1]
+    service = await slack.deps.workspaces.service(slack.team)
+    assert service is not None  # the workspace's key: ConnectWise names the integration, not me
+    await service.update_status(ticket, int(status_id(slack, ticket, new)))
     await delivered(slack, 1)
 
     assert dms(slack) == []
+    [told] = dms(slack, NEWBIE)
+    assert new in blocks_text(told) and f"<@{DEMO}> (from Slack)" in blocks_text(told)
+
+
+async def test_a_colleagues_change_right_after_mine_is_still_told_to_me(slack: Slack) -> None:
+    await go_public(slack)
+    ticket = demo_ticket(slack.sandbox)
+    await _colleague_follows(slack, ticket)
+    await _status_from_the_detail(slack, ticket)
+    await delivered(slack, 1)
+
+    # Within the window my own write counts in, but ConnectWise says a colleague saved this one.
+    theirs = other_status(slack.sandbox, ticket)[1]
+    await change_status(slack.sandbox, ticket, theirs, by=OTHER_MEMBER)
+    await delivered(slack, 2)
+
+    [told] = dms(slack)
+    assert theirs in blocks_text(told) and f"<@{NEWBIE}>" in blocks_text(told)
+    assert len(dms(slack, NEWBIE)) == 1  # the colleague is not told of their own change either
