@@ -176,13 +176,12 @@ class LiveStore:
         ticket_id: int,
         *,
         kinds: Collection[str],
-        actions: Collection[str],
         since: datetime,
     ) -> set[str]:
-        """Slack users who made this kind of change to the ticket from Slack since `since`."""
+        """Slack users who made this kind of change to the ticket from Slack since `since` (the ledger)."""
         async with self._read() as s:
             return await live.slack_writers(
-                session=s, team_id=team_id, ticket_id=ticket_id, kinds=kinds, actions=actions, since=since
+                session=s, team_id=team_id, ticket_id=ticket_id, kinds=kinds, since=since
             )
 
     # outbox

@@ -13,7 +13,6 @@ from sqlalchemy import Select, delete, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    AuditEventRow,
     IdempotencyRow,
     LedgerState,
     LiveDeliveryRow,
@@ -34,7 +33,6 @@ STATES = table_of(LiveTicketStateRow)
 FOLLOWS = table_of(LiveFollowRow)
 PREFS = table_of(LivePreferencesRow)
 LEDGER = table_of(IdempotencyRow)
-AUDIT = table_of(AuditEventRow)
 
 
 class LiveSettings(Record):
@@ -298,29 +296,20 @@ async def slack_writers(
     team_id: str,
     ticket_id: int,
     kinds: Collection[str],
-    actions: Collection[str],
     since: datetime,
 ) -> set[str]:
-    """Slack users who wrote this kind of change to the ticket from Slack since `since`: a write in
-    the ledger (claimed before the PSA call, so it is there before the PSA can announce the change;
-    not one the PSA refused), or — for writes that do not claim the ledger yet — an audit line."""
+    """Slack users who wrote this kind of change to the ticket from Slack since `since`: writes in the
+    ledger, claimed before the PSA call (so there before the PSA can announce the change), except those
+    the PSA refused. Every write from Slack claims it (bot.flows.once.write_once; creates theirs)."""
     require_team(team_id)
-    started = utcnow(since)
-    ledger = select(LEDGER.c.actor_user_id).where(
+    query = select(LEDGER.c.actor_user_id).where(
         LEDGER.c.team_id == team_id,
         LEDGER.c.ticket_id == ticket_id,
         LEDGER.c.kind.in_(list(kinds)),
         LEDGER.c.state != LedgerState.FAILED.value,
-        LEDGER.c.updated_at >= started,
+        LEDGER.c.updated_at >= utcnow(since),
     )
-    audit = select(AUDIT.c.slack_user_id).where(
-        AUDIT.c.team_id == team_id,
-        AUDIT.c.ticket_id == ticket_id,
-        AUDIT.c.action.in_(list(actions)),
-        AUDIT.c.created_at >= started,
-    )
-    rows = await session.execute(union(ledger, audit))
-    return {str(r[0]) for r in rows if r[0]}
+    return {str(r[0]) for r in await session.execute(query) if r[0]}
 
 
 async def count_states(*, session: AsyncSession, team_id: str) -> int:

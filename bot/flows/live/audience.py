@@ -8,8 +8,7 @@ Self-changes, never told to the engineer who made them, from two records:
   so it is there before the PSA can announce the change) since the ticket's previous reading. With the
   workspace's key the PSA names the integration, and the ledger is what says who it was. A ledger
   write does not count when the PSA names another mapped engineer as the one who saved the change.
-Writes not yet claiming the ledger are found by their audit line (storage.live.slack_writers) until
-every write from the detail claims it (the write-once helper).
+Every write from Slack claims the ledger (bot.flows.once.write_once), so no audit line is consulted.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from bot.views.live import Line, Notice, Person, Why
 from psa.errors import PSAError
 from psa.models import PSATicketSearchResult
 from psa.service import TicketService
-from storage import AuditAction, Storage, WriteKind
+from storage import Storage, WriteKind
 from storage.live import NewMessage
 from storage.repositories.thread_links import ThreadLink
 
@@ -33,13 +32,10 @@ from storage.repositories.thread_links import ThreadLink
 # between processes, and a claim made just before a reading the change was not part of yet).
 SELF_MARGIN = timedelta(minutes=2)
 FIRST_SIGHT_LOOKBACK = timedelta(minutes=15)
-_KINDS: dict[FactKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "status": ((WriteKind.STATUS.value,), (AuditAction.STATUS_CHANGE.value,)),
-    "note": ((WriteKind.NOTE.value,), (AuditAction.NOTE.value,)),
-    "assigned": (
-        (WriteKind.ASSIGNEE_ADD.value, WriteKind.CREATE.value),
-        (AuditAction.ASSIGNEE_ADD.value, AuditAction.CREATE.value),
-    ),
+_KINDS: dict[FactKind, tuple[str, ...]] = {
+    "status": (WriteKind.STATUS.value,),
+    "note": (WriteKind.NOTE.value,),
+    "assigned": (WriteKind.ASSIGNEE_ADD.value, WriteKind.CREATE.value),
 }
 
 
@@ -161,9 +157,8 @@ class Planner:
         """Who is told which facts."""
         aud = self._audience
         for kind in {f.kind for f in facts}:
-            kinds, actions = _KINDS[kind]
             self._writers[kind] = await self._storage.live().slack_writers(
-                self._team, ticket.id, kinds=kinds, actions=actions, since=self._since
+                self._team, ticket.id, kinds=_KINDS[kind], since=self._since
             )
         wanted: dict[str, tuple[Why, list[Fact]]] = {}
 
