@@ -24,8 +24,9 @@ String literal rules (each with the source that decides it):
    KerkhoffTechnologies/django-connectwise (quotes ids and identifiers only; its one backslash rule is
    about standard-note *contents*, not conditions). No client shows `\\` or `\"` working against a
    server, so none is sent: a value with `\` is refused and search text is split at `\`; the list
-   says it searched in parts (`searched_parts`). What settles it: one read on a real site of a ticket
-   whose summary holds `a\b`, with `summary contains "a\b"` and with `summary contains "a\\b"`.
+   says it searched in parts (`searched_parts`). What settles it: `python -m psa.connectwise.probe`
+   against a real site reads `summary contains "\"` and `summary contains "\\"` and reports the reading
+   ("Backslash in condition strings: …"); the sandbox refuses both, stricter than either reading.
    Control characters are treated the same way ([DG] lists newlines as unsupported in bodies).
 4. `*`. [DG] "Conditions": strings "accept * for wildcards", and no literal form is documented: a value
    with `*` is refused and search text is split at `*`.

@@ -2,7 +2,8 @@
 
 `run_probe` sends every read query form the provider uses (the same builders, one small page each),
 reads the API version (`/system/info`), the Service schedule type (`/schedule/types`, identifier "S")
-and the API member's security (`/system/mySecurity`), and returns a `ProbeReport`; `summary_text`
+the API member's security (`/system/mySecurity`) and how the site reads a backslash inside a condition
+string (two counts, see `_backslash`), and returns a `ProbeReport`; `summary_text`
 renders it for people (both in `probe_report.py`). `python -m psa.connectwise.probe` runs it from the
 command line with the CW_* settings or arguments.
 """
@@ -29,10 +30,12 @@ from psa.connectwise.mapping import SERVICE_SCHEDULE_TYPE_IDENTIFIER, system_ver
 from psa.connectwise.probe_report import (
     NEEDS,
     NOT_CHECKABLE,
+    Backslash,
     FormResult,
     PermissionCheck,
     ProbeReport,
     ScheduleType,
+    backslash_reading,
     permission_checks,
     summary_text,
 )
@@ -80,6 +83,26 @@ def _time(ticket_id: int, client_ref: bool = False) -> q.Query:
     if not client_ref:
         params["orderBy"] = TIME_ORDER
     return "/time/entries", params
+
+
+# How the site reads `\` inside a string (conditions.py rule 3, undocumented): a lone backslash before the
+# closing quote, then a doubled one. Fixed texts, never user text (the quoting function refuses `\`).
+_BACKSLASH_LONE = 'id = 0 AND summary contains "\\"'
+_BACKSLASH_PAIR = 'id = 0 AND summary contains "\\\\"'
+
+
+async def _reads(api: ConnectWiseClient, conditions: str) -> bool | None:
+    """True when the site answers the count, False when it refuses the conditions, None otherwise."""
+    try:
+        await api.get("/service/tickets/count", {"conditions": conditions})
+    except PSAError as exc:
+        return False if exc.status == 400 else None
+    return True
+
+
+async def _backslash(api: ConnectWiseClient) -> Backslash:
+    lone, pair = await asyncio.gather(_reads(api, _BACKSLASH_LONE), _reads(api, _BACKSLASH_PAIR))
+    return backslash_reading(lone, pair)
 
 
 # The change poll (psa/connectwise/changes.py): tickets updated since a moment, oldest change first.
@@ -222,10 +245,11 @@ async def run_probe(
 
     api = ConnectWiseClient(credentials, client)
     try:
-        info, (service, service_error), security = await asyncio.gather(
+        info, (service, service_error), security, backslash = await asyncio.gather(
             bounded(_safe(api.get("/system/info"))),
             bounded(_service_type(api)),
             bounded(_safe(api.get("/system/mySecurity", {"pageSize": 1000}))),
+            bounded(_backslash(api)),
         )
         found: dict[str, int] = {}
         first = await asyncio.gather(*(bounded(_try(api, f, found)) for f in FIRST_FORMS))
@@ -248,6 +272,7 @@ async def run_probe(
         permissions_error=permissions_error,
         not_checkable=NOT_CHECKABLE,
         requests=sent,
+        backslash=backslash,
     )
 
 

@@ -33,6 +33,29 @@ class FormResult(BaseModel):
     message: str | None = None
 
 
+# How the site reads a backslash inside a condition string (conditions.py rule 3), from two reads:
+# `summary contains "\"` accepted → "literal"; refused but `summary contains "\\"` accepted → "escape";
+# both refused → "refused".
+Backslash = Literal["literal", "escape", "refused", "unknown"]
+BACKSLASH_TEXT: dict[str, str] = {
+    "literal": "read literally: search text with \\ could be sent as typed (conditions.py rule 3)",
+    "escape": "an escape character (\\\\ is one backslash): search text with \\ could be sent escaped",
+    "refused": "refused in any form: search text is split at \\ (as the app does)",
+    "unknown": "could not be checked",
+}
+
+
+def backslash_reading(lone_ok: bool | None, pair_ok: bool | None) -> Backslash:
+    """The reading the two reads show (None: the read failed for another reason)."""
+    if lone_ok:
+        return "literal"
+    if lone_ok is False and pair_ok:
+        return "escape"
+    if lone_ok is False and pair_ok is False:
+        return "refused"
+    return "unknown"
+
+
 class ScheduleType(BaseModel):
     """The site's Service schedule type."""
 
@@ -68,6 +91,7 @@ class ProbeReport(BaseModel):
     permissions_error: str | None = None
     not_checkable: list[str]
     requests: int
+    backslash: Backslash = "unknown"  # informational: the app splits search text at \ whatever it is
 
     @property
     def refused(self) -> list[FormResult]:
@@ -188,6 +212,7 @@ def summary_text(report: ProbeReport, *, max_chars: int = 2900) -> str:
         for check in missing:
             has = _levels(check.has) if check.has else "not in the security role"
             lines.append(f"  ✗ {check.area} ({check.function}): needs {_levels(check.needs)}; has {has}")
+    lines.append(f"Backslash in condition strings: {BACKSLASH_TEXT[report.backslash]}")
     lines.append("Not checkable without writing: " + "; ".join(report.not_checkable) + ".")
     text = "\n".join(lines)
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from psa.base import ProviderFilters
 from psa.connectwise import ConnectWiseCredentials, ConnectWiseProvider
 from psa.connectwise.probe import main, run_probe, summary_text
+from psa.connectwise.probe_report import backslash_reading
 from psa.connectwise.sandbox import SandboxServer
 from psa.connectwise.sandbox.conditions import parse
 from psa.models import TicketCreatePayload
@@ -32,6 +33,26 @@ async def test_against_the_sandbox_every_form_works(
     assert report.service_type.id != 4
     assert report.requests == len(sandbox.requests) <= 35
     assert all(r.method == "GET" for r in sandbox.requests)  # read-only
+
+
+async def test_the_probe_reports_how_the_site_reads_a_backslash(
+    credentials: ConnectWiseCredentials, http: httpx.AsyncClient, sandbox: Any
+) -> None:
+    report = await run_probe(credentials, http=http)
+
+    # The sandbox refuses a backslash inside a string in any form (stricter than either reading).
+    assert report.backslash == "refused" and report.ok
+    assert "Backslash in condition strings: refused in any form" in summary_text(report)
+    sent = [r.query.get("conditions", "") for r in sandbox.requests if r.path.endswith("/count")]
+    assert 'id = 0 AND summary contains "\\"' in sent and 'id = 0 AND summary contains "\\\\"' in sent
+
+
+@pytest.mark.parametrize(
+    ("lone", "pair", "reading"),
+    [(True, True, "literal"), (False, True, "escape"), (False, False, "refused"), (None, True, "unknown")],
+)
+def test_two_reads_decide_the_backslash_reading(lone: bool | None, pair: bool | None, reading: str) -> None:
+    assert backslash_reading(lone, pair) == reading
 
 
 async def test_a_site_that_does_not_know_resources_is_named(
@@ -98,7 +119,7 @@ def _forms(requests: list[Any]) -> tuple[dict[str, set[Any]], set[tuple[str, str
     shapes: dict[str, set[Any]] = {}
     orders: set[tuple[str, str]] = set()
     for r in requests:
-        if r.method != "GET":
+        if r.method != "GET" or r.status == 400:  # the backslash reads are refused by design
             continue
         # /count takes the list's conditions: trying them on the list tries them on the count.
         path = re.sub(r"/\d+", "/{id}", r.path).removesuffix("/count")
