@@ -56,6 +56,12 @@ def test_a_change_made_in_connectwise_reaches_my_dm_and_the_tickets_thread(
     expect(thread).to_contain_text("Replaced the toner, please confirm")
     expect(thread).to_contain_text("Waiting on Client")
     shoot(page, "live-thread")
+    # The app's own reply carries "Add to ticket as note" in its menu.
+    synced = thread.locator(".msg").filter(has_text="Replaced the toner, please confirm").last
+    synced.get_by_role("button", name="More options").click()
+    page.get_by_role("menuitem", name="Add to ticket as note").click()
+    # The answer is ephemeral, through the click's response_url: the local workspace shows it in the channel.
+    expect(page.locator("#messages")).to_contain_text(f"Added to #{TICKET} as an internal note")
 
     open_workspace(page, stack, where="app/messages")
     dm = page.locator("#messages .msg").filter(has_text=f"#{TICKET}").last
