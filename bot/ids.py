@@ -119,6 +119,7 @@ class CreateAction(StrEnum):
     ASSIGNEE = "create.assignee"  # static select (external when > 100 members); value = member id
     DESCRIPTION = "create.description"
     OPEN_CREATED = "create.open_created"  # in the "created" view; value = ticket id
+    OPEN_DUPLICATE = "create.open_duplicate"  # a likely duplicate shown before creating; value = ticket id
 
 
 class CreateBlock(StrEnum):
@@ -128,6 +129,7 @@ class CreateBlock(StrEnum):
     BANNER = "create.banner"
     MISSING = "create.missing"
     WARNINGS = "create.warnings"
+    DUPLICATES = "create.duplicates"  # likely duplicates: one section per ticket, this prefix + its id
     # Form inputs: prefixes completed by `create_block_id` so a re-fill after a parse resets them.
     SUMMARY = "create.summary"
     COMPANY = "create.company"
@@ -251,6 +253,7 @@ OPEN_TICKET_ACTIONS: tuple[str, ...] = (
     HomeAction.OPEN,
     MessageAction.OPEN_TICKET,
     CreateAction.OPEN_CREATED,
+    CreateAction.OPEN_DUPLICATE,
 )
 
 # Every url button: Slack sends block_actions for these too, so something must ack them.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -116,6 +116,13 @@ class WriteLedger:
         """Keep holding a claim (attempt `attempt`), merging `payload`; None when it is no longer ours."""
         async with self._write() as s:
             return await ledger.renew(key, attempt=attempt, team_id=self.team_id, session=s, payload=payload)
+
+    async def made_since(self, kind: WriteKind, actor_user_id: str, since: datetime) -> list[int]:
+        """Tickets a user's writes of `kind` made since `since` (e.g. the tickets they created)."""
+        async with self._read() as s:
+            return await ledger.made_since(
+                team_id=self.team_id, kind=kind, actor_user_id=actor_user_id, since=since, session=s
+            )
 
     async def entry(self, key: str) -> LedgerEntry | None:
         """The state of a write."""

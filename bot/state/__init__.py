@@ -8,7 +8,16 @@ it back with the metadata so typing survives re-renders, tab switches and failed
 
 from bot.state.codec import BLOCK_ID_MAX, BUTTON_VALUE_MAX, METADATA_MAX, PAGE_SIZE, StateError
 from bot.state.detail import DetailState, NoteDraft, Origin, note_from_view
-from bot.state.draft import FORM_FIELDS, REQUIRED_FIELDS, DraftRef, Tab, TicketDraft, draft_ref, merge_typed
+from bot.state.draft import (
+    FORM_FIELDS,
+    REQUIRED_FIELDS,
+    DraftRef,
+    SeenDuplicate,
+    Tab,
+    TicketDraft,
+    draft_ref,
+    merge_typed,
+)
 from bot.state.listing import ListRef, ListState, SearchModalState
 
 __all__ = [
@@ -25,6 +34,7 @@ __all__ = [
     "NoteDraft",
     "Origin",
     "SearchModalState",
+    "SeenDuplicate",
     "StateError",
     "Tab",
     "TicketDraft",

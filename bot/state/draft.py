@@ -34,6 +34,16 @@ class DraftRef(BaseModel):
     snapshot: str = Field(default="", alias="s")
 
 
+class SeenDuplicate(BaseModel):
+    """A likely duplicate the user was shown before creating (pressing Create anyway accepts it)."""
+
+    id: int
+    summary: str
+    company: str | None = None
+    minutes_ago: int = 0
+    same_member: bool = False
+
+
 class TicketDraft(BaseModel):
     """The create modal's one shared draft (both tabs)."""
 
@@ -56,6 +66,7 @@ class TicketDraft(BaseModel):
     origin: Origin | None = None
     suggestion_id: str | None = None
     parent_ticket_id: int | None = None  # spin-off of this ticket
+    duplicates: list[SeenDuplicate] = Field(default_factory=list)  # shown with "Create anyway"
     snapshot: str = ""  # the stored snapshot this draft was rendered from (bot.flows.stored)
 
     @classmethod

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import inputs
 from bot.ids import Callback, CreateAction, CreateBlock, create_block_id
-from bot.state import TicketDraft
+from bot.state import SeenDuplicate, TicketDraft
 from bot.text import escape, escape_truncate
 from bot.views import kit, limits
 from bot.views.create_status import TITLE, created_view, creating_view, parsing_view
@@ -19,6 +19,8 @@ from psa.models import SUMMARY_MAX, Board, BoardStatus, Member, Priority
 
 __all__ = ["TITLE", "create_modal", "created_view", "creating_view", "parsing_view"]
 SUBMIT = "Create ticket"
+SUBMIT_ANYWAY = "Create anyway"
+DUPLICATES_SHOWN = 3
 PROMPT_MAX = inputs.PROMPT.max_chars
 DESCRIPTION_MAX = inputs.DESCRIPTION.max_chars
 FIELD_LABELS = {
@@ -106,6 +108,8 @@ def create_modal(
     blocks: list[dict[str, Any]] = [_tabs(draft)]
     if banner:
         blocks.append(kit.section(f"⚠️ {escape_truncate(banner, 2000)}", block_id=CreateBlock.BANNER))
+    if draft.form_visible:
+        blocks.extend(duplicate_blocks(draft))
     if draft.tab == "quick":
         blocks.extend(_quick_blocks(draft, errors))
     if draft.form_visible:
@@ -133,9 +137,43 @@ def create_modal(
         blocks=blocks,
         callback_id=Callback.CREATE,
         private_metadata=draft.encode(),
-        submit=SUBMIT,
+        submit=SUBMIT_ANYWAY if draft.duplicates and draft.form_visible else SUBMIT,
         close="Cancel",
     )
+
+
+def _ago(minutes: int) -> str:
+    if minutes <= 0:
+        return "just now"
+    return "1 minute ago" if minutes == 1 else f"{minutes} minutes ago"
+
+
+def duplicate_line(seen: SeenDuplicate) -> str:
+    """ "#1658 'Outlook not syncing' was created 2 minutes ago for Acme Corp" (escaped)."""
+    line = f"#{seen.id} '{escape_truncate(seen.summary, 150)}' was created {_ago(seen.minutes_ago)}"
+    if seen.same_member:
+        line += " by you"
+    if seen.company:
+        line += f" for {escape_truncate(seen.company, 80)}"
+    return line
+
+
+def duplicate_blocks(draft: TicketDraft) -> list[dict[str, Any]]:
+    """Likely duplicates of the ticket about to be created, each with Open; the submit says Create anyway."""
+    if not draft.duplicates:
+        return []
+    blocks = [
+        kit.section(
+            f"⚠️ {duplicate_line(seen)}.",
+            block_id=f"{CreateBlock.DUPLICATES}.{seen.id}",
+            accessory=kit.button("Open", CreateAction.OPEN_DUPLICATE, value=str(seen.id)),
+        )
+        for seen in draft.duplicates[:DUPLICATES_SHOWN]
+    ]
+    blocks.append(
+        kit.context(f"Is this the same problem? Open it to check. If not, press *{SUBMIT_ANYWAY}*.")
+    )
+    return blocks
 
 
 def _tabs(draft: TicketDraft) -> dict[str, Any]:

@@ -268,6 +268,33 @@ async def _finish(
     return result.first() is not None
 
 
+async def made_since(
+    *,
+    team_id: str,
+    kind: WriteKind,
+    actor_user_id: str,
+    since: datetime,
+    session: AsyncSession,
+    limit: int = 50,
+) -> list[int]:
+    """Tickets `actor_user_id`'s writes of `kind` made (done) since `since`, newest first."""
+    require_team(team_id)
+    stmt = (
+        select(T.c.ticket_id)
+        .where(
+            T.c.team_id == team_id,
+            T.c.kind == WriteKind(kind),
+            T.c.actor_user_id == actor_user_id,
+            T.c.state == LedgerState.DONE,
+            T.c.updated_at >= since,
+            T.c.ticket_id.is_not(None),
+        )
+        .order_by(T.c.updated_at.desc())
+        .limit(limit)
+    )
+    return [int(r[0]) for r in await session.execute(stmt)]
+
+
 async def get_entry(key: str, *, team_id: str, session: AsyncSession) -> LedgerEntry | None:
     """The current entry for `key`, or None if it was never claimed."""
     require_team(team_id)

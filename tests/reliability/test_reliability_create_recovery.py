@@ -198,3 +198,37 @@ async def test_after_its_one_retry_recovery_says_plainly_that_no_ticket_was_made
     shown = blocks_text(slack.modal())
     assert "wasn't created" in shown and "Press Create ticket" in shown
     assert await entry_state(slack, key) == LedgerState.FAILED
+
+
+async def test_a_likely_duplicate_is_shown_before_it_is_made_with_open_and_create_anyway(
+    slack: Slack,
+) -> None:
+    first = await ready_form(slack, summary="Shared mailbox not syncing in Outlook")
+    await slack.submit(first)
+    (made,) = tickets_named(slack, "Shared mailbox not syncing in Outlook")
+
+    again = await ready_form(slack, summary="Shared mailbox not syncing in Outlook for Sam")
+    await slack.submit(again)
+    warned = slack.modal()
+    shown = blocks_text(warned)
+    assert (
+        f"#{made['id']} 'Shared mailbox not syncing in Outlook' was created just now by you for Acme Corp"
+        in shown
+    )
+    assert warned["submit"]["text"] == "Create anyway"
+    assert (
+        tickets_named(slack, "Shared mailbox not syncing in Outlook for Sam") == [] and post_count(slack) == 1
+    )
+    opens = [
+        b["accessory"] for b in warned["blocks"] if (b.get("accessory") or {}).get("value") == str(made["id"])
+    ]
+    assert [o["text"]["text"] for o in opens] == ["Open"]
+    await slack.click(CreateAction.OPEN_DUPLICATE, str(made["id"]), view=warned)
+    assert f"#{made['id']}" in blocks_text(slack.modal())  # its detail, on top of the form
+
+    await slack.submit(warned)  # Create anyway
+    assert "created in ConnectWise" in blocks_text(slack.modal())
+    assert (
+        len(tickets_named(slack, "Shared mailbox not syncing in Outlook for Sam")) == 1
+        and post_count(slack) == 2
+    )

@@ -22,6 +22,7 @@ from bot.flows.create.attempt import (
     ledger_of,
     record_created,
 )
+from bot.flows.create.duplicates import likely_duplicates, unseen
 from bot.flows.create.form import form_view
 from bot.flows.create.reconcile import (
     NOT_CREATED_TEXT,
@@ -48,6 +49,11 @@ DONE_LOOKUP_SECONDS = 1.0
 WAIT_POLL_SECONDS = 0.2
 WAIT_MAX_SECONDS = 90.0
 INVALID = "Some fields are missing; check the form."
+DUPLICATES_SHOWN = "likely duplicates shown; nothing created"  # ledger error: the user decides
+DUPLICATES_DM = (
+    "Not created: it looks like a ticket created in the last 30 minutes. Start a new ticket to create it "
+    "anyway."
+)
 
 
 async def run_held(
@@ -74,6 +80,14 @@ async def run_held(
     except Exception:
         await held.ledger.fail(key, "not allowed to create tickets")
         raise  # told on the user's surface by run_work
+    if not recovering and not payload.get(SENT):
+        found = await likely_duplicates(ctx, writer.service, draft)
+        if unseen(found, draft):
+            # Nothing is written: the claim is released, and pressing Create anyway claims it again.
+            await held.ledger.fail(key, DUPLICATES_SHOWN)
+            warned = draft.model_copy(update={"duplicates": found})
+            await tell_outcome(ctx, warned, view_id, None, dm=DUPLICATES_DM)
+            return
     try:
         async with held.kept(lease_of(ctx)):
             created = await create_once(
@@ -128,14 +142,17 @@ async def _recorded(
         log.exception("create %s (#%s): recording it failed", held.key, created.id)
 
 
-async def tell_outcome(ctx: FlowContext, draft: TicketDraft, view_id: str | None, banner: str) -> None:
+async def tell_outcome(
+    ctx: FlowContext, draft: TicketDraft, view_id: str | None, banner: str | None, *, dm: str | None = None
+) -> None:
     """The form again with everything typed and `banner` on top; in a DM when the modal is closed."""
     if view_id:
         _, view = await form_view(ctx, await ctx.service(), draft, banner=banner)
         if await ctx.update(view, view_id=view_id) is not None:
             return
+    said = dm or banner or ""
     summary = (draft.summary or "").strip()
-    await ctx.dm(error_message(f"New ticket “{summary[:150]}”: {banner}" if summary else banner))
+    await ctx.dm(error_message(f"New ticket “{summary[:150]}”: {said}" if summary else said))
 
 
 async def watch(ctx: FlowContext, draft: TicketDraft, view_id: str | None) -> None:
@@ -148,8 +165,8 @@ async def watch(ctx: FlowContext, draft: TicketDraft, view_id: str | None) -> No
         entry = await ledger.entry(draft.idempotency_key)
         if entry is None or entry.state == LedgerState.CLAIMED:
             continue
-        if view_id is None:
-            return  # the run that holds it tells the user
+        if view_id is None or entry.error == DUPLICATES_SHOWN:
+            return  # the run that held it has told the user
         if entry.state == LedgerState.DONE and entry.ticket_id is not None:
             created = await created_for(await ctx.service(), draft, entry.ticket_id)
             await ctx.update(created_view(created, created.url), view_id=view_id)
