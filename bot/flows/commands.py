@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from bot import grammar
 from bot.flows import connect, create, mapping
@@ -10,16 +13,22 @@ from bot.flows.context import FlowContext
 from bot.flows.detail import open_detail_from_command
 from bot.flows.filters import FilterProblem, resolve_search
 from bot.flows.options import mapped_slack_names
-from bot.flows.tickets_list import show_list
+from bot.flows.tickets_list import LOADING, render_list
 from bot.flows.time.quick import log_quick_time
 from bot.flows.time.work_it import open_work_from_command
 from bot.flows.work import WorkItem, flow
 from bot.inputs import PROMPT, SEARCH_TEXT
 from bot.state import ListState, Origin
-from bot.views.messages import help_message, invalid_command_message
+from bot.views.messages import help_message, invalid_command_message, loading_message
 from bot.views.prompts import refused_message
 
 log = logging.getLogger(__name__)
+Payload = dict[str, Any]
+
+# A list not ready within this is preceded by a "Loading…" reply that it then replaces: decided by the
+# deadline, not by guessing how long ConnectWise will take (Slack users see silence as broken after ~1 s).
+LOADING_AFTER = 1.0
+LOADING_TEXT = "Loading your tickets…"
 
 NOT_ADMIN = (
     "Only workspace admins and owners can connect ConnectWise. Ask one of them to run `/tickets connect`."
@@ -36,9 +45,10 @@ async def run_command(ctx: FlowContext, item: WorkItem) -> None:
     """Answer one `/tickets` invocation (the ack has already been sent)."""
     command = grammar.parse(str(item.body.get("text") or ""))
     if isinstance(command, grammar.Mine):
-        await show_list(ctx, ListState.mine().with_page(command.page))
+        ctx.doing = LOADING
+        await answer_soon(ctx, render_list(ctx, ListState.mine().with_page(command.page)))
     elif isinstance(command, grammar.Search):
-        await _search(ctx, command)
+        await answer_soon(ctx, _search(ctx, command))
     elif isinstance(command, grammar.Show):
         await open_detail_from_command(ctx, command.ticket_id)
     elif isinstance(command, grammar.New):
@@ -59,7 +69,18 @@ async def run_command(ctx: FlowContext, item: WorkItem) -> None:
         await ctx.respond(invalid_command_message(command))
 
 
-async def _search(ctx: FlowContext, command: grammar.Search) -> None:
+async def answer_soon(ctx: FlowContext, answer: Coroutine[Any, Any, Payload]) -> None:
+    """Respond with `answer`'s message; when it is not ready within LOADING_AFTER, "Loading your
+    tickets…" shows at once and the answer (or the failure, or a retry notice) replaces it."""
+    task = asyncio.ensure_future(answer)
+    done, _ = await asyncio.wait({task}, timeout=LOADING_AFTER)
+    if not done:
+        await ctx.respond(loading_message(LOADING_TEXT), replace=ctx.surface.replace)
+        ctx.surface.replace = True
+    await ctx.respond(await task, replace=ctx.surface.replace)
+
+
+async def _search(ctx: FlowContext, command: grammar.Search) -> Payload:
     SEARCH_TEXT.check(command.text)
     service = await ctx.service()
     ctx.doing = "read the filter values"
@@ -71,9 +92,9 @@ async def _search(ctx: FlowContext, command: grammar.Search) -> None:
             slack_names=lambda: mapped_slack_names(ctx),
         )
     except FilterProblem as problem:
-        await ctx.respond(problem.payload)
-        return
-    await show_list(ctx, state)
+        return problem.payload
+    ctx.doing = LOADING
+    return await render_list(ctx, state)
 
 
 async def open_create(ctx: FlowContext, *, prompt: str | None = None) -> None:

@@ -120,7 +120,8 @@ async def _show(ctx: FlowContext, told: Told) -> None:
             await ctx.open(modal, trigger_id=surface.trigger_id)
         return
     if surface.response_url is not None:
-        await ctx.respond(told.message, url=surface.response_url)
+        # `replace`: the message there is a placeholder of this flow's (e.g. "Loading…").
+        await ctx.respond(told.message, url=surface.response_url, replace=surface.replace)
         return
     if surface.user_id is not None:
         await ctx.dm(told.message, surface.user_id)
@@ -141,7 +142,7 @@ async def tell_retrying(ctx: FlowContext) -> None:
             view = {**surface.definition, "id": surface.view_id, "hash": surface.view_hash}
             await ctx.banner(view, notice=RETRYING)
         elif surface.response_url is not None:
-            await ctx.respond(notice_message(RETRYING), url=surface.response_url)
+            await ctx.respond(notice_message(RETRYING), url=surface.response_url, replace=surface.replace)
         elif surface.user_id is not None and surface.view_id is None and surface.trigger_id is None:
             await ctx.dm(notice_message(RETRYING), surface.user_id)
     except Exception:

@@ -23,6 +23,12 @@ def notice_message(text: str) -> Payload:
     }
 
 
+def loading_message(what: str) -> Payload:
+    """The placeholder an answer that takes a moment replaces ("Loading your tickets…")."""
+    text = f"⏳ {what}"
+    return {"text": text, "blocks": [kit.context(text)]}
+
+
 def error_message(what: str, todo: str | None = None) -> Payload:
     """An error saying what went wrong and what to do (both escaped; never a blank message)."""
     what = visible_or(what, "Something went wrong.")
