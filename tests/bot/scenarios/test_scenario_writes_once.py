@@ -13,6 +13,7 @@ from scenario_harness import CHANNEL, DEMO, DEMO_MEMBER_ID, Slack, blocks_text, 
 from scenario_spinoff_kit import OUTLOOK_TICKET, bot_replies, say, shortcut
 from test_scenario_detail import TICKET, open_entries, open_ticket
 
+from bot.flows import detail_done
 from bot.ids import (
     Callback,
     DetailAction,
@@ -294,3 +295,44 @@ async def test_done_after_add_note_saved_it_adds_no_second_note(slack: Slack) ->
 
     assert sent.status_code == 200 and not sent.content
     assert len(notes_saying(slack, NOTE)) == 1
+
+
+async def test_done_pressed_again_after_an_unconfirmed_note_checks_first_and_closes(slack: Slack) -> None:
+    view = await open_ticket(slack)
+    type_note(slack, view, NOTE)
+    slack.sandbox.inject_fault(method="POST", path_pattern="notes$", status=503)
+    first = await slack.submit(view)
+    assert "didn't confirm the note" in first.body["errors"][note_block_id(0)]
+
+    again = await slack.submit(view)
+
+    assert again.status == 200 and not again.body
+    assert len(notes_saying(slack, NOTE)) == 1
+    assert not slack.fake.is_view_open(view["id"])
+
+
+async def test_done_slower_than_slack_allows_says_saving_then_shows_the_saved_note(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detail_done, "SAVE_BUDGET", 0.05)  # the slow path, however fast the machine
+    view = await open_ticket(slack)
+    type_note(slack, view, NOTE, internal=False)
+    submitted = p.view_submission(slack.fake.view(view["id"]) or view, user=DEMO)
+
+    with slack.sandbox.holding():  # ConnectWise holds the note's POST until the user saw "Saving…"
+        sent = await slack.sender.send(*submitted)
+        ack = sent.json()
+        assert ack["response_action"] == "update"
+        slack.fake.apply_view_response(view["id"], ack)
+        saving = slack.modal(DEMO)
+        assert detail_done.SAVING in blocks_text(saving)
+        kept = saving["blocks"]
+        composer = next(b for b in kept if b.get("block_id") == note_block_id(0))
+        assert composer["element"]["initial_value"] == NOTE  # what was typed stays while it saves
+
+    await slack.settle()
+
+    assert len(notes_saying(slack, NOTE)) == 1
+    shown = slack.modal(DEMO)
+    assert "Discussion note added" in notice(slack)
+    assert find_block(shown, note_block_id(1)) is not None
