@@ -119,6 +119,9 @@ class SpinoffSuggestion(BaseModel):
 
     label: str
     description: str
+    # Earlier thread messages the detector was given but could not read (its prompt had no room):
+    # the suggestion says so, since it was judged without them.
+    left_out: int = 0
 
 
 class ThreadContext(BaseModel):

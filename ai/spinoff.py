@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DESCRIPTION_MAX = 200
+# Characters of earlier thread messages in Claude's prompt (about 10k tokens): whole messages, newest
+# first; those that do not fit are left out and counted (`SpinoffSuggestion.left_out`), never cut.
+THREAD_PROMPT_BUDGET = 40_000
 
 
 class SpinoffDetector(Protocol):
@@ -37,7 +40,8 @@ class SpinoffDetector(Protocol):
 
 def suggestion_for(description: str) -> SpinoffSuggestion:
     """The button label and prompt text for a spin-off about `description`."""
-    description = clip(capitalize_first(strip_connective(" ".join(description.split()))), DESCRIPTION_MAX)
+    whole = capitalize_first(strip_connective(" ".join(description.split())))
+    description = whole if len(whole) <= DESCRIPTION_MAX else clip(whole, DESCRIPTION_MAX - 1) + "…"
     room = LABEL_MAX - len(LABEL_PREFIX)
     short = description if len(description) <= room else clip(description, room - 1) + "…"
     return SpinoffSuggestion(label=f"{LABEL_PREFIX}{short}", description=description)
@@ -67,7 +71,7 @@ def ticket_topic(context: ThreadContext) -> set[str]:
     words never hide a later, different issue ("regardless of which words appeared earlier").
     """
     # The new message may also be the thread's last entry; it must not count as its own context.
-    earlier = [text for text in context.thread[-20:] if text.strip() != context.message.strip()]
+    earlier = [text for text in context.thread if text.strip() != context.message.strip()]
     topic = topic_keys(
         " ".join([context.ticket_summary, context.ticket_description or "", *context.ticket_notes])
     )
@@ -95,7 +99,9 @@ against the ticket: an issue raised earlier in the thread does not make a differ
 separate. Write the description without "Also", "Separately" or "btw"."""
 
 
-def _thread_prompt(context: ThreadContext) -> str:
+def _thread_prompt(context: ThreadContext) -> tuple[str, int]:
+    """The user turn for Claude, and how many earlier messages did not fit in it (the oldest)."""
+
     def defuse(text: str) -> str:
         return re.sub(r"</?\s*(?:ticket|thread|new_message)\s*>", " ", text, flags=re.IGNORECASE)
 
@@ -104,11 +110,20 @@ def _thread_prompt(context: ThreadContext) -> str:
         for part in [context.ticket_summary, context.ticket_description or "", *context.ticket_notes[-5:]]
         if part
     )
-    thread = "\n".join(f"- {defuse(message)}" for message in context.thread[-10:])
-    return (
+    lines: list[str] = []
+    room = THREAD_PROMPT_BUDGET
+    for message in reversed(context.thread):
+        line = f"- {defuse(message)}"
+        if len(line) > room:
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    thread = "\n".join(reversed(lines))
+    prompt = (
         f"<ticket>\n{defuse(ticket)}\n</ticket>\n<thread>\n{thread}\n</thread>\n"
         f"<new_message>\n{defuse(context.message)}\n</new_message>"
     )
+    return prompt, len(context.thread) - len(lines)
 
 
 class ClaudeSpinoffDetector:
@@ -131,13 +146,14 @@ class ClaudeSpinoffDetector:
         """The model's suggestion (validated and trimmed), or the fallback's when the model fails."""
         import anthropic  # deferred: the SDK is slow to import and offline installs never need it
 
+        prompt, left_out = _thread_prompt(context)
         try:
             async with asyncio.timeout(self._timeout):
                 message = await self._client.messages.create(
                     model=self._model,
                     max_tokens=400,
                     system=SPINOFF_SYSTEM_PROMPT,
-                    messages=[{"role": "user", "content": _thread_prompt(context)}],
+                    messages=[{"role": "user", "content": prompt}],
                     timeout=self._timeout,
                 )
         except (TimeoutError, anthropic.APIError) as exc:
@@ -149,4 +165,6 @@ class ClaudeSpinoffDetector:
             return await self._fallback.detect(context)
         text = "".join(block.text for block in message.content if block.type == "text")
         action = next((a for a in parse_actions_marker(text) if a.command == SPIN_OFF_COMMAND), None)
-        return suggestion_for(action.description) if action else None
+        if action is None:
+            return None
+        return suggestion_for(action.description).model_copy(update={"left_out": left_out})

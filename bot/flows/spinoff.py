@@ -20,8 +20,7 @@ from bot.flows.link_thread import thread_origin
 from bot.flows.work import WorkItem, flow
 from bot.inputs import PROMPT
 from bot.state import Origin
-from bot.text import plain, truncate
-from bot.views.create_modal import PROMPT_MAX
+from bot.text import plain
 from bot.views.messages import error_message
 from bot.views.suggestion import read_suggestion_value, suggestion_dismissed_blocks
 from storage import SuggestionState, ThreadLink
@@ -122,13 +121,15 @@ async def open_suggestion(ctx: FlowContext, item: WorkItem) -> None:
         await ctx.respond(error_message(done))
         return
     link = await store.thread_link(suggestion.channel_id, suggestion.thread_ts)
+    prompt, notice = PROMPT.fit(suggestion.description or fallback_description)
     await create.open_create_modal(
         ctx,
-        prompt=truncate(suggestion.description or fallback_description, PROMPT_MAX) or None,
+        prompt=prompt or None,
         origin=Origin(channel_id=suggestion.channel_id, thread_ts=suggestion.thread_ts),
         tab="quick",
         initial=initial_from_link(ctx, link),
         suggestion_id=suggestion.id,
+        notice=notice,
     )
 
 

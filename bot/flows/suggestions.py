@@ -31,7 +31,6 @@ from storage.repositories.thread_messages import ThreadMessage as KeptMessage
 
 log = logging.getLogger(__name__)
 
-MESSAGE_MAX = 4000
 _CHANNEL_TYPES = frozenset({"channel", "group"})
 _SUBTYPES = frozenset({None, "", "thread_broadcast", "file_share"})
 
@@ -71,7 +70,7 @@ def thread_message(body: dict[str, Any], team_id: str) -> ThreadMessage | None:
         thread_ts=thread_ts,
         ts=ts,
         user_id=str(event["user"]),
-        text=text[:MESSAGE_MAX],
+        text=text,
     )
 
 
@@ -113,7 +112,7 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     )
     if not opened:
         return None
-    posted = suggestion_blocks(found.description, suggestion_id)
+    posted = suggestion_blocks(found.description, suggestion_id, left_out=found.left_out, earlier=len(thread))
     try:
         resp = await client.chat_postMessage(
             channel=message.channel_id,

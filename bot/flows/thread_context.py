@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
 from bot.flows.work import WorkItem, flow
-from bot.text import plain, truncate
+from bot.text import plain
 from storage import Storage, ThreadLink
 from storage.repositories import thread_links
 from storage.repositories import thread_messages as repo
@@ -33,8 +33,7 @@ from storage.repositories.thread_messages import ThreadMessage
 
 log = logging.getLogger(__name__)
 
-KEPT = 20  # per thread: the offline detector reads the last 20 earlier messages, Claude's prompt 10
-TEXT_MAX = 2000  # of each kept message: enough to tell what it is about
+KEPT = 20  # per thread, whole: both detectors read every kept earlier message (Claude as far as fits)
 # A thread picked up again after a weekend still has its context; older talk rarely decides "separate".
 RETENTION = timedelta(days=7)
 SEED_LIMIT = 15  # the most conversations.replies returns to a non-Marketplace app
@@ -60,8 +59,8 @@ class RepliesCooldown:
 
 
 def context_text(text: str) -> str:
-    """What is kept of a message: its plain text, cut to `TEXT_MAX`."""
-    return truncate(plain(text).strip(), TEXT_MAX)
+    """What is kept of a message: its whole plain text (a detector that cannot read it all says so)."""
+    return plain(text).strip()
 
 
 async def keep(ctx: FlowContext, channel_id: str, thread_ts: str, messages: list[ThreadMessage]) -> None:

@@ -13,8 +13,11 @@ from bot.views import kit, limits
 DESCRIPTION_IN_VALUE = 1800
 
 
-def suggestion_blocks(description: str, suggestion_id: str) -> dict[str, Any]:
-    """The thread message: "Create ticket: <description>" (primary) + Dismiss."""
+def suggestion_blocks(
+    description: str, suggestion_id: str, *, left_out: int = 0, earlier: int = 0
+) -> dict[str, Any]:
+    """The thread message: "Create ticket: <description>" (primary) + Dismiss; when the suggestion was
+    judged without the oldest `left_out` of the `earlier` messages kept for the thread, it says so."""
     value = json.dumps(
         {"id": suggestion_id, "d": description[:DESCRIPTION_IN_VALUE]},
         separators=(",", ":"),
@@ -36,6 +39,13 @@ def suggestion_blocks(description: str, suggestion_id: str) -> dict[str, Any]:
             block_id=f"suggestion.{suggestion_id}"[: limits.ID_MAX],
         ),
     ]
+    if left_out > 0:
+        of = f" of {earlier}" if earlier >= left_out else ""
+        blocks.append(
+            kit.context(
+                f"The oldest {left_out}{of} earlier messages of this thread were left out of the context."
+            )
+        )
     return {"text": f"Create ticket: {escape_truncate(description, 200)}", "blocks": blocks}
 
 

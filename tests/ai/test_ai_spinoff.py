@@ -152,7 +152,7 @@ def test_a_long_description_keeps_the_button_label_within_slacks_limit() -> None
     assert suggestion is not None
     assert len(suggestion.label) <= LABEL_MAX
     assert suggestion.label.endswith("…")
-    assert len(suggestion.description) <= 200
+    assert len(suggestion.description) <= 200 and suggestion.description.endswith("…")  # shown as cut
 
 
 def test_the_separate_sentence_is_found_inside_a_longer_message() -> None:

@@ -10,10 +10,12 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from scenario_claude_kit import MessagesAPI, with_api_key
 from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack
 from scenario_spinoff_kit import OUTLOOK_TICKET, link_thread, reply, say, suggestions
 
+from ai import spinoff as spinoff_ai
 from bot.flows.thread_context import KEPT, RETENTION
 from bot.ids import DetailAction
 from storage.repositories import thread_messages
@@ -64,13 +66,55 @@ async def test_a_long_linked_thread_is_judged_on_its_newest_messages(
 
         await reply(slack, parent["ts"], "unrelated: his dock won't charge the laptop anymore", user=NEWBIE)
 
+        # The newest KEPT messages are kept, the new one among them: every earlier one goes to Claude.
         assert thread_lines(messages_api) == [
-            f"step {i}: rebuilt the profile, still not syncing" for i in range(15, 25)
+            f"step {i}: rebuilt the profile, still not syncing" for i in range(25 - (KEPT - 1), 25)
         ]
-        assert [m["text"] for m in suggestions(slack, parent["ts"])] == [
-            "Create ticket: Marcus's docking station does not charge his laptop"
-        ]
+        [suggestion] = suggestions(slack, parent["ts"])
+        assert suggestion["text"] == "Create ticket: Marcus's docking station does not charge his laptop"
+        assert "left out" not in str(suggestion["blocks"])  # nothing kept was left out of the prompt
         assert replies_calls(slack) == [200]  # 26 messages judged, Slack's history read once
+
+
+async def test_a_long_reply_is_kept_whole_and_judged_whole(
+    make_slack: MakeSlack, messages_api: MessagesAPI
+) -> None:
+    long_reply = "Checked his mailbox rules one by one: " + " ".join(f"rule {i} fine." for i in range(600))
+    async with make_slack(configure=with_api_key) as slack:
+        parent = await outlook_report(slack, before_link=[])
+        await reply(slack, parent["ts"], long_reply)
+        messages_api.answer_text = DOCK
+
+        await reply(slack, parent["ts"], "unrelated: his dock won't charge the laptop anymore", user=NEWBIE)
+
+        assert len(long_reply) > 4000 and thread_lines(messages_api)[-1] == long_reply
+
+
+async def test_messages_that_do_not_fit_claudes_prompt_are_left_out_whole_and_the_suggestion_says_so(
+    make_slack: MakeSlack, messages_api: MessagesAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spinoff_ai, "THREAD_PROMPT_BUDGET", 500)
+    steps = [
+        f"step {i}: " + "rebuilt the profile and re-ran the sync, " * 2 + "still failing" for i in range(8)
+    ]
+    async with make_slack(configure=with_api_key) as slack:
+        parent = await outlook_report(slack, before_link=[])
+        for text in steps:
+            await reply(slack, parent["ts"], text)
+        messages_api.answer_text = DOCK
+
+        await reply(slack, parent["ts"], "unrelated: his dock won't charge the laptop anymore", user=NEWBIE)
+
+        given = thread_lines(messages_api)
+        shown = len(given)
+        assert (
+            0 < shown < len(steps) + 1
+            and given == (["Marcus says Outlook stopped syncing this morning", *steps])[-shown:]
+        )
+        [suggestion] = suggestions(slack, parent["ts"])
+        left_out = len(steps) + 1 - shown  # the parent and the oldest steps, each whole or not at all
+        notice = f"The oldest {left_out} of {len(steps) + 1} earlier messages of this thread were left out"
+        assert notice in str(suggestion["blocks"])
 
 
 async def test_what_was_said_before_the_link_is_read_once_and_kept_as_context(

@@ -178,6 +178,15 @@ def test_suggestion_offers_create_and_dismiss() -> None:
         read_suggestion_value("junk")
 
 
+def test_a_suggestion_judged_without_some_earlier_messages_says_how_many() -> None:
+    message = suggestion_blocks("Printer offline on 2nd floor", "sug-1", left_out=3, earlier=40)
+    validate_message(message)
+    assert "The oldest 3 of 40 earlier messages of this thread were left out of the context." in all_text(
+        message
+    )
+    assert "left out" not in all_text(suggestion_blocks("Printer offline on 2nd floor", "sug-1"))
+
+
 def test_suggestion_replacement_after_creation() -> None:
     message = suggestion_created_blocks(1042, "https://cw.example/t?id=1042&x=1")
     validate_message(message)
