@@ -140,6 +140,7 @@ class PSATicketSearchResult(_Model):
     actual_hours: float | None = None  # total of the ticket's time entries, kept by the PSA
     updated_by: str | None = None  # identifier of whoever changed it last
     sla: TicketSLA | None = None
+    marker: str | None = None  # the create marker it carries when the app made it (TicketCreatePayload)
 
 
 class TicketListResponse(_Model):

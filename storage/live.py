@@ -177,11 +177,13 @@ class LiveStore:
         *,
         kinds: Collection[str],
         since: datetime,
+        marker: str | None = None,
     ) -> set[str]:
-        """Slack users who made this kind of change to the ticket from Slack since `since` (the ledger)."""
+        """Slack users who made this kind of change to the ticket from Slack since `since` (the ledger;
+        a create also by the marker its ticket carries)."""
         async with self._read() as s:
             return await live.slack_writers(
-                session=s, team_id=team_id, ticket_id=ticket_id, kinds=kinds, since=since
+                session=s, team_id=team_id, ticket_id=ticket_id, kinds=kinds, since=since, marker=marker
             )
 
     # outbox

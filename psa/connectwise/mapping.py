@@ -173,6 +173,7 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
         actual_hours=_float(raw.get("actualHours")),
         updated_by=_str(info.get("updatedBy")),
         sla=ticket_sla(raw),
+        marker=_str(raw.get(MARKER_FIELD)),
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, union, update
+from sqlalchemy import Select, and_, delete, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,6 +23,7 @@ from storage.models import (
     LiveTicketStateRow,
     MemberMappingRow,
     PSAConnectionRow,
+    WriteKind,
 )
 from storage.repositories._common import Record, dialect_insert, require_team, table_of, utcnow
 
@@ -297,14 +298,23 @@ async def slack_writers(
     ticket_id: int,
     kinds: Collection[str],
     since: datetime,
+    marker: str | None = None,
 ) -> set[str]:
     """Slack users who wrote this kind of change to the ticket from Slack since `since`: writes in the
     ledger, claimed before the PSA call (so there before the PSA can announce the change), except those
-    the PSA refused. Every write from Slack claims it (bot.flows.once.write_once; creates theirs)."""
+    the PSA refused. Every write from Slack claims it (bot.flows.once.write_once; creates theirs).
+
+    A create learns its ticket's id only once the PSA answered, and the PSA may announce the ticket
+    before that: `marker` (the create marker the ticket carries) finds the create's claim meanwhile."""
     require_team(team_id)
+    this_ticket = LEDGER.c.ticket_id == ticket_id
+    if marker and WriteKind.CREATE.value in kinds:
+        created = LEDGER.c.payload["marker"].as_string() == marker
+        made_it = and_(LEDGER.c.kind == WriteKind.CREATE.value, created)
+        this_ticket = or_(this_ticket, made_it)
     query = select(LEDGER.c.actor_user_id).where(
         LEDGER.c.team_id == team_id,
-        LEDGER.c.ticket_id == ticket_id,
+        this_ticket,
         LEDGER.c.kind.in_(list(kinds)),
         LEDGER.c.state != LedgerState.FAILED.value,
         LEDGER.c.updated_at >= utcnow(since),

@@ -158,7 +158,7 @@ class Planner:
         aud = self._audience
         for kind in {f.kind for f in facts}:
             self._writers[kind] = await self._storage.live().slack_writers(
-                self._team, ticket.id, kinds=_KINDS[kind], since=self._since
+                self._team, ticket.id, kinds=_KINDS[kind], since=self._since, marker=ticket.marker
             )
         wanted: dict[str, tuple[Why, list[Fact]]] = {}
 

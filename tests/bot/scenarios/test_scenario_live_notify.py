@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from create_driver import created_id, submit, values_for
 from live_kit import (
     OTHER_MEMBER,
     add_note,
@@ -17,11 +18,20 @@ from live_kit import (
     not_demo_ticket,
     other_status,
 )
-from scenario_harness import ADMIN, DEMO, DEMO_MEMBER, NEWBIE, Slack, blocks_text, find_block
+from scenario_harness import (
+    ADMIN,
+    DEMO,
+    DEMO_MEMBER,
+    NEWBIE,
+    Slack,
+    blocks_text,
+    expected_open_tickets,
+    find_block,
+)
 from test_scenario_home import open_home
 
 from bot.flows.live.deliver import deliver
-from bot.ids import DetailAction, LiveAction, LiveBlock, MessageAction
+from bot.ids import CreateAction, DetailAction, LiveAction, LiveBlock, MessageAction
 from bot.text import BREAK
 from storage import AuditAction, WriteKind
 
@@ -235,3 +245,20 @@ async def test_a_colleagues_change_right_after_mine_is_still_told_to_me(slack: S
     [told] = dms(slack)
     assert theirs in blocks_text(told) and f"<@{NEWBIE}>" in blocks_text(told)
     assert len(dms(slack, NEWBIE)) == 1  # the colleague is not told of their own change either
+
+
+async def test_a_ticket_i_create_from_slack_for_myself_is_not_told_to_me(slack: Slack) -> None:
+    await go_public(slack)
+    prompt = "New ticket for Acme Corp, Outlook not syncing since yesterday, high priority, assign to me"
+    await slack.command(f"new {prompt}")
+    await slack.click(CreateAction.PARSE, view=slack.modal())
+    review = slack.modal()
+    await slack.click(CreateAction.BOARD, "1", view=review)
+    review = slack.modal()
+    await submit(slack, review, values=values_for(review, board="1"))
+    ticket = created_id(slack.modal())
+    assert ticket in expected_open_tickets(slack.sandbox, DEMO_MEMBER)
+
+    answered = await delivered(slack, 1)
+
+    assert answered and dms(slack) == []  # assigned to me, by me: the create's ledger entry says so
