@@ -139,7 +139,9 @@ async def test_a_create_killed_mid_flight_is_confirmed_once_after_a_restart(
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             form, typed = await fill_in_new_ticket(http, first, backends)
-            with sandbox.holding():  # ConnectWise is slow: the create is received and not answered
+            with sandbox.holding(
+                "POST", TICKETS
+            ):  # ConnectWise is slow: the create is received, not answered
                 view_id = await submit(http, first, backends, form, typed)
                 await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
                 assert first.proc is not None
@@ -172,7 +174,7 @@ async def test_a_create_in_flight_at_sigterm_is_finished_before_the_process_exit
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             form, typed = await fill_in_new_ticket(http, first, backends)
-            with sandbox.holding():
+            with sandbox.holding("POST", TICKETS):
                 view_id = await submit(http, first, backends, form, typed)
                 await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
                 assert first.proc is not None
@@ -206,7 +208,7 @@ async def test_a_create_still_unanswered_when_sigterm_runs_out_of_grace_is_hande
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             form, typed = await fill_in_new_ticket(http, first, backends)
-            with sandbox.holding():  # ConnectWise answers only after the app has given up and exited
+            with sandbox.holding("POST", TICKETS):  # answered only after the app gave up and exited
                 view_id = await submit(http, first, backends, form, typed)
                 await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
                 assert first.proc is not None

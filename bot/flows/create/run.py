@@ -78,7 +78,7 @@ async def run_held(
     try:
         writer = await writer_for(ctx)  # the one authorization point, at the time of the write
     except Exception:
-        await held.ledger.fail(key, "not allowed to create tickets")
+        await held.ledger.fail(key, "you may not create tickets from Slack (see the message from the app)")
         raise  # told on the user's surface by run_work
     if not recovering and not payload.get(SENT):
         found = await likely_duplicates(ctx, writer.service, draft)
@@ -121,7 +121,8 @@ async def run_held(
         await tell_outcome(ctx, draft, view_id, failure_banner(exc, uncertain=uncertain))
         return
     except (StateError, ValueError) as exc:
-        await held.ledger.fail(key, f"invalid draft: {exc}")
+        log.info("create %s: the draft is incomplete: %s", key, exc)
+        await held.ledger.fail(key, INVALID)
         await tell_outcome(ctx, draft, view_id, INVALID)
         return
     except BaseException:

@@ -40,6 +40,7 @@ class SandboxState:
     epoch: int = 0
     # While set, API requests wait for it before anything else: a ConnectWise that hangs until released.
     hold: asyncio.Event | None = None
+    hold_only: tuple[str | None, str | None] = (None, None)  # (method, path) held; None: any
     # API requests received and not answered yet, as (method, path): a test sees a write in flight.
     in_flight: list[tuple[str, str]] = field(default_factory=list)
     # While set, API answers wait until their batch of requests has arrived (see batches.py).
@@ -50,6 +51,11 @@ class SandboxState:
     def __post_init__(self) -> None:
         if self.initial_latency_ms is None:
             self.initial_latency_ms = self.latency_ms
+
+    def holds(self, method: str, path: str) -> bool:
+        """Whether a hold applies to this request."""
+        held_method, held_path = self.hold_only
+        return (held_method is None or held_method == method) and (held_path is None or held_path == path)
 
     def reset(self) -> None:
         """Back to the state the server started in: seed data, start latency, no faults, empty log."""
@@ -174,7 +180,7 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
         body = await _parsed_body(request)
         if state.batches is not None and is_api:
             await state.batches.arrive(f"{request.method} {rel}")
-        if state.hold is not None:
+        if state.hold is not None and state.holds(request.method, rel):
             await state.hold.wait()
         if state.latency_ms:
             await asyncio.sleep(state.latency_ms / 1000)

@@ -144,8 +144,10 @@ class SandboxServer:
         self.state.reset()
 
     @contextmanager
-    def holding(self) -> Iterator[None]:
-        """Hold every API request unanswered until the block ends (ConnectWise hangs), then go on."""
+    def holding(self, method: str | None = None, path: str | None = None) -> Iterator[None]:
+        """Hold every API request (or only `method` requests to `path`, API-relative) unanswered until the
+        block ends (ConnectWise hangs), then go on."""
+        self.state.hold_only = (method, path)
         self.state.hold = asyncio.Event()
         try:
             yield
