@@ -18,6 +18,7 @@ from bot.flows.time.quick import log_quick_time
 from bot.flows.time.work_it import open_work_from_command
 from bot.flows.work import WorkItem, flow
 from bot.inputs import PROMPT, SEARCH_TEXT
+from bot.jobs.retry import current_attempt
 from bot.state import ListState, Origin
 from bot.views.messages import help_message, invalid_command_message, loading_message
 from bot.views.prompts import refused_message
@@ -74,7 +75,7 @@ async def answer_soon(ctx: FlowContext, answer: Coroutine[Any, Any, Payload]) ->
     tickets…" shows at once and the answer (or the failure, or a retry notice) replaces it."""
     task = asyncio.ensure_future(answer)
     done, _ = await asyncio.wait({task}, timeout=LOADING_AFTER)
-    if not done:
+    if not done and current_attempt().number == 1:  # a retry already says "trying again"
         await ctx.respond(loading_message(LOADING_TEXT), replace=ctx.surface.replace)
         ctx.surface.replace = True
     await ctx.respond(await task, replace=ctx.surface.replace)

@@ -148,6 +148,8 @@ async def run_work(deps: AppDeps, item: WorkItem) -> None:
         actor = actor.model_copy(update={"user_id": item.user_id})
     ctx = FlowContext(deps=deps, client=client, actor=actor, item=item, surface=surface_of(item.body))
     ctx.doing = spec.doing
+    if current_attempt().number > 1 and ctx.surface.response_url is not None:
+        ctx.surface.replace = True  # the message there is the first attempt's "trying again" notice
     try:
         await spec.run(ctx, item)
     except Exception as exc:

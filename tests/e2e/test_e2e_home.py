@@ -103,7 +103,10 @@ def test_a_connectwise_outage_answers_tickets_mine_with_a_clear_message(
 
     type_in_composer(page, "/tickets mine")
     answer = ephemeral_messages(page)
-    expect(answer).to_contain_text("Couldn't load the tickets")
+    # A failing read is retried as a job with backoff (1 + 2 + 4 s by default): the user is told so at
+    # once, then gets the plain failure. The long timeout only guards against a hang.
+    expect(answer).to_contain_text("trying again")
+    expect(answer).to_contain_text("Couldn't load the tickets", timeout=60_000)
     expect(answer).to_contain_text("Only visible to you")
     expect(answer).not_to_contain_text("Traceback")
     shoot(page, "error-outage")
