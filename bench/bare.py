@@ -76,7 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(bare_asgi(settings), host="0.0.0.0", port=args.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        bare_asgi(settings),
+        host="0.0.0.0",
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        loop="uvloop",  # as `python -m bot serve` runs
+        http="httptools",
+    )
     return 0
 
 

@@ -268,7 +268,7 @@ async def _psql(url: str, sql: str) -> None:
 
 
 async def run(quick: bool, postgres_url: str | None) -> dict[str, Any]:
-    figures: dict[str, Any] = {"quick": quick}
+    figures: dict[str, Any] = {"quick": quick, "load_average_before": _load()}
     workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     users = bench_users(len(bench_users()))
     with Backends(users, latency_ms=LATENCY_MS) as backends:
@@ -294,12 +294,23 @@ async def run(quick: bool, postgres_url: str | None) -> dict[str, Any]:
             web.stop()
         if postgres_url:
             figures["multi"] = await multi(backends, postgres_url, 20 if quick else 400, workdir)
+    figures["load_average_after"] = _load()
     return figures
 
 
+def _load() -> list[float]:
+    # The machine is shared: how busy it was says how far the absolute figures (not the ratios) hold.
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def render(figures: dict[str, Any]) -> str:
+    from bench.report import machine
+
     lines = [
         "# Scale-out figures (`python -m bench.scale" + (" --quick" if figures["quick"] else "") + "`)",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}; load average"
+        f" (1, 5, 15 min) {figures['load_average_before']} before, {figures['load_average_after']} after.",
         "",
     ]
     lines.append("```json")

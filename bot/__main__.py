@@ -7,11 +7,25 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
+T = TypeVar("T")
+
+# The long-running processes run on uvloop, and uvicorn parses HTTP with httptools: measured side by
+# side with asyncio + h11 by bench/cpu.py, the CPU per `/tickets mine` (ack and post-ack work share
+# the loop with WORKERS=embedded) is about a tenth lower. orjson and httpx-aiohttp's transport were
+# measured too and not adopted (see bench/cpu.py).
+
+
+def _run_forever(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived process's main coroutine on uvloop."""
+    import uvloop
+
+    return uvloop.run(main)
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -29,7 +43,7 @@ def serve(settings: Settings, port: int | None) -> int:
         from bot.server import run_socket_mode
 
         log.info("starting in Socket Mode")
-        asyncio.run(run_socket_mode(settings))
+        _run_forever(run_socket_mode(settings))
         return 0
     import uvicorn
 
@@ -37,7 +51,14 @@ def serve(settings: Settings, port: int | None) -> int:
 
     api = create_asgi(settings)
     _freeze_startup_objects()
-    uvicorn.run(api, host="0.0.0.0", port=port or settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        api,
+        host="0.0.0.0",
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        loop="uvloop",
+        http="httptools",
+    )
     return 0
 
 
@@ -65,7 +86,7 @@ def worker(settings: Settings) -> int:
     from bot.jobs.runtime import ExternalWorkersNeedPostgres, run_worker
 
     try:
-        return asyncio.run(run_worker(settings))
+        return _run_forever(run_worker(settings))
     except ExternalWorkersNeedPostgres as exc:
         print(exc, file=sys.stderr)
         return 2
