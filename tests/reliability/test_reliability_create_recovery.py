@@ -232,3 +232,19 @@ async def test_a_likely_duplicate_is_shown_before_it_is_made_with_open_and_creat
         len(tickets_named(slack, "Shared mailbox not syncing in Outlook for Sam")) == 1
         and post_count(slack) == 2
     )
+
+
+async def test_the_quick_create_review_warns_of_a_ticket_just_created_by_the_same_engineer(
+    slack: Slack,
+) -> None:
+    await slack.submit(await ready_form(slack, summary="Label printer offline in the warehouse"))
+    (made,) = tickets_named(slack, "Label printer offline in the warehouse")
+
+    await slack.command("new label printer offline in the warehouse")
+    await slack.click(CreateAction.PARSE, view=slack.modal())
+    review = slack.modal()
+    assert (
+        f"#{made['id']} 'Label printer offline in the warehouse' was created just now by you"
+        in blocks_text(review)
+    )
+    assert review["submit"]["text"] == "Create anyway"
