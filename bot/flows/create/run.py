@@ -125,8 +125,13 @@ async def run_held(
         await held.ledger.fail(key, INVALID)
         await tell_outcome(ctx, draft, view_id, INVALID)
         return
+    except Exception:
+        # A bug of ours: not known whether the PSA has it. Told as uncertain; recovery looks.
+        log.exception("create %s stopped", key)
+        await _quietly(held.ledger.uncertain(key, f"{UNCERTAIN}stopped before ConnectWise answered"))
+        await tell_outcome(ctx, draft, view_id, UNCERTAIN_TEXT)
     except BaseException:
-        # Crashed, cancelled (shutdown) or a bug: not known whether the PSA has it; recovery looks.
+        # Cancelled (shutdown): recovery, in this process after a restart or in another, looks.
         await _quietly(held.ledger.uncertain(key, f"{UNCERTAIN}stopped before ConnectWise answered"))
         raise
 
