@@ -28,6 +28,7 @@ BOT_SCOPES = (
     "groups:history",
     "links:read",  # link_shared: ConnectWise ticket links posted where the app is
     "links:write",  # chat.unfurl: their preview
+    "usergroups:read",  # the admins' optional "only this user group" rule (usergroups.list / .users.list)
 )
 
 

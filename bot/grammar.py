@@ -22,7 +22,8 @@ USAGE = "\n".join(
         "`/tickets work 1604` — log time, write a note and set the next status in one go",
         "`/tickets connect` — connect ConnectWise (workspace admins)",
         "`/tickets disconnect` — disconnect ConnectWise (workspace admins)",
-        "`/tickets map` — map your Slack user to your ConnectWise member",
+        "`/tickets map` — map your Slack user to your ConnectWise member (and store your own API keys)",
+        "`/tickets settings` — who may use the app here (workspace admins)",
         "`/tickets help` — this help",
     ]
 )
@@ -146,6 +147,10 @@ class Map(_Cmd):
     kind: Literal["map"] = "map"
 
 
+class Settings(_Cmd):
+    kind: Literal["settings"] = "settings"
+
+
 class Help(_Cmd):
     kind: Literal["help"] = "help"
 
@@ -156,9 +161,9 @@ class Invalid(_Cmd):
     usage: str = USAGE
 
 
-AnyCommand = Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid
+AnyCommand = Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Settings | Help | Invalid
 Command = Annotated[
-    Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid,
+    Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Settings | Help | Invalid,
     Field(discriminator="kind"),
 ]
 
@@ -169,7 +174,7 @@ class _ParseError(Exception):
 
 def parse(
     text: str,
-) -> Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid:
+) -> Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Settings | Help | Invalid:
     """Parse the text after `/tickets` into a command; anything unparseable becomes `Invalid`."""
     try:
         return _parse(text or "")
@@ -179,7 +184,7 @@ def parse(
 
 def _parse(
     text: str,
-) -> Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Help | Invalid:
+) -> Mine | Search | Show | New | Time | Work | Connect | Disconnect | Map | Settings | Help | Invalid:
     # Spaces are kept as typed (a search for two spaces sends two); only their look-alikes are unified.
     stripped = text.translate(_SPACES).strip()
     if not stripped:
@@ -220,7 +225,7 @@ def _parse(
         return _time(rest)
     if word == "work":
         return Work(ticket_id=_one_ticket(rest, "work", "/tickets work 1042"))
-    if word in ("connect", "disconnect", "map", "help", "?"):
+    if word in ("connect", "disconnect", "map", "settings", "help", "?"):
         if rest:
             raise _ParseError(f"`{word}` takes no arguments (got “{_short(rest)}”).")
         if word == "connect":
@@ -229,6 +234,8 @@ def _parse(
             return Disconnect()
         if word == "map":
             return Map()
+        if word == "settings":
+            return Settings()
         return Help()
     key_match = _KEY_RE.match(head)
     if key_match and _canonical_key(key_match.group(1)) is not None:

@@ -30,6 +30,7 @@ class Callback(StrEnum):
     CREATED = "ticket_created"
     CONNECT = "psa_connect"
     MAPPING = "member_mapping"
+    ACCESS = "access_settings"  # who may use the app (admins)
     LINK_THREAD = "link_thread"
     LIST_SEARCH = "list_search"
     COMING_SOON = "coming_soon"  # placeholder modals (no submit)
@@ -159,6 +160,12 @@ class MappingAction(StrEnum):
     SLACK_USER = "mapping.slack_user"  # users_select, admins only
     UNMAP = "mapping.unmap"  # button; value = member id
     REASSIGN = "mapping.reassign"  # checkboxes, admins only: take a member another user holds
+    ASK_ADMIN = "mapping.ask_admin"  # checkboxes, non-admins: ask an admin when the e-mails don't match
+    APPROVE = "mapping.approve"  # admin's DM; value = RequestRef
+    DENY = "mapping.deny"  # admin's DM; value = RequestRef
+    PUBLIC_KEY = "mapping.public_key"  # plain_text_input: the engineer's own API keys
+    PRIVATE_KEY = "mapping.private_key"
+    REMOVE_KEYS = "mapping.remove_keys"  # button
 
 
 class MappingBlock(StrEnum):
@@ -166,6 +173,27 @@ class MappingBlock(StrEnum):
     SLACK_USER = "mapping.slack_user"
     CURRENT = "mapping.current"
     REASSIGN = "mapping.reassign"
+    ASK_ADMIN = "mapping.ask_admin"
+    KEYS = "mapping.keys"  # "keys saved on …" + Remove
+    PUBLIC_KEY = "mapping.public_key"
+    PRIVATE_KEY = "mapping.private_key"
+
+
+class AccessAction(StrEnum):
+    """Who may use the app: the settings modal (admins) and the buttons that open it."""
+
+    OPEN = "access.open"  # button: Home (admins), the connect modal
+    UNMAPPED_READ = "access.unmapped_read"  # checkboxes
+    USERGROUP = "access.usergroup"  # static select; option value = user group id or "none"
+    CHANNELS = "access.channels"  # multi_conversations_select
+    RESTRICT_READS = "access.restrict_reads"  # checkboxes
+
+
+class AccessBlock(StrEnum):
+    UNMAPPED_READ = "access.unmapped_read"
+    USERGROUP = "access.usergroup"
+    CHANNELS = "access.channels"
+    RESTRICT_READS = "access.restrict_reads"
 
 
 class HomeAction(StrEnum):

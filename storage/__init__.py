@@ -21,7 +21,8 @@ from storage.errors import (
     StoredKeyUnusable,
 )
 from storage.facade import Storage
-from storage.models import AuditAction, LedgerState, SuggestionState, WriteKind
+from storage.models import AuditAction, LedgerState, MappingRequestState, SuggestionState, WriteKind
+from storage.repositories.access import AccessSettings, MappingRequest
 from storage.repositories.audit import AuditEvent
 from storage.repositories.connections import ConnectionCredentials, ConnectionInfo, PSAConnection
 from storage.repositories.engineer_keys import EngineerKeys, EngineerKeysInfo
@@ -34,6 +35,7 @@ from storage.workspace import SlackMemberMappingLookup, WorkspaceStore
 from storage.writes import AuditEntry, EngineerKeyStore, WriteLedger
 
 __all__ = [
+    "AccessSettings",
     "AuditAction",
     "AuditEntry",
     "AuditEvent",
@@ -49,6 +51,8 @@ __all__ = [
     "LedgerEntry",
     "LedgerState",
     "MappingConflictError",
+    "MappingRequest",
+    "MappingRequestState",
     "MemberMapping",
     "MissingSecretKeyError",
     "PSAConnection",

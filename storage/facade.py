@@ -13,6 +13,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage import recovery
+from storage.access import AccessStore
 from storage.crypto import SecretBox
 from storage.crypto_rotation import RotationReport, rotate_secrets
 from storage.db import create_engine, create_read_sessionmaker, create_sessionmaker
@@ -74,6 +75,10 @@ class Storage:
     def ledger(self, team_id: str) -> WriteLedger:
         """The idempotency ledger of one workspace (every write claims its key there first)."""
         return WriteLedger(team_id, write=self.session, read=self.read_session)
+
+    def access(self, team_id: str) -> AccessStore:
+        """Who may use the app in one workspace, and its users' mapping requests."""
+        return AccessStore(team_id, write=self.session, read=self.read_session)
 
     def engineer_keys(self, team_id: str) -> EngineerKeyStore:
         """Engineers' own PSA keys in one workspace."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -441,6 +442,46 @@ class ResponseUrlUseRow(Base):
     url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     uses: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime]
+
+
+class AccessSettingsRow(Base):
+    """Who may use the app in a workspace, as its admins set it: whether unmapped users may read, and an
+    optional restriction of writes (and, if chosen, reads) to a Slack user group and/or channels."""
+
+    __tablename__ = "access_settings"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    unmapped_can_read: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    usergroup_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    usergroup_handle: Mapped[str | None] = mapped_column(String(200))  # shown in refusals ("@support")
+    channel_ids: Mapped[list[str]] = mapped_column(JSON)
+    restrict_reads: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    updated_by: Mapped[str] = mapped_column(String(SLACK_ID))
+    updated_at: Mapped[datetime]
+
+
+class MappingRequestState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class MappingRequestRow(Base):
+    """A user's request to be mapped to a member whose e-mail does not match theirs (one per user): an
+    admin approves or denies it."""
+
+    __tablename__ = "mapping_requests"
+    __table_args__ = (CheckConstraint(_in("state", MappingRequestState), name="state"),)
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    psa_member_id: Mapped[int] = mapped_column(BigInteger)
+    member_identifier: Mapped[str] = mapped_column(String(100))
+    member_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    decided_at: Mapped[datetime | None]
 
 
 # slack-sdk's own table definitions, registered on our metadata so that our Alembic migration creates

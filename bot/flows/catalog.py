@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = (
+    "bot.flows.access_settings",
     "bot.flows.commands",
     "bot.flows.connect",
     "bot.flows.detail",
@@ -13,6 +14,7 @@ MODULES = (
     "bot.flows.link_thread",
     "bot.flows.list_actions",
     "bot.flows.mapping",
+    "bot.flows.mapping_requests",
     "bot.flows.spinoff",
     "bot.flows.suggestions",
     "bot.flows.thread_context",

@@ -8,7 +8,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot import grammar
-from bot.flows import connect, create, mapping
+from bot.flows import access_settings, connect, create, mapping
 from bot.flows.context import FlowContext
 from bot.flows.detail import open_detail_from_command
 from bot.flows.filters import FilterProblem, resolve_search
@@ -64,6 +64,8 @@ async def run_command(ctx: FlowContext, item: WorkItem) -> None:
         await connect.confirm_disconnect(ctx)
     elif isinstance(command, grammar.Map):
         await mapping.open_mapping_modal(ctx)
+    elif isinstance(command, grammar.Settings):
+        await access_settings.open_settings(ctx)
     elif isinstance(command, grammar.Help):
         await ctx.respond(help_message())
     else:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actor import Actor
+from bot.flows.access import require_access
 from bot.flows.errors import NotConnected, NotMapped
 from bot.flows.respond import respond as post_response
 from bot.flows.views_io import OpenedView, as_definition, open_view, post_message, push_view, update_view
@@ -84,6 +85,7 @@ class FlowContext:
     item: WorkItem
     surface: Surface = field(default_factory=Surface)
     doing: str | None = None  # "Couldn't {doing}: …" when the PSA fails
+    channel: str | None = None  # the channel the work is done from, when the payload doesn't name it
 
     @classmethod
     def for_actor(
@@ -126,8 +128,17 @@ class FlowContext:
     async def require_writer(self) -> MemberMapping:
         """The actor's PSA member when they may write from Slack — the one authorization point every write
         goes through (creates, notes, status, assignees, share, link thread, time entries). Raises NotMapped
-        (or a policy refusal) otherwise; `bot.flows.tell` answers it on the user's surface."""
-        return await self.require_member()
+        or Restricted (the workspace's user group / channel rule, see bot/flows/access.py) otherwise;
+        `bot.flows.tell` answers it on the user's surface."""
+        mapped = await require_access(self, reading=False)
+        if mapped is None:  # require_access refuses an unmapped writer; kept explicit for the type
+            raise NotMapped(self.team_id, self.user_id)
+        return mapped
+
+    async def require_reader(self) -> MemberMapping | None:
+        """The actor's PSA member (None when unmapped users may read) when they may read tickets here;
+        raises NotMapped or Restricted when the workspace's settings forbid it."""
+        return await require_access(self, reading=True)
 
     async def is_admin(self, user_id: str | None = None) -> bool:
         """True for workspace admins and owners."""

@@ -143,6 +143,7 @@ async def open_detail(
         log.warning("open_detail without a trigger_id")
         return
     service = await ctx.service()
+    await ctx.require_reader()
     row = ctx.deps.rows.get(ctx.team_id, ticket_id)
     state = DetailState(ticket_id=ticket_id, origin=origin)
     if list_id is not None and actor.response_url:
@@ -200,6 +201,7 @@ async def open_detail_from_command(ctx: FlowContext, ticket_id: int) -> None:
     if ctx.actor.trigger_id is None:
         return
     service = await ctx.service()
+    await ctx.require_reader()
     origin = Origin(channel_id=ctx.actor.channel_id) if ctx.actor.channel_id else None
     state = DetailState(ticket_id=ticket_id, origin=origin)
     row = ctx.deps.rows.get(ctx.team_id, ticket_id)

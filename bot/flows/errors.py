@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class FlowError(Exception):
     """An expected reason a flow cannot go on; `bot.flows.tell` turns it into what the user sees."""
@@ -16,12 +18,47 @@ class NotConnected(FlowError):
 
 
 class NotMapped(FlowError):
-    """The Slack user is not mapped to a PSA member (they are offered the mapping modal)."""
+    """The Slack user is not mapped to a PSA member (they are offered the mapping modal). `reading`: the
+    workspace lets only mapped users read too."""
 
-    def __init__(self, team_id: str, user_id: str) -> None:
+    def __init__(self, team_id: str, user_id: str, *, reading: bool = False) -> None:
         super().__init__(f"user {user_id} of team {team_id} is not mapped to a PSA member")
         self.team_id = team_id
         self.user_id = user_id
+        self.reading = reading
+
+
+class RestrictedRule(StrEnum):
+    GROUP = "group"  # the actor is not in the workspace's user group
+    GROUP_UNCHECKED = "group_unchecked"  # Slack could not tell whether they are (refused: fail closed)
+    CHANNEL = "channel"  # the work is not done from one of the workspace's channels
+
+
+class Restricted(FlowError):
+    """The workspace's admins limited the app to a Slack user group and/or channels, and this user or
+    place is outside it. Carries what the refusal names: the rule, the group or channels, who set it."""
+
+    def __init__(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        rule: RestrictedRule,
+        reading: bool,
+        group_handle: str | None = None,
+        channel_ids: tuple[str, ...] = (),
+        set_by: str | None = None,
+        slack_error: str | None = None,
+    ) -> None:
+        super().__init__(f"user {user_id} of team {team_id} refused by the workspace's {rule} rule")
+        self.team_id = team_id
+        self.user_id = user_id
+        self.rule = rule
+        self.reading = reading
+        self.group_handle = group_handle
+        self.channel_ids = channel_ids
+        self.set_by = set_by
+        self.slack_error = slack_error
 
 
 class NotInstalled(FlowError):

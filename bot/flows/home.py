@@ -8,13 +8,15 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.flows import create
+from bot.flows.access import require_access
 from bot.flows.context import FlowContext
-from bot.flows.errors import NotConnected
+from bot.flows.errors import NotConnected, NotMapped, Restricted
 from bot.flows.tickets_list import render_list
 from bot.flows.time.nudge import nudge_of
 from bot.flows.views_io import post_message
 from bot.flows.work import WorkItem, flow
 from bot.state import ListState
+from bot.views.access import restricted_refusal
 from bot.views.home import HOME_ROWS, HomeConnection, HomeState, home_view
 from psa.connectwise.site import site_label
 from psa.errors import PSAError
@@ -46,9 +48,23 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         else None
     )
     now = ctx.deps.now()
+    is_admin = await ctx.is_admin(user_id)
+    try:
+        await require_access(ctx, reading=True, user_id=user_id, in_home=True)
+    except (NotMapped, Restricted) as refused:
+        if isinstance(refused, NotMapped):
+            return HomeState(kind="not_mapped", connection=connection, last_updated=now, is_admin=is_admin)
+        line = restricted_refusal(refused)
+        return HomeState(
+            kind="refused",
+            connection=connection,
+            last_updated=now,
+            is_admin=is_admin,
+            refusal=f"{line.line}\n{line.hint}",
+        )
     mapped = await ctx.member(user_id)
     if mapped is None:
-        return HomeState(kind="not_mapped", connection=connection, last_updated=now)
+        return HomeState(kind="not_mapped", connection=connection, last_updated=now, is_admin=is_admin)
     member_name = f"{mapped.member_name} ({mapped.member_identifier})"
     nudge = await nudge_of(ctx, user_id)
     reminder = {"nudge_at": nudge.at_minute, "nudge_tz": nudge.tz} if nudge is not None else {}
@@ -62,7 +78,12 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
     except PSAError as exc:
         log.warning("Home queue unavailable for team %s user %s: %s", team_id, user_id, exc.message)
         return HomeState(
-            kind="error", connection=connection, last_updated=now, member_name=member_name, **reminder
+            kind="error",
+            connection=connection,
+            last_updated=now,
+            member_name=member_name,
+            is_admin=is_admin,
+            **reminder,
         )
     ctx.deps.rows.remember(team_id, queue.items)
     from bot.flows.live.choices import prefs_view  # live imports this module (publish_home)
@@ -74,6 +95,7 @@ async def home_state(ctx: FlowContext, user_id: str) -> HomeState:
         connection=connection,
         last_updated=now,
         member_name=member_name,
+        is_admin=is_admin,
         notifications=await prefs_view(ctx, user_id),
         **reminder,
     )

@@ -7,13 +7,15 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from bot.flows import home
+from bot.flows import home, mapping_requests
 from bot.flows.context import FlowContext
 from bot.flows.errors import NotConnected
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
 from bot.ids import MappingBlock
 from bot.views.mapping import (
+    MappingForm,
+    OwnKeys,
     has_block,
     mapping_done_modal,
     mapping_member_options,
@@ -24,6 +26,7 @@ from bot.views.mapping import (
 )
 from psa.errors import PSAError
 from psa.models import Member
+from psa.registry import ConnectFailed
 from psa.service import TicketService
 from storage import MappingConflictError
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 # Everything below runs inside Slack's 3 s (a trigger_id, an options request or a submission ack):
 # a slow PSA costs the e-mail suggestion or a "try again", never a dead modal.
 MEMBERS_BUDGET_SECONDS = 1.5
+KEYS_BUDGET_SECONDS = 1.2  # after the members' check, inside the same 3 s
 NAMES_BUDGET_SECONDS = 0.8
 
 Payload = dict[str, Any]
@@ -109,13 +113,37 @@ async def mapping_view(
         target_user_id=target,
         notice=notice,
         error=error,
+        keys=None if target else await own_keys(ctx),
     )
 
 
+async def own_keys(ctx: FlowContext) -> OwnKeys:
+    """What the viewer's modal says about their own API keys (stored ones are checked against the site)."""
+    info = await ctx.deps.storage.engineer_keys(ctx.team_id).info(ctx.user_id)
+    if info is None:
+        return OwnKeys()
+    mapped = await ctx.member()
+    summary = await ctx.deps.workspaces.summary(ctx.team_id)
+    usable = (
+        mapped is not None
+        and summary is not None
+        and info.usable_for(
+            member_id=mapped.psa_member_id, base_url=summary.base_url, company_id=summary.company_id
+        )
+    )
+    return OwnKeys(saved_at=info.validated_at, usable=usable)
+
+
 async def open_mapping_modal(ctx: FlowContext) -> None:
-    """Open the modal where a user picks their PSA member (admins: also for others)."""
-    if ctx.actor.trigger_id is not None:
-        await ctx.open(await mapping_view(ctx))
+    """Open the modal where a user picks their PSA member (admins: also for others); pushed over the
+    modal the user clicked in (e.g. a refusal's Map button)."""
+    if ctx.actor.trigger_id is None:
+        return
+    view = await mapping_view(ctx)
+    clicked_in = ctx.item.body.get("view") or {}
+    if clicked_in.get("type") == "modal" and await ctx.push(view) is not None:
+        return
+    await ctx.open(view)
 
 
 @flow("mapping.open")
@@ -146,7 +174,9 @@ def _errors(block_id: str, message: str) -> Submission:
 
 
 async def submit_mapping(ctx: FlowContext, view: Payload) -> Submission:
-    """Check and save a submitted mapping: field errors, or the confirmation."""
+    """Check and save a submitted mapping: field errors, a request for an admin's approval, or the
+    confirmation. Mapping yourself needs the e-mail match with the member, your own keys for that member,
+    or an admin's approval; admins map anyone; nobody takes a member someone else holds by themselves."""
     form = read_mapping(view)
     member_block = form.member_block_id
     user_block = MappingBlock.SLACK_USER if has_block(view, MappingBlock.SLACK_USER) else member_block
@@ -172,6 +202,19 @@ async def submit_mapping(ctx: FlowContext, view: Payload) -> Submission:
     reassign = is_admin and form.reassign
     if holder is not None and holder.slack_user_id != target and not reassign:
         return _errors(member_block, await _taken_text(ctx, member, holder.slack_user_id))
+    keys_saved = False
+    if target == ctx.user_id and form.has_keys and has_block(view, MappingBlock.PUBLIC_KEY):
+        refused = await own_keys_refusal(ctx, member, form)
+        if refused is not None:
+            return refused
+        keys_saved = True  # keys ConnectWise says are this member's: they prove who the user is
+    if not is_admin and not keys_saved and not await _email_matches(ctx, member):
+        if holder is not None and holder.slack_user_id == target:
+            pass  # already theirs (e.g. approved earlier): saving it again changes nothing
+        elif form.ask_admin:
+            return await mapping_requests.ask_admins(ctx, member)
+        else:
+            return _errors(member_block, _mismatch_text(member))
     try:
         await store.map_member(
             target,
@@ -185,10 +228,51 @@ async def submit_mapping(ctx: FlowContext, view: Payload) -> Submission:
         return _errors(member_block, await _taken_text(ctx, member, exc.mapped_to))
     log.info("team %s: %s mapped %s to member %s", ctx.team_id, ctx.user_id, target, member.id)
     who = "You're" if target == ctx.user_id else f"{(await _labels(ctx, [target]))[target]} is"
-    answer = Submission.update(mapping_done_modal(f"{who} mapped to {member.name} ({member.identifier})."))
+    done = f"{who} mapped to {member.name} ({member.identifier})."
+    if keys_saved:
+        done += " Your own API keys are saved and used for your writes from now on."
+    answer = Submission.update(mapping_done_modal(done))
     for user_id in {target} | ({holder.slack_user_id} if holder is not None else set()):
         answer = answer.and_then(home.refresh_home, user_id=user_id)
     return answer
+
+
+async def _email_matches(ctx: FlowContext, member: Member) -> bool:
+    """Whether the actor's Slack e-mail (users.info profile) is the member's ConnectWise e-mail."""
+    user = await ctx.deps.directory.user(ctx.client, ctx.team_id, ctx.user_id)
+    return user is not None and bool(user.email) and _by_email([member], user.email or "") is not None
+
+
+def _mismatch_text(member: Member) -> str:
+    return (
+        f"Your Slack e-mail doesn't match {member.name}'s e-mail in ConnectWise, so you can't map yourself "
+        "to this member alone. Tick “Ask a workspace admin to approve” and Save, or enter your own "
+        "ConnectWise API keys below."
+    )
+
+
+async def own_keys_refusal(ctx: FlowContext, member: Member, form: MappingForm) -> Submission | None:
+    """Check the typed keys with one real call and store them (encrypted); field errors when refused."""
+    try:
+        await asyncio.wait_for(
+            ctx.deps.workspaces.save_member_keys(
+                ctx.team_id,
+                ctx.user_id,
+                member=member,
+                public_key=form.public_key,
+                private_key=form.private_key,
+                saved_by=ctx.user_id,
+            ),
+            KEYS_BUDGET_SECONDS,
+        )
+    except TimeoutError:
+        return _errors(MappingBlock.PUBLIC_KEY, "ConnectWise is slow to answer right now. Press Save again.")
+    except ConnectFailed as exc:
+        field = exc.fields.get("private_key") and not exc.fields.get("public_key")
+        block = MappingBlock.PRIVATE_KEY if field else MappingBlock.PUBLIC_KEY
+        return _errors(block, f"Keys not saved: {exc.message}")
+    log.info("team %s: %s saved their own PSA keys for member %s", ctx.team_id, ctx.user_id, member.id)
+    return None
 
 
 async def _taken_text(ctx: FlowContext, member: Member, holder_id: str | None) -> str:
@@ -217,6 +301,19 @@ async def unmap(ctx: FlowContext, item: WorkItem) -> None:
     rendered = await mapping_view(ctx, target_id=target_id, notice=notice)
     await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))
     await home.publish_home(ctx, subject_id)
+
+
+@flow("mapping.remove_keys")
+async def remove_keys(ctx: FlowContext, item: WorkItem) -> None:
+    """The modal's Remove (own keys): forget them; the user's writes use the workspace's key again."""
+    view = item.body.get("view") or {}
+    removed = await ctx.deps.workspaces.remove_member_keys(ctx.team_id, ctx.user_id, removed_by=ctx.user_id)
+    notice = (
+        "Your own API keys are removed. Your changes now go out with the workspace's key, naming your member."
+        if removed
+        else "No keys were stored."
+    )
+    await ctx.update(await mapping_view(ctx, notice=notice), view_id=view["id"], hash=view.get("hash"))
 
 
 @flow("mapping.change_target")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.flows.errors import NotConnected, NotMapped
+from bot.flows.errors import NotConnected, NotMapped, Restricted
+from bot.flows.views_io import as_definition
 from bot.inputs import InputTooLong
 from bot.state import StateError
+from bot.views.access import Refusal, map_button, not_mapped_refusal, refusal_message, restricted_refusal
 from bot.views.messages import error_message, notice_message
 from bot.views.prompts import (
     ASK_ADMIN,
@@ -24,6 +26,7 @@ from bot.views.prompts import (
     problem_modal,
     psa_error_message,
     psa_error_text,
+    with_banner,
 )
 from psa.errors import PSAError
 from psa.service import NotMappedError
@@ -42,12 +45,34 @@ MAP_HINT = "Run `/tickets map` to pick your ConnectWise member."
 
 
 class Told:
-    """What to show for one failure: as a message, and as a line in a modal."""
+    """What to show for one failure: as a message, and as a line in a modal. `mrkdwn`: line and hint are
+    the app's own mrkdwn already (mentions meant), not text to escape; `action`: a button to show with
+    the line (e.g. the mapping prompt's)."""
 
-    def __init__(self, message: Payload, line: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: Payload,
+        line: str,
+        hint: str | None = None,
+        *,
+        mrkdwn: bool = False,
+        action: Payload | None = None,
+    ) -> None:
         self.message = message
         self.line = line
         self.hint = hint
+        self.mrkdwn = mrkdwn
+        self.action = action
+
+
+def _refused(refusal: Refusal) -> Told:
+    return Told(
+        refusal_message(refusal),
+        refusal.line,
+        refusal.hint,
+        mrkdwn=True,
+        action=map_button() if refusal.map_button else None,
+    )
 
 
 async def told_for(ctx: FlowContext, exc: Exception) -> Told | None:
@@ -64,8 +89,12 @@ async def told_for(ctx: FlowContext, exc: Exception) -> Told | None:
         return Told(key_unreadable_prompt(is_admin=False), KEY_UNREADABLE_USER, ASK_ADMIN)
     if isinstance(exc, InputTooLong):
         return Told(error_message(exc.message), exc.message)
-    if isinstance(exc, NotMapped | NotMappedError):
+    if isinstance(exc, NotMapped):
+        return _refused(not_mapped_refusal(reading=exc.reading))
+    if isinstance(exc, NotMappedError):
         return Told(not_mapped_prompt(), "You are not mapped to a ConnectWise member yet.", MAP_HINT)
+    if isinstance(exc, Restricted):
+        return _refused(restricted_refusal(exc))
     if isinstance(exc, PSAError):
         line = f"Couldn't {ctx.doing}: {psa_error_text(exc)}" if ctx.doing else psa_error_text(exc)
         return Told(psa_error_message(exc, doing=ctx.doing), line)
@@ -82,6 +111,15 @@ async def told_for(ctx: FlowContext, exc: Exception) -> Told | None:
     return Told(error_message(SOMETHING_WRONG, TRY_AGAIN), f"{SOMETHING_WRONG} {TRY_AGAIN}")
 
 
+async def told_modal(ctx: FlowContext, exc: Exception, title: str) -> Payload | None:
+    """A refusal with mentions or a button as a modal of its own (a submission pushes it, so what was
+    typed stays in the modal below); None for every other failure."""
+    told = await told_for(ctx, exc)
+    if told is None or not (told.mrkdwn or told.action is not None):
+        return None
+    return _problem(title, told)
+
+
 async def told_line(ctx: FlowContext, exc: Exception) -> str | None:
     """The failure as one line for a modal (None when the user is not to be told)."""
     told = await told_for(ctx, exc)
@@ -95,7 +133,7 @@ async def tell_failure(ctx: FlowContext, exc: Exception) -> None:
     told = await told_for(ctx, exc)
     if told is None:
         return
-    if isinstance(exc, NotConnected | NotMapped | PSAError | StoredKeyUnusable | InputTooLong):
+    if isinstance(exc, NotConnected | NotMapped | Restricted | PSAError | StoredKeyUnusable | InputTooLong):
         log.info("flow %s stopped for team %s: %s", ctx.item.flow, ctx.team_id, exc)
     try:
         await _show(ctx, told)
@@ -108,13 +146,17 @@ async def _show(ctx: FlowContext, told: Told) -> None:
     if surface.view_id is not None:
         if surface.definition is not None and not surface.replace:
             view = {**surface.definition, "id": surface.view_id, "hash": surface.view_hash}
-            await ctx.banner(view, error=f"{told.line} {told.hint}" if told.hint else told.line)
+            line = f"{told.line} {told.hint}" if told.hint else told.line
+            if told.mrkdwn or told.action is not None:
+                shown = with_banner(as_definition(view), error_mrkdwn=line, error_action=told.action)
+                await ctx.update(shown, view_id=surface.view_id, hash=surface.view_hash)
+            else:
+                await ctx.banner(view, error=line)
         else:
-            modal = problem_modal(surface.title, told.line, hint=told.hint)
-            await ctx.update(modal, view_id=surface.view_id)
+            await ctx.update(_problem(surface.title, told), view_id=surface.view_id)
         return
     if surface.trigger_id is not None:
-        modal = problem_modal(surface.title, told.line, hint=told.hint)
+        modal = _problem(surface.title, told)
         opened = await ctx.push(modal) if surface.push else None
         if opened is None:
             await ctx.open(modal, trigger_id=surface.trigger_id)
@@ -125,6 +167,10 @@ async def _show(ctx: FlowContext, told: Told) -> None:
         return
     if surface.user_id is not None:
         await ctx.dm(told.message, surface.user_id)
+
+
+def _problem(title: str, told: Told) -> Payload:
+    return problem_modal(title, told.line, hint=told.hint, mrkdwn=told.mrkdwn, action=told.action)
 
 
 RETRYING = "ConnectWise is busy, trying again…"

@@ -34,8 +34,9 @@ async def list_reference(service: TicketService, state: ListState) -> ListRefere
 
 
 async def render_list(ctx: FlowContext, state: ListState) -> Payload:
-    """The list message for `state`; raises NotConnected, NotMappedError or PSAError."""
+    """The list message for `state`; raises NotConnected, NotMappedError, PSAError, or a read refusal."""
     service = await ctx.service()
+    await ctx.require_reader()
     response: TicketListResponse
     response, reference = await gather_all(
         service.search(state.filters, user_ref=ctx.user_id, page=state.page, page_size=state.page_size),

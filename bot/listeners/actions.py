@@ -6,11 +6,23 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.flows import commands, connect, detail, detail_actions, home, list_actions, mapping, spinoff
+from bot.flows import (
+    access_settings,
+    commands,
+    connect,
+    detail,
+    detail_actions,
+    home,
+    list_actions,
+    mapping,
+    mapping_requests,
+    spinoff,
+)
 from bot.flows.create import edit
 from bot.ids import (
     OPEN_TICKET_ACTIONS,
     URL_BUTTON_ACTIONS,
+    AccessAction,
     ConnectAction,
     CreateAction,
     DetailAction,
@@ -94,7 +106,7 @@ def tab_of(body: Body, action: Body) -> Args | None:
 
 
 def suggestion_value(body: Body, action: Body) -> Args | None:
-    """The suggestion button's value (its id and fallback description)."""
+    """A button's value as it is (a suggestion's id and description, a mapping request's reference)."""
     value = action.get("value")
     return {"value": str(value)} if value else None
 
@@ -140,6 +152,11 @@ dismiss_suggestion = ack_then(spinoff.dismiss_suggestion, suggestion_value)
 # The mapping modal
 unmap = ack_then(mapping.unmap, in_modal)
 change_mapping_target = ack_then(mapping.change_target, selected_user)
+remove_keys = ack_then(mapping.remove_keys, in_modal)
+approve_mapping = ack_then(mapping_requests.approve, suggestion_value)
+deny_mapping = ack_then(mapping_requests.deny, suggestion_value)
+# Who may use the app (admins)
+open_access = ack_then(access_settings.open_settings_button)
 # Url buttons and inputs still send block_actions: acknowledge them.
 acknowledge = ack_only()
 
@@ -176,8 +193,22 @@ ROUTES: dict[str, Listener] = {
     SuggestionAction.DISMISS: dismiss_suggestion,
     MappingAction.UNMAP: unmap,
     MappingAction.SLACK_USER: change_mapping_target,
+    MappingAction.REMOVE_KEYS: remove_keys,
+    MappingAction.APPROVE: approve_mapping,
+    MappingAction.DENY: deny_mapping,
+    AccessAction.OPEN: open_access,
     **dict.fromkeys(
-        (*URL_BUTTON_ACTIONS, DetailAction.NOTE_INTERNAL, DetailAction.NOTE_TEXT, MappingAction.REASSIGN),
+        (
+            *URL_BUTTON_ACTIONS,
+            DetailAction.NOTE_INTERNAL,
+            DetailAction.NOTE_TEXT,
+            MappingAction.REASSIGN,
+            MappingAction.ASK_ADMIN,
+            AccessAction.UNMAPPED_READ,
+            AccessAction.USERGROUP,
+            AccessAction.CHANNELS,
+            AccessAction.RESTRICT_READS,
+        ),
         acknowledge,
     ),
 }

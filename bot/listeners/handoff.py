@@ -19,7 +19,7 @@ from bot.deps import AppDeps
 from bot.flows.context import FlowContext, surface_of
 from bot.flows.errors import FlowError
 from bot.flows.submission import Submission
-from bot.flows.tell import told_line
+from bot.flows.tell import told_line, told_modal
 from bot.flows.work import Flow, WorkItem, work_item
 from bot.state import StateError
 from bot.views.prompts import problem_modal
@@ -117,14 +117,19 @@ def _first_input(view: Body) -> str | None:
 
 
 async def _refusal(ctx: FlowContext, view: Body, exc: Exception) -> Submission:
-    """The answer when deciding a submission stopped: the reason next to the first input (typing kept)."""
+    """The answer when deciding a submission stopped: the reason next to the first input, or a refusal
+    with a way on (e.g. the mapping prompt) pushed over the modal; either way what was typed is kept."""
+    title = str((view.get("title") or {}).get("text") or "Tickets")
+    modal = await told_modal(ctx, exc, title)
+    if modal is not None:
+        return Submission.push(modal)
     line = await told_line(ctx, exc)
     if line is None:
         return Submission.close()
     block = _first_input(view)
     if block is not None:
         return Submission.field_errors({block: line})
-    return Submission.update(problem_modal(str((view.get("title") or {}).get("text") or "Tickets"), line))
+    return Submission.update(problem_modal(title, line))
 
 
 def on_submit(name: str, decide: Decide) -> Listener:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.flows.access_settings import submit_settings
 from bot.flows.connect import submit_connect
 from bot.flows.create.submit import decide_submission
 from bot.flows.detail_done import submit_detail
@@ -18,6 +19,7 @@ connect = on_submit("connect.submit", submit_connect)
 mapping = on_submit("mapping.submit", submit_mapping)
 link_thread = on_submit("link.submit", submit_link)
 search = on_submit("list.search", submit_search)
+access = on_submit("access.submit", submit_settings)
 detail_done = on_submit("detail.done", submit_detail)  # a typed note is saved before it closes
 
 
@@ -28,6 +30,7 @@ ROUTES: dict[str, Listener] = {
     Callback.MAPPING: mapping,
     Callback.CONNECT: connect,
     Callback.CREATE: create,
+    Callback.ACCESS: access,
 }
 
 

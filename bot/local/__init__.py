@@ -16,13 +16,14 @@ Typical test::
 """
 
 from bot.local.block_state import element_state, view_state
-from bot.local.fake_slack import FakeChannel, FakeSlack, FakeUser, RecordedCall, ResponsePost
+from bot.local.fake_slack import FakeChannel, FakeSlack, FakeUser, FakeUsergroup, RecordedCall, ResponsePost
 from bot.local.signing import SlackRequestSender, sign
 
 __all__ = [
     "FakeChannel",
     "FakeSlack",
     "FakeUser",
+    "FakeUsergroup",
     "RecordedCall",
     "ResponsePost",
     "SlackRequestSender",

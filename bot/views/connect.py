@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from bot import inputs
-from bot.ids import Callback, ConnectAction, ConnectField
+from bot.ids import AccessAction, Callback, ConnectAction, ConnectField
 from bot.text import escape_truncate, strong
 from bot.views import kit
 
@@ -127,7 +127,12 @@ def connect_modal(
     blocks = _with_field_errors(blocks, errors)
     if current is not None:
         blocks.append(kit.divider())
-        blocks.append(kit.actions(disconnect_button(site=current.site_url, company_id=current.company_id)))
+        blocks.append(
+            kit.actions(
+                kit.button("Who can use the app", AccessAction.OPEN),
+                disconnect_button(site=current.site_url, company_id=current.company_id),
+            )
+        )
     return kit.modal(
         title="Connect ConnectWise",
         blocks=blocks,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.ids import HomeAction
+from bot.ids import AccessAction, HomeAction
 from bot.text import escape_truncate
 from bot.views import kit
 from bot.views.format import ticket_row, unique_tickets
@@ -18,7 +18,9 @@ from bot.views.time_nudge import nudge_home_blocks
 from psa.models import PSATicketSearchResult
 
 HOME_ROWS = 5
-HomeKind = Literal["not_connected", "key_unreadable", "not_mapped", "loading", "tickets", "empty", "error"]
+HomeKind = Literal[
+    "not_connected", "key_unreadable", "not_mapped", "refused", "loading", "tickets", "empty", "error"
+]
 
 
 class HomeConnection(BaseModel):
@@ -42,6 +44,7 @@ class HomeState(BaseModel):
     notifications: LivePrefsView | None = None  # live-update choices (mapped engineers)
     nudge_at: int | None = None  # the end-of-day time reminder: minutes after local midnight (None: off)
     nudge_tz: str | None = None
+    refusal: str | None = None  # "refused": why the workspace's rules keep the queue from this user (mrkdwn)
 
 
 def home_view(state: HomeState) -> dict[str, Any]:
@@ -51,6 +54,7 @@ def home_view(state: HomeState) -> dict[str, Any]:
         "not_connected": _not_connected,
         "key_unreadable": _key_unreadable,
         "not_mapped": _not_mapped,
+        "refused": _refused,
         "loading": _loading,
         "tickets": _tickets,
         "empty": _empty,
@@ -62,6 +66,14 @@ def home_view(state: HomeState) -> dict[str, Any]:
     if state.kind in ("tickets", "empty", "error"):
         blocks.append(kit.divider())
         blocks.extend(nudge_home_blocks(state.nudge_at, state.nudge_tz))
+    if state.is_admin and state.kind not in ("not_connected", "key_unreadable", "loading"):
+        blocks.append(kit.divider())
+        blocks.append(
+            kit.section(
+                "Workspace admins: choose who can read and change tickets from Slack.",
+                accessory=kit.button("Who can use the app", AccessAction.OPEN),
+            )
+        )
     footer = _footer(state)
     if footer is not None:
         blocks.append(kit.divider())
@@ -104,6 +116,10 @@ def _not_mapped(state: HomeState) -> list[dict[str, Any]]:
         kit.section("To see your queue, tell the app which ConnectWise member you are."),
         kit.actions(kit.button("Map your PSA member to see your queue", HomeAction.MAP, style="primary")),
     ]
+
+
+def _refused(state: HomeState) -> list[dict[str, Any]]:
+    return [kit.section(f"⚠️ {state.refusal or 'This workspace does not let you see tickets here.'}")]
 
 
 def _loading(state: HomeState) -> list[dict[str, Any]]:

@@ -94,6 +94,8 @@ _ACCESSORY_TYPES = {
     "multi_static_select",
     "multi_external_select",
     "multi_users_select",
+    "multi_conversations_select",
+    "multi_channels_select",
     "timepicker",
 }
 _ACTIONS_TYPES = _ACCESSORY_TYPES - {"image"} | {"datetimepicker"}
@@ -107,6 +109,8 @@ _INPUT_TYPES = {
     "multi_static_select",
     "multi_external_select",
     "multi_users_select",
+    "multi_conversations_select",
+    "multi_channels_select",
     "checkboxes",
     "radio_buttons",
     "datepicker",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from bot.ids import Callback, MappingAction, MappingBlock
 from bot.state.codec import METADATA_MAX, StateError, decode, encode
@@ -17,14 +18,33 @@ TITLE = "Map PSA member"
 REASSIGN_VALUE = "reassign"
 
 
+ASK_ADMIN_VALUE = "ask_admin"
+
+
 class MappingForm(BaseModel):
-    """A submitted mapping: member, and for admins the Slack user it is for (None = the submitter)."""
+    """A submitted mapping: member, and for admins the Slack user it is for (None = the submitter);
+    for the submitter, whether to ask an admin when the e-mails differ, and their own API keys."""
 
     member_id: int | None = None
     member_name: str | None = None
     slack_user_id: str | None = None
     reassign: bool = False
+    ask_admin: bool = False
+    public_key: str = ""
+    private_key: SecretStr = SecretStr("")
     member_block_id: str = MappingBlock.MEMBER
+
+    @property
+    def has_keys(self) -> bool:
+        """Whether either key field was filled in."""
+        return bool(self.public_key.strip() or self.private_key.get_secret_value().strip())
+
+
+class OwnKeys(BaseModel):
+    """What the modal says about the viewer's own API keys (never the keys themselves)."""
+
+    saved_at: datetime | None = None  # None: none stored
+    usable: bool = True  # False: checked with another site or member, so not sent
 
 
 def member_block_id(target_user_id: str | None) -> str:
@@ -40,8 +60,13 @@ def mapping_modal(
     target_user_id: str | None = None,
     error: str | None = None,
     notice: str | None = None,
+    keys: OwnKeys | None = None,
 ) -> dict[str, Any]:
     """The mapping modal. `suggested` is the member whose e-mail matches the user's Slack e-mail.
+
+    Mapping yourself needs that e-mail match, an admin's approval (the "ask an admin" box), or your own
+    ConnectWise API keys (which prove whose they are). `keys` (the viewer's own, None for an admin's
+    pick) shows the keys section: "saved on <date>" + Remove, or the two key inputs.
 
     `target_user_id` is the Slack user an admin picked (None: the viewer maps themselves); it is
     kept in private_metadata so Unmap acts on the user whose mapping is shown.
@@ -123,6 +148,27 @@ def mapping_modal(
                 optional=True,
             )
         )
+    if not is_admin and target_user_id is None:
+        blocks.append(
+            kit.input_block(
+                MappingBlock.ASK_ADMIN,
+                "If your e-mail doesn't match",
+                {
+                    "type": "checkboxes",
+                    "action_id": MappingAction.ASK_ADMIN,
+                    "options": [
+                        kit.option(
+                            "Ask a workspace admin to approve",
+                            ASK_ADMIN_VALUE,
+                            description="Needed when your Slack e-mail differs from the member's.",
+                        )
+                    ],
+                },
+                optional=True,
+            )
+        )
+    if keys is not None and target_user_id is None:
+        blocks.extend(own_keys_blocks(keys))
     metadata = encode(MappingTarget(target=target_user_id), METADATA_MAX) if target_user_id else None
     return kit.modal(
         title=TITLE,
@@ -132,6 +178,58 @@ def mapping_modal(
         submit="Save",
         close="Cancel",
     )
+
+
+KEYS_HELP = (
+    "Optional: your own ConnectWise API keys (ConnectWise: My Account → API Keys). Checked with "
+    "ConnectWise, stored encrypted and never shown again; your changes then go out with them, so "
+    "ConnectWise records you and applies your security role."
+)
+
+
+def own_keys_blocks(keys: OwnKeys) -> list[dict[str, Any]]:
+    """The keys section: what is stored (never the keys) with Remove, or the inputs to enter them."""
+    if keys.saved_at is not None:
+        stamp = int(keys.saved_at.timestamp())
+        when = f"<!date^{stamp}^{{date_short}}|{keys.saved_at:%Y-%m-%d}>"
+        text = (
+            f"🔑 Your own API keys were saved on {when} and are used for your writes."
+            if keys.usable
+            else f"🔑 Your own API keys saved on {when} can't be used: they were checked with another "
+            "ConnectWise site or member. Remove them and enter new ones."
+        )
+        return [
+            kit.section(
+                text,
+                block_id=MappingBlock.KEYS,
+                accessory=kit.button(
+                    "Remove",
+                    MappingAction.REMOVE_KEYS,
+                    style="danger",
+                    confirm=kit.confirm_dialog(
+                        "Remove your keys?",
+                        "Your changes will go out with the workspace's key, naming your member.",
+                        "Remove",
+                    ),
+                ),
+            )
+        ]
+    return [
+        kit.divider(),
+        kit.context(KEYS_HELP),
+        kit.input_block(
+            MappingBlock.PUBLIC_KEY,
+            "Your public key",
+            kit.text_input(MappingAction.PUBLIC_KEY, placeholder="Public key", max_length=200),
+            optional=True,
+        ),
+        kit.input_block(
+            MappingBlock.PRIVATE_KEY,
+            "Your private key",
+            kit.text_input(MappingAction.PRIVATE_KEY, placeholder="Private key", max_length=200),
+            optional=True,
+        ),
+    ]
 
 
 class MappingTarget(BaseModel):
@@ -170,11 +268,18 @@ def read_mapping(view: dict[str, Any]) -> MappingForm:
     user_entry = (values.get(MappingBlock.SLACK_USER) or {}).get(MappingAction.SLACK_USER) or {}
     reassign_entry = (values.get(MappingBlock.REASSIGN) or {}).get(MappingAction.REASSIGN) or {}
     reassign = any(o.get("value") == REASSIGN_VALUE for o in reassign_entry.get("selected_options") or [])
+    ask_entry = (values.get(MappingBlock.ASK_ADMIN) or {}).get(MappingAction.ASK_ADMIN) or {}
+    ask_admin = any(o.get("value") == ASK_ADMIN_VALUE for o in ask_entry.get("selected_options") or [])
+    public = (values.get(MappingBlock.PUBLIC_KEY) or {}).get(MappingAction.PUBLIC_KEY) or {}
+    private = (values.get(MappingBlock.PRIVATE_KEY) or {}).get(MappingAction.PRIVATE_KEY) or {}
     return MappingForm(
         member_id=member_id,
         member_name=name.removeprefix("★ ") if name else None,
         slack_user_id=user_entry.get("selected_user") or None,
         reassign=reassign,
+        ask_admin=ask_admin,
+        public_key=str(public.get("value") or ""),
+        private_key=SecretStr(str(private.get("value") or "")),
         member_block_id=block_id,
     )
 

@@ -111,11 +111,25 @@ def unknown_choice_message(
     return {"text": truncate(headline, 3000), "blocks": [kit.section(body)]}
 
 
-def problem_modal(title: str, text: str, *, hint: str | None = None) -> dict[str, Any]:
-    """A modal that only explains why nothing more can happen here (not connected, stale form, …)."""
-    blocks = [kit.section(f"⚠️ {clip(escape_sentence(text), 2000)}")]
+def problem_modal(
+    title: str,
+    text: str,
+    *,
+    hint: str | None = None,
+    mrkdwn: bool = False,
+    action: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A modal that only explains why nothing more can happen here (not connected, stale form, …).
+    `mrkdwn`: text and hint are the app's own mrkdwn (mentions meant); `action`: a button to go on."""
+
+    def shown(value: str, limit: int) -> str:
+        return clip(value if mrkdwn else escape_sentence(value), limit)
+
+    blocks = [kit.section(f"⚠️ {shown(text, 2000)}")]
     if hint:
-        blocks.append(kit.context(clip(escape_sentence(hint), 1000)))
+        blocks.append(kit.context(shown(hint, 1000)))
+    if action is not None:
+        blocks.append(kit.actions(action))
     return kit.modal(title=title, blocks=blocks, callback_id=Callback.COMING_SOON, close="Close")
 
 
@@ -130,14 +144,24 @@ def coming_soon_modal(title: str, text: str) -> dict[str, Any]:
 
 
 def with_banner(
-    view: dict[str, Any], *, notice: str | None = None, error: str | None = None
+    view: dict[str, Any],
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    error_mrkdwn: str | None = None,
+    error_action: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The same detail modal with its ✅ notice / ⚠️ error line replaced (≤ 100 blocks still)."""
+    """The same detail modal with its ✅ notice / ⚠️ error line replaced (≤ 100 blocks still).
+    `error_mrkdwn` is an error line that is the app's own mrkdwn (mentions meant); `error_action` a
+    button beside the error line (e.g. "Map my ConnectWise member")."""
     banners = {DetailBlock.NOTICE.value, DetailBlock.ERROR.value}
     blocks = [b for b in view.get("blocks") or [] if b.get("block_id") not in banners]
     top: list[dict[str, Any]] = []
-    if error:
-        top.append(kit.section(f"⚠️ {clip(escape_sentence(error), 2000)}", block_id=DetailBlock.ERROR))
+    shown = (
+        clip(error_mrkdwn, 2000) if error_mrkdwn else clip(escape_sentence(error), 2000) if error else None
+    )
+    if shown:
+        top.append(kit.section(f"⚠️ {shown}", block_id=DetailBlock.ERROR, accessory=error_action))
     if notice:
         top.append(kit.section(f"✅ {escape_truncate(notice, 2000)}", block_id=DetailBlock.NOTICE))
     blocks = top + blocks

@@ -39,6 +39,11 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "users.info": frozenset({"users:read", "users:read.email"}),
     # Previews of ConnectWise ticket links posted where the app is.
     "chat.unfurl": frozenset({"links:write"}),
+    # The admins' "only members of this user group" rule: the groups to pick, and who is in one.
+    "usergroups.list": frozenset({"usergroups:read"}),
+    "usergroups.users.list": frozenset({"usergroups:read"}),
+    # A mapping request without an e-mail match is sent to the workspace's admins (is_admin/is_owner).
+    "users.list": frozenset({"users:read"}),
 }
 EVENT_SCOPES: dict[str, frozenset[str]] = {
     "app_home_opened": frozenset(),

@@ -18,6 +18,7 @@ from storage import (
     SuggestionState,
 )
 from storage.repositories import (
+    access,
     audit,
     connections,
     engineer_keys,
@@ -30,7 +31,17 @@ from storage.repositories import (
 
 A, B = "TAAAA", "TBBBB"
 SUGGESTION = uuid.uuid4().hex
-REPOSITORIES = (audit, connections, engineer_keys, events, ledger, mappings, suggestions, thread_links)
+REPOSITORIES = (
+    access,
+    audit,
+    connections,
+    engineer_keys,
+    events,
+    ledger,
+    mappings,
+    suggestions,
+    thread_links,
+)
 
 
 async def _seed_team_a(db: Storage) -> None:

@@ -103,6 +103,9 @@ async def open_create_modal(
     # Until the form is open, a failure (e.g. not connected) is explained in a modal of its own.
     ctx.surface = Surface(trigger_id=trigger_id, push=push, title=TITLE, user_id=ctx.user_id)
     service = await ctx.service()
+    # Refused before anything is typed: the mapping prompt (or the workspace's rule) in that modal.
+    ctx.channel = ctx.channel or (origin.channel_id if origin else None)
+    await ctx.require_writer()
     draft = start_draft(
         ctx.deps.rows,
         ctx.team_id,

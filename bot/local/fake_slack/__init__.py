@@ -5,6 +5,7 @@ from bot.local.fake_slack.models import (
     DEFAULT_USERS,
     FakeChannel,
     FakeUser,
+    FakeUsergroup,
     RecordedCall,
     ResponsePost,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "FakeChannel",
     "FakeSlack",
     "FakeUser",
+    "FakeUsergroup",
     "RecordedCall",
     "ResponsePost",
 ]

@@ -93,6 +93,8 @@ class WebApi:
             "users.info": self.users_info,
             "users.list": self.users_list,
             "users.lookupByEmail": self.users_lookup_by_email,
+            "usergroups.list": self.usergroups_list,
+            "usergroups.users.list": self.usergroups_users_list,
             "conversations.info": self.conversations_info,
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
@@ -266,6 +268,25 @@ class WebApi:
             if email and user.email is not None and user.email.lower() == email:
                 return {"ok": True, "user": user.to_slack(self.ident.team_id)}
         raise MethodError("users_not_found")
+
+    def usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """usergroups.list: the workspace's user groups (disabled ones with `include_disabled`, members
+        with `include_users`), as in Slack's reference."""
+        include_disabled = _truthy(args.get("include_disabled"))
+        include_users = _truthy(args.get("include_users"))
+        groups = [
+            g.to_slack(self.ident.team_id, include_users=include_users)
+            for g in self.ws.usergroups.values()
+            if include_disabled or not g.disabled
+        ]
+        return {"ok": True, "usergroups": groups}
+
+    def usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """usergroups.users.list: the member ids of one user group (`no_such_subteam` when unknown)."""
+        group = self.ws.usergroup(
+            args.get("usergroup"), include_disabled=_truthy(args.get("include_disabled"))
+        )
+        return {"ok": True, "users": list(group.users)}
 
     def conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         """conversations.info: one channel or DM."""

@@ -132,6 +132,42 @@ class FakeChannel(BaseModel):
         }
 
 
+class FakeUsergroup(BaseModel):
+    """A user group (`@handle`) of the fake workspace."""
+
+    id: str
+    handle: str
+    name: str = ""
+    description: str = ""
+    users: list[str] = Field(default_factory=list)
+    disabled: bool = False
+
+    def to_slack(self, team_id: str, *, include_users: bool = False) -> dict[str, Any]:
+        """Render as a `usergroups.list` entry (Slack's reference shape; `users` only when asked)."""
+        group: dict[str, Any] = {
+            "id": self.id,
+            "team_id": team_id,
+            "is_usergroup": True,
+            "is_subteam": True,
+            "name": self.name or self.handle,
+            "description": self.description,
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1700000000,
+            "date_update": 1700000000,
+            "date_delete": 1700000100 if self.disabled else 0,
+            "auto_type": None,
+            "created_by": "USLACKBOT",
+            "updated_by": "USLACKBOT",
+            "deleted_by": "USLACKBOT" if self.disabled else None,
+            "prefs": {"channels": [], "groups": []},
+            "user_count": len(self.users),
+        }
+        if include_users:
+            group["users"] = list(self.users)
+        return group
+
+
 class RecordedCall(BaseModel):
     """One Web API call (or response_url post, method `response_url`) the app made to the fake."""
 

@@ -22,6 +22,7 @@ from bot.local.fake_slack.models import (
     DEFAULT_USERS,
     FakeChannel,
     FakeUser,
+    FakeUsergroup,
     RecordedCall,
     ResponsePost,
 )
@@ -31,8 +32,11 @@ from bot.local.fake_slack.workspace import Identity, MethodError, Workspace
 
 DEFAULT_SCOPES = (
     "commands,chat:write,chat:write.public,users:read,users:read.email,channels:read,groups:read,"
-    "im:read,im:write,channels:history,groups:history,im:history,reactions:write,team:read"
+    "im:read,im:write,channels:history,groups:history,im:history,reactions:write,team:read,usergroups:read"
 )
+# Methods whose scope the fake checks against the token's scopes (Slack answers `missing_scope`), so a
+# test can stand for an install made before the app asked for it.
+CHECKED_SCOPES = {"usergroups.list": "usergroups:read", "usergroups.users.list": "usergroups:read"}
 
 
 @dataclass
@@ -77,6 +81,7 @@ class FakeSlack(LocalServer):
         enterprise_id: str | None = None,
         org_wide: bool = False,
         marketplace_app: bool = False,
+        usergroups: Iterable[FakeUsergroup] = (),
     ) -> None:
         super().__init__(host=host, port=port)
         self.scopes = scopes
@@ -97,6 +102,8 @@ class FakeSlack(LocalServer):
             DEFAULT_USERS if users is None else users,
             DEFAULT_CHANNELS if channels is None else channels,
         )
+        for group in usergroups:
+            self._workspace.add_usergroup(group)
         self._views = ViewStore(self.identity, clock)
         self._views.enforce_trigger_expiry = enforce_trigger_expiry
         self._views.trigger_ttl = trigger_ttl
@@ -173,6 +180,13 @@ class FakeSlack(LocalServer):
         if token != self.identity.bot_token:
             return 200, {"ok": False, "error": "invalid_auth"}, headers
         headers["x-oauth-scopes"] = self.scopes
+        needed = CHECKED_SCOPES.get(method)
+        if needed is not None and needed not in self.scopes.split(","):
+            return (
+                200,
+                {"ok": False, "error": "missing_scope", "needed": needed, "provided": self.scopes},
+                headers,
+            )
         injection = self._take_injection(method)
         if injection is not None:
             status = injection.status
@@ -233,6 +247,11 @@ class FakeSlack(LocalServer):
         """Add a member, given as a FakeUser or as FakeUser fields."""
         with self._lock:
             return self._workspace.add_user(user if user is not None else FakeUser(**fields))
+
+    def add_usergroup(self, group: FakeUsergroup | None = None, /, **fields: Any) -> FakeUsergroup:
+        """Add or replace a user group, given as a FakeUsergroup or as its fields."""
+        with self._lock:
+            return self._workspace.add_usergroup(group if group is not None else FakeUsergroup(**fields))
 
     def add_channel(self, channel: FakeChannel | None = None, /, **fields: Any) -> FakeChannel:
         """Add a conversation, given as a FakeChannel or as FakeChannel fields."""

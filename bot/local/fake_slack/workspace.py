@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.local.fake_slack.models import FakeChannel, FakeUser, team_domain
+from bot.local.fake_slack.models import FakeChannel, FakeUser, FakeUsergroup, team_domain
 
 
 class MethodError(Exception):
@@ -67,6 +67,7 @@ class Workspace:
     ) -> None:
         self.identity = identity
         self.users: dict[str, FakeUser] = {}
+        self.usergroups: dict[str, FakeUsergroup] = {}
         self.channels: dict[str, FakeChannel] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ephemerals: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -86,6 +87,18 @@ class Workspace:
         """Add or replace a member."""
         self.users[user.id] = user
         return user
+
+    def add_usergroup(self, group: FakeUsergroup) -> FakeUsergroup:
+        """Add or replace a user group."""
+        self.usergroups[group.id] = group
+        return group
+
+    def usergroup(self, group_id: Any, *, include_disabled: bool = False) -> FakeUsergroup:
+        """Return a user group or fail with `no_such_subteam` (a disabled one only when asked for)."""
+        group = self.usergroups.get(group_id) if isinstance(group_id, str) else None
+        if group is None or (group.disabled and not include_disabled):
+            raise MethodError("no_such_subteam")
+        return group
 
     def add_channel(self, channel: FakeChannel) -> FakeChannel:
         """Add or replace a conversation."""

@@ -65,7 +65,7 @@ def test_the_examples_are_found() -> None:
 async def test_every_readme_and_help_example_works_as_written(slack: Slack, example: str) -> None:
     text = example.removeprefix("/tickets").strip()
     word = text.split(" ", 1)[0].lower()
-    user = ADMIN if word in ("connect", "disconnect") else DEMO
+    user = ADMIN if word in ("connect", "disconnect", "settings") else DEMO
 
     await slack.command(text, user=user)
 
