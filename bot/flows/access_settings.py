@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.directory import SlackUsergroup
 from bot.flows.context import FlowContext
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
@@ -29,6 +30,10 @@ async def settings_view(ctx: FlowContext, *, notice: str | None = None) -> Paylo
     """The settings modal as stored, with the workspace's user groups to pick from."""
     current = await ctx.deps.storage.access(ctx.team_id).settings()
     groups = await ctx.deps.directory.usergroups(ctx.client)
+    if current.usergroup_id and all(g.id != current.usergroup_id for g in groups):
+        # Slack didn't list it (e.g. no usergroups:read yet): still shown, so saving keeps the rule.
+        handle = current.usergroup_handle or current.usergroup_id
+        groups = [SlackUsergroup(id=current.usergroup_id, handle=handle), *groups]
     return access_modal(
         unmapped_can_read=current.unmapped_can_read,
         usergroup_id=current.usergroup_id,
@@ -68,8 +73,12 @@ async def submit_settings(ctx: FlowContext, view: Payload) -> Submission:
     if not await ctx.is_admin():
         return Submission.field_errors({AccessBlock.USERGROUP: NOT_ADMIN})
     form = read_access_form(view)
+    store = ctx.deps.storage.access(ctx.team_id)
+    current = await store.settings()
     handle = None
-    if form.usergroup_id is not None:
+    if form.usergroup_id is not None and form.usergroup_id == current.usergroup_id:
+        handle = current.usergroup_handle  # kept as it is (even when Slack can't list the groups now)
+    elif form.usergroup_id is not None:
         groups = {g.id: g for g in await ctx.deps.directory.usergroups(ctx.client)}
         group = groups.get(form.usergroup_id)
         if group is None:
@@ -78,7 +87,7 @@ async def submit_settings(ctx: FlowContext, view: Payload) -> Submission:
             )
         handle = group.handle
         ctx.deps.directory.forget_usergroup(ctx.team_id, group.id)
-    saved = await ctx.deps.storage.access(ctx.team_id).save_settings(
+    saved = await store.save_settings(
         AccessSettings(
             unmapped_can_read=form.unmapped_can_read,
             usergroup_id=form.usergroup_id,

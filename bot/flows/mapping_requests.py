@@ -10,6 +10,7 @@ from bot.flows import home
 from bot.flows.context import FlowContext
 from bot.flows.submission import Submission
 from bot.flows.work import WorkItem, flow
+from bot.text import escape_truncate
 from bot.views.access import RequestRef, decided_dm, request_dm
 from bot.views.mapping import mapping_done_modal
 from psa.models import Member
@@ -102,7 +103,7 @@ async def _decide(ctx: FlowContext, item: WorkItem, *, approve: bool) -> None:
             text = f"This request from {requester} is no longer pending (they asked again or were mapped)."
         await ctx.respond(decided_dm(text), replace=True)
         return
-    member = f"{request.member_name} ({request.member_identifier})"
+    member = f"{escape_truncate(request.member_name, 100)} ({escape_truncate(request.member_identifier, 60)})"
     me = f"<@{ctx.user_id}>"
     log.info(
         "team %s: %s %s %s's mapping request",

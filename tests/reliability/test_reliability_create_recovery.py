@@ -83,10 +83,15 @@ async def test_a_ticket_is_created_as_the_engineer_and_carries_its_marker(slack:
 
 
 async def test_an_unmapped_user_is_refused_before_anything_is_claimed(slack: Slack) -> None:
-    form = await ready_form(slack, user=NEWBIE)
-    sent = await slack.submit(form, user=NEWBIE)
-    assert sent.body["response_action"] == "errors"
-    assert "not mapped" in str(sent.body["errors"])
+    await slack.command("new", user=NEWBIE)  # refused before anything is typed: the mapping prompt
+    assert "not mapped to a ConnectWise member" in blocks_text(slack.modal(NEWBIE))
+    form = await ready_form(slack, user=DEMO)
+    await slack.deps.storage.workspace(slack.team).unmap_member(DEMO, unmapped_by=DEMO)  # while typing
+
+    sent = await slack.submit(form, user=DEMO)
+
+    assert sent.body["response_action"] == "push"  # the prompt over the form: the typing is kept
+    assert "not mapped to a ConnectWise member" in blocks_text(sent.body["view"])
     assert tickets_named(slack) == [] and post_count(slack) == 0
     key = (await draft_of(slack, form)).idempotency_key
     assert await entry_state(slack, key) is None

@@ -88,6 +88,8 @@ async def test_every_readme_and_help_example_works_as_written(slack: Slack, exam
         assert ConnectAction.DISCONNECT in str(slack.last_ephemeral(user)["blocks"])
     elif word == "map":
         assert slack.modal(user)["callback_id"] == Callback.MAPPING
+    elif word == "settings":
+        assert slack.modal(user)["callback_id"] == Callback.ACCESS
     elif word == "time":
         shown = blocks_text(slack.last_ephemeral(user))
         assert "Logged" in shown and "⚠️" not in shown, shown
