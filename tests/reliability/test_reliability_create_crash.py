@@ -5,8 +5,11 @@ restart there is exactly one ticket and its confirmation reached the engineer.""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from waiting import wait_until
 
 from bench.stack import (
     CHANNEL,
+    REPO,
     SIGNING_SECRET,
     Backends,
     ServerProcess,
@@ -230,3 +234,71 @@ async def test_a_create_still_unanswered_when_sigterm_runs_out_of_grace_is_hande
         first.stop()
         if second is not None:
             second.stop()
+
+
+JOBS_TESTS = Path(__file__).resolve().parents[1] / "jobs"
+
+
+@pytest.fixture
+async def postgres_environment(backends: Backends) -> AsyncIterator[dict[str, str]]:
+    """A fresh Postgres database for `serve` (WORKERS=external) and `worker` processes."""
+    if str(JOBS_TESTS) not in sys.path:
+        sys.path.insert(0, str(JOBS_TESTS))
+    from jobs_kit import fresh_jobs_database
+
+    async with fresh_jobs_database() as url:
+        await asyncio.to_thread(prepare_database, url, backends.sandbox, backends.users)
+        env = app_environment(backends, url)
+        yield {**env, "WORKERS": "external", "JOBS_STALLED_AFTER": "6", "PYTHONPATH": str(REPO)}
+
+
+def worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A `python -m bot worker` process."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("TEST_POSTGRES_URL"), reason="needs TEST_POSTGRES_URL")
+async def test_a_worker_killed_mid_create_leaves_it_to_another_worker_one_ticket(
+    backends: Backends, postgres_environment: dict[str, str], tmp_path: Path
+) -> None:
+    env = postgres_environment
+    web = await _start(ServerProcess(["bot", "serve"], env, tmp_path / "web.log"))
+    first = worker(env, tmp_path / "first.log")
+    second: subprocess.Popen[bytes] | None = None
+    sandbox = backends.sandbox
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            form, typed = await fill_in_new_ticket(http, web, backends)
+            with sandbox.holding("POST", TICKETS):
+                view_id = await submit(http, web, backends, form, typed)
+                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+                first.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(first.wait, 30)
+            await wait_until(lambda: tickets(backends), within=WAIT_S, what="the held create to land")
+
+            second = worker(env, tmp_path / "second.log")  # the job and the claim are picked up here
+            await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
+            await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
+            await wait_until(lambda: idle(http, web), within=WAIT_S, what="the queue to empty")
+        (made,) = tickets(backends)
+        (posted,) = confirmations(backends)
+        assert f"#{made['id']}" in posted["text"]
+        assert sum(1 for r in sandbox.requests if r.method == "POST" and r.path == TICKETS) == 1
+    finally:
+        stop(second)
+        stop(first)
+        web.stop()
