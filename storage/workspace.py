@@ -1,14 +1,17 @@
-"""One workspace's view of storage: every method is bound to a team_id and runs its own transaction."""
+"""One workspace's view of storage: its repositories bound to a team_id, each call one transaction.
+
+`read(...)` / `write(...)` (storage/bound.py) run any repository function for the workspace, so a new
+query needs no method here; `ledger` and `engineer_keys` are the workspace's write ledger and keys.
+What remains below is either a unit of work of several repository calls (a change and its audit line,
+committed together) or a short name the flows already use for a one-call read or write.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.bound import SessionFactory, WorkspaceBound
 from storage.crypto import SecretBox
 from storage.models import AuditAction
 from storage.repositories import (
@@ -16,41 +19,40 @@ from storage.repositories import (
     connections,
     engineer_keys,
     events,
-    ledger,
     mappings,
     suggestions,
     thread_links,
 )
-from storage.repositories._common import require_team
 from storage.repositories.audit import AuditEvent
 from storage.repositories.connections import ConnectionCredentials, ConnectionInfo, PSAConnection
-from storage.repositories.ledger import ClaimResult, LedgerEntry
 from storage.repositories.mappings import MemberMapping
 from storage.repositories.suggestions import Suggestion
 from storage.repositories.thread_links import ThreadLink
+from storage.writes import EngineerKeyStore, WriteLedger
 
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+def _connection_detail(info: ConnectionInfo) -> dict[str, Any]:
+    """What an audit line says of a connection (never its secret)."""
+    return {"provider": info.provider_kind, "base_url": info.base_url, "company_id": info.company_id}
 
 
-class WorkspaceStore:
-    """Convenience API for the bot, bound to one Slack workspace. Writes commit before returning."""
+class WorkspaceStore(WorkspaceBound):
+    """Storage for the bot, bound to one Slack workspace. Writes commit before returning."""
 
     def __init__(self, team_id: str, *, write: SessionFactory, read: SessionFactory, box: SecretBox) -> None:
-        self.team_id = require_team(team_id)
-        self._write = write
-        self._read = read
+        super().__init__(team_id, write=write, read=read)
         self._box = box
+        self.ledger = WriteLedger(team_id, write=write, read=read)
+        self.engineer_keys = EngineerKeyStore(team_id, write=write, read=read, box=box)
 
     # Connection
     async def connection_info(self) -> ConnectionInfo | None:
         """The PSA connection without its secret."""
-        async with self._read() as s:
-            return await connections.get_connection_info(session=s, team_id=self.team_id)
+        return await self.read(connections.get_connection_info)
 
     async def connection(self) -> PSAConnection | None:
         """The PSA connection with the private key decrypted (as SecretStr)."""
-        async with self._read() as s:
-            return await connections.get_connection(session=s, team_id=self.team_id, box=self._box)
+        return await self.read(partial(connections.get_connection, box=self._box))
 
     async def save_connection(
         self, credentials: ConnectionCredentials, *, connected_by: str, enterprise_id: str | None = None
@@ -65,17 +67,12 @@ class WorkspaceStore:
                 box=self._box,
                 enterprise_id=enterprise_id,
             )
-            detail = {
-                "provider": info.provider_kind,
-                "base_url": info.base_url,
-                "company_id": info.company_id,
-            }
             await audit.record(
                 session=s,
                 team_id=self.team_id,
                 slack_user_id=connected_by,
                 action=AuditAction.CONNECT,
-                detail=detail,
+                detail=_connection_detail(info),
             )
             return info
 
@@ -85,17 +82,12 @@ class WorkspaceStore:
             info = await connections.get_connection_info(session=s, team_id=self.team_id)
             removed = await connections.delete_connection(session=s, team_id=self.team_id)
             if removed and info is not None and disconnected_by is not None:
-                detail = {
-                    "provider": info.provider_kind,
-                    "base_url": info.base_url,
-                    "company_id": info.company_id,
-                }
                 await audit.record(
                     session=s,
                     team_id=self.team_id,
                     slack_user_id=disconnected_by,
                     action=AuditAction.DISCONNECT,
-                    detail=detail,
+                    detail=_connection_detail(info),
                 )
             return removed
 
@@ -158,18 +150,15 @@ class WorkspaceStore:
 
     async def mapping(self, slack_user_id: str) -> MemberMapping | None:
         """A Slack user's mapping."""
-        async with self._read() as s:
-            return await mappings.get_mapping(session=s, team_id=self.team_id, slack_user_id=slack_user_id)
+        return await self.read(partial(mappings.get_mapping, slack_user_id=slack_user_id))
 
     async def mapping_by_member(self, member_id: int) -> MemberMapping | None:
         """The mapping holding a PSA member."""
-        async with self._read() as s:
-            return await mappings.get_mapping_by_member(session=s, team_id=self.team_id, member_id=member_id)
+        return await self.read(partial(mappings.get_mapping_by_member, member_id=member_id))
 
     async def mappings(self) -> list[MemberMapping]:
         """All mappings of the workspace."""
-        async with self._read() as s:
-            return await mappings.list_mappings(session=s, team_id=self.team_id)
+        return await self.read(mappings.list_mappings)
 
     # Thread links
     async def link_thread(
@@ -185,139 +174,80 @@ class WorkspaceStore:
     ) -> ThreadLink:
         """Link a thread to a ticket (replacing an earlier link); `context_seeded` when the app just
         started the thread, so it has no earlier messages to read."""
-        async with self._write() as s:
-            return await thread_links.link_thread(
-                session=s,
-                team_id=self.team_id,
-                channel_id=channel_id,
-                thread_ts=thread_ts,
-                ticket_id=ticket_id,
-                linked_by=linked_by,
-                company_id=company_id,
-                board_id=board_id,
-                context_seeded=context_seeded,
-            )
+        link = partial(
+            thread_links.link_thread,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            ticket_id=ticket_id,
+            linked_by=linked_by,
+            company_id=company_id,
+            board_id=board_id,
+            context_seeded=context_seeded,
+        )
+        return await self.write(link)
 
     async def thread_link(self, channel_id: str, thread_ts: str) -> ThreadLink | None:
         """The ticket linked to a thread."""
-        async with self._read() as s:
-            return await thread_links.get_thread_link(
-                session=s, team_id=self.team_id, channel_id=channel_id, thread_ts=thread_ts
-            )
-
-    # Idempotency ledger
-    async def claim(self, key: str, *, stale_after: timedelta = ledger.DEFAULT_STALE_AFTER) -> ClaimResult:
-        """Claim an idempotency key (committed before returning, so the PSA call runs outside any lock)."""
-        async with self._write() as s:
-            return await ledger.claim(key, team_id=self.team_id, session=s, stale_after=stale_after)
-
-    async def complete(self, key: str, ticket_id: int) -> bool:
-        """Mark a claimed key done with its ticket."""
-        async with self._write() as s:
-            return await ledger.complete(key, ticket_id, team_id=self.team_id, session=s)
-
-    async def fail(self, key: str, error: str) -> bool:
-        """Mark a claimed key failed (a later claim retries it)."""
-        async with self._write() as s:
-            return await ledger.fail(key, error, team_id=self.team_id, session=s)
-
-    async def uncertain(self, key: str, error: str) -> bool:
-        """Mark a claimed key uncertain (the PSA may have done it; the next claim reconciles first)."""
-        async with self._write() as s:
-            return await ledger.uncertain(key, error, team_id=self.team_id, session=s)
-
-    async def ledger_entry(self, key: str) -> LedgerEntry | None:
-        """The state of an idempotency key."""
-        async with self._read() as s:
-            return await ledger.get_entry(key, team_id=self.team_id, session=s)
+        return await self.read(
+            partial(thread_links.get_thread_link, channel_id=channel_id, thread_ts=thread_ts)
+        )
 
     # Spin-off suggestions
     async def open_suggestion_if_none(
         self, suggestion_id: str, *, channel_id: str, thread_ts: str, description: str
     ) -> bool:
         """Open a suggestion unless the thread has one open; True if opened."""
-        async with self._write() as s:
-            return await suggestions.open_if_none(
-                session=s,
-                team_id=self.team_id,
-                suggestion_id=suggestion_id,
-                channel_id=channel_id,
-                thread_ts=thread_ts,
-                description=description,
-            )
+        opening = partial(
+            suggestions.open_if_none,
+            suggestion_id=suggestion_id,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            description=description,
+        )
+        return await self.write(opening)
 
     async def set_suggestion_message(self, suggestion_id: str, message_ts: str) -> bool:
         """Remember where the suggestion was posted."""
-        async with self._write() as s:
-            return await suggestions.set_message_ts(
-                session=s, team_id=self.team_id, suggestion_id=suggestion_id, message_ts=message_ts
-            )
+        return await self.write(
+            partial(suggestions.set_message_ts, suggestion_id=suggestion_id, message_ts=message_ts)
+        )
 
     async def suggestion(self, suggestion_id: str) -> Suggestion | None:
         """A suggestion by id."""
-        async with self._read() as s:
-            return await suggestions.get_suggestion(
-                session=s, team_id=self.team_id, suggestion_id=suggestion_id
-            )
+        return await self.read(partial(suggestions.get_suggestion, suggestion_id=suggestion_id))
 
     async def dismiss_suggestion(self, suggestion_id: str) -> Suggestion | None:
         """Dismiss an open suggestion."""
-        async with self._write() as s:
-            return await suggestions.dismiss(session=s, team_id=self.team_id, suggestion_id=suggestion_id)
+        return await self.write(partial(suggestions.dismiss, suggestion_id=suggestion_id))
 
     async def suggestion_created(self, suggestion_id: str, ticket_id: int) -> Suggestion | None:
         """Record the ticket created from a suggestion."""
-        async with self._write() as s:
-            return await suggestions.mark_created(
-                session=s, team_id=self.team_id, suggestion_id=suggestion_id, ticket_id=ticket_id
-            )
+        return await self.write(
+            partial(suggestions.mark_created, suggestion_id=suggestion_id, ticket_id=ticket_id)
+        )
 
     # Events and audit
     async def first_time_event(self, event_id: str) -> bool:
         """True the first time a Slack event_id is seen."""
-        async with self._write() as s:
-            return await events.first_time(session=s, team_id=self.team_id, event_id=event_id)
-
-    async def audit(
-        self,
-        slack_user_id: str,
-        action: AuditAction,
-        *,
-        ticket_id: int | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> AuditEvent:
-        """Record an audit event."""
-        async with self._write() as s:
-            return await audit.record(
-                session=s,
-                team_id=self.team_id,
-                slack_user_id=slack_user_id,
-                action=action,
-                ticket_id=ticket_id,
-                detail=detail,
-            )
+        return await self.write(partial(events.first_time, event_id=event_id))
 
     async def audit_log(self, *, ticket_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
         """Recent audit events, newest first."""
-        async with self._read() as s:
-            return await audit.list_events(session=s, team_id=self.team_id, ticket_id=ticket_id, limit=limit)
+        return await self.read(partial(audit.list_events, ticket_id=ticket_id, limit=limit))
 
 
-class SlackMemberMappingLookup:
+class SlackMemberMappingLookup(WorkspaceBound):
     """psa.service.MemberMappingLookup over stored mappings of one workspace (user_ref = Slack user id)."""
 
     def __init__(self, team_id: str, *, read: SessionFactory) -> None:
-        self.team_id = require_team(team_id)
-        self._read = read
+        super().__init__(team_id, write=read, read=read)  # never writes
 
     async def member_id_for(self, user_ref: str) -> int | None:
         """The PSA member id mapped to a Slack user, or None."""
-        async with self._read() as s:
-            mapping = await mappings.get_mapping(session=s, team_id=self.team_id, slack_user_id=user_ref)
+        mapping = await self.read(partial(mappings.get_mapping, slack_user_id=user_ref))
         return None if mapping is None else mapping.psa_member_id
 
     async def mapped_member_ids(self) -> dict[int, str]:
         """PSA member id → Slack user id for every mapping of the workspace."""
-        async with self._read() as s:
-            rows = await mappings.list_mappings(session=s, team_id=self.team_id)
+        rows = await self.read(mappings.list_mappings)
         return {m.psa_member_id: m.slack_user_id for m in rows}

@@ -6,22 +6,19 @@ is either recorded as done with its audit line, or not recorded at all (and then
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bound import SessionFactory, WorkspaceBound
 from storage.crypto import SecretBox
 from storage.models import AuditAction, WriteKind
 from storage.repositories import audit, engineer_keys, ledger
-from storage.repositories._common import require_team
 from storage.repositories.engineer_keys import EngineerKeys, EngineerKeysInfo
 from storage.repositories.ledger import ClaimResult, LedgerEntry
-
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class AuditEntry(BaseModel):
@@ -35,13 +32,8 @@ class AuditEntry(BaseModel):
     attribution: str | None = None  # psa.models.Attribution value
 
 
-class WriteLedger:
+class WriteLedger(WorkspaceBound):
     """The idempotency ledger of one workspace (see storage.repositories.ledger for the protocol)."""
-
-    def __init__(self, team_id: str, *, write: SessionFactory, read: SessionFactory) -> None:
-        self.team_id = require_team(team_id)
-        self._write = write
-        self._read = read
 
     async def claim(
         self,
@@ -55,18 +47,17 @@ class WriteLedger:
         stale_after: timedelta = ledger.DEFAULT_STALE_AFTER,
     ) -> ClaimResult:
         """Claim a write before calling the PSA (committed before returning)."""
-        async with self._write() as s:
-            return await ledger.claim(
-                key,
-                team_id=self.team_id,
-                session=s,
-                kind=kind,
-                actor_user_id=actor_user_id,
-                actor_member_id=actor_member_id,
-                ticket_id=ticket_id,
-                payload=payload,
-                stale_after=stale_after,
-            )
+        claiming = partial(
+            ledger.claim,
+            key,
+            kind=kind,
+            actor_user_id=actor_user_id,
+            actor_member_id=actor_member_id,
+            ticket_id=ticket_id,
+            payload=payload,
+            stale_after=stale_after,
+        )
+        return await self.write(claiming)
 
     async def complete(
         self,
@@ -97,61 +88,47 @@ class WriteLedger:
 
     async def fail(self, key: str, error: str) -> bool:
         """The PSA refused the write: nothing was written (a later claim retries)."""
-        async with self._write() as s:
-            return await ledger.fail(key, error, team_id=self.team_id, session=s)
+        return await self.write(partial(ledger.fail, key, error))
 
     async def uncertain(self, key: str, error: str) -> bool:
         """The PSA may have performed the write: whoever claims it next reconciles first."""
-        async with self._write() as s:
-            return await ledger.uncertain(key, error, team_id=self.team_id, session=s)
+        return await self.write(partial(ledger.uncertain, key, error))
 
     async def set_payload(self, key: str, payload: Mapping[str, Any]) -> bool:
         """Add to a claimed write's payload (e.g. the marker put on a ticket, where the user waits)."""
-        async with self._write() as s:
-            return await ledger.set_payload(key, payload, team_id=self.team_id, session=s)
+        return await self.write(partial(ledger.set_payload, key, payload))
 
     async def renew(
         self, key: str, *, attempt: int, payload: Mapping[str, Any] | None = None
     ) -> LedgerEntry | None:
         """Keep holding a claim (attempt `attempt`), merging `payload`; None when it is no longer ours."""
-        async with self._write() as s:
-            return await ledger.renew(key, attempt=attempt, team_id=self.team_id, session=s, payload=payload)
+        return await self.write(partial(ledger.renew, key, attempt=attempt, payload=payload))
 
     async def made_since(self, kind: WriteKind, actor_user_id: str, since: datetime) -> list[int]:
         """Tickets a user's writes of `kind` made since `since` (e.g. the tickets they created)."""
-        async with self._read() as s:
-            return await ledger.made_since(
-                team_id=self.team_id, kind=kind, actor_user_id=actor_user_id, since=since, session=s
-            )
+        return await self.read(
+            partial(ledger.made_since, kind=kind, actor_user_id=actor_user_id, since=since)
+        )
 
     async def entry(self, key: str) -> LedgerEntry | None:
         """The state of a write."""
-        async with self._read() as s:
-            return await ledger.get_entry(key, team_id=self.team_id, session=s)
+        return await self.read(partial(ledger.get_entry, key))
 
 
-class EngineerKeyStore:
+class EngineerKeyStore(WorkspaceBound):
     """Engineers' own PSA keys in one workspace; saving and removing them is audited in one transaction."""
 
     def __init__(self, team_id: str, *, write: SessionFactory, read: SessionFactory, box: SecretBox) -> None:
-        self.team_id = require_team(team_id)
-        self._write = write
-        self._read = read
+        super().__init__(team_id, write=write, read=read)
         self._box = box
 
     async def info(self, slack_user_id: str) -> EngineerKeysInfo | None:
         """A user's stored keys without the secret."""
-        async with self._read() as s:
-            return await engineer_keys.get_keys_info(
-                session=s, team_id=self.team_id, slack_user_id=slack_user_id
-            )
+        return await self.read(partial(engineer_keys.get_keys_info, slack_user_id=slack_user_id))
 
     async def keys(self, slack_user_id: str) -> EngineerKeys | None:
         """A user's stored keys with the private key decrypted (only to build their provider)."""
-        async with self._read() as s:
-            return await engineer_keys.get_keys(
-                session=s, team_id=self.team_id, slack_user_id=slack_user_id, box=self._box
-            )
+        return await self.read(partial(engineer_keys.get_keys, slack_user_id=slack_user_id, box=self._box))
 
     async def save(
         self,

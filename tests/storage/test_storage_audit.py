@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -46,9 +48,14 @@ async def test_events_are_listed_newest_first_and_by_ticket(db: Storage) -> None
     assert len(await ws.audit_log(limit=1)) == 1
 
 
+async def record(db: Storage, action: AuditAction, **line: Any) -> audit.AuditEvent:
+    """U1's audit line in workspace T1, written as the app does: one repository call, one transaction."""
+    return await db.workspace("T1").write(partial(audit.record, slack_user_id="U1", action=action, **line))
+
+
 async def test_status_change_detail_round_trips_as_json(db: Storage) -> None:
     detail = {"from": "New", "to": "In Progress", "status_id": 12, "assignees": ["jdoe", "asmith"]}
-    event = await db.workspace("T1").audit("U1", AuditAction.STATUS_CHANGE, ticket_id=1042, detail=detail)
+    event = await record(db, AuditAction.STATUS_CHANGE, ticket_id=1042, detail=detail)
     [stored] = await db.workspace("T1").audit_log()
     assert stored == event and stored.detail == detail
 
@@ -60,7 +67,7 @@ async def test_secrets_never_reach_the_audit_detail(db: Storage) -> None:
         "value": SecretStr("LEAK-4"),
         "items": [{"client_secret": "LEAK-5"}],
     }
-    event = await db.workspace("T1").audit("U1", AuditAction.CONNECT, detail=detail)
+    event = await record(db, AuditAction.CONNECT, detail=detail)
     [stored] = await db.workspace("T1").audit_log()
 
     for shown in (repr(event), repr(stored), stored.model_dump_json()):
@@ -70,12 +77,10 @@ async def test_secrets_never_reach_the_audit_detail(db: Storage) -> None:
 
 
 async def test_oversized_detail_is_bounded(db: Storage) -> None:
-    event = await db.workspace("T1").audit(
-        "U1", AuditAction.NOTE, detail={f"k{i}": "x" * 400 for i in range(50)}
-    )
+    event = await record(db, AuditAction.NOTE, detail={f"k{i}": "x" * 400 for i in range(50)})
     assert event.detail["truncated"] is True
 
 
 async def test_unknown_actions_are_refused(db: Storage) -> None:
     with pytest.raises(ValueError):
-        await db.workspace("T1").audit("U1", "delete_everything", ticket_id=1)  # type: ignore[arg-type]
+        await record(db, "delete_everything", ticket_id=1)  # type: ignore[arg-type]

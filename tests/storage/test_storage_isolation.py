@@ -138,7 +138,7 @@ async def test_team_b_can_neither_read_nor_change_team_a(db: Storage) -> None:
     assert mapping is not None and mapping.member_name == "A Ten"
     link = await ws.thread_link("C1", "1.0")
     assert link is not None and link.ticket_id == 100
-    entry = await ws.ledger_entry("key-1")
+    entry = await ws.ledger.entry("key-1")
     assert entry is not None and entry.state == LedgerState.IN_PROGRESS and entry.ticket_id is None
     suggestion = await ws.suggestion(SUGGESTION)
     assert (

@@ -10,9 +10,11 @@ from cryptography.fernet import Fernet
 from storage_backends import Backend
 
 from storage import LedgerState, Storage
+from storage.models import WriteKind
 from storage.repositories import ledger
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+BY_U1 = {"kind": WriteKind.CREATE, "actor_user_id": "U1"}
 
 
 async def _claim(
@@ -43,29 +45,29 @@ async def test_first_claim_wins_and_a_double_submit_sees_it_in_progress(db: Stor
 
 
 async def test_after_completion_a_retry_gets_the_ticket_already_created(db: Storage) -> None:
-    ws = db.workspace("T1")
-    assert (await ws.claim("k")).won
-    assert await ws.complete("k", 1042) is True
+    ws = db.workspace("T1").ledger
+    assert (await ws.claim("k", **BY_U1)).won
+    assert await ws.complete("k", ticket_id=1042) is True
 
-    again = await ws.claim("k")
+    again = await ws.claim("k", **BY_U1)
 
     assert not again.won and again.state == LedgerState.DONE and again.ticket_id == 1042
-    entry = await ws.ledger_entry("k")
+    entry = await ws.entry("k")
     assert entry is not None and entry.attempts == 1 and entry.updated_at >= entry.created_at
 
 
 async def test_a_failed_key_is_won_again_by_the_next_retry(db: Storage) -> None:
-    ws = db.workspace("T1")
-    await ws.claim("k")
+    ws = db.workspace("T1").ledger
+    await ws.claim("k", **BY_U1)
     assert await ws.fail("k", "PSA said 503") is True
-    failed = await ws.ledger_entry("k")
+    failed = await ws.entry("k")
     assert failed is not None and failed.state == LedgerState.FAILED and failed.error == "PSA said 503"
 
-    retry = await ws.claim("k")
+    retry = await ws.claim("k", **BY_U1)
 
     assert retry.won and retry.took_over == LedgerState.FAILED
     assert retry.entry.attempts == 2 and retry.entry.error is None
-    assert await ws.complete("k", 7) is True
+    assert await ws.complete("k", ticket_id=7) is True
 
 
 async def test_a_failed_key_is_not_retried_when_the_caller_says_so(db: Storage) -> None:
@@ -87,20 +89,20 @@ async def test_a_stale_in_progress_entry_from_a_crashed_process_is_taken_over(db
 
 
 async def test_finishing_a_key_that_is_not_in_progress_reports_false(db: Storage) -> None:
-    ws = db.workspace("T1")
-    assert await ws.complete("never-claimed", 1) is False
-    await ws.claim("k")
-    await ws.complete("k", 1)
+    ws = db.workspace("T1").ledger
+    assert await ws.complete("never-claimed", ticket_id=1) is False
+    await ws.claim("k", **BY_U1)
+    await ws.complete("k", ticket_id=1)
     assert await ws.fail("k", "late error") is False
-    entry = await ws.ledger_entry("k")
+    entry = await ws.entry("k")
     assert entry is not None and entry.state == LedgerState.DONE and entry.ticket_id == 1
 
 
 async def test_long_error_texts_are_truncated(db: Storage) -> None:
-    ws = db.workspace("T1")
-    await ws.claim("k")
+    ws = db.workspace("T1").ledger
+    await ws.claim("k", **BY_U1)
     await ws.fail("k", "x" * 10_000)
-    entry = await ws.ledger_entry("k")
+    entry = await ws.entry("k")
     assert entry is not None and entry.error is not None and len(entry.error) == ledger.ERROR_MAX
 
 
@@ -118,15 +120,15 @@ async def test_ten_concurrent_claims_of_one_key_have_exactly_one_winner(db: Stor
 
 
 async def test_ten_concurrent_retries_of_a_failed_key_have_exactly_one_winner(db: Storage) -> None:
-    ws = db.workspace("T1")
-    await ws.claim("k")
+    ws = db.workspace("T1").ledger
+    await ws.claim("k", **BY_U1)
     await ws.fail("k", "timeout")
 
     results = await _racing_claims([db], "k", 10)
 
     assert sum(r.won for r in results) == 1
     assert [r.took_over for r in results if r.won] == [LedgerState.FAILED]
-    entry = await ws.ledger_entry("k")
+    entry = await ws.entry("k")
     assert entry is not None and entry.attempts == 2
 
 
