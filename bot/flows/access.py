@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.directory import UsergroupUnknown
 from bot.flows.errors import NotMapped, Restricted, RestrictedRule
-from bot.state import StateError
 from storage import AccessSettings, MemberMapping
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ async def require_access(
     user_id = user_id or ctx.user_id
     settings = await ctx.deps.storage.access(ctx.team_id).settings()
     if not reading or settings.restrict_reads:
-        channel = None if in_home else await channel_of(ctx)
+        channel = None if in_home else channel_of(ctx)
         await _check_restriction(ctx, settings, user_id, channel, reading=reading)
     mapped = await ctx.member(user_id)
     if mapped is None and (not reading or not settings.unmapped_can_read):
@@ -65,29 +64,22 @@ async def _check_restriction(
         raise refused(RestrictedRule.CHANNEL)
 
 
-async def channel_of(ctx: FlowContext) -> str | None:
-    """The channel the work is done from: the one a flow named (`ctx.channel`), the payload's, or for a
-    modal the channel it was opened from (its metadata's origin, or a New Ticket draft's). None from the
-    Home tab, a DM-less global shortcut, or a modal opened there."""
+def channel_of(ctx: FlowContext) -> str | None:
+    """The channel the work is done from: the one a flow named (`ctx.channel`, e.g. a New Ticket draft's
+    origin), the payload's, or for a modal the channel it was opened from, as its metadata keeps it. None
+    from the Home tab, a global shortcut, or a modal opened there."""
     if ctx.channel or ctx.actor.channel_id:
         return ctx.channel or ctx.actor.channel_id
     view = ctx.item.body.get("view")
     if not isinstance(view, dict) or view.get("type") != "modal":
         return None
     meta = _loose_json(view.get("private_metadata"))
-    origin = meta.get("o")
-    if isinstance(origin, dict) and isinstance(origin.get("channel_id"), str):
-        return str(origin["channel_id"])
-    if isinstance(meta.get("c"), str):
-        return str(meta["c"])
-    if isinstance(meta.get("k"), str):  # a New Ticket modal: its origin is kept with the draft
-        from bot.flows.stored import load_draft
-
-        try:
-            draft = await load_draft(ctx, view)
-        except StateError:
-            return None
-        return draft.origin.channel_id if draft.origin else None
+    origin = meta.get("o")  # the detail modal (DetailState.origin)
+    place = origin if isinstance(origin, dict) else meta  # the link-thread modal is an Origin itself
+    for key in ("channel_id", "c"):  # Origin.channel_id; WorkMeta.channel_id (alias "c")
+        value = place.get(key)
+        if isinstance(value, str) and value:
+            return value
     return None
 
 

@@ -76,6 +76,7 @@ async def run_held(
         payload[SENT] = True
     key = held.key
     try:
+        ctx.channel = draft.origin.channel_id if draft.origin else None  # the policy's place
         writer = await writer_for(ctx)  # the one authorization point, at the time of the write
     except Exception:
         await held.ledger.fail(key, "you may not create tickets from Slack (see the message from the app)")

@@ -107,6 +107,7 @@ async def decide_submission(ctx: FlowContext, view: dict[str, Any]) -> Submissio
         return errors_decision(draft, view, problems)
     if not draft.idempotency_key:
         return Submission.update(unavailable_view(STALE_FORM))
+    ctx.channel = draft.origin.channel_id if draft.origin else None  # where it was opened: the policy's place
     mapping = await ctx.require_writer()  # refused before anything is claimed: the typing stays
     kept = await keep_draft(ctx, draft)
     view_id = str(view.get("id") or "") or None

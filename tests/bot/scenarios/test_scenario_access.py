@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from create_driver import submit, success_posts, values_for
 from scenario_harness import (
     ADMIN,
     CHANNEL,
@@ -28,6 +29,7 @@ from bot.ids import (
     AccessAction,
     AccessBlock,
     Callback,
+    CreateAction,
     DetailAction,
     ListAction,
     MappingAction,
@@ -410,6 +412,11 @@ async def test_writes_are_limited_to_the_user_group_and_the_refusal_names_it(mak
         await slack.command("new printer jam", user=DEMO)  # in the group
         assert slack.modal(DEMO)["callback_id"] == Callback.CREATE
 
+        psa = mark(slack)
+        await slack.command(f"time {TICKET} 45m replaced toner", user=NEWBIE)  # a time entry too
+        assert "only members of @support-engineers" in blocks_text(slack.last_ephemeral(NEWBIE))
+        assert psa_writes(slack, psa) == []
+
         await slack.command("search printer", user=NEWBIE)  # reading is not restricted
         assert "⚠️" not in blocks_text(slack.last_ephemeral(NEWBIE))
 
@@ -438,6 +445,41 @@ async def test_writes_are_limited_to_the_listed_channels(slack: Slack) -> None:
 
     await slack.command("new printer jam", user=DEMO, channel=CHANNEL)
     assert slack.modal(DEMO)["callback_id"] == Callback.CREATE
+
+
+async def test_the_channel_rule_follows_a_modal_to_the_channel_it_was_opened_from(slack: Slack) -> None:
+    await _save_settings(slack, {**UNMAPPED_READS, AccessBlock.CHANNELS: {AccessAction.CHANNELS: [CHANNEL]}})
+
+    psa = mark(slack)
+    await slack.command(str(TICKET), user=DEMO, channel=OTHER_CHANNEL)
+    await slack.click(DetailAction.STATUS, "102", user=DEMO, view=slack.modal(DEMO))
+    banner = find_block(slack.modal(DEMO), "detail.error")
+    assert banner is not None and f"only in <#{CHANNEL}>" in blocks_text({"blocks": [banner]})
+    assert psa_writes(slack, psa) == []
+
+    await slack.command(str(TICKET), user=DEMO, channel=CHANNEL)  # the same change, from #support
+    await slack.click(DetailAction.STATUS, "102", user=DEMO, view=slack.modal(DEMO))
+    assert [w for w in psa_writes(slack, psa) if w.startswith("PATCH /service/tickets")]
+
+    message = say(slack, "VPN down")
+    await shortcut(slack, Shortcut.LINK_THREAD, message, user=DEMO)  # in #support: allowed
+    link = slack.modal(DEMO)
+    assert link["callback_id"] == Callback.LINK_THREAD
+    sent = await slack.submit(link, user=DEMO, values={"link_thread.ticket": {"link_thread.ticket": "#1594"}})
+    assert sent.status == 200 and "errors" not in str(sent.body)
+    assert await slack.deps.storage.workspace(TEAM).thread_link(CHANNEL, message["ts"]) is not None
+
+
+async def test_a_new_ticket_opened_in_a_listed_channel_is_created(slack: Slack) -> None:
+    await _save_settings(slack, {**UNMAPPED_READS, AccessBlock.CHANNELS: {AccessAction.CHANNELS: [CHANNEL]}})
+    await slack.command("new", user=DEMO, channel=CHANNEL)
+    await slack.click(CreateAction.BOARD, "1", user=DEMO, view=slack.modal(DEMO))
+    form = slack.modal(DEMO)
+    values = values_for(form, summary="Scanner jams on tray 2", company=("Acme Corp", "42"), priority="3")
+
+    await submit(slack, form, user=DEMO, values=values)
+
+    assert len(success_posts(slack)) == 1  # created, and confirmed in #support
 
 
 async def test_unmapped_users_read_by_default_and_not_once_the_workspace_says_so(slack: Slack) -> None:
@@ -523,6 +565,22 @@ async def test_own_keys_are_checked_saved_never_shown_and_removed_from_the_modal
 
     assert await slack.deps.storage.engineer_keys(TEAM).info(DEMO) is None
     assert "Your own API keys are removed" in blocks_text(slack.modal(DEMO))
+
+
+async def test_own_keys_of_the_member_prove_who_you_are_without_the_e_mail_match(slack: Slack) -> None:
+    sams = slack.sandbox.mint_member_keys("slee")
+    keys = {
+        MappingBlock.PUBLIC_KEY: {MappingAction.PUBLIC_KEY: sams.public_key},
+        MappingBlock.PRIVATE_KEY: {MappingAction.PRIVATE_KEY: sams.private_key},
+    }
+
+    sent = await _pick(slack, NEWBIE, SAM_LEE, **keys)
+
+    assert sent.body["response_action"] == "update", sent.body
+    mapping = await slack.deps.storage.workspace(TEAM).mapping(NEWBIE)
+    assert mapping is not None and mapping.psa_member_id == SAM_LEE
+    info = await slack.deps.storage.engineer_keys(TEAM).info(NEWBIE)
+    assert info is not None and info.psa_member_id == SAM_LEE
 
 
 async def test_keys_of_someone_else_are_refused_and_nothing_is_saved(slack: Slack) -> None:
