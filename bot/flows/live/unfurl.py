@@ -13,6 +13,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.flows.context import FlowContext
+from bot.flows.errors import NotMapped, Restricted
 from bot.flows.work import WorkItem, flow
 from bot.views.unfurl import Unfurl, minimal_card, not_found_card, ticket_card
 from psa.errors import PSAError, PSANotFoundError
@@ -32,6 +33,16 @@ async def _card(service: TicketService, ticket_id: int) -> Unfurl | None:
         return None  # no preview rather than a wrong one
 
 
+async def _shows_contents(ctx: FlowContext, item: WorkItem) -> bool:
+    """Whether the preview may show the ticket: the poster is mapped and may read it in that channel
+    (the workspace's read rules, bot/flows/access.py); else only its number."""
+    ctx.channel = str(item.args.get("channel") or "") or None
+    try:
+        return await ctx.require_reader() is not None
+    except (NotMapped, Restricted):
+        return False
+
+
 @flow("live.unfurl")
 async def unfurl(ctx: FlowContext, item: WorkItem) -> None:
     """Unfurl the ticket links of a `link_shared` event (args: channel, ts, links, unfurl_id, source)."""
@@ -45,7 +56,7 @@ async def unfurl(ctx: FlowContext, item: WorkItem) -> None:
     }
     if not tickets:
         return
-    if await ctx.member() is None:
+    if not await _shows_contents(ctx, item):
         cards: dict[str, Unfurl | None] = {url: minimal_card(t) for url, t in tickets.items()}
     else:
         found = await asyncio.gather(*(_card(service, t) for t in tickets.values()))

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.local import FakeChannel, FakeSlack, FakeUser
+from bot.local import FakeChannel, FakeSlack, FakeUser, FakeUsergroup
 
 
 async def slack_error(call: Awaitable[Any]) -> str:
@@ -79,3 +79,31 @@ async def test_team_and_bot_info(client: AsyncWebClient) -> None:
     bot = (await client.bots_info(bot="B0LOCAL"))["bot"]
     assert (bot["app_id"], bot["user_id"], bot["name"]) == ("A0LOCAL", "U0LOCALBOT", "tickets")
     assert await slack_error(client.bots_info(bot="B0OTHER")) == "bot_not_found"
+
+
+async def test_user_groups_list_and_members_as_slack_answers_them() -> None:
+    ops = FakeUsergroup(id="S1", handle="ops", name="Operations", users=["U1", "U2"])
+    old = FakeUsergroup(id="S2", handle="old", users=["U1"], disabled=True)
+    async with FakeSlack(usergroups=[ops, old]) as fake:
+        client = AsyncWebClient(token="xoxb-local", base_url=fake.api_url)
+        groups = (await client.usergroups_list())["usergroups"]
+        assert [(g["id"], g["handle"], g["name"], g["date_delete"]) for g in groups] == [
+            ("S1", "ops", "Operations", 0)
+        ]
+        assert groups[0]["is_usergroup"] is True and "users" not in groups[0]
+        every = (await client.usergroups_list(include_disabled=True, include_users=True))["usergroups"]
+        assert [g["id"] for g in every] == ["S1", "S2"] and every[0]["users"] == ["U1", "U2"]
+        assert (await client.usergroups_users_list(usergroup="S1"))["users"] == ["U1", "U2"]
+        assert await slack_error(client.usergroups_users_list(usergroup="S2")) == "no_such_subteam"
+        assert await slack_error(client.usergroups_users_list(usergroup="S9")) == "no_such_subteam"
+
+
+async def test_user_groups_need_the_usergroups_read_scope() -> None:
+    async with FakeSlack(
+        usergroups=[FakeUsergroup(id="S1", handle="ops")], scopes="commands,chat:write"
+    ) as fake:
+        client = AsyncWebClient(token="xoxb-local", base_url=fake.api_url)
+        with pytest.raises(SlackApiError) as info:
+            await client.usergroups_users_list(usergroup="S1")
+        assert info.value.response["error"] == "missing_scope"
+        assert info.value.response["needed"] == "usergroups:read"

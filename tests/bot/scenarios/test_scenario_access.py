@@ -519,6 +519,27 @@ async def test_reads_follow_the_channel_rule_when_the_admin_chooses_so(slack: Sl
     assert home is not None and "can be seen from Slack only in" in blocks_text(home)
 
 
+async def test_a_link_pasted_outside_the_channels_allowed_to_read_shows_only_the_number(slack: Slack) -> None:
+    await _save_settings(
+        slack,
+        {
+            **UNMAPPED_READS,
+            AccessBlock.CHANNELS: {AccessAction.CHANNELS: [CHANNEL]},
+            AccessBlock.RESTRICT_READS: {AccessAction.RESTRICT_READS: ["yes"]},
+        },
+    )
+    service = await slack.deps.workspaces.service(TEAM)
+    assert service is not None
+    url = str(service.ticket_url(OUTLOOK_TICKET))
+    message = slack.fake.add_message(OTHER_CHANNEL, user=DEMO, text=f"see <{url}>")
+
+    await slack.event(p.link_shared_event(OTHER_CHANNEL, user=DEMO, message_ts=message["ts"], links=[url]))
+
+    [call] = slack.fake.calls_to("chat.unfurl")
+    card = blocks_text(call.args["unfurls"][url])
+    assert f"#{OUTLOOK_TICKET}" in card and "Outlook not syncing" not in card
+
+
 async def test_only_admins_open_or_save_the_settings(slack: Slack) -> None:
     await slack.command("settings", user=DEMO)
     assert slack.fake.last_view(DEMO) is None
