@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from bot.flows.context import FlowContext, Surface
-from bot.flows.create.duplicates import likely_duplicates
 from bot.flows.create.form import board_statuses, form_view, load_form_data, render_form, with_names
 from bot.flows.errors import NotConnected
 from bot.flows.stored import keep_draft, load_draft
@@ -137,9 +136,7 @@ async def parse_into(ctx: FlowContext, draft: TicketDraft, *, view_id: str, view
         updates["assigned_member_name"] = None
     prefilled = prefilled.model_copy(update=updates)
     data = await form_data
-    duplicates = asyncio.ensure_future(likely_duplicates(ctx, service, prefilled))
     if prefilled.board_id is not None:
         data.statuses = await board_statuses(service, prefilled.board_id, data.problems)
-    prefilled = prefilled.model_copy(update={"duplicates": await duplicates})  # the review says so
     prefilled = await keep_draft(ctx, await with_names(service, prefilled, data))
     await ctx.update(render_form(prefilled, data), view_id=view_id, hash=view_hash)
