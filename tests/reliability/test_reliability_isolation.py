@@ -275,4 +275,8 @@ async def test_workspace_b_cannot_read_or_change_workspace_a_with_a_s_ids(
     # A's draft is kept in A's workspace only: B's replay of A's form is a stale form to B, so A's key
     # fetched nothing of A's and nothing was created anywhere.
     assert env.b.request_count("POST", "/service/tickets") == 0
-    assert not (await env.rows_of(TEAM_B))["idempotency_ledger"]
+    # B's ledger holds only B's own status change of B's #1649 (its click carried A's view, but the write
+    # went to B's ticket as B's user), nothing under A's keys.
+    b_ledger = (await env.rows_of(TEAM_B))["idempotency_ledger"]
+    assert [row[1].split(":")[0] for row in b_ledger] == ["status"], b_ledger
+    assert all(key_of_a not in str(b_ledger) for key_of_a in (row[1] for row in before["idempotency_ledger"]))
