@@ -179,38 +179,7 @@ async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(
                 assert resp.status_code == 200, resp.text
                 return resp
 
-            # 1. 100 threads linked to tickets, shortcut on one process and the submission on the other.
-            messages = [
-                fake.add_message(CHANNEL, user=USERS[i % 20], text=f"incident {i}") for i in range(LINKS)
-            ]
-            tickets = sorted(
-                t["id"] for t in sandbox.state.store.tables["tickets"].values() if not t["closedFlag"]
-            )
-
-            async def link(i: int) -> None:
-                user, message = USERS[i % 20], messages[i]
-                await send(
-                    i,
-                    p.message_shortcut(
-                        Shortcut.LINK_THREAD, message, CHANNEL, user, trigger_id=fake.new_trigger_id(user)
-                    ),
-                )
-                modal = await _until(
-                    lambda: (
-                        (v := fake.last_view(user))
-                        and v["callback_id"] == Callback.LINK_THREAD
-                        and message["ts"] in v["private_metadata"]
-                        and v
-                    ),
-                    "link modal",
-                )
-                values = {LinkThreadField.TICKET: {LinkThreadField.TICKET: str(tickets[i])}}
-                await send(i + 1, p.view_submission(modal, user=user, values=values))
-
-            for start in range(0, LINKS, 20):
-                await asyncio.gather(*(link(i) for i in range(start, start + 20)))
-
-            # 2. Members claimed from both processes at once: each member ends up with exactly one user.
+            # 1. Members claimed from both processes at once: each member ends up with exactly one user.
             async def map_member(i: int, member_id: int) -> None:
                 user = USERS[i]
                 await send(i, _command(fake, "map", user))
@@ -232,6 +201,40 @@ async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(
 
             claims = [(i, 1 + i % 10) for i in range(20)]  # two users race for each of members 1–10
             await asyncio.gather(*(map_member(i, m) for i, m in claims))
+
+            # 2. 100 threads linked to tickets, shortcut on one process and the submission on the other,
+            # by the mapped engineers (linking is a write: an unmapped user gets the mapping prompt).
+            mapped = await _rows(postgres_url, "SELECT slack_user_id FROM member_mappings WHERE team_id = :t")
+            linkers = sorted(r[0] for r in mapped if r[0] != ADMIN)
+            messages = [
+                fake.add_message(CHANNEL, user=USERS[i % 20], text=f"incident {i}") for i in range(LINKS)
+            ]
+            tickets = sorted(
+                t["id"] for t in sandbox.state.store.tables["tickets"].values() if not t["closedFlag"]
+            )
+
+            async def link(i: int) -> None:
+                user, message = linkers[i % len(linkers)], messages[i]
+                await send(
+                    i,
+                    p.message_shortcut(
+                        Shortcut.LINK_THREAD, message, CHANNEL, user, trigger_id=fake.new_trigger_id(user)
+                    ),
+                )
+                modal = await _until(
+                    lambda: (
+                        (v := fake.last_view(user))
+                        and v["callback_id"] == Callback.LINK_THREAD
+                        and message["ts"] in v["private_metadata"]
+                        and v
+                    ),
+                    "link modal",
+                )
+                values = {LinkThreadField.TICKET: {LinkThreadField.TICKET: str(tickets[i])}}
+                await send(i + 1, p.view_submission(modal, user=user, values=values))
+
+            for start in range(0, LINKS, len(linkers)):  # one modal at a time per user
+                await asyncio.gather(*(link(i) for i in range(start, min(LINKS, start + len(linkers)))))
 
             # 3. The same ticket submission 20 times, split across both processes.
             await send(0, _command(fake, "new", ADMIN))
@@ -284,8 +287,12 @@ async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(
     raced = sorted(m for u, m in mappings if u != ADMIN)
     assert raced == list(range(1, 11))  # one winner per member, no loser stored
     assert len(created) == 1 and sandbox.request_count("POST", "/service/tickets") == 1
-    ledger = await _rows(postgres_url, "SELECT state, ticket_id FROM idempotency_ledger WHERE team_id = :t")
-    assert [tuple(r) for r in ledger] == [("done", created[0]["id"])]
+    ledger = await _rows(
+        postgres_url, "SELECT kind, state, ticket_id FROM idempotency_ledger WHERE team_id = :t"
+    )
+    kept = sorted(tuple(r) for r in ledger)
+    assert [r for r in kept if r[0] == "create"] == [("create", "done", created[0]["id"])]
+    assert sorted(r[2] for r in kept if r[0] == "link_thread" and r[1] == "done") == sorted(tickets[:LINKS])
     confirmations = [
         c for c in fake.calls_to("chat.postMessage") if "created in ConnectWise" in str(c.args.get("text"))
     ]
