@@ -8,6 +8,8 @@ Self-changes, never told to the engineer who made them, from two records:
   so it is there before the PSA can announce the change) since the ticket's previous reading. With the
   workspace's key the PSA names the integration, and the ledger is what says who it was. A ledger
   write does not count when the PSA names another mapped engineer as the one who saved the change.
+  A create is found by the marker its ticket carries (the PSA may announce the ticket before the
+  create learned its id).
 Every write from Slack claims the ledger (bot.flows.once.write_once), so no audit line is consulted.
 """
 
