@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import grammar
 from bot.flows.context import FlowContext
-from bot.flows.once import writer_for
+from bot.flows.once import Ended, Made, Write, write_once, writer_for
 from bot.flows.time.parts import TimePart, WorkPlan, run_plan
 from bot.flows.work import WorkItem, flow
 from bot.views.time_messages import LoggedTime, quick_logged_message, time_problem_message
 from bot.worked_time import Duration, span_of
+from bot.workspaces import Writer
 from psa.errors import PSANotFoundError
 from psa.time import TimeSpanError
-from storage import AuditAction, AuditEntry, LedgerState, WriteKind
+from storage import AuditAction, LedgerState, WriteKind
 
 log = logging.getLogger(__name__)
 
@@ -92,35 +93,30 @@ async def undo_time(ctx: FlowContext, item: WorkItem) -> None:
     if ctx.deps.now() - entry.updated_at > UNDO_WINDOW:
         await ctx.respond(quick_logged_message(logged, undo="too_late", minutes=minutes), replace=True)
         return
-    writer = await writer_for(ctx)
-    undo_key = f"undo:{key}"
-    claim = await ledger.claim(
-        undo_key,
-        kind=WriteKind.TIME_ENTRY,
-        actor_user_id=ctx.user_id,
-        actor_member_id=writer.acting.member_id,
-        ticket_id=entry.ticket_id,
-        payload={"delete": result.get("entry_id")},
-    )
-    if claim.won:
+    entry_id = int(result["entry_id"])
+
+    async def perform(writer: Writer, reconcile: bool) -> Made:
         try:
-            await writer.service.delete_time_entry(int(result["entry_id"]))
+            await writer.service.delete_time_entry(entry_id)
         except PSANotFoundError:
-            log.info("time entry %s was already gone when undone", result.get("entry_id"))
-        except BaseException as exc:
-            await ledger.fail(undo_key, getattr(exc, "message", type(exc).__name__))
-            raise
-        await ledger.complete(
-            undo_key,
-            ticket_id=entry.ticket_id,
-            result={"deleted": result.get("entry_id")},
-            audit_entry=AuditEntry(
-                action=AuditAction.TIME_ENTRY,
-                detail={"deleted": result.get("entry_id"), "minutes": result.get("minutes")},
-                psa_member_id=writer.acting.member_id,
-                attribution=writer.acting.attribution.value,
-            ),
-        )
-    elif claim.state != LedgerState.DONE:
+            # Already gone (an earlier attempt whose answer was lost, or deleted in ConnectWise): undone.
+            log.info("time entry %s was already gone when undone", entry_id)
+        done = {"deleted": entry_id, "minutes": result.get("minutes")}
+        return Made("Undone.", result=done, detail=done)
+
+    write = Write(
+        key=f"undo:{key}",
+        kind=WriteKind.TIME_ENTRY,
+        audit=AuditAction.TIME_ENTRY,
+        ticket_id=entry.ticket_id,
+        what="the removal of the time entry",
+        check="the ticket's time entries",
+        payload={"delete": entry_id},
+    )
+    outcome = await write_once(ctx, write, perform)
+    if outcome.ended is Ended.BUSY:
         return  # the same click, delivered twice: the first answers
+    if not outcome.done:
+        await ctx.respond(time_problem_message(outcome.text))
+        return
     await ctx.respond(quick_logged_message(logged, undo="undone", minutes=minutes), replace=True)
