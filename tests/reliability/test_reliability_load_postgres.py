@@ -75,7 +75,9 @@ async def postgres_url() -> AsyncIterator[str]:
 
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
-    users = [FakeUser(id=u, name=u.lower()) for u in USERS] + [
+    # The racing users are admins: only an admin maps someone to a member without the e-mail match, so
+    # two of them can race for the same member (one wins, the other is refused).
+    users = [FakeUser(id=u, name=u.lower(), is_admin=True) for u in USERS] + [
         FakeUser(id=ADMIN, name="admin", is_admin=True)
     ]
     with FakeSlack(users=users, channels=[FakeChannel(id=CHANNEL, name="support")]) as server:
@@ -201,6 +203,7 @@ async def test_two_processes_on_one_postgres_lose_and_duplicate_nothing(
 
             claims = [(i, 1 + i % 10) for i in range(20)]  # two users race for each of members 1–10
             await asyncio.gather(*(map_member(i, m) for i, m in claims))
+            await _quiet(servers, http)
 
             # 2. 100 threads linked to tickets, shortcut on one process and the submission on the other,
             # by the mapped engineers (linking is a write: an unmapped user gets the mapping prompt).
