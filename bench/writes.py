@@ -1,5 +1,6 @@
-"""Writes from the detail modal: when the user sees the result of a status change, a note and a new
-assignee, with the sandbox answering every request after 100 ms (`python -m bench.writes [--repeats N]`).
+"""Writes from the detail modal: when the user sees the result of a status change, a note, a new
+assignee and a removed one, with the sandbox answering every request after 100 ms
+(`python -m bench.writes [--repeats N]`).
 
 The real app under uvicorn (bench.rounds.running_app), signed requests over HTTP, FakeSlack. The clock
 runs from sending the click until FakeSlack records the first views.update that shows the outcome;
@@ -120,10 +121,16 @@ async def _runs(driver: Driver, repeats: int) -> list[Run]:
                 "Assigned ",
             )
         )
-        # Off the clock: unassign them again so the next run assigns afresh.
         current = view()
         block = next(b for b in current["blocks"] if b.get("block_id") == assignee_block_id(2))
-        await driver.send(_remove(driver, current, block["block_id"]))
+        found.append(
+            await _measure(
+                driver,
+                "assignee removed",
+                lambda b=block["block_id"]: driver.send(_remove(driver, view(), b)),
+                "Removed ",
+            )
+        )
     return found
 
 
@@ -176,8 +183,8 @@ def main() -> None:
     print(f"sandbox latency {figures['latency_ms']} ms; medians of {args.repeats} runs")
     for row in figures["writes"]:
         print(
-            f"{row['action']:<16} shown after {row['shown_ms']:>5} ms ({row['sequential']} round, "
-            f"{row['requests']} request: {', '.join(row['paths'])}); "
+            f"{row['action']:<16} shown after {row['shown_ms']:>5} ms ({row['sequential']} round(s), "
+            f"{row['requests']} request(s): {', '.join(row['paths'])}); "
             f"re-read shown after {row['settled_ms']} ms"
         )
 

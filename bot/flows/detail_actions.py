@@ -22,10 +22,11 @@ from bot.flows.work import WorkItem, flow
 from bot.ids import DetailBlock, assignee_block_id
 from bot.inputs import NOTE
 from bot.state import DetailState, NoteDraft, note_from_view
-from bot.views.detail_patch import after_assignee_added, after_note, after_status
+from bot.views.detail_patch import after_assignee_added, after_assignee_removed, after_note, after_status
 from bot.views.prompts import with_banner
 from bot.views.ticket_detail import ASSIGNEES_MAX, detail_view, status_notice
 from bot.workspaces import Writer
+from psa.aio import gather_all
 from psa.errors import PSAError
 from psa.models import Note, PSAResource, PSATicketStatusUpdate
 from psa.service import TicketService
@@ -233,9 +234,13 @@ async def remove_assignee(ctx: FlowContext, item: WorkItem) -> None:
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
         # Removing someone no longer assigned removes nothing: a retry is safe as it is.
-        await writer.service.remove_resource(state.ticket_id, member_id, acting=writer.acting)
-        name = await _member_name(writer.service, member_id)
-        return Made(f"Removed {name}", result={"member_id": member_id}, detail={"member_id": member_id})
+        # The name is looked up alongside (reference data), never after: the removal is the last call.
+        _, name = await gather_all(
+            writer.service.remove_resource(state.ticket_id, member_id, acting=writer.acting),
+            _member_name(writer.service, member_id),
+        )
+        gone = {"member_id": member_id}
+        return Made(f"Removed {name}", result=gone, detail=gone, value=member_id)
 
     write = Write(
         key=write_key(WriteKind.ASSIGNEE_REMOVE, view, state.rev, member_id),
@@ -246,7 +251,12 @@ async def remove_assignee(ctx: FlowContext, item: WorkItem) -> None:
         check="the ticket's assignees",
         payload={"member_id": member_id},
     )
-    await apply_write(ctx, view, _bumped(state), write, perform)
+    after = _bumped(state)
+
+    def patch(shown: dict[str, Any], removed: int) -> dict[str, Any]:
+        return after_assignee_removed(shown, after, removed)
+
+    await apply_write(ctx, view, after, write, perform, patch=patch)
 
 
 async def _member_name(service: TicketService, member_id: int) -> str:

@@ -86,13 +86,23 @@ def after_assignee_added(definition: Definition, state: DetailState, resource: P
     return _with(definition, _fit(blocks), state)
 
 
-def _counted(block: dict[str, Any], first: str) -> dict[str, Any]:
-    """A section title "*X* (n)" counting one more, or `first` when it said there were none."""
+def after_assignee_removed(definition: Definition, state: DetailState, member_id: int) -> Definition:
+    """The removed assignee no longer listed."""
+    blocks = [b for b in definition.get("blocks") or [] if b.get("block_id") != assignee_block_id(member_id)]
+    if len(blocks) < len(definition.get("blocks") or []):
+        blocks = [_counted(b, "", -1) if b.get("block_id") == DetailBlock.ASSIGNEE else b for b in blocks]
+    return _with(definition, blocks, state)
+
+
+def _counted(block: dict[str, Any], first: str, by: int = 1) -> dict[str, Any]:
+    """A section title "*X* (n)" counting `by` more, or `first` when it said there were none."""
     text = str((block.get("text") or {}).get("text") or "")
     if block.get("accessory") is not None:
         return block  # "Couldn't load …" with its Retry: still unknown
     found = _COUNT.search(text)
-    new = _COUNT.sub(f"({int(found.group(1)) + 1})", text, count=1) if found else first
+    if found is None and not first:
+        return block
+    new = _COUNT.sub(f"({int(found.group(1)) + by})", text, count=1) if found else first
     return {**block, "text": {**block["text"], "text": new}}
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from round_trips import Since
+from round_trips import Since, sent_together
 from scenario_harness import DEMO, Slack, blocks_text, find_block
 from test_scenario_detail import TICKET, open_ticket
 
@@ -119,3 +119,25 @@ async def test_a_new_assignee_shows_after_one_round_trip(make_slack: Any) -> Non
         await held.release(slack)
 
         assert find_block(slack.modal(DEMO), assignee_block_id(2)) is not None
+
+
+async def test_a_removed_assignee_shows_once_the_removal_is_answered(make_slack: Any) -> None:
+    async with holding_rereads(make_slack) as (slack, held):
+        view = await open_ticket(slack)
+        await slack.click(DetailAction.ADD_ASSIGNEE, ("Michael Chen", "2"), view=view)
+        await held.release(slack)
+
+        # What to delete is read first (the ticket, the member's entries and the member's name, sent
+        # together), then the DELETE: two rounds, and nothing read after it before the modal shows it.
+        with sent_together(slack.sandbox, 3, 1) as since:
+            await slack.click(DetailAction.REMOVE_ASSIGNEE, view=view, block_id=assignee_block_id(2))
+
+        trips = since.trips()
+        assert trips.rounds == 2 and trips.paths[0].startswith("DELETE /schedule/entries/"), trips
+        shown = slack.modal(DEMO)
+        assert "Removed Michael Chen" in notice(shown)
+        assert find_block(shown, assignee_block_id(2)) is None
+
+        await held.release(slack)
+
+        assert find_block(slack.modal(DEMO), assignee_block_id(2)) is None
