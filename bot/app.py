@@ -50,6 +50,7 @@ def build_app(settings: Settings, deps: AppDeps, *, client: AsyncWebClient | Non
     )
     base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
     common: dict[str, Any] = {
+        "name": "tickets",  # else Bolt names the app from inspect.stack(): ~0.1 s of CPU per app built
         "signing_secret": signing_secret,
         "process_before_response": True,
         "logger": logging.getLogger("bot.bolt"),
