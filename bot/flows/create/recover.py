@@ -81,7 +81,8 @@ async def recover_creates(deps: AppDeps, *, settle: timedelta | None = None) -> 
             team_id=entry.team_id,
             enterprise_id=str(enterprise) if enterprise else None,
             user_id=entry.actor_user_id,
-            key=entry.key,
+            # No queueing key: a dead worker's own job for this create may be queued again meanwhile,
+            # and must not make this one "already queued". The ledger claim keeps them apart.
             args={"key": entry.key, "attempt": attempt},
         )
         log.info("recovering create %s of team %s (attempt %d)", entry.key, entry.team_id, attempt)

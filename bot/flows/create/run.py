@@ -68,8 +68,10 @@ async def run_held(
     """Create the held create's ticket once (looking first when an earlier attempt may have sent it),
     record the outcome, and tell the user. `recovering`: recovery's run (creates again at most once)."""
     entry = await held.renew()
-    if entry is None:  # finished or taken over meanwhile (e.g. this job waited longer than the lease)
-        await watch(ctx, draft, view_id)
+    if entry is None:
+        # Finished or taken over meanwhile (this job waited longer than the lease, or is a dead worker's
+        # job run again): the run that holds it tells the same modal. Not watching frees this job's slot.
+        log.info("create %s: no longer this run's (attempt %d)", held.key, held.attempt)
         return
     payload = dict(entry.payload or {})
     if reconcile:
@@ -103,7 +105,7 @@ async def run_held(
             await announce_created(ctx, draft, created, view_id=view_id)
             await _recorded(ctx, writer, draft, held, created)
     except LostClaim:
-        await watch(ctx, draft, view_id)
+        log.info("create %s: taken over before it was sent (attempt %d)", key, held.attempt)
         return
     except NotFound:
         await held.ledger.fail(key, NOT_CREATED_TEXT)
