@@ -295,6 +295,7 @@ async def _actions(driver: Driver, repeats: int) -> list[Measure]:
         "views.publish",
         "My queue",
     )
+    seeded = _ticket_ids(driver.sandbox)
     for cache in ("cold",) * repeats + ("warm",) * repeats:
         await driver.command(f"new {PROMPT}")
         modal = fake.last_view(user)
@@ -320,7 +321,25 @@ async def _actions(driver: Driver, repeats: int) -> list[Measure]:
                 "created in ConnectWise",
             )
         )
+        # The next round creates the same ticket again: gone, this one is no likely duplicate of it
+        # (the app would rightly ask "Create anyway?" about an open ticket created moments ago).
+        _forget_new(driver.sandbox, seeded)
     return found
+
+
+def _ticket_ids(sandbox: Any) -> set[int]:
+    store = sandbox.state.store
+    with store.lock:
+        return set(store.tables["tickets"])
+
+
+def _forget_new(sandbox: Any, seeded: set[int]) -> None:
+    """Remove the tickets the bench created (not the seeded ones other actions read)."""
+    store = sandbox.state.store
+    with store.lock:
+        for ticket_id in set(store.tables["tickets"]) - seeded:
+            del store.tables["tickets"][ticket_id]
+        store.touch("tickets")
 
 
 def run(latency_ms: int = LATENCY_MS, repeats: int = REPEATS) -> dict[str, Any]:
