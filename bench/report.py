@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import parse
+from bench.scale_report import scale_section
 
 ACK_RATIO_TARGET = 1.3
 MEMORY_TARGET_MB = 150
@@ -279,4 +280,6 @@ def render(figures: dict[str, Any], *, seconds: float, command: str, load_before
         lines += ["", *rounds_section(figures["rounds"])]
     if figures.get("parse"):
         lines += ["", parse.to_markdown(figures["parse"])]
+    if scale := scale_section():
+        lines += ["", *scale]
     return "\n".join(lines) + "\n"
