@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 async def wait_until(
-    condition: Callable[[], T | Awaitable[T]], *, within: float = 10.0, every: float = 0.005, what: str = ""
+    condition: Callable[[], T | Awaitable[T]], *, within: float = 30.0, every: float = 0.005, what: str = ""
 ) -> T:
     """The first truthy value of `condition()` (awaited when async); fails after `within` seconds.
 
@@ -32,7 +32,7 @@ async def wait_until(
 
 
 def wait_until_blocking(
-    condition: Callable[[], T], *, within: float = 10.0, every: float = 0.01, what: str = ""
+    condition: Callable[[], T], *, within: float = 30.0, every: float = 0.01, what: str = ""
 ) -> T:
     """`wait_until` for synchronous tests (e.g. Playwright's sync API): blocks the thread between checks."""
     deadline = time.monotonic() + within

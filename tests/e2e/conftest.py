@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 from e2e_kit import ARTIFACTS, RunningStack, running_stack
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 VIEWPORT: ViewportSize = {"width": 1200, "height": 760}
+# How long a page action or an `expect(...)` waits before failing: only a hang guard (Playwright's own
+# 5 s for `expect` is tight on a busy machine running the suite on every core); nothing waits it out.
+PATIENCE_MS = 30_000
 
 
 def _chromium() -> str | None:
@@ -41,6 +52,7 @@ def playwright() -> Iterator[Playwright]:
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(reason + " but REQUIRE_BROWSER=1")
         pytest.skip(reason)
+    expect.set_options(timeout=PATIENCE_MS)
     with sync_playwright() as driver:
         yield driver
 
@@ -75,7 +87,7 @@ def stack(stack_factory: Callable[..., AbstractContextManager[RunningStack]]) ->
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab; a JavaScript error on the page while the test runs fails the test."""
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PATIENCE_MS)
     tab = context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))

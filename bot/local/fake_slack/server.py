@@ -377,7 +377,8 @@ class FakeSlack(LocalServer):
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the documented polling API, not a cancel scope
+        # A hang guard, generous for a busy machine: nothing may depend on how long the wait took.
+        timeout: float = 30.0,  # noqa: ASYNC109 - the documented polling API, not a cancel scope
         predicate: Callable[[RecordedCall], bool] | None = None,
     ) -> list[RecordedCall]:
         """Wait until `count` calls to `method` (matching `predicate`) were recorded; return them all."""
