@@ -17,8 +17,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m bot run
 
+# On every core (pytest-xdist, capped in tests/conftest.py); `python -m pytest` alone runs in one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The property tests, randomized with ten times the examples; add what it finds as an @example.
 fuzz: $(STAMP)

@@ -31,6 +31,21 @@ settings.register_profile("fuzz", _BASE, max_examples=1000, print_blob=True, **_
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
+# `make test` runs the suite on every core (`-n auto`, pytest-xdist): each worker is its own process with
+# its own session fixtures (sandbox, template database, Postgres session database, browser), so nothing
+# below is shared between workers. More than a few workers only adds Postgres connections and Chromiums.
+MAX_WORKERS = 4
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker per core this process may use, at most MAX_WORKERS."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own implementation reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_WORKERS)
+
+
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[SandboxServer]:
     """One ConnectWise sandbox server for the whole test session."""
