@@ -17,7 +17,7 @@ from waiting import wait_until
 
 from bot.actor import Actor
 from bot.flows.context import FlowContext
-from bot.flows.create.attempt import RETRIED, SENT, marker_for
+from bot.flows.create.attempt import CONFIRMED, RETRIED, SENT, marker_for
 from bot.flows.create.recover import recover_creates
 from bot.flows.stored import keep_draft, load_draft
 from bot.ids import CreateAction
@@ -143,13 +143,23 @@ async def _is(state: Any, wanted: LedgerState) -> bool:
     return bool(await state == wanted)
 
 
-async def _stranded(slack: Slack, form: dict[str, Any], *, sent: bool, retried: bool = False) -> str:
+async def _stranded(
+    slack: Slack, form: dict[str, Any], *, sent: bool, retried: bool = False, **more: Any
+) -> str:
     """A create claimed by a process that died (as `decide_submission` claims it); its key."""
     ctx = FlowContext.for_actor(slack.deps, slack.deps.slack.base, Actor(team_id=slack.team, user_id=DEMO))
     typed = await load_draft(ctx, form)  # what the submission carries: the preselected status too
     typed = typed.model_copy(update={"status_id": typed.status_id or int(shown(form, "status"))})
     draft = await keep_draft(ctx, typed)
-    payload = {"snapshot": draft.snapshot, "view_id": form["id"], SENT: sent, RETRIED: retried}
+    payload = {
+        "snapshot": draft.snapshot,
+        "view_id": form["id"],
+        "marker": marker_for(slack.team, draft.idempotency_key),
+        "summary": SUMMARY,
+        SENT: sent,
+        RETRIED: retried,
+        **more,
+    }
     key = draft.idempotency_key
     ledger = slack.deps.storage.ledger(slack.team)
     claim = await ledger.claim(key, kind=WriteKind.CREATE, actor_user_id=DEMO, payload=payload)
@@ -254,3 +264,123 @@ async def test_a_quick_create_warns_of_a_ticket_just_created_by_the_same_enginee
     line = f"#{made['id']} 'Label printer offline in the warehouse' was created just now by you"
     assert line in blocks_text(warned) and warned["submit"]["text"] == "Create anyway"
     assert post_count(slack) == 1
+
+
+async def _made_by_marker(slack: Slack, form: dict[str, Any], key: str) -> int:
+    """The ticket a dead process's create made (ConnectWise has it, with the create's marker); its id."""
+    service = await slack.deps.workspaces.service(slack.team)
+    assert service is not None
+    draft = await draft_of(slack, form)
+    payload = draft.model_copy(update={"status_id": int(shown(form, "status"))}).to_payload()
+    made = await service.create_ticket(payload.model_copy(update={"marker": marker_for(slack.team, key)}))
+    return made.id
+
+
+async def _expire_drafts(slack: Slack) -> None:
+    """As if the drafts kept for the form had expired (they are kept 3 days)."""
+    async with slack.deps.storage.session() as session:
+        await session.execute(text("DELETE FROM view_states"))
+
+
+def _dms(slack: Slack) -> list[str]:
+    return [
+        str(c.args.get("text") or "")
+        for c in slack.fake.calls
+        if c.method == "chat.postMessage" and c.args.get("channel") == DEMO
+    ]
+
+
+def _marker_lookups(slack: Slack, key: str) -> list[int]:
+    """Sequence numbers of the requests that looked for the create's ticket by its marker."""
+    marker = marker_for(slack.team, key)
+    return [
+        r.received_seq
+        for r in slack.sandbox.requests
+        if r.method == "GET" and marker in str(r.query.get("conditions") or "")
+    ]
+
+
+async def test_an_expired_create_is_looked_up_by_its_marker_and_confirmed_as_created(slack: Slack) -> None:
+    form = await ready_form(slack)
+    key = await _stranded(slack, form, sent=True)
+    made = await _made_by_marker(slack, form, key)
+    slack.fake.close_view(form["id"])
+    await _expire_drafts(slack)
+    await age_ledger(slack, 5)
+
+    assert await recover_creates(slack.deps) == 1
+    await slack.settle()
+    (told,) = _dms(slack)
+    assert f"Ticket #{made} created in ConnectWise" in told and "nothing was created" not in told
+    assert _marker_lookups(slack, key) and post_count(slack) == 1  # only the dead process's POST
+    assert await entry_state(slack, key) == LedgerState.DONE
+    (row,) = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=made)
+    assert row.action == AuditAction.CREATE and row.slack_user_id == DEMO
+
+
+async def test_an_expired_create_is_said_not_created_only_after_connectwise_has_no_ticket_with_its_marker(
+    slack: Slack,
+) -> None:
+    form = await ready_form(slack)
+    key = await _stranded(slack, form, sent=True)
+    await _expire_drafts(slack)
+    await age_ledger(slack, 5)
+
+    assert await recover_creates(slack.deps) == 1
+    await slack.settle()
+    (told,) = _dms(slack)
+    assert "nothing was created" in told and SUMMARY in told
+    assert _marker_lookups(slack, key) and post_count(slack) == 0
+    assert await entry_state(slack, key) == LedgerState.FAILED
+
+
+async def test_an_expired_create_connectwise_cannot_be_asked_about_is_told_as_uncertain_once(
+    slack: Slack,
+) -> None:
+    form = await ready_form(slack)
+    key = await _stranded(slack, form, sent=True)
+    await _expire_drafts(slack)
+    await age_ledger(slack, 5)
+    slack.sandbox.inject_fault(method="GET", path_pattern="/service/tickets$", status=503, count=None)
+
+    assert await recover_creates(slack.deps, settle=timedelta(0)) == 1
+    await slack.settle()
+    (told,) = _dms(slack)
+    assert "may have been created" in told and marker_for(slack.team, key) in told
+    assert "nothing was created" not in told and "503" not in told
+    assert await entry_state(slack, key) == LedgerState.UNCERTAIN
+    assert await recover_creates(slack.deps, settle=timedelta(0)) == 1  # it keeps looking, quietly
+    await slack.settle()
+    assert len(_dms(slack)) == 1 and await entry_state(slack, key) == LedgerState.UNCERTAIN
+
+    slack.sandbox.clear_faults()  # ConnectWise answers again: the marker finds no ticket
+    assert await recover_creates(slack.deps, settle=timedelta(0)) == 1
+    await slack.settle()
+    assert "nothing was created" in _dms(slack)[-1] and len(_dms(slack)) == 2
+    assert await entry_state(slack, key) == LedgerState.FAILED and post_count(slack) == 0
+
+
+async def test_a_create_records_its_posted_confirmation_before_it_is_completed(slack: Slack) -> None:
+    form = await ready_form(slack)
+    key = (await draft_of(slack, form)).idempotency_key
+    await slack.submit(form)
+    (ticket,) = tickets_named(slack)
+    entry = await slack.deps.storage.ledger(slack.team).entry(key)
+    assert entry is not None and entry.state == LedgerState.DONE
+    assert (entry.payload or {})[CONFIRMED] == ticket["id"] and len(success_posts(slack)) == 1
+
+
+async def test_recovery_never_posts_a_confirmation_the_dead_process_posted(slack: Slack) -> None:
+    form = await ready_form(slack)
+    key = (await draft_of(slack, form)).idempotency_key
+    made = await _made_by_marker(slack, form, key)
+    # The process posted "Ticket #N created" (and recorded it) and died before marking the create done.
+    await _stranded(slack, form, sent=True, **{CONFIRMED: made})
+    slack.fake.close_view(form["id"])
+    await age_ledger(slack, 5)
+
+    assert await recover_creates(slack.deps) == 1
+    await slack.settle()
+    assert await entry_state(slack, key) == LedgerState.DONE
+    assert success_posts(slack) == [] and _dms(slack) == [] and post_count(slack) == 1
+    assert await recover_creates(slack.deps) == 0

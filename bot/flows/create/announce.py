@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -70,11 +72,13 @@ async def post_confirmation(
     created: PSATicketCreated,
     *,
     skip_thread: tuple[str, str] | None = None,
+    on_posted: Callable[[], Awaitable[Any]] | None = None,
 ) -> None:
     """Post "Ticket #N created in ConnectWise" where the user started; link that thread if it has no ticket.
 
     In the origin thread (or channel); without an origin channel, or when the app may not post there,
     in the user's DM with the app: an ephemeral message would need a channel and vanish on reload.
+    `on_posted` runs as soon as Slack has it (the create records it, so recovery never posts it again).
     """
     payload = ticket_created_message(created, created.url)
     origin = draft.origin
@@ -85,6 +89,8 @@ async def post_confirmation(
         else:
             posted_ts = await post_message(ctx.client, origin.channel_id, payload, thread_ts=origin.thread_ts)
         if posted_ts is not None:
+            if on_posted is not None:
+                await on_posted()
             # In a thread: that thread; top level: the confirmation starts the ticket's own thread.
             # A thread already following a ticket keeps it: a spin-off never takes over its parent's thread.
             workspace = ctx.deps.storage.workspace(ctx.team_id)
@@ -100,13 +106,21 @@ async def post_confirmation(
                     context_seeded=origin.thread_ts is None,  # the confirmation starts the thread
                 )
             return
-    await ctx.dm(payload)
+    if await ctx.dm(payload) is not None and on_posted is not None:
+        await on_posted()
 
 
 async def announce_created(
-    ctx: FlowContext, draft: TicketDraft, created: PSATicketCreated, *, view_id: str | None
+    ctx: FlowContext,
+    draft: TicketDraft,
+    created: PSATicketCreated,
+    *,
+    view_id: str | None,
+    confirmed: bool = False,
+    on_posted: Callable[[], Awaitable[Any]] | None = None,
 ) -> None:
     """Everything the user notices once the ticket exists; one failing step never hides the others.
+    `confirmed`: an earlier run posted the confirmation already (the rest is safe to repeat).
     (The audit row is written with the ledger entry: bot.flows.create.attempt.record_created.)"""
     ctx.deps.rows.remember(ctx.team_id, [created_row(draft, created)])
 
@@ -116,7 +130,8 @@ async def announce_created(
 
     async def confirmation() -> None:
         replaced = await _replace_suggestion(ctx, draft, created)
-        await post_confirmation(ctx, draft, created, skip_thread=replaced)
+        if not confirmed:
+            await post_confirmation(ctx, draft, created, skip_thread=replaced, on_posted=on_posted)
 
     async def refresh_home() -> None:
         await home.publish_home(ctx)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SENT = "sent"  # payload flag: the POST may have reached the PSA
 RETRIED = "retried"  # payload flag: recovery already created it again once
+CONFIRMED = "confirmed"  # payload: the ticket whose confirmation was posted (never posted twice)
 
 
 def lease_of(ctx: FlowContext) -> timedelta:
@@ -59,6 +60,10 @@ class Held:
     ledger: WriteLedger
     key: str
     attempt: int
+
+    async def confirmed(self, ticket_id: int) -> None:
+        """Record that the confirmation of `ticket_id` was posted (before the create is completed)."""
+        await self.renew(**{CONFIRMED: ticket_id})
 
     async def renew(self, **payload: Any) -> LedgerEntry | None:
         """Renew the lease (merging `payload`); None when the claim is no longer this run's."""

@@ -11,6 +11,7 @@ from typing import Any
 from bot.flows.context import FlowContext
 from bot.flows.create.announce import announce_created
 from bot.flows.create.attempt import (
+    CONFIRMED,
     RETRIED,
     SENT,
     CouldNotLook,
@@ -102,7 +103,14 @@ async def run_held(
                 may_create=not (recovering and payload.get(RETRIED)),
                 retry=recovering,
             )
-            await announce_created(ctx, draft, created, view_id=view_id)
+            await announce_created(
+                ctx,
+                draft,
+                created,
+                view_id=view_id,
+                confirmed=payload.get(CONFIRMED) == created.id,
+                on_posted=lambda: held.confirmed(created.id),
+            )
             await _recorded(ctx, writer, draft, held, created)
     except LostClaim:
         log.info("create %s: taken over before it was sent (attempt %d)", key, held.attempt)
@@ -143,7 +151,7 @@ async def _recorded(
     ctx: FlowContext, writer: Writer, draft: TicketDraft, held: Held, created: PSATicketCreated
 ) -> None:
     # Announced already: a ledger failure here must not tell the user anything else. The row stays
-    # claimed, and recovery finds the ticket by its marker (a second confirmation at worst, no ticket).
+    # claimed, and recovery finds the ticket by its marker; the confirmation it recorded is not repeated.
     try:
         if not await record_created(ctx, writer, draft, held, created):
             log.error("create %s (#%s) was no longer this run's when completed", held.key, created.id)
