@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.flows.errors import FlowError
+from bot.slack_limits import INPUT_VALUE_MAX
 from bot.text import truncate
 from psa.models import SUMMARY_MAX
 
@@ -59,6 +60,11 @@ class InputTooLong(FlowError):
 
 
 NOTE = TextLimit("note", 3000)
+# A time entry's note. ConnectWise's OpenAPI (2025.8, as published in ai-connor/connectwise
+# api/openapi.yaml) gives TimeEntry.notes no "Max length"; the stopwatches a time entry is made from do
+# (ScheduleStopwatch.notes, TicketStopwatch.notes: " Max length: 4000;"). Slack's plain-text input holds
+# 3,000 (INPUT_VALUE_MAX), the smaller of the two, so that is the limit the modal and the server keep.
+TIME_NOTE = TextLimit("time entry note", min(INPUT_VALUE_MAX, 4000))
 PROMPT = TextLimit("Quick Create description", 2000)
 SUMMARY = TextLimit("summary", SUMMARY_MAX)
 DESCRIPTION = TextLimit("description", 3000)

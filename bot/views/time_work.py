@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot import inputs
 from bot.ids import Callback, TimeBlock, WorkField
 from bot.state.work import KEEP_STATUS, WorkDraft, WorkMeta
 from bot.text import escape_truncate, plain_text, strong
@@ -15,7 +16,7 @@ from bot.views.format import escape_name
 from bot.views.prompts import with_banner
 from psa.models import BoardStatus, MemberTimeDefaults, WorkRole, WorkType
 
-NOTE_INPUT_MAX = 3000
+NOTE_INPUT_MAX = inputs.TIME_NOTE.max_chars
 SUBMIT = "Save"
 DURATION_HINT = "A duration ends now. A start–end (9:00-10:30) is on the day below, in your time zone."
 BILLING_LABELS: dict[str, str] = {

@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import grammar
+from bot import grammar, inputs
 from bot.flows.context import FlowContext
 from bot.flows.once import Ended, Made, Write, write_once, writer_for
 from bot.flows.time.parts import TimePart, WorkPlan, run_plan
@@ -41,6 +41,10 @@ def quick_key(team_id: str, trigger_id: str) -> str:
 
 async def log_quick_time(ctx: FlowContext, command: grammar.Time) -> None:
     """Log the time (today, ending now for a duration), then answer with what was logged and Undo."""
+    too_long = inputs.TIME_NOTE.problem(command.note)
+    if too_long is not None:
+        await ctx.respond(time_problem_message(f"{too_long} Nothing was logged."))
+        return
     writer = await writer_for(ctx)
     zone = UTC if isinstance(command.worked, Duration) else await user_zone(ctx)
     try:

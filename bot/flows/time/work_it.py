@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import inputs
 from bot.flows.context import FlowContext, Surface
 from bot.flows.once import writer_for
 from bot.flows.submission import Submission
@@ -152,6 +153,10 @@ def build_plan(draft: WorkDraft, meta: WorkMeta, *, now: datetime) -> tuple[dict
     zone = _zone(meta.tz)
     today = now.astimezone(zone).date()
     note = draft.note.strip()
+    # With time logged the note is the time entry's; without, a ticket note: each has its limit.
+    too_long = (inputs.TIME_NOTE if draft.logs_time else inputs.NOTE).problem(note)
+    if too_long is not None:
+        errors[WorkField.NOTE] = too_long
     if draft.logs_time:
         try:
             worked = parse_worked_time(draft.duration)

@@ -10,6 +10,7 @@ from typing import Any
 from round_trips import Since
 from scenario_harness import DEMO, DEMO_MEMBER_ID, NEWBIE, Slack, action_ids, blocks_text
 
+from bot import inputs
 from bot.deps import AppDeps
 from bot.ids import MessageAction, TimeAction
 from storage import AuditAction
@@ -186,3 +187,14 @@ def _undo_value(message: dict[str, Any]) -> str:
         if accessory.get("action_id") == TimeAction.UNDO:
             return str(accessory["value"])
     raise AssertionError("no Undo button")
+
+
+async def test_quick_time_with_a_note_over_its_limit_logs_nothing_and_says_by_how_much(slack: Slack) -> None:
+    before = entries(slack)
+    since = Since(slack.sandbox)
+
+    await slack.command(f"time {TICKET} 45m " + "n" * (inputs.TIME_NOTE.max_chars + 5))
+
+    said = blocks_text(slack.last_ephemeral())
+    assert "time entry note is 3,005 characters" in said and "Nothing was logged" in said
+    assert new_entries(slack, before) == [] and "POST /time/entries" not in since.trips().paths

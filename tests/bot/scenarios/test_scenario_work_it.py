@@ -8,6 +8,7 @@ from typing import Any
 from round_trips import Since, sent_together
 from scenario_harness import CHANNEL, DEMO, DEMO_MEMBER_ID, NEWBIE, Slack, action_ids, blocks_text, find_block
 
+from bot import inputs
 from bot.ids import Callback, DetailAction, DetailBlock, MessageAction, Shortcut, TimeAction, WorkField
 from bot.local import payloads as p
 from storage import AuditAction
@@ -306,3 +307,26 @@ async def test_detail_log_time_is_a_primary_action(slack: Slack) -> None:
     first = actions["elements"][0]
     assert first["action_id"] == TimeAction.WORK and first["style"] == "primary"
     assert DetailAction.SHARE in action_ids(detail)
+
+
+async def test_a_note_over_its_limit_is_refused_next_to_it_and_everything_typed_stays(slack: Slack) -> None:
+    await slack.command(f"work {TICKET}")
+    view = work_modal(slack)
+    before = entries(slack)
+    since = Since(slack.sandbox)
+    too_long = "x" * (inputs.TIME_NOTE.max_chars + 1)  # a forged submission: Slack's max_length bypassed
+    fields = {WorkField.DURATION: "45m", WorkField.NOTE: too_long, WorkField.STATUS: WAITING}
+
+    sent = await slack.submit(view, values=typed(**fields))
+
+    assert sent.body["response_action"] == "errors"  # the modal stays open as typed
+    assert set(sent.body["errors"]) == {WorkField.NOTE}
+    said = sent.body["errors"][WorkField.NOTE]
+    assert "time entry note is 3,001 characters" in said and "at most 3,000" in said
+    assert slack.fake.is_view_open(view["id"])
+    assert entries(slack) == before and not [r for r in since.trips().records if r.method != "GET"]
+    assert find_block(view, WorkField.NOTE)["element"]["max_length"] == inputs.TIME_NOTE.max_chars  # type: ignore[index]
+
+    without_time = {WorkField.NOTE: "y" * (inputs.NOTE.max_chars + 1)}  # a ticket note: the note's limit
+    sent = await slack.submit(view, values=typed(**without_time))
+    assert "The note is 3,001 characters" in sent.body["errors"][WorkField.NOTE]
