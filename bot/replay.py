@@ -11,11 +11,13 @@ by event id where an event changes something (bot/flows/suggestions.py).
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from slack_bolt.async_app import AsyncBoltRequest
 
 from storage import Storage
 from storage.models import SLACK_ID
+from storage.repositories import events
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ async def is_replay(storage: Storage, request: AsyncBoltRequest) -> bool:
     key = replay_key(request)
     if key is None:
         return False
-    if await storage.workspace(REPLAY_SCOPE).first_time_event(key):
+    if await storage.workspace(REPLAY_SCOPE).write(partial(events.first_time, event_id=key)):
         return False
     log.warning(
         "ignored a replayed request (team %s, type %s)",

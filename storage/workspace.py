@@ -18,7 +18,6 @@ from storage.repositories import (
     audit,
     connections,
     engineer_keys,
-    events,
     mappings,
     suggestions,
     thread_links,
@@ -152,14 +151,6 @@ class WorkspaceStore(WorkspaceBound):
         """A Slack user's mapping."""
         return await self.read(partial(mappings.get_mapping, slack_user_id=slack_user_id))
 
-    async def mapping_by_member(self, member_id: int) -> MemberMapping | None:
-        """The mapping holding a PSA member."""
-        return await self.read(partial(mappings.get_mapping_by_member, member_id=member_id))
-
-    async def mappings(self) -> list[MemberMapping]:
-        """All mappings of the workspace."""
-        return await self.read(mappings.list_mappings)
-
     # Thread links
     async def link_thread(
         self,
@@ -193,32 +184,9 @@ class WorkspaceStore(WorkspaceBound):
         )
 
     # Spin-off suggestions
-    async def open_suggestion_if_none(
-        self, suggestion_id: str, *, channel_id: str, thread_ts: str, description: str
-    ) -> bool:
-        """Open a suggestion unless the thread has one open; True if opened."""
-        opening = partial(
-            suggestions.open_if_none,
-            suggestion_id=suggestion_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            description=description,
-        )
-        return await self.write(opening)
-
-    async def set_suggestion_message(self, suggestion_id: str, message_ts: str) -> bool:
-        """Remember where the suggestion was posted."""
-        return await self.write(
-            partial(suggestions.set_message_ts, suggestion_id=suggestion_id, message_ts=message_ts)
-        )
-
     async def suggestion(self, suggestion_id: str) -> Suggestion | None:
         """A suggestion by id."""
         return await self.read(partial(suggestions.get_suggestion, suggestion_id=suggestion_id))
-
-    async def dismiss_suggestion(self, suggestion_id: str) -> Suggestion | None:
-        """Dismiss an open suggestion."""
-        return await self.write(partial(suggestions.dismiss, suggestion_id=suggestion_id))
 
     async def suggestion_created(self, suggestion_id: str, ticket_id: int) -> Suggestion | None:
         """Record the ticket created from a suggestion."""
@@ -226,11 +194,7 @@ class WorkspaceStore(WorkspaceBound):
             partial(suggestions.mark_created, suggestion_id=suggestion_id, ticket_id=ticket_id)
         )
 
-    # Events and audit
-    async def first_time_event(self, event_id: str) -> bool:
-        """True the first time a Slack event_id is seen."""
-        return await self.write(partial(events.first_time, event_id=event_id))
-
+    # Audit
     async def audit_log(self, *, ticket_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
         """Recent audit events, newest first."""
         return await self.read(partial(audit.list_events, ticket_id=ticket_id, limit=limit))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from bot.flows import home, mapping_requests
@@ -29,6 +30,7 @@ from psa.models import Member
 from psa.registry import ConnectFailed
 from psa.service import TicketService
 from storage import MappingConflictError
+from storage.repositories import mappings as mapping_repo
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +106,10 @@ async def mapping_view(
     suggested = None
     if current is None and subject is not None and subject.email and members:
         suggested = _by_email(members, subject.email)
-        if suggested is not None and await store.mapping_by_member(suggested.id) is not None:
-            suggested = None  # someone else already holds it: suggesting it would only fail on Save
+        if suggested is not None:
+            holder = await store.read(partial(mapping_repo.get_mapping_by_member, member_id=suggested.id))
+            if holder is not None:
+                suggested = None  # someone else already holds it: suggesting it would only fail on Save
     return mapping_modal(
         current=current,
         suggested=suggested,
@@ -159,7 +163,7 @@ async def member_options(ctx: FlowContext, body: Payload) -> list[Payload]:
     choices = await asyncio.wait_for(service.member_choices(query), MEMBERS_BUDGET_SECONDS)
     view = body.get("view")
     subject_id = (mapping_target(view) if view else None) or ctx.user_id
-    mappings = await ctx.deps.storage.workspace(ctx.team_id).mappings()
+    mappings = await ctx.deps.storage.workspace(ctx.team_id).read(mapping_repo.list_mappings)
     held = {m.psa_member_id: m.slack_user_id for m in mappings}
     names = await _labels(ctx, held.values())
     members = [Member(id=c.member_id, identifier=c.member_identifier, name=c.member_name) for c in choices]
@@ -198,7 +202,7 @@ async def submit_mapping(ctx: FlowContext, view: Payload) -> Submission:
     if member is None:
         return _errors(member_block, "That member is not an active ConnectWise member any more.")
     store = ctx.deps.storage.workspace(ctx.team_id)
-    holder = await store.mapping_by_member(member.id)
+    holder = await store.read(partial(mapping_repo.get_mapping_by_member, member_id=member.id))
     reassign = is_admin and form.reassign
     if holder is not None and holder.slack_user_id != target and not reassign:
         return _errors(member_block, await _taken_text(ctx, member, holder.slack_user_id))

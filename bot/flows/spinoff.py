@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,7 @@ from bot.text import plain
 from bot.views.messages import error_message
 from bot.views.suggestion import read_suggestion_value, suggestion_dismissed_blocks
 from storage import SuggestionState, ThreadLink
+from storage.repositories import suggestions as suggestion_repo
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,8 @@ async def open_suggestion(ctx: FlowContext, item: WorkItem) -> None:
 async def dismiss_suggestion(ctx: FlowContext, item: WorkItem) -> None:
     """The suggestion's Dismiss button: mark it dismissed and mute the message for everyone."""
     suggestion_id = str(item.args["value"])
-    dismissed = await ctx.deps.storage.workspace(ctx.team_id).dismiss_suggestion(suggestion_id)
+    store = ctx.deps.storage.workspace(ctx.team_id)
+    dismissed = await store.write(partial(suggestion_repo.dismiss, suggestion_id=suggestion_id))
     if dismissed is None:
         return  # already dismissed or created: its message has been replaced already
     ts = dismissed.message_ts or ctx.actor.message_ts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,6 +27,7 @@ from bot.views.suggestion import suggestion_blocks
 from psa.errors import PSAError
 from psa.models import PSATicketSearchResult
 from storage import ThreadLink
+from storage.repositories import events as event_repo
 from storage.repositories import suggestions as suggestion_repo
 from storage.repositories.thread_messages import ThreadMessage as KeptMessage
 
@@ -87,7 +89,7 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     link = await store.thread_link(message.channel_id, message.thread_ts)
     if link is None:
         return None
-    if not await store.first_time_event(message.event_id):
+    if not await store.write(partial(event_repo.first_time, event_id=message.event_id)):
         log.info("event %s already handled (a Slack retry)", message.event_id)
         return None
     kept = KeptMessage(ts=message.ts, text=thread_context.context_text(message.text))
@@ -104,11 +106,14 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     if found is None:
         return None
     suggestion_id = uuid.uuid4().hex
-    opened = await store.open_suggestion_if_none(
-        suggestion_id,
-        channel_id=message.channel_id,
-        thread_ts=message.thread_ts,
-        description=found.description,
+    opened = await store.write(
+        partial(
+            suggestion_repo.open_if_none,
+            suggestion_id=suggestion_id,
+            channel_id=message.channel_id,
+            thread_ts=message.thread_ts,
+            description=found.description,
+        )
     )
     if not opened:
         return None
@@ -123,9 +128,11 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     except SlackApiError as exc:
         log.warning("suggestion not posted in %s: %s", message.channel_id, exc.response.get("error"))
         # Nobody can see it, so it must not block the thread's next suggestion.
-        await store.dismiss_suggestion(suggestion_id)
+        await store.write(partial(suggestion_repo.dismiss, suggestion_id=suggestion_id))
         return None
-    await store.set_suggestion_message(suggestion_id, str(resp["ts"]))
+    await store.write(
+        partial(suggestion_repo.set_message_ts, suggestion_id=suggestion_id, message_ts=str(resp["ts"]))
+    )
     return suggestion_id
 
 

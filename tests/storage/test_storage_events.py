@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from storage import Storage
+from storage import Storage, WorkspaceStore
 from storage.maintenance import prune_processed_events
 from storage.repositories import events
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
 
+async def first_time(ws: WorkspaceStore, event_id: str) -> bool:
+    return await ws.write(partial(events.first_time, event_id=event_id))
+
+
 async def test_an_event_is_new_once_and_a_duplicate_afterwards(db: Storage) -> None:
     ws = db.workspace("T1")
-    assert await ws.first_time_event("Ev01") is True
-    assert await ws.first_time_event("Ev01") is False
-    assert await ws.first_time_event("Ev02") is True
+    assert await first_time(ws, "Ev01") is True
+    assert await first_time(ws, "Ev01") is False
+    assert await first_time(ws, "Ev02") is True
 
 
 async def test_slack_retries_arriving_together_are_handled_once(db: Storage) -> None:
     ws = db.workspace("T1")
-    results = await asyncio.gather(*(ws.first_time_event("Ev01") for _ in range(10)))
+    results = await asyncio.gather(*(first_time(ws, "Ev01") for _ in range(10)))
     assert results.count(True) == 1
 
 
@@ -37,5 +42,5 @@ async def test_pruning_forgets_only_old_events(db: Storage) -> None:
 
     assert deleted == 2
     ws = db.workspace("T1")
-    assert await ws.first_time_event("old") is True  # forgotten, so new again
-    assert await ws.first_time_event("recent") is False
+    assert await first_time(ws, "old") is True  # forgotten, so new again
+    assert await first_time(ws, "recent") is False

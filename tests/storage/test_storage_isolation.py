@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
+from functools import partial
 
 import pytest
 from pydantic import SecretStr
@@ -144,7 +145,7 @@ async def test_team_b_can_neither_read_nor_change_team_a(db: Storage) -> None:
     assert (
         suggestion is not None and suggestion.state == SuggestionState.OPEN and suggestion.message_ts is None
     )
-    assert await ws.first_time_event("Ev1") is False
+    assert await ws.write(partial(events.first_time, event_id="Ev1")) is False
     assert [e.slack_user_id for e in await ws.audit_log()] == ["UA"]
     assert await db.mapping_lookup(A).mapped_member_ids() == {10: "U1"}
     assert await db.mapping_lookup(B).mapped_member_ids() == {10: "U1"}  # B's own row, member_identifier "b"

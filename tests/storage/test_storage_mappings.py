@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 
@@ -27,12 +28,13 @@ async def test_a_mapping_is_found_by_slack_user_and_by_member(db: Storage) -> No
     ws = db.workspace("T1")
 
     by_user = await ws.mapping("U1")
-    by_member = await ws.mapping_by_member(10)
+    by_member = await ws.read(partial(mappings.get_mapping_by_member, member_id=10))
 
     assert by_user is not None and by_user == by_member
     assert (by_user.psa_member_id, by_user.member_identifier, by_user.member_name) == (10, "m10", "Member 10")
     assert by_user.mapped_by == "UADMIN" and by_user.mapped_at.tzinfo is not None
-    assert await ws.mapping("U2") is None and await ws.mapping_by_member(11) is None
+    assert await ws.mapping("U2") is None
+    assert await ws.read(partial(mappings.get_mapping_by_member, member_id=11)) is None
 
 
 async def test_remapping_a_user_moves_them_to_the_new_member_and_frees_the_old(db: Storage) -> None:
@@ -40,9 +42,9 @@ async def test_remapping_a_user_moves_them_to_the_new_member_and_frees_the_old(d
     await _map(db, "U1", 11)
     ws = db.workspace("T1")
 
-    assert [(m.slack_user_id, m.psa_member_id) for m in await ws.mappings()] == [("U1", 11)]
+    assert [(m.slack_user_id, m.psa_member_id) for m in await ws.read(mappings.list_mappings)] == [("U1", 11)]
     await _map(db, "U2", 10)  # the old member is free again
-    assert (await ws.mapping_by_member(10)) is not None
+    assert (await ws.read(partial(mappings.get_mapping_by_member, member_id=10))) is not None
 
 
 async def test_mapping_a_member_someone_else_holds_is_a_clear_conflict(db: Storage) -> None:
@@ -61,7 +63,7 @@ async def test_an_admin_can_reassign_a_taken_member(db: Storage) -> None:
     await _map(db, "U2", 10, reassign=True)
     ws = db.workspace("T1")
     assert await ws.mapping("U1") is None
-    holder = await ws.mapping_by_member(10)
+    holder = await ws.read(partial(mappings.get_mapping_by_member, member_id=10))
     assert holder is not None and holder.slack_user_id == "U2"
 
 
@@ -78,7 +80,7 @@ async def test_unmapping_removes_the_mapping_and_audits_it(db: Storage) -> None:
     removed = await ws.unmap_member("U1", unmapped_by="UADMIN")
 
     assert removed is not None and removed.psa_member_id == 10
-    assert await ws.mapping("U1") is None and await ws.mappings() == []
+    assert await ws.mapping("U1") is None and await ws.read(mappings.list_mappings) == []
     assert await ws.unmap_member("U1", unmapped_by="UADMIN") is None
     actions = [e.action for e in await ws.audit_log()]
     assert actions == [AuditAction.UNMAP, AuditAction.MAP]
@@ -87,7 +89,7 @@ async def test_unmapping_removes_the_mapping_and_audits_it(db: Storage) -> None:
 async def test_list_of_mappings_is_sorted_by_member_name(db: Storage) -> None:
     for user, member in (("U3", 30), ("U1", 10), ("U2", 20)):
         await _map(db, user, member)
-    names = [m.member_name for m in await db.workspace("T1").mappings()]
+    names = [m.member_name for m in await db.workspace("T1").read(mappings.list_mappings)]
     assert names == ["Member 10", "Member 20", "Member 30"]
 
 
@@ -96,7 +98,7 @@ async def test_ten_users_racing_for_one_member_exactly_one_gets_it(db: Storage) 
 
     conflicts = [r for r in results if isinstance(r, MappingConflictError)]
     assert len(conflicts) == 9 and results.count(None) == 1
-    holder = await db.workspace("T1").mapping_by_member(10)
+    holder = await db.workspace("T1").read(partial(mappings.get_mapping_by_member, member_id=10))
     assert holder is not None
     assert {c.mapped_to for c in conflicts} <= {holder.slack_user_id, None}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 
 from storage import Storage, SuggestionState
 from storage.repositories import suggestions
@@ -17,9 +18,14 @@ async def _open(
     db: Storage, thread_ts: str = "100.1", *, suggestion_id: str | None = None
 ) -> tuple[str, bool]:
     sid = suggestion_id or _new_id()
-    opened = await db.workspace("T1").open_suggestion_if_none(
-        sid, channel_id="C1", thread_ts=thread_ts, description="Printer on floor 2 is offline"
+    opening = partial(
+        suggestions.open_if_none,
+        suggestion_id=sid,
+        channel_id="C1",
+        thread_ts=thread_ts,
+        description="Printer on floor 2 is offline",
     )
+    opened = await db.workspace("T1").write(opening)
     return sid, opened
 
 
@@ -44,19 +50,19 @@ async def test_other_threads_get_their_own_suggestion(db: Storage) -> None:
 async def test_posted_message_ts_is_remembered(db: Storage) -> None:
     sid, _ = await _open(db)
     ws = db.workspace("T1")
-    assert await ws.set_suggestion_message(sid, "100.5") is True
+    assert await ws.write(partial(suggestions.set_message_ts, suggestion_id=sid, message_ts="100.5")) is True
     suggestion = await ws.suggestion(sid)
     assert suggestion is not None and suggestion.message_ts == "100.5"
 
 
 async def test_dismissing_closes_it_and_lets_a_new_one_open(db: Storage) -> None:
     sid, _ = await _open(db)
-    ws = db.workspace("T1")
+    ws, dismiss = db.workspace("T1"), partial(suggestions.dismiss, suggestion_id=sid)
 
-    dismissed = await ws.dismiss_suggestion(sid)
+    dismissed = await ws.write(dismiss)
 
     assert dismissed is not None and dismissed.state == SuggestionState.DISMISSED
-    assert await ws.dismiss_suggestion(sid) is None  # a second click changes nothing
+    assert await ws.write(dismiss) is None  # a second click changes nothing
     assert (await _open(db))[1]
 
 
@@ -68,7 +74,7 @@ async def test_creating_the_ticket_records_it_once(db: Storage) -> None:
 
     assert created is not None and created.state == SuggestionState.CREATED and created.ticket_id == 1042
     assert await ws.suggestion_created(sid, 1043) is None
-    assert await ws.dismiss_suggestion(sid) is None
+    assert await ws.write(partial(suggestions.dismiss, suggestion_id=sid)) is None
     stored = await ws.suggestion(sid)
     assert stored is not None and stored.ticket_id == 1042
 
@@ -76,7 +82,7 @@ async def test_creating_the_ticket_records_it_once(db: Storage) -> None:
 async def test_a_ticket_created_from_a_modal_after_dismissal_is_still_recorded(db: Storage) -> None:
     sid, _ = await _open(db)
     ws = db.workspace("T1")
-    await ws.dismiss_suggestion(sid)
+    await ws.write(partial(suggestions.dismiss, suggestion_id=sid))
     created = await ws.suggestion_created(sid, 77)
     assert created is not None and created.state == SuggestionState.CREATED
 

@@ -28,6 +28,7 @@ from psa.models import PSATicketSearchResult
 from psa.service import TicketService
 from storage import Storage, WriteKind
 from storage.live import NewMessage
+from storage.repositories import mappings as mapping_repo
 from storage.repositories.thread_links import ThreadLink
 
 # A Slack write claimed this long before the ticket's previous reading still counts (clock skew
@@ -76,7 +77,7 @@ class Audience:
 async def audience_for(storage: Storage, team_id: str, ticket_id: int) -> Audience:
     """The mapped engineers, the ticket's followers and linked threads, and the workspace's choice."""
     live = storage.live()
-    mappings = await storage.workspace(team_id).mappings()
+    mappings = await storage.workspace(team_id).read(mapping_repo.list_mappings)
     settings = await live.find_settings(team_id)
     return Audience(
         users_by_member={m.member_identifier.casefold(): m.slack_user_id for m in mappings},

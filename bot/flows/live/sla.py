@@ -14,6 +14,7 @@ from bot.flows.live.prefs import load as load_prefs
 from bot.views.live import Line, Notice
 from bot.views.sla import STAGES
 from storage.live import NewMessage
+from storage.repositories import mappings as mapping_repo
 
 if TYPE_CHECKING:
     from bot.deps import AppDeps
@@ -36,7 +37,7 @@ async def warn_due(deps: AppDeps, team_id: str) -> int:
         return 0
     users = {
         m.member_identifier.casefold(): m.slack_user_id
-        for m in await deps.storage.workspace(team_id).mappings()
+        for m in await deps.storage.workspace(team_id).read(mapping_repo.list_mappings)
     }
     readers = {t: [u for m in s.resources if (u := users.get(m.casefold()))] for t, s in due}
     prefs = await load_prefs(deps.storage, team_id, {u for us in readers.values() for u in us})

@@ -19,6 +19,7 @@ from psa.connectwise.changes import callback_url
 from psa.errors import PSAError
 from psa.models import TicketFilters
 from psa.service import TicketService
+from storage.repositories import mappings as mapping_repo
 
 if TYPE_CHECKING:
     from bot.deps import AppDeps
@@ -71,7 +72,7 @@ async def unsubscribe(deps: AppDeps, team_id: str) -> bool:
 async def baseline(deps: AppDeps, team_id: str, service: TicketService) -> int:
     """Keep the current state of every mapped engineer's open tickets (tickets already known stay)."""
     kept = 0
-    for mapping in await deps.storage.workspace(team_id).mappings():
+    for mapping in await deps.storage.workspace(team_id).read(mapping_repo.list_mappings):
         try:
             page = await service.search(
                 TicketFilters(assigned=mapping.psa_member_id), user_ref=None, page_size=BASELINE_PAGE

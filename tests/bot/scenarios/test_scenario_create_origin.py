@@ -7,6 +7,7 @@ import importlib
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import Any
 
 from create_driver import created_id, post_count, shown, submit, success_posts, values_for
@@ -26,6 +27,7 @@ from bot.parsers import build_parsers
 from bot.state import Origin
 from bot.views.suggestion import suggestion_blocks
 from storage import SuggestionState
+from storage.repositories import suggestions
 
 # anthropic >= 1.0 talks through `httpx2`; older releases used `httpx`.
 _hx: Any = importlib.import_module("httpx2" if importlib.util.find_spec("httpx2") else "httpx")
@@ -80,13 +82,19 @@ async def test_a_suggested_ticket_replaces_its_suggestion_and_leaves_the_thread_
         CHANNEL, root["ts"], ticket_id=1649, linked_by=DEMO, company_id=ACME_CORP, board_id=8
     )
     description = "Printer offline on 2nd floor"
-    assert await store.open_suggestion_if_none(
-        "sug1", channel_id=CHANNEL, thread_ts=root["ts"], description=description
+    assert await store.write(
+        partial(
+            suggestions.open_if_none,
+            suggestion_id="sug1",
+            channel_id=CHANNEL,
+            thread_ts=root["ts"],
+            description=description,
+        )
     )
     posted = await _client(slack).chat_postMessage(
         channel=CHANNEL, thread_ts=root["ts"], **suggestion_blocks(description, "sug1")
     )
-    await store.set_suggestion_message("sug1", posted["ts"])
+    await store.write(partial(suggestions.set_message_ts, suggestion_id="sug1", message_ts=posted["ts"]))
 
     modal = await _open(
         slack,
