@@ -17,7 +17,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m bot run
 
-# On every core (pytest-xdist, capped in tests/conftest.py); `python -m pytest` alone runs in one process.
+# On every core (pytest-xdist; workers per core and cap in tests/conftest.py); `python -m pytest` alone runs
+# in one process.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
 
