@@ -152,7 +152,9 @@ class WorkspaceRegistry:
         self._writers: TTLCache[tuple[str, str], _MemberWriter] = TTLCache(MAX_WRITERS, MEMBER_KEYS_TTL)
 
     def _http(self, kind: PSAKind) -> httpx.AsyncClient:
-        return self._http_factory() if self._http_factory is not None else kind.http()
+        if self._http_factory is not None:
+            return self._http_factory()
+        return kind.http(site=self.site_policy, resolve=self.resolve)  # keys only to allowed addresses
 
     async def service(self, team_id: str) -> TicketService | None:
         """The workspace's ticket service, or None when no PSA is connected."""

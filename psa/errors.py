@@ -59,6 +59,13 @@ class PSAUnavailableError(PSAError):
     user_hint = "The PSA is not answering right now; nothing was changed. Try again in a minute."
 
 
+class PSASiteRefusedError(PSAError):
+    """The site's host resolves to an address keys are never sent to (e.g. DNS rebinding): not sent."""
+
+    user_hint = "Ask a workspace admin to check the ConnectWise site address (`/tickets connect`)."
+    maybe_applied = False
+
+
 class PSAMemberKeysRejectedError(PSAAuthenticationError):
     """The engineer's own API keys were refused (revoked, expired, or the member was deactivated)."""
 

@@ -9,7 +9,7 @@ package with a `PSAKind`, registered in `default_registry`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from psa.base import ProviderInfo, PSAProvider
 from psa.errors import PSAError
 from psa.models import Member
+
+if TYPE_CHECKING:
+    from psa.connectwise.site import Resolver, SitePolicy
 
 # What a credentials test can fail with besides a PSA answer: a malformed URL or settings.
 _PROBE_FAILURES = (PSAError, httpx.HTTPError, httpx.InvalidURL, ValueError)
@@ -54,8 +57,9 @@ class PSAKind(Protocol):
     kind: str
     display_name: str
 
-    def http(self) -> httpx.AsyncClient:
-        """A pooled HTTP client sized for one connection (shared by every member's provider)."""
+    def http(self, *, site: SitePolicy | None = None, resolve: Resolver = ...) -> httpx.AsyncClient:
+        """A pooled HTTP client sized for one connection (shared by every member's provider); with
+        `site`, its connections go only to addresses that policy allows, checked when each is made."""
         ...
 
     def provider(

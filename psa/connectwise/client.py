@@ -15,12 +15,14 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from psa.connectwise.pinning import forbidden_address
 from psa.errors import (
     PSAAuthenticationError,
     PSAError,
     PSANotFoundError,
     PSAPermissionError,
     PSARateLimitedError,
+    PSASiteRefusedError,
     PSAUnavailableError,
     PSAValidationError,
 )
@@ -182,6 +184,11 @@ class ConnectWiseClient:
                     method, url, params=params, json=json, headers=self._headers, follow_redirects=False
                 )
             except _NOT_SENT as exc:
+                refused = forbidden_address(exc)
+                if refused is not None:  # the site's name now points somewhere keys never go
+                    raise PSASiteRefusedError(
+                        f"The ConnectWise site was not called: {refused}", code="ForbiddenAddress"
+                    ) from exc
                 error: PSAError = self._transport_error(exc, applied_maybe=False)
                 delay = self._retry.backoff(attempt, self._rand())
             except httpx.RequestError as exc:

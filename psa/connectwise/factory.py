@@ -9,7 +9,9 @@ import httpx
 
 from psa.base import PSAProvider
 from psa.connectwise.client import DEFAULT_TIMEOUT, ConnectWiseCredentials, RetryPolicy
+from psa.connectwise.pinning import pinned_transport
 from psa.connectwise.provider import ConnectWiseProvider
+from psa.connectwise.site import Resolver, SitePolicy, loop_resolver
 from psa.errors import (
     PSAAuthenticationError,
     PSAError,
@@ -34,12 +36,21 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def pooled_http(verify: ssl.SSLContext | None = None) -> httpx.AsyncClient:
-    """One pooled HTTP client per PSA connection; the pool is rebuilt if cancellations leak its slots."""
+def pooled_http(
+    verify: ssl.SSLContext | None = None,
+    *,
+    site: SitePolicy | None = None,
+    resolve: Resolver = loop_resolver,
+) -> httpx.AsyncClient:
+    """One pooled HTTP client per PSA connection; the pool is rebuilt if cancellations leak its slots.
+    With `site`, every new connection goes to an address the site policy allows, checked then
+    (psa.connectwise.pinning: DNS rebinding)."""
     tls = verify or _tls()
 
     def pool() -> httpx.AsyncBaseTransport:
         limits = httpx.Limits(max_connections=HTTP_POOL, max_keepalive_connections=HTTP_KEEPALIVE)
+        if site is not None:
+            return pinned_transport(site, resolve=resolve, tls=tls, limits=limits)
         return httpx.AsyncHTTPTransport(verify=tls, limits=limits)
 
     return httpx.AsyncClient(
@@ -66,9 +77,9 @@ class ConnectWiseKind:
     def __init__(self, retry: RetryPolicy | None = None) -> None:
         self._retry = retry  # None: the client's default policy (bounded retries of reads only)
 
-    def http(self) -> httpx.AsyncClient:
-        """One pooled client per workspace connection."""
-        return pooled_http()
+    def http(self, *, site: SitePolicy | None = None, resolve: Resolver = loop_resolver) -> httpx.AsyncClient:
+        """One pooled client per workspace connection, connecting only where `site` allows."""
+        return pooled_http(site=site, resolve=resolve)
 
     async def site_report(self, credentials: PSACredentials, http: httpx.AsyncClient) -> str:
         """`python -m psa.connectwise.probe`'s summary for these credentials (read-only)."""

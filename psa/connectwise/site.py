@@ -17,6 +17,8 @@ unspecified, not a cloud metadata address, not an IPv4 address hidden in an IPv6
 Teredo, NAT64) and not an IPv4 address written in another form (2130706433, 0x7f000001, 0177.0.0.1,
 127.1). A host name must resolve only to public addresses. Hosts on an explicit allow-list (a
 self-hosted ConnectWise on a private network) skip the address checks, never the https one.
+The address part (`allowed_addresses`) runs again on every new connection (psa.connectwise.pinning),
+so a name that later resolves elsewhere (DNS rebinding) is refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -137,8 +139,23 @@ async def check_site(api_root: str, policy: SitePolicy, *, resolve: Resolver = l
     host = (parts.hostname or "").lower()
     if not host:
         raise SiteUrlError("That doesn't look like a site address, e.g. na.myconnectwise.net.")
-    if host in policy.allowed_private_hosts:
-        return
+    await allowed_addresses(host, parts.port or 443, policy, resolve=resolve)
+
+
+class UnresolvedHost(SiteUrlError):
+    """The host name did not resolve (a DNS failure, not a refusal)."""
+
+
+async def allowed_addresses(
+    host: str, port: int, policy: SitePolicy, *, resolve: Resolver = loop_resolver
+) -> list[str] | None:
+    """Where a ConnectWise key may be sent for `host`: the addresses it resolves to now, each checked —
+    or None when the policy lets `host` be connected as it is (not production, an allowed private host).
+    The one host rule: checked when the keys are saved (`check_site`) and on every new connection
+    (`psa.connectwise.pinning`). Raises SiteUrlError (UnresolvedHost when the name does not resolve)."""
+    host = host.lower().strip("[]")
+    if not policy.public_only or host in policy.allowed_private_hosts:
+        return None
     literal = _ip(host)
     if literal is None and _NUMERIC_HOST.match(host):
         legacy = _legacy_ipv4(host)
@@ -149,20 +166,23 @@ async def check_site(api_root: str, policy: SitePolicy, *, resolve: Resolver = l
             )
     if literal is not None:
         _refuse_if_not_public(host, literal)
-        return
+        return [host]
     if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
         raise SiteUrlError(f"{host} is a local name; ConnectWise must be reached on a public host.")
     try:
-        addresses = await resolve(host, parts.port or 443)
+        addresses = await resolve(host, port)
     except OSError as exc:
-        raise SiteUrlError(f"Couldn't find {host}: check the address.") from exc
+        raise UnresolvedHost(f"Couldn't find {host}: check the address.") from exc
     if not addresses:
-        raise SiteUrlError(f"Couldn't find {host}: check the address.")
+        raise UnresolvedHost(f"Couldn't find {host}: check the address.")
+    checked: list[str] = []
     for address in addresses:
         resolved = _ip(address.split("%", 1)[0])
         if resolved is None:
             raise SiteUrlError(f"{host} resolves to an address this app can't check ({address}).")
         _refuse_if_not_public(host, resolved)
+        checked.append(str(resolved))
+    return checked
 
 
 def address_problem(address: IPAddress) -> str | None:
