@@ -54,7 +54,7 @@ class RunningStack:
         """The fake Slack Web API the app talks to."""
         return self.stack.fake
 
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         """Run a coroutine on the stack's loop (storage and services live there)."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 

@@ -146,7 +146,7 @@ async def _quiet(servers: list[ServerProcess], http: httpx.AsyncClient) -> None:
         pending = [(await http.get(s.url + "/healthz")).json()["pending_tasks"] for s in servers]
         return not any(pending)
 
-    await wait_until(idle, within=20, every=0.05, what="background work to finish")
+    await wait_until(idle, within=60, every=0.05, what="background work to finish")
 
 
 async def _map_admin(url: str, sandbox: SandboxServer) -> None:

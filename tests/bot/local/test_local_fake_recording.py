@@ -110,7 +110,7 @@ async def test_thread_mode_with_an_async_client_and_wait_for() -> None:
     try:
         client = AsyncWebClient(token="xoxb-local", base_url=fake.api_url)
         await client.chat_postMessage(channel="C0GENERAL", text="hi")
-        [call] = await fake.wait_for("chat.postMessage", timeout=2)
+        [call] = await fake.wait_for("chat.postMessage")
         assert call.args["text"] == "hi"
     finally:
         fake.stop_thread()
