@@ -8,6 +8,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,7 +28,7 @@ from bot.tasks import TaskSupervisor
 from bot.workspaces import HttpFactory, WorkspaceRegistry, env_credentials
 from psa.connectwise.site import SitePolicy
 from psa.registry import ProviderRegistry
-from storage import Storage, load_or_create_keys
+from storage import ConnectionCredentials, Storage, load_or_create_keys
 from storage.db import is_memory_sqlite, normalize_database_url
 from storage.maintenance import prune_processed_events
 
@@ -111,6 +112,14 @@ class AppDeps:
         await self.storage.close()
 
 
+def _allowed_hosts(settings: Settings, env: ConnectionCredentials | None) -> list[str]:
+    """CW_ALLOWED_PRIVATE_HOSTS, and the host of the operator's own CW_BASE_URL: both are the operator's
+    explicit choice (a workspace admin's site, typed in the connect modal, is what the policy is for)."""
+    hosts = list(settings.cw_allowed_private_hosts)
+    host = urlsplit(env.base_url).hostname if env is not None else None
+    return [*hosts, host] if host else hosts
+
+
 def key_file_for(database_url: str) -> Path:
     """Where the local encryption key lives without TICKETS_SECRET_KEY: beside the SQLite file."""
     url = normalize_database_url(database_url)
@@ -180,7 +189,7 @@ def build_deps(
         http_factory=http_factory,
         limiter=site_limiter(settings.database_url, per_minute=settings.cw_requests_per_minute),
         site_policy=SitePolicy.build(
-            production=settings.production, allowed_private_hosts=settings.cw_allowed_private_hosts
+            production=settings.production, allowed_private_hosts=_allowed_hosts(settings, env)
         ),
     )
     changes = ChangeFeed(storage.engine)
