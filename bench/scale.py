@@ -7,6 +7,8 @@
   until every user is answered and its backlog is drained): acks within 3 s, users answered, seconds
   until the last answer, and one more command afterwards (a wedged client would fail it).
 - the fixed rates run on a fresh server, warmed up first, with the backlog drained between rates.
+- external: the fixed rates again against one web process (WORKERS=external, Postgres) and one worker
+  process: ack p99 of the web process ÷ bare Bolt's, CPU of the web and of the worker apart.
 - multi: 2 web (WORKERS=external) + 2 worker processes on one Postgres database; one worker SIGKILLed
   halfway: commands answered, answered twice, lost.
 - memory: RSS of the web process (embedded worker) idle and after the load, and of a worker process.
@@ -28,7 +30,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +140,15 @@ def _ms(values: list[float], fraction: float) -> float:
 
 
 async def e2e(
-    backends: Backends, web: ServerProcess, bare: ServerProcess, rates: list[float], seconds: float
+    backends: Backends,
+    web: ServerProcess,
+    bare: ServerProcess,
+    rates: list[float],
+    seconds: float,
+    *,
+    worker_pid: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Per rate: bare Bolt, then the app; with `worker_pid` (WORKERS=external) the worker's CPU apart."""
     rows = []
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200)) as http:
         for rate in rates:
@@ -146,6 +156,7 @@ async def e2e(
             for name, server in (("bare", bare), ("app", web)):
                 sender = Sender(backends, server, http)
                 before = cpu_seconds(server.pid)
+                worker_before = cpu_seconds(worker_pid) if worker_pid else 0.0
                 await fixed_rate(sender, rate, seconds)
                 if name == "app":
                     posts = await wait_answered(backends.fake, sender.sent, 120)
@@ -153,15 +164,19 @@ async def e2e(
                     row["app_e2e_p50_ms"] = _ms(e2e_s, 0.5)
                     row["app_e2e_p99_ms"] = _ms(e2e_s, 0.99)
                     row["app_unanswered"] = len(sender.sent) - len(posts)
+                    if worker_pid:
+                        worker_cpu = cpu_seconds(worker_pid) - worker_before
+                        per_request = worker_cpu * 1000 / max(1, len(sender.sent))
+                        row["worker_cpu_ms_per_request"] = round(per_request, 2)
                 else:
                     await asyncio.sleep(0.5)
                 cpu = cpu_seconds(server.pid) - before
                 row[f"{name}_cpu_ms_per_request"] = round(cpu * 1000 / max(1, len(sender.sent)), 2)
                 row[f"{name}_ack_p99_ms"] = _ms(sender.acks, 0.99)
                 row[f"{name}_errors"] = sender.errors
-            row["cpu_ratio"] = round(
-                row["app_cpu_ms_per_request"] / max(0.01, row["bare_cpu_ms_per_request"]), 2
-            )
+            app_cpu = row["app_cpu_ms_per_request"] + row.get("worker_cpu_ms_per_request", 0.0)
+            row["cpu_ratio"] = round(app_cpu / max(0.01, row["bare_cpu_ms_per_request"]), 2)
+            row["ack_p99_ratio"] = round(row["app_ack_p99_ms"] / max(0.01, row["bare_ack_p99_ms"]), 2)
             rows.append(row)
             await drained(web)  # the next rate starts with no backlog
     return rows
@@ -205,25 +220,56 @@ class Worker:
             self.proc.wait(30)
 
 
-async def multi(backends: Backends, postgres_url: str, count: int, workdir: Path) -> dict[str, Any]:
+@asynccontextmanager
+async def scratch_postgres(backends: Backends, admin: str) -> AsyncIterator[dict[str, str]]:
+    """A database of its own on the Postgres server (dropped afterwards), seeded; the environment of
+    a web process with WORKERS=external and of its workers."""
     from bot.jobs.schema import migrate_jobs
-
-    admin = postgres_url
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    await _psql(admin, f'CREATE DATABASE "{name}"')
     from storage.db import normalize_database_url
 
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    await _psql(admin, f'CREATE DATABASE "{name}"')
     url = normalize_database_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         await asyncio.to_thread(prepare_database, url, backends.sandbox, backends.users)
         await migrate_jobs(url)
-        env = {
+        yield {
             **app_environment(backends, url, log_level="WARNING"),
             "WORKERS": "external",
             "JOBS_STALLED_AFTER": "6",
             "PYTHONPATH": str(REPO),
             "CW_REQUESTS_PER_MINUTE": "1000000",
         }
+    finally:
+        await _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def external(
+    backends: Backends, postgres_url: str, rates: list[float], seconds: float, workdir: Path
+) -> dict[str, Any]:
+    """The fixed rates against the deployment issue 11 is about: one web process (WORKERS=external)
+    acking and deferring to Postgres, one worker process running the jobs; bare Bolt side by side."""
+    async with scratch_postgres(backends, postgres_url) as env:
+        web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log")
+        await asyncio.to_thread(web.start)
+        worker = Worker(env, workdir / "ext-worker.log")
+        bare = ServerProcess(["bench.bare"], env, workdir / "ext-bare.log")
+        await asyncio.to_thread(bare.start)
+        try:
+            await _warm_up(backends, web)
+            figures: dict[str, Any] = {"web_rss_idle_mb": round(rss_mb(web.pid), 1)}
+            figures["e2e"] = await e2e(backends, web, bare, rates, seconds, worker_pid=worker.proc.pid)
+            figures["web_rss_after_mb"] = round(rss_mb(web.pid), 1)
+            figures["worker_rss_after_mb"] = round(rss_mb(worker.proc.pid), 1)
+            return figures
+        finally:
+            bare.stop()
+            worker.stop()
+            web.stop()
+
+
+async def multi(backends: Backends, postgres_url: str, count: int, workdir: Path) -> dict[str, Any]:
+    async with scratch_postgres(backends, postgres_url) as env:
         webs = [ServerProcess(["bot", "serve"], env, workdir / f"web{i}.log") for i in (1, 2)]
         await asyncio.gather(*(asyncio.to_thread(w.start) for w in webs))
         workers = [Worker(env, workdir / f"worker{i}.log") for i in (1, 2)]
@@ -252,8 +298,6 @@ async def multi(backends: Backends, postgres_url: str, count: int, workdir: Path
                 w.stop()
             for web in webs:
                 web.stop()
-    finally:
-        await _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _psql(url: str, sql: str) -> None:
@@ -287,7 +331,10 @@ async def drained(server: ServerProcess, within: float = DRAIN_S) -> float:
     return round(time.monotonic() - started, 1)
 
 
-async def run(quick: bool, postgres_url: str | None) -> dict[str, Any]:
+PHASES = ("burst", "e2e", "external", "multi")
+
+
+async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHASES) -> dict[str, Any]:
     figures: dict[str, Any] = {"quick": quick, "load_average_before": _load()}
     workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     users = bench_users(len(bench_users()))
@@ -303,28 +350,33 @@ async def run(quick: bool, postgres_url: str | None) -> dict[str, Any]:
 
         # The burst gets a cold app of its own, and all the time it needs to answer everyone: its
         # backlog must not fall into the fixed-rate phases.
-        cold = await fresh_server("burst")
-        try:
-            figures["burst"] = await burst(backends, cold, 100 if quick else 1000)
-            figures["burst"]["drained_after_s"] = await drained(cold)
-        finally:
-            cold.stop()
-        web = await fresh_server("web")
-        try:
-            figures["rss_idle_mb"] = round(rss_mb(web.pid), 1)
-            await _warm_up(backends, web)
-            env = {**app_environment(backends, "sqlite+aiosqlite://", log_level="WARNING")}
-            bare = ServerProcess(["bench.bare"], env, workdir / "bare.log")
-            await asyncio.to_thread(bare.start)
+        if "burst" in phases:
+            cold = await fresh_server("burst")
             try:
-                rates = [1.0, 20.0] if quick else [1.0, 20.0, 50.0]
-                figures["e2e"] = await e2e(backends, web, bare, rates, 3.0 if quick else 20.0)
-                figures["rss_after_mb"] = round(rss_mb(web.pid), 1)
+                figures["burst"] = await burst(backends, cold, 100 if quick else 1000)
+                figures["burst"]["drained_after_s"] = await drained(cold)
             finally:
-                bare.stop()
-        finally:
-            web.stop()
-        if postgres_url:
+                cold.stop()
+        rates = [1.0, 20.0] if quick else [1.0, 20.0, 50.0]
+        seconds = 3.0 if quick else 20.0
+        if "e2e" in phases:
+            web = await fresh_server("web")
+            try:
+                figures["rss_idle_mb"] = round(rss_mb(web.pid), 1)
+                await _warm_up(backends, web)
+                env = {**app_environment(backends, "sqlite+aiosqlite://", log_level="WARNING")}
+                bare = ServerProcess(["bench.bare"], env, workdir / "bare.log")
+                await asyncio.to_thread(bare.start)
+                try:
+                    figures["e2e"] = await e2e(backends, web, bare, rates, seconds)
+                    figures["rss_after_mb"] = round(rss_mb(web.pid), 1)
+                finally:
+                    bare.stop()
+            finally:
+                web.stop()
+        if postgres_url and "external" in phases:
+            figures["external"] = await external(backends, postgres_url, rates, seconds, workdir)
+        if postgres_url and "multi" in phases:
             figures["multi"] = await multi(backends, postgres_url, 20 if quick else 400, workdir)
     figures["load_average_after"] = _load()
     return figures
@@ -364,9 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--phases", default=",".join(PHASES), help="a subset of " + ",".join(PHASES))
     args = parser.parse_args(argv)
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     postgres = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
-    figures = asyncio.run(run(args.quick, postgres))
+    figures = asyncio.run(run(args.quick, postgres, phases))
     print(json.dumps(figures, indent=1))
     if args.output:
         args.output.write_text(render(figures))
