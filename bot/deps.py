@@ -20,6 +20,7 @@ from bot.flows.work import InProcessWorkQueue, WorkQueue
 from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
 from bot.jobs.runtime import BoxSealer, Jobs
+from bot.jobs.thread import WorkerThread
 from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
 from bot.settings import Settings
@@ -64,6 +65,7 @@ class AppDeps:
     parsers: ParserRegistry = field(init=False)  # the AI ticket parser of each workspace
     work: WorkQueue = field(init=False)  # where listeners hand post-ack work (in-process by default)
     jobs: Jobs | None = None  # the job engine behind `work` (bot/jobs), when build_deps made one
+    worker_thread: WorkerThread | None = None  # `work` when the embedded worker has a thread of its own
     slack: SlackClients = field(init=False)  # each workspace's Slack client, one pooled session
 
     def __post_init__(self, parser_registry: ParserRegistry | None) -> None:
@@ -103,6 +105,8 @@ class AppDeps:
             await self.tasks.cancel_all()
         if self.jobs is not None:
             await self.jobs.aclose()  # a worker here stops gracefully (running jobs get a grace)
+        if self.worker_thread is not None:
+            await self.worker_thread.aclose()  # its deps drain and close on its own loop
         self.parsers.clear()
         if self.anthropic is not None:
             await self.anthropic.close()
@@ -128,7 +132,18 @@ def key_file_for(database_url: str) -> Path:
     return Path("data") / KEY_FILE_NAME
 
 
-def build_storage(settings: Settings) -> Storage:
+def embedded_worker_thread(settings: Settings) -> bool:
+    """Whether `serve` runs its jobs on a loop of their own in a thread: embedded on a SQLite file."""
+    url = normalize_database_url(settings.database_url)
+    return (
+        settings.workers == "embedded"
+        and settings.embedded_worker == "thread"
+        and url.get_backend_name() == "sqlite"
+        and not is_memory_sqlite(url)
+    )
+
+
+def build_storage(settings: Settings, *, runs_jobs: bool = True) -> Storage:
     """The app's Storage for DATABASE_URL, with the encryption key from settings (or the local key file)."""
     newest, *previous = load_or_create_keys(
         settings.secret_keys, key_file=key_file_for(settings.database_url), app_env=settings.app_env
@@ -137,7 +152,7 @@ def build_storage(settings: Settings) -> Storage:
     pool: dict[str, Any] = {}
     if not is_memory_sqlite(url):  # an in-memory SQLite database lives in one connection
         config = jobs_config(settings.workers, settings.worker_concurrency)
-        pool = config.database_pool(runs_jobs=settings.workers == "embedded")
+        pool = config.database_pool(runs_jobs=runs_jobs and settings.workers == "embedded")
     return Storage(settings.database_url, newest, previous_keys=previous, **pool)
 
 
@@ -170,7 +185,11 @@ def build_deps(
     now: Callable[[], datetime] = utc_now,
 ) -> AppDeps:
     """Compose the app's services from settings; tests pass their own storage, provider registry or clock."""
-    storage = storage or build_storage(settings)
+    # A worker thread builds deps of its own from settings: not when a caller injects any of them.
+    threaded = (
+        storage is None and factories is None and http_factory is None and embedded_worker_thread(settings)
+    )
+    storage = storage or build_storage(settings, runs_jobs=not threaded)
     # CW_* variables describe the one workspace of a single-workspace install; in OAuth mode every
     # workspace connects its own PSA, so they must never apply to all of them.
     env = None
@@ -205,6 +224,13 @@ def build_deps(
         spinoff=build_spinoff_detector(settings, model),
         parser_registry=build_parsers(settings, workspaces, model),
     )
+    if threaded:
+        # The jobs, their periodic functions and their deps live in the worker's thread (bot/jobs/thread.py).
+        deps.worker_thread = WorkerThread(
+            settings.model_copy(update={"embedded_worker": "loop"}), deps, build=build_deps
+        )
+        deps.work = deps.worker_thread
+        return deps
     deps.jobs = Jobs(settings, sealer=BoxSealer(storage.box))
     deps.jobs.attach(deps)
     from bot.flows.live.jobs import register_live_jobs  # flows import deps' types: not at module top

@@ -11,7 +11,11 @@ by event id where an event changes something (bot/flows/suggestions.py).
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
 from functools import partial
+from typing import Any
 
 from slack_bolt.async_app import AsyncBoltRequest
 
@@ -42,16 +46,76 @@ def replay_key(request: AsyncBoltRequest) -> str | None:
     return signature[len(SIGNATURE_PREFIX) :][:64]
 
 
-async def is_replay(storage: Storage, request: AsyncBoltRequest) -> bool:
-    """Remember this delivery; True when the same signed request was already accepted."""
+# Slack's signature check refuses timestamps older than this (slack_sdk's SignatureVerifier).
+WINDOW_S = 300.0
+MEMORY_LIMIT = 200_000  # signatures: ~20 MB at most, far above 5 minutes of any real install's traffic
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], object]
+
+
+class RecentDeliveries:
+    """The signatures accepted in the last 5 minutes, in this process's memory.
+
+    A SQLite install is one `serve` process: remembering here refuses a replay without a database write
+    in the ack (which would wait for the SQLite write lock the jobs' writes hold). The durable record is
+    still written, after the ack; a copy arriving right after a restart is only logged, not refused.
+    """
+
+    def __init__(self, *, window: float = WINDOW_S, limit: int = MEMORY_LIMIT) -> None:
+        self._window = window
+        self._limit = limit
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str, now: float | None = None) -> bool:
+        """Remember `key`; True unless it was seen within the window."""
+        now = time.monotonic() if now is None else now
+        while self._seen and (
+            len(self._seen) >= self._limit or next(iter(self._seen.values())) < now - self._window
+        ):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+
+async def is_replay(
+    storage: Storage,
+    request: AsyncBoltRequest,
+    *,
+    recent: RecentDeliveries | None = None,
+    spawn: Spawn | None = None,
+) -> bool:
+    """Remember this delivery; True when the same signed request was already accepted.
+
+    With `recent` (a SQLite install) the check is in memory and `spawn` writes the durable record
+    after the ack; otherwise the database decides (every process of a Postgres install shares it).
+    """
     key = replay_key(request)
     if key is None:
         return False
-    if await storage.workspace(REPLAY_SCOPE).write(partial(events.first_time, event_id=key)):
+    if recent is not None and spawn is not None:
+        if recent.first_time(key):
+            spawn(_record(storage, key))
+            return False
+    elif await _first_time(storage, key):
         return False
+    _warn(request)
+    return True
+
+
+async def _first_time(storage: Storage, key: str) -> bool:
+    return await storage.workspace(REPLAY_SCOPE).write(partial(events.first_time, event_id=key))
+
+
+async def _record(storage: Storage, key: str) -> None:
+    if not await _first_time(storage, key):
+        log.warning("a request accepted before a restart was delivered again (not refused)")
+
+
+def _warn(request: AsyncBoltRequest) -> None:
     log.warning(
         "ignored a replayed request (team %s, type %s)",
         str(request.context.team_id)[:SLACK_ID],
         str(request.body.get("type") or "slash_command")[:40],
     )
-    return True

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
@@ -21,7 +22,7 @@ from bot.app import build_app
 from bot.boundary import BadRequest, BodyLimit, bolt_request
 from bot.deps import AppDeps, build_deps
 from bot.flows.live.inbound import CALLBACK_PATH, receive
-from bot.replay import is_replay
+from bot.replay import RecentDeliveries, is_replay
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ def create_asgi(
     handler = AsyncSlackRequestHandler(app)
     run_migrations = settings.app_env == "local" if migrate is None else migrate
 
+    # A SQLite install with its worker in a thread keeps the ack free of database writes (bot/replay.py).
+    recent = RecentDeliveries() if deps.worker_thread is not None else None
+
+    def record_later(write: Coroutine[Any, Any, Any]) -> None:
+        deps.tasks.spawn(write, name="replay-record")
+
     secret = settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
 
@@ -65,7 +72,7 @@ def create_asgi(
         except BadRequest as exc:
             log.info("refused a malformed request to %s: %s", request.url.path, exc)
             return Response(status_code=400)
-        if await is_replay(deps.storage, bolt_req):
+        if await is_replay(deps.storage, bolt_req, recent=recent, spawn=record_later):
             return Response(status_code=200)
         try:
             return to_starlette_response(await app.async_dispatch(bolt_req))
@@ -79,6 +86,8 @@ def create_asgi(
         pending = deps.tasks.pending
         if deps.jobs is not None and deps.jobs.started:
             pending += await deps.jobs.queue.pending()
+        if deps.worker_thread is not None:
+            pending += await deps.worker_thread.pending()
         return JSONResponse({"ok": True, "pending_tasks": pending})
 
     async def psa_callback(request: Request) -> Response:
@@ -106,6 +115,8 @@ def create_asgi(
             await deps.changes.start()
         if deps.jobs is not None:
             await deps.jobs.start()
+        if deps.worker_thread is not None:
+            await deps.worker_thread.start()
         session = shared_session(app)
         try:
             yield
@@ -160,6 +171,8 @@ async def run_socket_mode(settings: Settings, deps: AppDeps | None = None) -> No
         await deps.changes.start()
     if deps.jobs is not None:
         await deps.jobs.start()
+    if deps.worker_thread is not None:
+        await deps.worker_thread.start()
     app: AsyncApp = build_app(settings, deps)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     session = shared_session(app)

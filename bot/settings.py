@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # processes (external; needs Postgres). Jobs run at once per process (bot/jobs/config.py).
     workers: Literal["embedded", "external"] = "embedded"
     worker_concurrency: int = 16
+    # Embedded on a SQLite file: the worker runs its own event loop in a thread of `serve`, so acks never
+    # queue behind a job's steps ("thread"); "loop" shares the web loop (what tests injecting deps get).
+    embedded_worker: Literal["thread", "loop"] = "thread"
     # A worker silent this long (SIGKILL, lost host) is dead: its jobs go to another worker.
     jobs_stalled_after: float = 30.0
 

@@ -1,10 +1,11 @@
 """Post-ack work in this process: the job engine wired to the app's deps, for `serve` and `worker`.
 
-WORKERS=embedded (default): `python -m bot serve` runs a bounded worker in its own event loop — on
-SQLite with procrastinate's in-process store (jobs end with the process; registered recovery functions
-run at start), on Postgres against the shared, durable queue (so a small install can still run several
-`serve` processes). WORKERS=external: `serve` only acks and defers; `python -m bot worker` processes
-(the Procfile's `worker:`) run the jobs. External workers need Postgres.
+WORKERS=embedded (default): `python -m bot serve` runs a bounded worker — on SQLite with procrastinate's
+in-process store (jobs end with the process; registered recovery functions run at start; on a SQLite
+file in a thread with its own event loop and deps, bot/jobs/thread.py), on Postgres against the shared,
+durable queue (so a small install can still run several `serve` processes). WORKERS=external: `serve`
+only acks and defers; `python -m bot worker` processes (the Procfile's `worker:`) run the jobs.
+External workers need Postgres.
 """
 
 from __future__ import annotations
