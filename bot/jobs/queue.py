@@ -25,6 +25,11 @@ _COUNT_UNFINISHED = (
     "SELECT count(*) AS unfinished FROM procrastinate_jobs "
     "WHERE status IN ('todo', 'doing') AND queue_name = %(queue)s"
 )
+# Unfinished jobs per lock of one workspace's slots (`fairness_lock`): a new job goes to the least busy.
+_SLOTS_IN_USE = (
+    "SELECT lock, count(*) AS jobs FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+    "AND left(lock, length(%(prefix)s)) = %(prefix)s GROUP BY lock"
+)
 # Finished jobs are deleted (successful) or final; what is left waiting or running is unfinished.
 _UNFINISHED = "SELECT id FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status IN ('todo', 'doing')"
 
@@ -49,11 +54,17 @@ BusyNotice = Callable[[Any, int], Awaitable[None]]
 def fairness_lock(team_id: str, slot: int) -> str:
     """The procrastinate lock of a workspace's slot.
 
-    Jobs sharing a lock run one at a time across all workers, and a worker skips every job whose lock
-    is taken. Spreading a workspace's jobs over `workspace_concurrency` slots caps it at that many
-    running jobs: its 200th waiting job is skipped, not queued in front of another workspace's first.
+    Jobs sharing a lock run one at a time, in order, across all workers, and a worker skips every job
+    whose lock is taken. Spreading a workspace's jobs over `workspace_concurrency` slots caps it at
+    that many running jobs: its 200th waiting job is skipped, not queued in front of another
+    workspace's first. A new job goes to the slot with the fewest unfinished jobs (a free one when
+    there is one), so a short job never waits behind a long one while another slot is idle.
     """
-    return f"ws:{team_id}:{slot}"
+    return f"{_slot_prefix(team_id)}{slot}"
+
+
+def _slot_prefix(team_id: str) -> str:
+    return f"ws:{team_id}:"
 
 
 class JobQueue:
@@ -79,7 +90,7 @@ class JobQueue:
         """Defer the item as a job; returns as soon as it is stored (never waits for the work)."""
         if self.before_submit is not None:
             await self.before_submit()
-        slot = next(self._slots) % self._engine.config.workspace_concurrency
+        slot = await self._least_busy_slot(item.team_id)
         deferrer = self._engine.work_task.configure(
             lock=fairness_lock(item.team_id, slot),
             # The same action submitted twice while the first still waits (a double click, a Slack
@@ -98,6 +109,24 @@ class JobQueue:
             task = asyncio.get_running_loop().create_task(self._notify_busy(item, ahead))
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)
+
+    async def _least_busy_slot(self, team_id: str) -> int:
+        """The workspace's slot with the fewest jobs waiting or running; ties go round-robin."""
+        slots = self._engine.config.workspace_concurrency
+        prefix = _slot_prefix(team_id)
+        in_use: dict[str, int] = {}
+        store = self._engine.embedded_store
+        if store is not None:
+            for job in store.jobs.values():
+                lock = job.get("lock")
+                if job["status"] in ("todo", "doing") and lock and lock.startswith(prefix):
+                    in_use[lock] = in_use.get(lock, 0) + 1
+        else:
+            rows = await self._engine.connector.execute_query_all_async(_SLOTS_IN_USE, prefix=prefix)
+            in_use = {str(row["lock"]): int(row["jobs"]) for row in rows}
+        start = next(self._slots)
+        order = [(start + n) % slots for n in range(slots)]
+        return min(order, key=lambda slot: in_use.get(f"{prefix}{slot}", 0))
 
     async def _notify_busy(self, item: QueueItem, ahead: int) -> None:
         assert self.on_busy is not None

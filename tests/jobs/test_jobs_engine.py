@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jobs_kit import FAST, fresh_jobs_database
 from pydantic import BaseModel
+from waiting import wait_until
 
 from bot.jobs import JobEngine, JobQueue, JobsConfig, RetryLater, current_attempt
 from bot.jobs.connector import EmbeddedConnector, connector_for
@@ -205,3 +206,40 @@ async def test_a_retry_waits_at_least_the_retry_after_it_was_given() -> None:
     assert asked.priority == plain.priority == -1  # below fresh work (0)
     last = Job(id=1, queue="work", lock=None, queueing_lock=None, task_name="t", attempts=2)
     assert backoff.get_retry_decision(exception=RetryLater("busy"), job=last) is None
+
+
+async def test_a_short_job_runs_in_a_free_slot_while_another_slot_of_its_workspace_holds_a_long_one(
+    store_url: str | None,
+) -> None:
+    # Two slots: the long job holds one; a short job has finished in the other. The next short job
+    # must take the free slot, not queue behind the long one (round-robin would put it there).
+    config = FAST.model_copy(update={"concurrency": 4, "workspace_concurrency": 2})
+    long_started, release = asyncio.Event(), asyncio.Event()
+    done: asyncio.Queue[int] = asyncio.Queue()
+
+    async def run(item: dict[str, Any]) -> None:
+        n = Item.model_validate(item).n
+        if n == 0:
+            long_started.set()
+            await asyncio.wait_for(release.wait(), 60)
+        await done.put(n)
+
+    async with engine_on(store_url, config) as engine:
+        queue = JobQueue(engine)
+        engine.bind(run)
+        engine.start_worker()
+        await queue.submit(Item(team_id="T1", n=0))
+        await asyncio.wait_for(long_started.wait(), 30)
+        await queue.submit(Item(team_id="T1", n=1))
+        assert await asyncio.wait_for(done.get(), 30) == 1
+
+        async def only_the_long_job_left() -> bool:
+            return await queue.pending() == 1
+
+        await wait_until(only_the_long_job_left, what="the first short job finished")
+        await queue.submit(Item(team_id="T1", n=2))
+        assert await asyncio.wait_for(done.get(), 30) == 2  # while the long job still holds its slot
+        assert not release.is_set()
+        release.set()
+        assert await asyncio.wait_for(done.get(), 30) == 0
+        await queue.drain(30)
