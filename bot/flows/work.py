@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +28,7 @@ from bot.flows.context import FlowContext, surface_of
 from bot.flows.tell import tell_failure, tell_retrying
 from bot.jobs.retry import RetryLater, current_attempt
 from psa.errors import PSARateLimitedError, PSAUnavailableError
+from psa.retries import fail_fast_reads
 
 if TYPE_CHECKING:
     from bot.deps import AppDeps
@@ -150,8 +152,13 @@ async def run_work(deps: AppDeps, item: WorkItem) -> None:
     ctx.doing = spec.doing
     if current_attempt().number > 1 and ctx.surface.response_url is not None:
         ctx.surface.replace = True  # the message there is the first attempt's "trying again" notice
+    # A read that will be run again if it fails lets the job engine do the waiting (RetryLater, its slot
+    # free meanwhile) instead of the ConnectWise client's backoff inside the job; the last attempt
+    # keeps the client's own retries.
+    fail_fast = fail_fast_reads() if spec.rerunnable(item) and not current_attempt().final else nullcontext()
     try:
-        await spec.run(ctx, item)
+        with fail_fast:
+            await spec.run(ctx, item)
     except Exception as exc:
         later = _retry_later(spec, item, exc)
         if later is None:

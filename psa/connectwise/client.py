@@ -26,6 +26,7 @@ from psa.errors import (
     PSAUnavailableError,
     PSAValidationError,
 )
+from psa.retries import failing_fast
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ class RetryPolicy(BaseModel):
         ceiling = min(self.max_delay, self.base_delay * (2**attempt))
         return ceiling * (0.5 + rand / 2)
 
+
+# Under `fail_fast_reads` (the caller retries later itself): one immediate retry (a dropped kept-alive
+# connection, a one-off 502), no backoff, and a 429 whose Retry-After is not zero is raised at once.
+QUICK_RETRY = RetryPolicy(max_retries=1, base_delay=0.0, max_delay=0.0, retry_after_cap=0.0)
 
 # Reads only. ConnectWise's Developer Guide ("Error Handling", "500 Server Errors") asks clients to retry
 # server errors with backoff, a plain 500 included; a write is never resent on any of these.
@@ -176,6 +181,7 @@ class ConnectWiseClient:
             raise PSAError("Refused to send the ConnectWise credentials to another host.")
         started = self._clock()
         attempt = 0
+        policy = QUICK_RETRY if read and failing_fast() else self._retry
         while True:
             delay: float
             try:
@@ -190,12 +196,12 @@ class ConnectWiseClient:
                         f"The ConnectWise site was not called: {refused}", code="ForbiddenAddress"
                     ) from exc
                 error: PSAError = self._transport_error(exc, applied_maybe=False)
-                delay = self._retry.backoff(attempt, self._rand())
+                delay = policy.backoff(attempt, self._rand())
             except httpx.RequestError as exc:
                 error = self._transport_error(exc, applied_maybe=not read)
                 if not read:
                     raise error from exc
-                delay = self._retry.backoff(attempt, self._rand())
+                delay = policy.backoff(attempt, self._rand())
             else:
                 if resp.is_redirect:
                     raise self._redirect_error(resp)
@@ -205,12 +211,12 @@ class ConnectWiseClient:
                 if not read or resp.status_code not in RETRYABLE_STATUS:
                     raise error
                 asked = _retry_after(resp) if resp.status_code == 429 else None
-                if asked is not None and asked > self._retry.retry_after_cap:
+                if asked is not None and asked > policy.retry_after_cap:
                     raise error  # waiting that long inside a user's request is worse than failing now
-                delay = asked if asked is not None else self._retry.backoff(attempt, self._rand())
+                delay = asked if asked is not None else policy.backoff(attempt, self._rand())
 
             elapsed = self._clock() - started
-            if attempt >= self._retry.max_retries or elapsed + delay > self._retry.max_total:
+            if attempt >= policy.max_retries or elapsed + delay > policy.max_total:
                 raise error
             attempt += 1
             log.info(
