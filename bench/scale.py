@@ -6,6 +6,8 @@
 - burst: N concurrent `/tickets mine` as a cold app's first traffic (a server of its own, waited for
   until every user is answered and its backlog is drained): acks within 3 s, users answered, seconds
   until the last answer, and one more command afterwards (a wedged client would fail it).
+- e2e-loop: the same fixed rates with the embedded worker on the web loop (EMBEDDED_WORKER=loop, what
+  `serve` did before its worker got a thread), for the before/after in one run.
 - the fixed rates run on a fresh server, warmed up first, with the backlog drained between rates.
 - external: the fixed rates again against one web process (WORKERS=external, Postgres) and one worker
   process: ack p99 of the web process ÷ bare Bolt's, CPU of the web and of the worker apart.
@@ -331,7 +333,7 @@ async def drained(server: ServerProcess, within: float = DRAIN_S) -> float:
     return round(time.monotonic() - started, 1)
 
 
-PHASES = ("burst", "e2e", "external", "multi")
+PHASES = ("burst", "e2e", "e2e-loop", "external", "multi")
 
 
 async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHASES) -> dict[str, Any]:
@@ -341,10 +343,14 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
     with Backends(users, latency_ms=LATENCY_MS) as backends:
         # The sandbox is one ConnectWise company: at 20-50 commands/s (2 requests each) the real
         # per-company limit (1,000/min) would be what is measured. Lifted here; see the README.
-        async def fresh_server(name: str) -> ServerProcess:
+        async def fresh_server(name: str, **extra: str) -> ServerProcess:
             db = f"sqlite+aiosqlite:///{workdir}/{name}.db"
             await asyncio.to_thread(prepare_database, db, backends.sandbox, users)
-            env = {**app_environment(backends, db, log_level="WARNING"), "CW_REQUESTS_PER_MINUTE": "1000000"}
+            env = {
+                **app_environment(backends, db, log_level="WARNING"),
+                "CW_REQUESTS_PER_MINUTE": "1000000",
+                **extra,
+            }
             server = ServerProcess(["bot", "serve"], env, workdir / f"{name}.log")
             return await asyncio.to_thread(server.start)
 
@@ -359,17 +365,22 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
                 cold.stop()
         rates = [1.0, 20.0] if quick else [1.0, 20.0, 50.0]
         seconds = 3.0 if quick else 20.0
-        if "e2e" in phases:
-            web = await fresh_server("web")
+        # e2e: the default embedded worker (a thread with its own loop); e2e-loop: the same with the
+        # worker on the web loop (EMBEDDED_WORKER=loop, what `serve` did before), side by side.
+        for phase, extra in (("e2e", {}), ("e2e-loop", {"EMBEDDED_WORKER": "loop"})):
+            if phase not in phases:
+                continue
+            web = await fresh_server(phase, **extra)
+            suffix = "" if phase == "e2e" else "_loop"
             try:
-                figures["rss_idle_mb"] = round(rss_mb(web.pid), 1)
+                figures[f"rss_idle_mb{suffix}"] = round(rss_mb(web.pid), 1)
                 await _warm_up(backends, web)
                 env = {**app_environment(backends, "sqlite+aiosqlite://", log_level="WARNING")}
-                bare = ServerProcess(["bench.bare"], env, workdir / "bare.log")
+                bare = ServerProcess(["bench.bare"], env, workdir / f"bare{suffix}.log")
                 await asyncio.to_thread(bare.start)
                 try:
-                    figures["e2e"] = await e2e(backends, web, bare, rates, seconds)
-                    figures["rss_after_mb"] = round(rss_mb(web.pid), 1)
+                    figures[phase] = await e2e(backends, web, bare, rates, seconds)
+                    figures[f"rss_after_mb{suffix}"] = round(rss_mb(web.pid), 1)
                 finally:
                     bare.stop()
             finally:
