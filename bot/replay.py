@@ -109,7 +109,12 @@ async def _first_time(storage: Storage, key: str) -> bool:
 
 
 async def _record(storage: Storage, key: str) -> None:
-    if not await _first_time(storage, key):
+    try:
+        first = await _first_time(storage, key)
+    except Exception:  # the memory already refused copies: a lost record only weakens the restart case
+        log.warning("could not record an accepted request's signature", exc_info=True)
+        return
+    if not first:
         log.warning("a request accepted before a restart was delivered again (not refused)")
 
 
