@@ -27,8 +27,11 @@ READING = [
     "  (WORKERS=external, Postgres) and one worker process, their CPU apart.",
     "- With a thread the ack still shares the interpreter with the jobs: it waits for the GIL (a switch",
     "  every 5 ms) while a job computes, so at rates where the jobs keep the CPU busy its p99 stays above",
-    "  bare Bolt's. Only a worker process (external) takes that away, at the cost of two database writes",
-    "  in the ack (the replay record and the job).",
+    "  bare Bolt's (at 50 req/s the jobs use most of a core).",
+    "- External, as measured here, is not better: its web process's ack makes three Postgres round trips",
+    "  (the replay record, the fairness-slot count, the job's INSERT) on 2 cores that Postgres, the",
+    "  worker, the sandbox and FakeSlack share, and few samples per rate make its p99 the worst one. Its",
+    "  worker answers late at 20 req/s (procrastinate's lock-aware fetch): not investigated yet.",
 ]
 
 
