@@ -75,6 +75,9 @@ class PostgresPauseBoard:
         pool = self._pool()
         if not self._created:
             with pool.connection() as conn:
+                # CREATE TABLE IF NOT EXISTS is not safe against another process creating it at the same
+                # moment (a unique violation on pg_type): serialize it, as pyrate-limiter does its tables.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('cw_site_pauses'))")
                 conn.execute(_CREATE_PAUSES)
             self._created = True
         return pool

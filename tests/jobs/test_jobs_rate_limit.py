@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import httpx
 import pytest
+from psycopg_pool import ConnectionPool
 
-from bot.jobs.limits import site_limiter
+from bot.jobs.connector import postgres_conninfo
+from bot.jobs.limits import PostgresPauseBoard, site_limiter
 from psa.connectwise.sandbox import SandboxServer
 from psa.errors import PSARateLimitedError
 from psa.ratelimit import site_of
+from storage.db import normalize_database_url
 
 SITE = site_of("https://api-na.myconnectwise.net/v4_6_release/apis/3.0", "northstar")
 OTHER = site_of("https://api-na.myconnectwise.net/v4_6_release/apis/3.0", "another-msp")
@@ -82,3 +88,23 @@ async def test_a_429_one_process_gets_pauses_the_site_in_the_others(
     finally:
         a.close()
         b.close()
+
+
+async def test_processes_starting_together_all_create_the_pause_board(jobs_db: str) -> None:
+    # Web processes answering their first commands at once each create the board's table on first use;
+    # none may fail (it once raised a unique violation, and that user's /tickets got no answer).
+    conninfo = postgres_conninfo(normalize_database_url(jobs_db))
+    pools = [ConnectionPool(conninfo, min_size=1, max_size=1, open=True) for _ in range(4)]
+    boards = [PostgresPauseBoard(lambda pool=pool: pool) for pool in pools]
+    together = threading.Barrier(len(boards), timeout=30)  # the default executor has >= 5 threads
+
+    def first_look(board: PostgresPauseBoard) -> float:
+        together.wait()
+        return board.remaining(SITE)
+
+    try:
+        waits = await asyncio.gather(*(asyncio.to_thread(first_look, board) for board in boards))
+        assert waits == [0.0] * len(boards)
+    finally:
+        for pool in pools:
+            pool.close()
