@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.http_serving import run_uvicorn
 from bot.settings import Settings
 
 ANY = re.compile(".*")
@@ -67,23 +68,16 @@ def bare_asgi(settings: Settings) -> Starlette:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve the bare app under uvicorn exactly as `python -m bot serve` serves the real one."""
-    import uvicorn
-
     parser = argparse.ArgumentParser(prog="python -m bench.bare", description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", type=int)
+    where.add_argument("--fd", type=int, help="serve on this inherited listening socket")
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(
-        bare_asgi(settings),
-        host="0.0.0.0",
-        port=args.port,
-        log_level=settings.log_level.lower(),
-        loop="uvloop",  # as `python -m bot serve` runs
-        http="httptools",
-    )
+    run_uvicorn(bare_asgi(settings), port=args.port or 0, fd=args.fd, log_level=settings.log_level)
     return 0
 
 

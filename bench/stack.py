@@ -141,11 +141,19 @@ def split_cores() -> tuple[set[int] | None, set[int] | None]:
     return {available[0]}, set(available[1:])
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def listening_socket(port: int = 0) -> socket.socket:
+    """A socket already listening on 127.0.0.1 (`port`, or one the OS picks), for a child to inherit.
+
+    Handing the child the socket itself (`--fd`) instead of a port number leaves no moment where another
+    process (a parallel test worker's server) can take the port, nor one where `/healthz` could be
+    answered by someone else on it.
+    """
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
 
 
 class ServerProcess:
@@ -154,12 +162,17 @@ class ServerProcess:
     def __init__(
         self, module_argv: list[str], env: dict[str, str], log_path: Path, *, cores: set[int] | None = None
     ) -> None:
-        self.port = free_port()
-        self.argv = [sys.executable, "-m", *module_argv, "--port", str(self.port)]
+        self._socket: socket.socket | None = listening_socket()
+        self.port = int(self._socket.getsockname()[1])
+        self.module_argv = module_argv
         self.env = env
         self.log_path = log_path
         self.cores = cores
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def argv(self, fd: int) -> list[str]:
+        """The command line serving on the inherited listening socket `fd`."""
+        return [sys.executable, "-m", *self.module_argv, "--fd", str(fd)]
 
     @property
     def url(self) -> str:
@@ -181,19 +194,29 @@ class ServerProcess:
         """Start the process and wait until `/healthz` answers."""
         log = self.log_path.open("wb")
         cores = self.cores
-        self.proc = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
-        )
-        log.close()
+        # A restarted server listens on the same port again.
+        listening = self._socket or listening_socket(self.port)
+        self._socket = None
+        fd = listening.fileno()
+        try:
+            self.proc = subprocess.Popen(
+                self.argv(fd),
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(fd,),
+                preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+            )
+        finally:
+            log.close()
+            listening.close()  # the child has its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{' '.join(self.argv)} exited: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"{' '.join(self.module_argv)} exited: {self.log_path.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
@@ -201,7 +224,7 @@ class ServerProcess:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise TimeoutError(f"{' '.join(self.argv)} did not answer /healthz in {timeout} s")
+        raise TimeoutError(f"{' '.join(self.module_argv)} did not answer /healthz in {timeout} s")
 
     def rss_mb(self) -> float:
         """Resident memory (VmRSS from /proc) in MB."""

@@ -37,7 +37,7 @@ def _configure_logging(settings: Settings) -> None:
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
 
-def serve(settings: Settings, port: int | None) -> int:
+def serve(settings: Settings, port: int | None, fd: int | None = None) -> int:
     """Run the HTTP app under uvicorn, or Socket Mode when SLACK_APP_TOKEN is set."""
     if settings.slack_app_token is not None:
         from bot.server import run_socket_mode
@@ -45,20 +45,12 @@ def serve(settings: Settings, port: int | None) -> int:
         log.info("starting in Socket Mode")
         _run_forever(run_socket_mode(settings))
         return 0
-    import uvicorn
-
+    from bot.http_serving import run_uvicorn
     from bot.server import create_asgi
 
     api = create_asgi(settings)
     _freeze_startup_objects()
-    uvicorn.run(
-        api,
-        host="0.0.0.0",
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        loop="uvloop",
-        http="httptools",
-    )
+    run_uvicorn(api, port=port or settings.port, fd=fd, log_level=settings.log_level)
     return 0
 
 
@@ -202,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="serve the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
     p_serve.add_argument("--port", type=int, default=None)
+    p_serve.add_argument("--fd", type=int, default=None, help="serve on this inherited listening socket")
     sub.add_parser("worker", help="run post-ack jobs from the Postgres queue (WORKERS=external)")
     sub.add_parser("migrate", help="apply database migrations")
     p_map = sub.add_parser("map", help="map a Slack user to a PSA member")
@@ -218,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     _configure_logging(settings)
     if args.command == "serve":
-        return serve(settings, args.port)
+        return serve(settings, args.port, args.fd)
     if args.command == "worker":
         return worker(settings)
     if args.command == "migrate":
