@@ -8,11 +8,11 @@ from urllib.parse import parse_qsl
 
 import pytest
 import slack_bolt.adapter.socket_mode.async_handler as socket_mode
-import uvicorn
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+import bot.http_serving
 import bot.server
 from bot.__main__ import serve
 from bot.local import FakeSlack
@@ -64,7 +64,7 @@ def test_serve_uses_socket_mode_when_an_app_token_is_set(
         chosen.append("socket")
 
     monkeypatch.setattr(bot.server, "run_socket_mode", fake_socket_mode)
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: chosen.append("http"))
+    monkeypatch.setattr(bot.http_serving, "run_uvicorn", lambda *a, **k: chosen.append("http"))
 
     assert serve(settings_for(tmp_path), None) == 0
     assert serve(settings_for(tmp_path, slack_app_token=None, slack_signing_secret=SecretStr("s")), 3999) == 0
