@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from waiting import wait_until
 
 from bot.ids import ConnectField
 from psa.connectwise.sandbox import SandboxServer
@@ -50,10 +51,13 @@ async def recorder(redirect_to: str | None = None) -> AsyncIterator[Recorder]:
     app = Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST", "PATCH"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+
+    def started() -> bool:
         if task.done():
-            task.result()
-        await asyncio.sleep(0.002)
+            task.result()  # a server that failed to start raises here
+        return server.started
+
+    await wait_until(started, what="the stranger's server to start")
     seen.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     try:
         yield seen
