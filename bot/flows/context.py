@@ -167,21 +167,34 @@ class FlowContext:
         return await push_view(self.client, trigger, view) if trigger else None
 
     async def update(
-        self, view: Payload, *, view_id: str | None = None, hash: str | None = None
+        self, view: Payload, *, view_id: str | None = None, hash: str | None = None, outcome: bool = False
     ) -> OpenedView | None:
-        """views.update of `view_id` (default: the actor's modal), hash-guarded when `hash` is given."""
+        """views.update of `view_id` (default: the actor's modal), hash-guarded when `hash` is given.
+        `outcome`: it answers the user's click, so it replaces a background refresh that landed first."""
         target = view_id or self.actor.view_id
-        return await update_view(self.client, target, view, hash=hash) if target else None
+        return await update_view(self.client, target, view, hash=hash, outcome=outcome) if target else None
+
+    @property
+    def answers_user(self) -> bool:
+        """This run answers the user's own click or submission (not follow-up work handed on after it)."""
+        return not self.item.follow_up
 
     async def banner(
-        self, view: Payload, *, error: str | None = None, notice: str | None = None
+        self,
+        view: Payload,
+        *,
+        error: str | None = None,
+        notice: str | None = None,
+        outcome: bool | None = None,
     ) -> OpenedView | None:
-        """A ⚠️/✅ line on top of `view` (a modal from a payload) as it is: inputs and typing untouched."""
+        """A ⚠️/✅ line on top of `view` (a modal from a payload) as it is: inputs and typing untouched.
+        An outcome (by default: when this run answers the user) is never dropped for a newer version."""
         return await update_view(
             self.client,
             view["id"],
             with_banner(as_definition(view), error=error, notice=notice),
             hash=view.get("hash"),
+            outcome=self.answers_user if outcome is None else outcome,
         )
 
     # -- more work -----------------------------------------------------------------------------
@@ -197,6 +210,7 @@ class FlowContext:
             enterprise_id=self.item.enterprise_id,
             user_id=self.user_id,
             args=args,
+            follow_up=True,
         )
         await self.deps.work.submit(item)
 

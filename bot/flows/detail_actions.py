@@ -63,7 +63,7 @@ async def refresh(
             await ctx.banner(view, notice=notice, error=f"Couldn't refresh the ticket: {exc.message}")
     else:
         rendered = detail_view(data, state=state, now=ctx.deps.now(), notice=notice)
-        await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"))
+        await ctx.update(rendered, view_id=view["id"], hash=view.get("hash"), outcome=not shown)
     await ctx.submit(home.refresh_home)
     if listed is not None and listed.allowed:
         await ctx.submit(
@@ -118,7 +118,7 @@ async def apply_write(
     ctx.deps.rows.forget(ctx.team_id, state.ticket_id)
     if patch is not None and outcome.value is not None:
         shown = with_banner(patch(as_definition(view), outcome.value), notice=outcome.text)
-        opened = await ctx.update(shown, view_id=view["id"], hash=view.get("hash"))
+        opened = await ctx.update(shown, view_id=view["id"], hash=view.get("hash"), outcome=True)
         # Even when the modal moved on or was closed (a quiet refusal), the list and Home follow.
         await ctx.submit(
             refresh_after_write,

@@ -149,7 +149,9 @@ async def _show(ctx: FlowContext, told: Told) -> None:
             line = f"{told.line} {told.hint}" if told.hint else told.line
             if told.mrkdwn or told.action is not None:
                 shown = with_banner(as_definition(view), error_mrkdwn=line, error_action=told.action)
-                await ctx.update(shown, view_id=surface.view_id, hash=surface.view_hash)
+                await ctx.update(
+                    shown, view_id=surface.view_id, hash=surface.view_hash, outcome=ctx.answers_user
+                )
             else:
                 await ctx.banner(view, error=line)
         else:
@@ -186,7 +188,7 @@ async def tell_retrying(ctx: FlowContext) -> None:
     try:
         if surface.view_id is not None and surface.definition is not None and not surface.replace:
             view = {**surface.definition, "id": surface.view_id, "hash": surface.view_hash}
-            await ctx.banner(view, notice=RETRYING)
+            await ctx.banner(view, notice=RETRYING, outcome=False)
         elif surface.response_url is not None:
             await ctx.respond(notice_message(RETRYING), url=surface.response_url, replace=surface.replace)
         elif surface.user_id is not None and surface.view_id is None and surface.trigger_id is None:

@@ -41,13 +41,21 @@ async def _show(call: Any, trigger_id: str, view: dict[str, Any], level: int) ->
 
 
 async def update_view(
-    client: AsyncWebClient, view_id: str, view: dict[str, Any], *, hash: str | None
+    client: AsyncWebClient, view_id: str, view: dict[str, Any], *, hash: str | None, outcome: bool = False
 ) -> OpenedView | None:
-    """views.update guarded by the view hash; a closed modal or a newer version is skipped quietly."""
+    """views.update guarded by the view hash; a closed modal or a newer version is skipped quietly.
+
+    `outcome`: the view answers what the user just did (a write's result, a refusal). A newer version
+    can only be a background refresh that landed between the click and this answer, so the answer
+    replaces it rather than being dropped — the user would otherwise never see what their click did.
+    """
     try:
         resp = await client.views_update(view_id=view_id, hash=hash, view=view)
     except SlackApiError as exc:
         error = exc.response.get("error")
+        if error == "hash_conflict" and outcome and hash is not None:
+            log.info("views.update: a newer version (a background refresh) is replaced by an outcome")
+            return await update_view(client, view_id, view, hash=None)
         if error in QUIET_UPDATE_ERRORS:
             log.debug("views.update skipped: %s", error)
         else:

@@ -50,6 +50,9 @@ class WorkItem(BaseModel):
     body: dict[str, Any]  # the Slack request payload as Bolt parsed it (what the flow reads)
     args: dict[str, Any] = Field(default_factory=dict)  # small typed extras the listener parsed
     key: str | None = None  # idempotency key when the work writes
+    # Handed on by another flow (a re-read after a write, a list refresh): its updates of a modal
+    # yield to newer versions instead of replacing them.
+    follow_up: bool = False
     submitted_at: datetime = Field(default_factory=_now)
 
 
@@ -124,6 +127,7 @@ def work_item(
     user_id: str | None = None,
     key: str | None = None,
     args: dict[str, Any] | None = None,
+    follow_up: bool = False,
 ) -> WorkItem:
     """A work item for the flow `fn` (`args` are its small parsed extras)."""
     return WorkItem(
@@ -134,6 +138,7 @@ def work_item(
         body=body,
         args=args or {},
         key=key,
+        follow_up=follow_up,
     )
 
 

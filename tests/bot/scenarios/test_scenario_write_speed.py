@@ -18,6 +18,7 @@ from test_scenario_detail import TICKET, open_ticket
 from bot.deps import AppDeps
 from bot.flows.work import WorkItem
 from bot.ids import DetailAction, DetailBlock, assignee_block_id, note_block_id
+from bot.local import payloads as p
 
 REREAD = "detail.refresh_after_write"
 
@@ -141,3 +142,33 @@ async def test_a_removed_assignee_shows_once_the_removal_is_answered(make_slack:
         await held.release(slack)
 
         assert find_block(slack.modal(DEMO), assignee_block_id(2)) is None
+
+
+async def test_a_change_clicked_while_the_last_re_read_lands_still_shows_its_outcome(make_slack: Any) -> None:
+    """The re-read after one change may update the modal between the click on the next change and that
+    change's outcome (the click's view is then one version behind): the outcome must still show."""
+    async with holding_rereads(make_slack) as (slack, held):
+        view = await open_ticket(slack)
+        await slack.click(DetailAction.ADD_ASSIGNEE, ("Michael Chen", "2"), view=view)
+        clicked = slack.modal(DEMO)  # the modal as the user sees it when they click Remove
+        await held.release(slack)  # …and the add's re-read lands just after the click
+
+        trigger = slack.fake.new_trigger_id(DEMO, view_id=clicked["id"])
+        await slack.send(
+            p.block_actions(
+                DetailAction.REMOVE_ASSIGNEE,
+                None,
+                user=DEMO,
+                view=clicked,
+                block_id=assignee_block_id(2),
+                trigger_id=trigger,
+            )
+        )
+
+        shown = slack.modal(DEMO)
+        assert "Removed Michael Chen" in notice(shown)
+        assert find_block(shown, assignee_block_id(2)) is None
+        await held.release(slack)
+        again = slack.modal(DEMO)
+        assert "Removed Michael Chen" in notice(again)
+        assert find_block(again, assignee_block_id(2)) is None
