@@ -1,9 +1,13 @@
 """One workspace's view of storage: its repositories bound to a team_id, each call one transaction.
 
 `read(...)` / `write(...)` (storage/bound.py) run any repository function for the workspace, so a new
-query needs no method here; `ledger` and `engineer_keys` are the workspace's write ledger and keys.
-What remains below is either a unit of work of several repository calls (a change and its audit line,
-committed together) or a short name the flows already use for a one-call read or write.
+query is one function in `storage/repositories/` and no method here:
+
+    link = await store.read(partial(thread_links.get_thread_link, channel_id=c, thread_ts=ts))
+
+`ledger` and `engineer_keys` are the workspace's write ledger and keys. The methods below are units of
+work of several repository calls (a change and its audit line, committed together), and `connection()`,
+which decrypts with the secret box the workspace holds so that callers never handle it.
 """
 
 from __future__ import annotations
@@ -14,19 +18,9 @@ from typing import Any
 from storage.bound import SessionFactory, WorkspaceBound
 from storage.crypto import SecretBox
 from storage.models import AuditAction
-from storage.repositories import (
-    audit,
-    connections,
-    engineer_keys,
-    mappings,
-    suggestions,
-    thread_links,
-)
-from storage.repositories.audit import AuditEvent
+from storage.repositories import audit, connections, engineer_keys, mappings
 from storage.repositories.connections import ConnectionCredentials, ConnectionInfo, PSAConnection
 from storage.repositories.mappings import MemberMapping
-from storage.repositories.suggestions import Suggestion
-from storage.repositories.thread_links import ThreadLink
 from storage.writes import EngineerKeyStore, WriteLedger
 
 
@@ -45,10 +39,6 @@ class WorkspaceStore(WorkspaceBound):
         self.engineer_keys = EngineerKeyStore(team_id, write=write, read=read, box=box)
 
     # Connection
-    async def connection_info(self) -> ConnectionInfo | None:
-        """The PSA connection without its secret."""
-        return await self.read(connections.get_connection_info)
-
     async def connection(self) -> PSAConnection | None:
         """The PSA connection with the private key decrypted (as SecretStr)."""
         return await self.read(partial(connections.get_connection, box=self._box))
@@ -146,58 +136,6 @@ class WorkspaceStore(WorkspaceBound):
                     detail=detail,
                 )
             return removed
-
-    async def mapping(self, slack_user_id: str) -> MemberMapping | None:
-        """A Slack user's mapping."""
-        return await self.read(partial(mappings.get_mapping, slack_user_id=slack_user_id))
-
-    # Thread links
-    async def link_thread(
-        self,
-        channel_id: str,
-        thread_ts: str,
-        *,
-        ticket_id: int,
-        linked_by: str,
-        company_id: int | None = None,
-        board_id: int | None = None,
-        context_seeded: bool = False,
-    ) -> ThreadLink:
-        """Link a thread to a ticket (replacing an earlier link); `context_seeded` when the app just
-        started the thread, so it has no earlier messages to read."""
-        link = partial(
-            thread_links.link_thread,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            ticket_id=ticket_id,
-            linked_by=linked_by,
-            company_id=company_id,
-            board_id=board_id,
-            context_seeded=context_seeded,
-        )
-        return await self.write(link)
-
-    async def thread_link(self, channel_id: str, thread_ts: str) -> ThreadLink | None:
-        """The ticket linked to a thread."""
-        return await self.read(
-            partial(thread_links.get_thread_link, channel_id=channel_id, thread_ts=thread_ts)
-        )
-
-    # Spin-off suggestions
-    async def suggestion(self, suggestion_id: str) -> Suggestion | None:
-        """A suggestion by id."""
-        return await self.read(partial(suggestions.get_suggestion, suggestion_id=suggestion_id))
-
-    async def suggestion_created(self, suggestion_id: str, ticket_id: int) -> Suggestion | None:
-        """Record the ticket created from a suggestion."""
-        return await self.write(
-            partial(suggestions.mark_created, suggestion_id=suggestion_id, ticket_id=ticket_id)
-        )
-
-    # Audit
-    async def audit_log(self, *, ticket_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
-        """Recent audit events, newest first."""
-        return await self.read(partial(audit.list_events, ticket_id=ticket_id, limit=limit))
 
 
 class SlackMemberMappingLookup(WorkspaceBound):

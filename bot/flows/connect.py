@@ -34,6 +34,7 @@ from bot.workspaces import ConnectFailed
 from psa.connectwise.site import SiteUrlError, normalize_site_url, site_label
 from psa.errors import PSAError
 from storage import ConnectionCredentials, StorageError, StoredKeyUnusable
+from storage.repositories import connections as connection_repo
 from storage.repositories.connections import host_of
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ async def _stored(ctx: FlowContext) -> Stored | None:
         stored = await ctx.deps.storage.workspace(team_id).connection()
     except StorageError as exc:  # e.g. the key cannot be decrypted any more: ask for it again
         log.warning("team %s: stored connection unreadable: %s", team_id, exc)
-        info = await ctx.deps.storage.workspace(team_id).connection_info()
+        info = await ctx.deps.storage.workspace(team_id).read(connection_repo.get_connection_info)
         if info is None:
             return None
         summary = ConnectionSummary(
@@ -266,7 +267,7 @@ async def confirm_disconnect(ctx: FlowContext) -> None:
     if _env_modal(ctx) is not None:
         await ctx.respond(refused_message(ENV_DISCONNECT))
         return
-    info = await ctx.deps.storage.workspace(ctx.team_id).connection_info()
+    info = await ctx.deps.storage.workspace(ctx.team_id).read(connection_repo.get_connection_info)
     if info is None:
         await ctx.respond(notice_message(disconnected_text(site=None, company_id=None)))
         return
@@ -283,7 +284,7 @@ async def disconnect(ctx: FlowContext, item: WorkItem) -> None:
     elif _env_modal(ctx) is not None:
         text = ENV_DISCONNECT
     else:
-        info = await ctx.deps.storage.workspace(ctx.team_id).connection_info()
+        info = await ctx.deps.storage.workspace(ctx.team_id).read(connection_repo.get_connection_info)
         try:  # the PSA stops pushing changes here first, while its keys are still at hand
             await subscriptions.unsubscribe(ctx.deps, ctx.team_id)
         except (PSAError, StoredKeyUnusable) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +22,7 @@ from bot.flows.views_io import OpenedView, as_definition, open_view, post_messag
 from bot.views.prompts import with_banner
 from psa.service import TicketService
 from storage import MemberMapping
+from storage.repositories import mappings as mapping_repo
 
 if TYPE_CHECKING:
     import asyncio
@@ -116,7 +118,9 @@ class FlowContext:
 
     async def member(self, user_id: str | None = None) -> MemberMapping | None:
         """The PSA member the user (default: the actor) is mapped to, if any."""
-        return await self.deps.storage.workspace(self.team_id).mapping(user_id or self.user_id)
+        return await self.deps.storage.workspace(self.team_id).read(
+            partial(mapping_repo.get_mapping, slack_user_id=user_id or self.user_id)
+        )
 
     async def require_member(self) -> MemberMapping:
         """The actor's PSA member; raises NotMapped when they have none."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -25,6 +26,7 @@ from psa.aio import gather_all
 from psa.models import Board, BoardStatus, Company, Member, Priority
 from psa.service import TicketService
 from storage import WorkspaceStore
+from storage.repositories import mappings as mapping_repo
 
 T = TypeVar("T")
 Payload = dict[str, Any]
@@ -187,7 +189,7 @@ async def _assigned(
     reading: _Reading,
 ) -> None:
     if isinstance(ref, SlackUserRef) and ref.user_id:
-        mapping = await store.mapping(ref.user_id)
+        mapping = await store.read(partial(mapping_repo.get_mapping, slack_user_id=ref.user_id))
         if mapping is None:
             reading.problems.append(
                 _Unknown(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -30,6 +31,7 @@ from psa.errors import PSAError, PSANotFoundError
 from psa.models import PSATicketSearchResult
 from psa.service import TicketService
 from storage import AuditAction, WriteKind
+from storage.repositories import thread_links as thread_link_repo
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,9 @@ async def open_link_thread(ctx: FlowContext, item: WorkItem) -> None:
     await ctx.service()
     origin = thread_origin(message, ctx.actor.channel_id)
     assert origin.thread_ts is not None
-    current = await ctx.deps.storage.workspace(ctx.team_id).thread_link(origin.channel_id, origin.thread_ts)
+    current = await ctx.deps.storage.workspace(ctx.team_id).read(
+        partial(thread_link_repo.get_thread_link, channel_id=origin.channel_id, thread_ts=origin.thread_ts)
+    )
     await ctx.open(link_thread_modal(origin, current_ticket_id=current.ticket_id if current else None))
 
 
@@ -115,13 +119,16 @@ async def _link_once(
     thread_ts = origin.thread_ts
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
-        await ctx.deps.storage.workspace(ctx.team_id).link_thread(
-            origin.channel_id,
-            thread_ts,
-            ticket_id=ticket.id,
-            linked_by=ctx.user_id,
-            company_id=ticket.company.id if ticket.company else None,
-            board_id=ticket.board.id if ticket.board else None,
+        await ctx.deps.storage.workspace(ctx.team_id).write(
+            partial(
+                thread_link_repo.link_thread,
+                channel_id=origin.channel_id,
+                thread_ts=thread_ts,
+                ticket_id=ticket.id,
+                linked_by=ctx.user_id,
+                company_id=ticket.company.id if ticket.company else None,
+                board_id=ticket.board.id if ticket.board else None,
+            )
         )
         ctx.deps.rows.remember(ctx.team_id, [ticket])
         await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here

@@ -98,7 +98,8 @@ async def mapping_view(
     store = ctx.deps.storage.workspace(ctx.team_id)
     subject = await ctx.deps.directory.user(ctx.client, ctx.team_id, target) if target else viewer
     row, members = await asyncio.gather(
-        store.mapping(subject_id), _members_within(service, MEMBERS_BUDGET_SECONDS)
+        store.read(partial(mapping_repo.get_mapping, slack_user_id=subject_id)),
+        _members_within(service, MEMBERS_BUDGET_SECONDS),
     )
     current = (
         Member(id=row.psa_member_id, identifier=row.member_identifier, name=row.member_name) if row else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
@@ -13,6 +14,7 @@ from bot.flows.once import WriteRefused
 from bot.views.messages import share_card
 from psa.errors import PSAError
 from psa.service import TicketService
+from storage.repositories import thread_links as thread_link_repo
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +53,17 @@ async def share_ticket(
         log.info("share of #%s into %s failed: %s", ticket_id, channel_id, error)
         raise ShareFailed(_POST_ERRORS.get(error, f"Slack refused the post ({error}).")) from exc
     ts = str(resp["ts"])
-    await ctx.deps.storage.workspace(ctx.team_id).link_thread(
-        channel_id,
-        ts,
-        ticket_id=ticket_id,
-        linked_by=ctx.user_id,
-        company_id=ticket.company.id if ticket.company else None,
-        board_id=ticket.board.id if ticket.board else None,
-        context_seeded=True,  # the card starts the thread: nothing earlier to read from Slack
+    await ctx.deps.storage.workspace(ctx.team_id).write(
+        partial(
+            thread_link_repo.link_thread,
+            channel_id=channel_id,
+            thread_ts=ts,
+            ticket_id=ticket_id,
+            linked_by=ctx.user_id,
+            company_id=ticket.company.id if ticket.company else None,
+            board_id=ticket.board.id if ticket.board else None,
+            context_seeded=True,  # the card starts the thread: nothing earlier to read from Slack
+        )
     )
     ctx.deps.rows.remember(ctx.team_id, [ticket])
     await remember(ctx.deps, ctx.team_id, [ticket])  # live updates tell the thread what changes from here

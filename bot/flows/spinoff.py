@@ -26,6 +26,7 @@ from bot.views.messages import error_message
 from bot.views.suggestion import read_suggestion_value, suggestion_dismissed_blocks
 from storage import SuggestionState, ThreadLink
 from storage.repositories import suggestions as suggestion_repo
+from storage.repositories import thread_links as thread_link_repo
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,9 @@ def initial_from_link(ctx: FlowContext, link: ThreadLink | None) -> dict[str, An
 async def _thread_link(ctx: FlowContext, origin: Origin) -> ThreadLink | None:
     if origin.thread_ts is None:
         return None
-    return await ctx.deps.storage.workspace(ctx.team_id).thread_link(origin.channel_id, origin.thread_ts)
+    return await ctx.deps.storage.workspace(ctx.team_id).read(
+        partial(thread_link_repo.get_thread_link, channel_id=origin.channel_id, thread_ts=origin.thread_ts)
+    )
 
 
 async def _mention_names(ctx: FlowContext, text: str) -> dict[str, str]:
@@ -114,7 +117,7 @@ async def open_suggestion(ctx: FlowContext, item: WorkItem) -> None:
     """The suggestion's Create button: Quick Create with its description; the suggestion stays."""
     suggestion_id, fallback_description = read_suggestion_value(item.args.get("value"))
     store = ctx.deps.storage.workspace(ctx.team_id)
-    suggestion = await store.suggestion(suggestion_id)
+    suggestion = await store.read(partial(suggestion_repo.get_suggestion, suggestion_id=suggestion_id))
     if suggestion is None:
         await ctx.respond(error_message("This suggestion is no longer available."))
         return
@@ -122,7 +125,11 @@ async def open_suggestion(ctx: FlowContext, item: WorkItem) -> None:
         done = f"Ticket #{suggestion.ticket_id} was already created from this suggestion."
         await ctx.respond(error_message(done))
         return
-    link = await store.thread_link(suggestion.channel_id, suggestion.thread_ts)
+    link = await store.read(
+        partial(
+            thread_link_repo.get_thread_link, channel_id=suggestion.channel_id, thread_ts=suggestion.thread_ts
+        )
+    )
     prompt, notice = PROMPT.fit(suggestion.description or fallback_description)
     await create.open_create_modal(
         ctx,

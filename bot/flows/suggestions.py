@@ -29,6 +29,7 @@ from psa.models import PSATicketSearchResult
 from storage import ThreadLink
 from storage.repositories import events as event_repo
 from storage.repositories import suggestions as suggestion_repo
+from storage.repositories import thread_links as thread_link_repo
 from storage.repositories.thread_messages import ThreadMessage as KeptMessage
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     """Post a spin-off suggestion in the thread when the message raises a separate issue; its id."""
     deps, client = ctx.deps, ctx.client
     store = deps.storage.workspace(message.team_id)
-    link = await store.thread_link(message.channel_id, message.thread_ts)
+    link = await store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=message.channel_id, thread_ts=message.thread_ts)
+    )
     if link is None:
         return None
     if not await store.write(partial(event_repo.first_time, event_id=message.event_id)):

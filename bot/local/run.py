@@ -12,6 +12,7 @@ import secrets
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,6 +39,8 @@ from bot.server import EVENTS_PATH, create_asgi
 from bot.settings import DEFAULT_DATABASE_URL, Settings
 from psa.connectwise.sandbox import SandboxServer
 from storage import ConnectionCredentials, MappingConflictError
+from storage.repositories import connections as connection_repo
+from storage.repositories import mappings as mapping_repo
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +164,7 @@ class LocalStack:
         assert self.deps is not None
         store = self.deps.storage.workspace(TEAM_ID)
         if self.sandbox is not None:
-            stored = await store.connection_info()
+            stored = await store.read(connection_repo.get_connection_info)
             if stored is None or urlsplit(stored.base_url).hostname in LOCAL_HOSTS:
                 # The sandbox listens on a new port each run; a stored real PSA is left alone.
                 await self.deps.workspaces.connect(
@@ -175,7 +178,10 @@ class LocalStack:
                         client_id=SANDBOX_CLIENT_ID,
                     ),
                 )
-        if self.map_demo_user and await store.mapping(DEMO_USER_ID) is None:
+        if (
+            self.map_demo_user
+            and await store.read(partial(mapping_repo.get_mapping, slack_user_id=DEMO_USER_ID)) is None
+        ):
             await self._map_demo_user()
 
     async def _map_demo_user(self) -> None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from create_driver import apply, fire, post_count, shown, success_posts, values_for
@@ -24,6 +25,7 @@ from bot.ids import CreateAction
 from bot.local import payloads as p
 from bot.state import TicketDraft
 from storage import AuditAction, LedgerState, WriteKind
+from storage.repositories import audit as audit_repo
 
 HELP_DESK, ACME = 1, 42
 SUMMARY = "Outlook not syncing on the front desk PC"
@@ -73,7 +75,7 @@ async def test_a_ticket_is_created_as_the_engineer_and_carries_its_marker(slack:
     (ticket,) = tickets_named(slack)
     assert ticket["externalXRef"] == marker_for(slack.team, key)
     assert f"Ticket #{ticket['id']} created in ConnectWise" in blocks_text(slack.modal())
-    (row,) = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket["id"])
+    (row,) = await slack.store.read(partial(audit_repo.list_events, ticket_id=ticket["id"]))
     assert row.action == AuditAction.CREATE and row.slack_user_id == DEMO
     assert row.psa_member_id is not None and row.attribution == "named"
     store = slack.sandbox.state.store
@@ -86,7 +88,7 @@ async def test_an_unmapped_user_is_refused_before_anything_is_claimed(slack: Sla
     await slack.command("new", user=NEWBIE)  # refused before anything is typed: the mapping prompt
     assert "not mapped to a ConnectWise member" in blocks_text(slack.modal(NEWBIE))
     form = await ready_form(slack, user=DEMO)
-    await slack.deps.storage.workspace(slack.team).unmap_member(DEMO, unmapped_by=DEMO)  # while typing
+    await slack.store.unmap_member(DEMO, unmapped_by=DEMO)  # while typing
 
     sent = await slack.submit(form, user=DEMO)
 
@@ -314,7 +316,7 @@ async def test_an_expired_create_is_looked_up_by_its_marker_and_confirmed_as_cre
     assert f"Ticket #{made} created in ConnectWise" in told and "nothing was created" not in told
     assert _marker_lookups(slack, key) and post_count(slack) == 1  # only the dead process's POST
     assert await entry_state(slack, key) == LedgerState.DONE
-    (row,) = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=made)
+    (row,) = await slack.store.read(partial(audit_repo.list_events, ticket_id=made))
     assert row.action == AuditAction.CREATE and row.slack_user_id == DEMO
 
 

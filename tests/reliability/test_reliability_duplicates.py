@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from functools import partial
 from typing import Any
 
 from create_driver import apply, fire, post_count, success_posts
@@ -21,6 +22,7 @@ from bot.ids import CreateAction, SuggestionAction
 from bot.local import payloads as p
 from bot.views.suggestion import read_suggestion_value
 from storage import Storage, SuggestionState
+from storage.repositories import suggestions as suggestion_repo
 
 PROMPT = (
     "New ticket for Acme Corp: label printer in shipping jams on every print, high priority, assign to me"
@@ -83,7 +85,9 @@ async def test_a_suggested_ticket_submitted_five_times_at_once_makes_one_ticket_
         if c.args.get("ts") == suggestion["ts"] and c.status == 200
     ]
     assert len(replaced) == 1 and "created in ConnectWise" in str(replaced[0].args.get("text"))
-    stored = await slack.deps.storage.workspace(slack.team).suggestion(read_suggestion_value(value)[0])
+    stored = await slack.store.read(
+        partial(suggestion_repo.get_suggestion, suggestion_id=read_suggestion_value(value)[0])
+    )
     assert stored is not None and stored.state == SuggestionState.CREATED
     assert len(success_posts(slack)) == 1
 

@@ -22,6 +22,7 @@ from waiting import wait_until
 
 from bot.ids import ConnectField
 from psa.connectwise.sandbox import SandboxServer
+from storage.repositories import connections as connection_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 PRODUCTION = {"app_env": "production", "tickets_secret_key": SecretStr("security-tests-key")}
@@ -96,7 +97,7 @@ def errors_of(answer: dict[str, Any]) -> dict[str, str]:
 
 
 async def test_changing_the_site_without_the_key_asks_for_it_and_sends_nothing_there(slack: Slack) -> None:
-    before = await slack.deps.storage.workspace(TEAM).connection()
+    before = await slack.store.connection()
     async with recorder() as stranger:
         answer = await submit_connect(
             slack, connect_form(slack.sandbox, **{ConnectField.SITE_URL: stranger.url})
@@ -104,7 +105,7 @@ async def test_changing_the_site_without_the_key_asks_for_it_and_sends_nothing_t
 
     assert "enter the private key again" in errors_of(answer)[ConnectField.PRIVATE_KEY]
     assert stranger.requests == []
-    assert await slack.deps.storage.workspace(TEAM).connection() == before
+    assert await slack.store.connection() == before
 
 
 async def test_changing_the_company_without_the_key_asks_for_it(slack: Slack) -> None:
@@ -232,7 +233,7 @@ async def test_production_refuses_sites_that_are_not_public_https_hosts(
         answer = await submit_connect(slack, values)
 
         assert set(errors_of(answer)) == {ConnectField.SITE_URL}
-        assert await slack.deps.storage.workspace(TEAM).connection_info() is None
+        assert await slack.store.read(connection_repo.get_connection_info) is None
 
 
 async def test_production_lets_a_public_host_through_to_the_test_call(make_slack: MakeSlack) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from storage import SecretBox, Storage
 from storage.crypto_rotation import ENCRYPTED_COLUMNS
 from storage.migrate import upgrade
 from storage.models import Base, PSAConnectionRow
+from storage.repositories import thread_links as thread_link_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,8 +243,14 @@ async def test_background_work_on_an_unreadable_secret_fails_quietly_and_logged(
     async with make_slack(connected=False) as slack:
         await store_connection_with(slack, LOST)
         parent = say(slack, "Outlook stopped syncing for the whole office")
-        await slack.deps.storage.workspace(TEAM).link_thread(
-            CHANNEL, parent["ts"], ticket_id=OUTLOOK_TICKET, linked_by=DEMO
+        await slack.store.write(
+            partial(
+                thread_link_repo.link_thread,
+                channel_id=CHANNEL,
+                thread_ts=parent["ts"],
+                ticket_id=OUTLOOK_TICKET,
+                linked_by=DEMO,
+            )
         )
 
         await reply(slack, parent["ts"], "Separately, the printer on the 2nd floor is offline")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from storage import AccessSettings, AuditAction, MappingConflictError, MappingRequestState, Storage
+from storage.repositories import audit as audit_repo
+from storage.repositories import mappings as mapping_repo
 
 
 async def test_settings_default_to_open_reads_and_no_restriction_until_saved(db: Storage) -> None:
@@ -29,11 +33,11 @@ async def test_a_request_is_decided_once_and_an_approval_maps_in_the_same_transa
     approved = await store.approve("U1", member_id=7, approved_by="UADMIN")
 
     assert approved is not None and approved[0].state == MappingRequestState.APPROVED
-    mapping = await db.workspace("T1").mapping("U1")
+    mapping = await db.workspace("T1").read(partial(mapping_repo.get_mapping, slack_user_id="U1"))
     assert mapping is not None and (mapping.psa_member_id, mapping.mapped_by) == (7, "UADMIN")
     assert await store.approve("U1", member_id=7, approved_by="UADMIN") is None  # decided already
     assert await store.deny("U1", member_id=7, denied_by="UADMIN") is None
-    [event, *_] = await db.workspace("T1").audit_log()
+    [event, *_] = await db.workspace("T1").read(audit_repo.list_events)
     assert event.action == AuditAction.MAP and event.slack_user_id == "UADMIN"
 
 
@@ -49,4 +53,4 @@ async def test_approving_a_member_someone_took_meanwhile_changes_nothing(db: Sto
 
     request = await store.request("U1")
     assert request is not None and request.state == MappingRequestState.PENDING
-    assert await db.workspace("T1").mapping("U1") is None
+    assert await db.workspace("T1").read(partial(mapping_repo.get_mapping, slack_user_id="U1")) is None

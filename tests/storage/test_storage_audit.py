@@ -33,8 +33,8 @@ async def test_events_are_listed_newest_first_and_by_ticket(db: Storage) -> None
             )
     ws = db.workspace("T1")
 
-    everything = await ws.audit_log()
-    ticket_1 = await ws.audit_log(ticket_id=1)
+    everything = await ws.read(audit.list_events)
+    ticket_1 = await ws.read(partial(audit.list_events, ticket_id=1))
 
     assert [(e.action, e.ticket_id) for e in everything] == [
         (AuditAction.NOTE, 2),
@@ -45,7 +45,7 @@ async def test_events_are_listed_newest_first_and_by_ticket(db: Storage) -> None
     assert everything[0].detail == {"internal": True} and everything[0].created_at == T0 + timedelta(
         minutes=2
     )
-    assert len(await ws.audit_log(limit=1)) == 1
+    assert len(await ws.read(partial(audit.list_events, limit=1))) == 1
 
 
 async def record(db: Storage, action: AuditAction, **line: Any) -> audit.AuditEvent:
@@ -56,7 +56,7 @@ async def record(db: Storage, action: AuditAction, **line: Any) -> audit.AuditEv
 async def test_status_change_detail_round_trips_as_json(db: Storage) -> None:
     detail = {"from": "New", "to": "In Progress", "status_id": 12, "assignees": ["jdoe", "asmith"]}
     event = await record(db, AuditAction.STATUS_CHANGE, ticket_id=1042, detail=detail)
-    [stored] = await db.workspace("T1").audit_log()
+    [stored] = await db.workspace("T1").read(audit.list_events)
     assert stored == event and stored.detail == detail
 
 
@@ -68,7 +68,7 @@ async def test_secrets_never_reach_the_audit_detail(db: Storage) -> None:
         "items": [{"client_secret": "LEAK-5"}],
     }
     event = await record(db, AuditAction.CONNECT, detail=detail)
-    [stored] = await db.workspace("T1").audit_log()
+    [stored] = await db.workspace("T1").read(audit.list_events)
 
     for shown in (repr(event), repr(stored), stored.model_dump_json()):
         assert "LEAK" not in shown

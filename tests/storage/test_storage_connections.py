@@ -13,6 +13,7 @@ from storage_backends import Backend
 
 from storage import ConnectionCredentials, Storage
 from storage.errors import ConnectionNotFoundError, SecretDecryptionError
+from storage.repositories import audit as audit_repo
 from storage.repositories import connections
 
 PRIVATE_KEY = "PrivKey-7f3a9c1e5b2d4a6f"
@@ -52,7 +53,7 @@ async def test_connection_info_does_not_need_the_key_to_be_readable(db: Storage,
     other_key = backend.storage(Fernet(Fernet.generate_key()))
     try:
         ws = other_key.workspace("T1")
-        info = await ws.connection_info()
+        info = await ws.read(connections.get_connection_info)
         assert info is not None and info.company_id == "acme"
         with pytest.raises(SecretDecryptionError, match="TICKETS_SECRET_KEY"):
             await ws.connection()
@@ -67,7 +68,7 @@ async def test_private_key_never_appears_in_repr_str_or_logs(
     with caplog.at_level(logging.DEBUG):
         info = await ws.save_connection(_credentials(), connected_by="UADMIN")
         connection = await ws.connection()
-        audit_log = await ws.audit_log()
+        audit_log = await ws.read(audit_repo.list_events)
     assert connection is not None
 
     for shown in (repr(info), str(info), repr(connection), str(connection), connection.model_dump_json()):
@@ -117,7 +118,7 @@ async def test_leaving_the_private_key_blank_keeps_the_stored_one(db: Storage) -
 async def test_a_blank_private_key_without_a_stored_one_is_refused(db: Storage) -> None:
     with pytest.raises(ConnectionNotFoundError, match="enter the private key"):
         await db.workspace("T1").save_connection(_credentials(None), connected_by="U1")
-    assert await db.workspace("T1").connection_info() is None
+    assert await db.workspace("T1").read(connections.get_connection_info) is None
 
 
 async def test_deleting_the_connection(db: Storage) -> None:
@@ -135,4 +136,4 @@ async def test_repository_functions_compose_in_one_transaction_and_roll_back_tog
                 session=s, team_id="T1", credentials=_credentials(), connected_by="U1", box=db.box
             )
             raise RuntimeError("the PSA test call failed")
-    assert await db.workspace("T1").connection_info() is None
+    assert await db.workspace("T1").read(connections.get_connection_info) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -127,11 +128,20 @@ async def test_storage_repr_never_shows_the_database_password(fernet: Fernet) ->
 
 
 async def test_sqlite_reads_do_not_wait_for_a_writer_holding_the_lock(sqlite_db: Storage) -> None:
-    await sqlite_db.workspace("T1").link_thread("C1", "1.0", ticket_id=1, linked_by="U1")
+    await sqlite_db.workspace("T1").write(
+        partial(thread_links.link_thread, channel_id="C1", thread_ts="1.0", ticket_id=1, linked_by="U1")
+    )
     async with sqlite_db.session() as writer:
         await thread_links.unlink_thread(session=writer, team_id="T1", channel_id="C1", thread_ts="1.0")
         # The writer holds SQLite's write lock (BEGIN IMMEDIATE) and has not committed yet.
         async with asyncio.timeout(3):
-            link = await sqlite_db.workspace("T1").thread_link("C1", "1.0")
+            link = await sqlite_db.workspace("T1").read(
+                partial(thread_links.get_thread_link, channel_id="C1", thread_ts="1.0")
+            )
     assert link is not None  # the reader saw the last committed state without waiting
-    assert await sqlite_db.workspace("T1").thread_link("C1", "1.0") is None
+    assert (
+        await sqlite_db.workspace("T1").read(
+            partial(thread_links.get_thread_link, channel_id="C1", thread_ts="1.0")
+        )
+        is None
+    )

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from storage import AuditAction, Storage
 from storage.models import EngineerKeysRow
+from storage.repositories import audit as audit_repo
 from storage.repositories._common import table_of
 
 SITE = "https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
@@ -37,7 +38,7 @@ async def test_own_keys_are_stored_encrypted_and_come_back_only_as_a_secret(db: 
     async with db.read_session() as s:
         raw = (await s.execute(select(table_of(EngineerKeysRow)))).one()
     assert PRIVATE not in raw.private_key_encrypted
-    [line] = await db.workspace("T1").audit_log()
+    [line] = await db.workspace("T1").read(audit_repo.list_events)
     assert line.action == AuditAction.MEMBER_KEYS_SAVED and PRIVATE not in str(line.detail)
 
 
@@ -72,5 +73,5 @@ async def test_removing_keys_is_audited_and_other_workspaces_never_see_them(db: 
     assert await db.engineer_keys("T2").keys("U1") is None
     assert await db.engineer_keys("T1").delete("U1", removed_by="U1")
     assert not await db.engineer_keys("T1").delete("U1", removed_by="U1")
-    actions = [e.action for e in await db.workspace("T1").audit_log()]
+    actions = [e.action for e in await db.workspace("T1").read(audit_repo.list_events)]
     assert actions == [AuditAction.MEMBER_KEYS_REMOVED, AuditAction.MEMBER_KEYS_SAVED]

@@ -135,21 +135,21 @@ async def test_team_b_can_neither_read_nor_change_team_a(db: Storage) -> None:
     ws = db.workspace(A)
     connection = await ws.connection()
     assert connection is not None and connection.private_key.get_secret_value() == "ka"
-    mapping = await ws.mapping("U1")
+    mapping = await ws.read(partial(mappings.get_mapping, slack_user_id="U1"))
     assert mapping is not None and mapping.member_name == "A Ten"
-    link = await ws.thread_link("C1", "1.0")
+    link = await ws.read(partial(thread_links.get_thread_link, channel_id="C1", thread_ts="1.0"))
     assert link is not None and link.ticket_id == 100
     entry = await ws.ledger.entry("key-1")
     assert entry is not None and entry.state == LedgerState.IN_PROGRESS and entry.ticket_id is None
-    suggestion = await ws.suggestion(SUGGESTION)
+    suggestion = await ws.read(partial(suggestions.get_suggestion, suggestion_id=SUGGESTION))
     assert (
         suggestion is not None and suggestion.state == SuggestionState.OPEN and suggestion.message_ts is None
     )
     assert await ws.write(partial(events.first_time, event_id="Ev1")) is False
-    assert [e.slack_user_id for e in await ws.audit_log()] == ["UA"]
+    assert [e.slack_user_id for e in await ws.read(audit.list_events)] == ["UA"]
     assert await db.mapping_lookup(A).mapped_member_ids() == {10: "U1"}
     assert await db.mapping_lookup(B).mapped_member_ids() == {10: "U1"}  # B's own row, member_identifier "b"
-    b_mapping = await db.workspace(B).mapping("U1")
+    b_mapping = await db.workspace(B).read(partial(mappings.get_mapping, slack_user_id="U1"))
     assert b_mapping is not None and b_mapping.member_identifier == "b"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from storage import MappingConflictError, Storage
 from storage.models import AuditAction
+from storage.repositories import audit as audit_repo
 from storage.repositories import mappings, thread_links
 
 
@@ -27,13 +28,13 @@ async def test_a_mapping_is_found_by_slack_user_and_by_member(db: Storage) -> No
     await _map(db, "U1", 10)
     ws = db.workspace("T1")
 
-    by_user = await ws.mapping("U1")
+    by_user = await ws.read(partial(mappings.get_mapping, slack_user_id="U1"))
     by_member = await ws.read(partial(mappings.get_mapping_by_member, member_id=10))
 
     assert by_user is not None and by_user == by_member
     assert (by_user.psa_member_id, by_user.member_identifier, by_user.member_name) == (10, "m10", "Member 10")
     assert by_user.mapped_by == "UADMIN" and by_user.mapped_at.tzinfo is not None
-    assert await ws.mapping("U2") is None
+    assert await ws.read(partial(mappings.get_mapping, slack_user_id="U2")) is None
     assert await ws.read(partial(mappings.get_mapping_by_member, member_id=11)) is None
 
 
@@ -55,14 +56,14 @@ async def test_mapping_a_member_someone_else_holds_is_a_clear_conflict(db: Stora
 
     assert caught.value.member_id == 10 and caught.value.mapped_to == "U1"
     assert "already mapped to <@U1>" in str(caught.value)
-    assert await db.workspace("T1").mapping("U2") is None
+    assert await db.workspace("T1").read(partial(mappings.get_mapping, slack_user_id="U2")) is None
 
 
 async def test_an_admin_can_reassign_a_taken_member(db: Storage) -> None:
     await _map(db, "U1", 10)
     await _map(db, "U2", 10, reassign=True)
     ws = db.workspace("T1")
-    assert await ws.mapping("U1") is None
+    assert await ws.read(partial(mappings.get_mapping, slack_user_id="U1")) is None
     holder = await ws.read(partial(mappings.get_mapping_by_member, member_id=10))
     assert holder is not None and holder.slack_user_id == "U2"
 
@@ -70,7 +71,7 @@ async def test_an_admin_can_reassign_a_taken_member(db: Storage) -> None:
 async def test_the_same_member_may_be_mapped_in_another_workspace(db: Storage) -> None:
     await _map(db, "U1", 10, team="T1")
     await _map(db, "U9", 10, team="T2")
-    assert (await db.workspace("T2").mapping("U9")) is not None
+    assert (await db.workspace("T2").read(partial(mappings.get_mapping, slack_user_id="U9"))) is not None
 
 
 async def test_unmapping_removes_the_mapping_and_audits_it(db: Storage) -> None:
@@ -80,9 +81,12 @@ async def test_unmapping_removes_the_mapping_and_audits_it(db: Storage) -> None:
     removed = await ws.unmap_member("U1", unmapped_by="UADMIN")
 
     assert removed is not None and removed.psa_member_id == 10
-    assert await ws.mapping("U1") is None and await ws.read(mappings.list_mappings) == []
+    assert (
+        await ws.read(partial(mappings.get_mapping, slack_user_id="U1")) is None
+        and await ws.read(mappings.list_mappings) == []
+    )
     assert await ws.unmap_member("U1", unmapped_by="UADMIN") is None
-    actions = [e.action for e in await ws.audit_log()]
+    actions = [e.action for e in await ws.read(audit_repo.list_events)]
     assert actions == [AuditAction.UNMAP, AuditAction.MAP]
 
 
@@ -119,7 +123,10 @@ async def test_a_conflict_does_not_spoil_the_rest_of_the_callers_transaction(db:
         await thread_links.link_thread(
             session=s, team_id="T1", channel_id="C1", thread_ts="1.0", ticket_id=5, linked_by="U2"
         )
-    assert await db.workspace("T1").thread_link("C1", "1.0") is not None
+    assert (
+        await db.workspace("T1").read(partial(thread_links.get_thread_link, channel_id="C1", thread_ts="1.0"))
+        is not None
+    )
 
 
 async def test_mapping_lookup_implements_the_service_protocol_for_one_workspace(db: Storage) -> None:

@@ -51,7 +51,7 @@ async def test_posted_message_ts_is_remembered(db: Storage) -> None:
     sid, _ = await _open(db)
     ws = db.workspace("T1")
     assert await ws.write(partial(suggestions.set_message_ts, suggestion_id=sid, message_ts="100.5")) is True
-    suggestion = await ws.suggestion(sid)
+    suggestion = await ws.read(partial(suggestions.get_suggestion, suggestion_id=sid))
     assert suggestion is not None and suggestion.message_ts == "100.5"
 
 
@@ -70,12 +70,12 @@ async def test_creating_the_ticket_records_it_once(db: Storage) -> None:
     sid, _ = await _open(db)
     ws = db.workspace("T1")
 
-    created = await ws.suggestion_created(sid, 1042)
+    created = await ws.write(partial(suggestions.mark_created, suggestion_id=sid, ticket_id=1042))
 
     assert created is not None and created.state == SuggestionState.CREATED and created.ticket_id == 1042
-    assert await ws.suggestion_created(sid, 1043) is None
+    assert await ws.write(partial(suggestions.mark_created, suggestion_id=sid, ticket_id=1043)) is None
     assert await ws.write(partial(suggestions.dismiss, suggestion_id=sid)) is None
-    stored = await ws.suggestion(sid)
+    stored = await ws.read(partial(suggestions.get_suggestion, suggestion_id=sid))
     assert stored is not None and stored.ticket_id == 1042
 
 
@@ -83,7 +83,7 @@ async def test_a_ticket_created_from_a_modal_after_dismissal_is_still_recorded(d
     sid, _ = await _open(db)
     ws = db.workspace("T1")
     await ws.write(partial(suggestions.dismiss, suggestion_id=sid))
-    created = await ws.suggestion_created(sid, 77)
+    created = await ws.write(partial(suggestions.mark_created, suggestion_id=sid, ticket_id=77))
     assert created is not None and created.state == SuggestionState.CREATED
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from storage import Storage
 from storage.repositories import response_urls, thread_links, thread_messages
@@ -80,7 +81,9 @@ async def test_a_linked_thread_history_is_read_by_one_caller_once_and_a_relink_d
     db: Storage,
 ) -> None:
     ws = db.workspace("T1")
-    await ws.link_thread("C1", "100.1", ticket_id=1594, linked_by="U1")
+    await ws.write(
+        partial(thread_links.link_thread, channel_id="C1", thread_ts="100.1", ticket_id=1594, linked_by="U1")
+    )
 
     async def claim() -> bool:
         async with db.session() as s:
@@ -89,10 +92,21 @@ async def test_a_linked_thread_history_is_read_by_one_caller_once_and_a_relink_d
             )
 
     assert sorted(await asyncio.gather(*(claim() for _ in range(6)))) == [False] * 5 + [True]
-    relinked = await ws.link_thread("C1", "100.1", ticket_id=1600, linked_by="U2")
+    relinked = await ws.write(
+        partial(thread_links.link_thread, channel_id="C1", thread_ts="100.1", ticket_id=1600, linked_by="U2")
+    )
     assert relinked.context_seeded_at is not None and await claim() is False
     # A thread the app starts itself (a shared card) has nothing earlier to read.
-    card = await ws.link_thread("C1", "200.1", ticket_id=1594, linked_by="U1", context_seeded=True)
+    card = await ws.write(
+        partial(
+            thread_links.link_thread,
+            channel_id="C1",
+            thread_ts="200.1",
+            ticket_id=1594,
+            linked_by="U1",
+            context_seeded=True,
+        )
+    )
     assert card.context_seeded_at is not None
 
 

@@ -4,12 +4,14 @@ recovery finds after a crash."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import update
 
 from storage import AuditAction, AuditEntry, LedgerState, Storage, WriteKind
 from storage.models import IdempotencyRow
+from storage.repositories import audit as audit_repo
 from storage.repositories._common import table_of
 
 LEDGER = table_of(IdempotencyRow)
@@ -43,7 +45,7 @@ async def test_every_kind_of_write_is_done_once_with_its_audit_line(db: Storage,
         {"note_id": 5},
     )
     assert (done.actor_user_id, done.actor_member_id, done.payload) == ("U1", 17, {"a": 1})
-    [line] = await db.workspace("T1").audit_log(ticket_id=1642)
+    [line] = await db.workspace("T1").read(partial(audit_repo.list_events, ticket_id=1642))
     assert (line.slack_user_id, line.psa_member_id, line.attribution, line.ledger_key) == (
         "U1",
         17,
@@ -60,7 +62,7 @@ async def test_finishing_a_write_someone_else_finished_leaves_no_second_audit_li
     entry = AuditEntry(action=AuditAction.STATUS_CHANGE)
     assert await ledger.complete("k", ticket_id=7, audit_entry=entry)
     assert not await ledger.complete("k", ticket_id=7, audit_entry=entry)
-    assert len(await db.workspace("T1").audit_log(ticket_id=7)) == 1
+    assert len(await db.workspace("T1").read(partial(audit_repo.list_events, ticket_id=7))) == 1
 
 
 async def test_a_write_whose_audit_line_cannot_be_written_is_not_marked_done(db: Storage) -> None:
@@ -75,7 +77,7 @@ async def test_a_write_whose_audit_line_cannot_be_written_is_not_marked_done(db:
 
     entry = await ledger.entry("k")
     assert entry is not None and entry.state == LedgerState.CLAIMED  # rolled back together
-    assert await db.workspace("T1").audit_log(ticket_id=7) == []
+    assert await db.workspace("T1").read(partial(audit_repo.list_events, ticket_id=7)) == []
 
 
 async def test_an_uncertain_write_is_claimed_again_by_one_caller_who_must_look_first(db: Storage) -> None:

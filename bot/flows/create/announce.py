@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -18,6 +19,8 @@ from bot.views.messages import ticket_created_message
 from bot.views.suggestion import suggestion_created_blocks
 from psa.models import Priority, PSATicketCreated, PSATicketSearchResult, Ref
 from storage.models import SuggestionState
+from storage.repositories import suggestions as suggestion_repo
+from storage.repositories import thread_links as thread_link_repo
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,13 @@ async def _replace_suggestion(
     if not draft.suggestion_id:
         return None
     store = ctx.deps.storage.workspace(ctx.team_id)
-    suggestion = await store.suggestion_created(draft.suggestion_id, created.id)
+    suggestion = await store.write(
+        partial(suggestion_repo.mark_created, suggestion_id=draft.suggestion_id, ticket_id=created.id)
+    )
     if suggestion is None:
-        suggestion = await store.suggestion(draft.suggestion_id)
+        suggestion = await store.read(
+            partial(suggestion_repo.get_suggestion, suggestion_id=draft.suggestion_id)
+        )
         if (
             suggestion is None
             or suggestion.state != SuggestionState.CREATED
@@ -95,15 +102,20 @@ async def post_confirmation(
             # A thread already following a ticket keeps it: a spin-off never takes over its parent's thread.
             workspace = ctx.deps.storage.workspace(ctx.team_id)
             thread_ts = origin.thread_ts or posted_ts
-            if await workspace.thread_link(origin.channel_id, thread_ts) is None:
-                await workspace.link_thread(
-                    origin.channel_id,
-                    thread_ts,
-                    ticket_id=created.id,
-                    linked_by=ctx.user_id,
-                    company_id=draft.company_id,
-                    board_id=draft.board_id,
-                    context_seeded=origin.thread_ts is None,  # the confirmation starts the thread
+            channel_id = origin.channel_id
+            current = partial(thread_link_repo.get_thread_link, channel_id=channel_id, thread_ts=thread_ts)
+            if await workspace.read(current) is None:
+                await workspace.write(
+                    partial(
+                        thread_link_repo.link_thread,
+                        channel_id=channel_id,
+                        thread_ts=thread_ts,
+                        ticket_id=created.id,
+                        linked_by=ctx.user_id,
+                        company_id=draft.company_id,
+                        board_id=draft.board_id,
+                        context_seeded=origin.thread_ts is None,  # the confirmation starts the thread
+                    )
                 )
             return
     if await ctx.dm(payload) is not None and on_posted is not None:

@@ -10,6 +10,7 @@ the thread: the thread sync skips notes written from Slack).
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,6 +23,7 @@ from bot.views.live import thread_note_answer
 from bot.views.messages import error_message
 from bot.workspaces import Writer
 from storage import AuditAction, WriteKind
+from storage.repositories import thread_links as thread_link_repo
 
 log = logging.getLogger(__name__)
 NOTE_MAX = 3500  # characters of the message copied (ConnectWise notes hold far more)
@@ -84,7 +86,9 @@ async def add_to_ticket(ctx: FlowContext, item: WorkItem) -> None:
     if not channel_id or not ts:
         return
     thread_ts = str(message.get("thread_ts") or ts)
-    link = await ctx.deps.storage.workspace(ctx.team_id).thread_link(channel_id, thread_ts)
+    link = await ctx.deps.storage.workspace(ctx.team_id).read(
+        partial(thread_link_repo.get_thread_link, channel_id=channel_id, thread_ts=thread_ts)
+    )
     if link is None:
         await ctx.respond(thread_note_answer("not_linked"))
         return

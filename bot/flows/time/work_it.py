@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +39,7 @@ from psa.errors import PSAError, PSANotFoundError
 from psa.models import PSATicketSearchResult
 from psa.service import TicketService
 from psa.time import TimeSpanError
+from storage.repositories import thread_links as thread_link_repo
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +296,9 @@ async def open_work_from_thread(ctx: FlowContext, item: WorkItem) -> None:
     if ctx.actor.trigger_id is None or channel_id is None or not message.get("ts"):
         return
     thread_ts = str(message.get("thread_ts") or message["ts"])
-    link = await ctx.deps.storage.workspace(ctx.team_id).thread_link(channel_id, thread_ts)
+    link = await ctx.deps.storage.workspace(ctx.team_id).read(
+        partial(thread_link_repo.get_thread_link, channel_id=channel_id, thread_ts=thread_ts)
+    )
     if link is None:
         await ctx.open(
             problem_modal(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bot.__main__ import main
 from psa.connectwise.sandbox import SandboxServer
 from storage import Storage
 from storage.migrate import current_revision
+from storage.repositories import mappings as mapping_repo
 
 ENV_VARS = (
     "SLACK_BOT_TOKEN",
@@ -71,7 +73,9 @@ def test_map_stores_a_mapping_for_the_member_identifier(
 async def _mapping(url: str, fernet: Fernet) -> int | None:
     storage = Storage(url, fernet)
     try:
-        found = await storage.workspace("T0LOCAL").mapping("U0DEMO")
+        found = await storage.workspace("T0LOCAL").read(
+            partial(mapping_repo.get_mapping, slack_user_id="U0DEMO")
+        )
         return found.psa_member_id if found else None
     finally:
         await storage.close()

@@ -13,6 +13,7 @@ from bot.workspaces import ConnectFailed, KeysState, WorkspaceRegistry
 from psa.connectwise.sandbox import SandboxServer
 from psa.models import Attribution, Member, TicketFilters
 from storage import ConnectionCredentials, Storage
+from storage.repositories import connections as connection_repo
 
 TEAM_A = "T0AAAA"
 TEAM_B = "T0BBBB"
@@ -28,7 +29,7 @@ async def test_wrong_private_key_is_a_field_error_and_nothing_is_saved(
         await registry.connect(TEAM_A, "U0ADMIN", wrong)
 
     assert "private_key" in failed.value.fields
-    assert await storage.workspace(TEAM_A).connection_info() is None
+    assert await storage.workspace(TEAM_A).read(connection_repo.get_connection_info) is None
     assert await registry.service(TEAM_A) is None
     await registry.aclose()
 
@@ -43,7 +44,7 @@ async def test_unreachable_site_is_a_site_url_error(
         await registry.connect(TEAM_A, "U0ADMIN", nowhere)
 
     assert "base_url" in failed.value.fields
-    assert await storage.workspace(TEAM_A).connection_info() is None
+    assert await storage.workspace(TEAM_A).read(connection_repo.get_connection_info) is None
     await registry.aclose()
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from bot.ids import ConnectAction
 from bot.local.run import LocalStack
 from bot.local.workspace.directory import ADMIN_USER_ID, DEMO_USER_ID, SUPPORT_CHANNEL_ID, TEAM_ID
 from bot.settings import Settings
+from storage.repositories import connections as connection_repo
+from storage.repositories import mappings as mapping_repo
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -45,7 +48,9 @@ async def test_the_local_stack_answers_tickets_mine_for_the_mapped_demo_user(tmp
             )
             listing = await _wait_for_ephemeral(http, DEMO_USER_ID)
         assert stack.deps is not None
-        mapping = await stack.deps.storage.workspace(TEAM_ID).mapping(DEMO_USER_ID)
+        mapping = await stack.deps.storage.workspace(TEAM_ID).read(
+            partial(mapping_repo.get_mapping, slack_user_id=DEMO_USER_ID)
+        )
 
     assert sent.json() == {"ok": True}
     assert re.search(r"Showing 1–\d+ of \d+ tickets", str(listing[0]["blocks"]))
@@ -66,7 +71,10 @@ async def test_a_restart_keeps_the_data_and_points_the_stored_connection_at_the_
     async with LocalStack(clean_settings(), data_dir=tmp_path, ui_port=0) as second:
         assert second.deps is not None and second.sandbox is not None
         store = second.deps.storage.workspace(TEAM_ID)
-        connection, mapping = await store.connection_info(), await store.mapping(DEMO_USER_ID)
+        connection, mapping = (
+            await store.read(connection_repo.get_connection_info),
+            await store.read(partial(mapping_repo.get_mapping, slack_user_id=DEMO_USER_ID)),
+        )
         second_url = second.sandbox.base_url
 
     assert connection is not None and connection.base_url == second_url != first_url
@@ -93,7 +101,7 @@ async def test_an_admin_disconnects_and_the_home_shows_the_not_connected_state(t
             store = stack.deps.storage.workspace(TEAM_ID)
 
             async def disconnected() -> bool:
-                return await store.connection_info() is None
+                return await store.read(connection_repo.get_connection_info) is None
 
             await wait_until(disconnected, every=0.02, what="the connection to be deleted")
             await http.post("/ui/home", json={"user": DEMO_USER_ID})

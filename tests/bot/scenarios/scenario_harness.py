@@ -44,7 +44,7 @@ from psa.connectwise import RetryPolicy
 from psa.connectwise.factory import ConnectWiseKind
 from psa.connectwise.sandbox import SandboxServer
 from psa.registry import ProviderRegistry
-from storage import ConnectionCredentials, Storage
+from storage import ConnectionCredentials, Storage, WorkspaceStore
 
 TEAM = "T0LOCAL"  # FakeSlack's default team: payloads and the installed bot agree on it
 SIGNING_SECRET = "scenario-signing-secret"
@@ -142,6 +142,11 @@ class Slack:
         # stands still unless a test moves it, so a busy machine never expires a trigger. That the app
         # answers in time is shown by causality instead (e.g. a modal opens while the sandbox holds).
         self.clock = clock
+
+    @property
+    def store(self) -> WorkspaceStore:
+        """The workspace's storage, e.g. `await slack.store.read(partial(audit.list_events))`."""
+        return self.deps.storage.workspace(self.team)
 
     # -- sending ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -43,6 +44,8 @@ from bot.local import FakeUsergroup
 from bot.local import payloads as p
 from bot.views import kit
 from storage import AccessSettings
+from storage.repositories import mappings as mapping_repo
+from storage.repositories import thread_links as thread_link_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 TICKET = 1642  # 'Printer "HP 4050" won't print' · assigned to jdoe and arivers
@@ -170,8 +173,14 @@ async def work_from_detail(slack: Slack) -> None:
 
 async def _linked_reply(slack: Slack) -> dict[str, Any]:
     parent = say(slack, "Marcus says Outlook stopped syncing", user=DEMO)
-    await slack.deps.storage.workspace(TEAM).link_thread(
-        CHANNEL, parent["ts"], ticket_id=OUTLOOK_TICKET, linked_by=DEMO
+    await slack.store.write(
+        partial(
+            thread_link_repo.link_thread,
+            channel_id=CHANNEL,
+            thread_ts=parent["ts"],
+            ticket_id=OUTLOOK_TICKET,
+            linked_by=DEMO,
+        )
     )
     return say(slack, "Customer confirmed it's only the shared mailbox", user=NEWBIE, thread_ts=parent["ts"])
 
@@ -226,7 +235,7 @@ async def test_an_unmapped_user_is_refused_on_every_write_surface_with_the_mappi
     else:
         said = messages_to(slack, NEWBIE, calls)
         assert any(told(m, NOT_MAPPED_LINE) for m in said), said
-    assert await slack.deps.storage.workspace(TEAM).mapping(NEWBIE) is None
+    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
     slack.assert_all_valid()
 
 
@@ -258,7 +267,7 @@ async def test_self_mapping_by_e_mail_match_is_accepted(slack: Slack) -> None:
     sent = await _pick(slack, NEWBIE, MCHEN)
 
     assert sent.body["response_action"] == "update"
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(NEWBIE)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
     assert mapping is not None and mapping.psa_member_id == MCHEN and mapping.mapped_by == NEWBIE
 
 
@@ -267,7 +276,7 @@ async def test_self_mapping_to_a_member_without_the_e_mail_match_is_refused(slac
 
     assert sent.body["response_action"] == "errors"
     assert "doesn't match Sam Lee's e-mail" in sent.body["errors"][MappingBlock.MEMBER]
-    assert await slack.deps.storage.workspace(TEAM).mapping(NEWBIE) is None
+    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
 
 
 async def test_self_mapping_to_a_member_someone_else_holds_is_refused_even_with_a_request(
@@ -280,7 +289,7 @@ async def test_self_mapping_to_a_member_someone_else_holds_is_refused_even_with_
     assert sent.body["response_action"] == "errors"
     assert "already mapped to Jane" in sent.body["errors"][MappingBlock.MEMBER]
     assert await slack.deps.storage.access(TEAM).request(NEWBIE) is None
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(DEMO)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=DEMO))
     assert mapping is not None and mapping.psa_member_id == 17  # the owner is not locked out
 
 
@@ -308,7 +317,8 @@ async def _request_sam(slack: Slack) -> dict[str, Any]:
     )
     assert sent.body["response_action"] == "update"
     assert "Asked the workspace admins" in blocks_text(slack.modal(NEWBIE))
-    assert await slack.deps.storage.workspace(TEAM).mapping(NEWBIE) is None  # nothing until approved
+    # Nothing until approved.
+    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
     dm = _admin_dm(slack)
     assert f"<@{NEWBIE}> asks to be mapped" in blocks_text(dm) and "Sam Lee" in blocks_text(dm)
     return dm
@@ -325,7 +335,7 @@ async def test_an_admin_approves_a_request_and_the_requester_is_told(slack: Slac
         channel=slack.fake.dm_channel(ADMIN),
     )
 
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(NEWBIE)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
     assert mapping is not None and (mapping.psa_member_id, mapping.mapped_by) == (SAM_LEE, ADMIN)
     assert f"<@{ADMIN}> approved your request: you're mapped to Sam Lee (slee)" in _dms(slack, NEWBIE)
     decided = [r.body for r in slack.fake.responses]
@@ -339,7 +349,7 @@ async def test_an_admin_approves_a_request_and_the_requester_is_told(slack: Slac
         channel=slack.fake.dm_channel(ADMIN),
     )
     assert "already approved" in str(slack.fake.responses[-1].body)
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(NEWBIE)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
     assert mapping is not None and mapping.psa_member_id == SAM_LEE
 
 
@@ -354,7 +364,7 @@ async def test_an_admin_denies_a_request_and_the_requester_is_told(slack: Slack)
         channel=slack.fake.dm_channel(ADMIN),
     )
 
-    assert await slack.deps.storage.workspace(TEAM).mapping(NEWBIE) is None
+    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
     assert f"<@{ADMIN}> denied your request to be mapped to Sam Lee (slee)" in _dms(slack, NEWBIE)
 
 
@@ -369,7 +379,7 @@ async def test_the_requester_cannot_approve_their_own_request(slack: Slack) -> N
         channel=slack.fake.dm_channel(ADMIN),
     )
 
-    assert await slack.deps.storage.workspace(TEAM).mapping(NEWBIE) is None
+    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
     assert "Only workspace admins" in str(slack.fake.responses[-1].body)
 
 
@@ -467,7 +477,12 @@ async def test_the_channel_rule_follows_a_modal_to_the_channel_it_was_opened_fro
     assert link["callback_id"] == Callback.LINK_THREAD
     sent = await slack.submit(link, user=DEMO, values={"link_thread.ticket": {"link_thread.ticket": "#1594"}})
     assert sent.status == 200 and "errors" not in str(sent.body)
-    assert await slack.deps.storage.workspace(TEAM).thread_link(CHANNEL, message["ts"]) is not None
+    assert (
+        await slack.store.read(
+            partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=message["ts"])
+        )
+        is not None
+    )
 
 
 async def test_a_new_ticket_opened_in_a_listed_channel_is_created(slack: Slack) -> None:
@@ -598,7 +613,7 @@ async def test_own_keys_of_the_member_prove_who_you_are_without_the_e_mail_match
     sent = await _pick(slack, NEWBIE, SAM_LEE, **keys)
 
     assert sent.body["response_action"] == "update", sent.body
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(NEWBIE)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
     assert mapping is not None and mapping.psa_member_id == SAM_LEE
     info = await slack.deps.storage.engineer_keys(TEAM).info(NEWBIE)
     assert info is not None and info.psa_member_id == SAM_LEE

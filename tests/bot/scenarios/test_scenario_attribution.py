@@ -6,6 +6,7 @@ mode either way."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from test_scenario_detail import TICKET, open_ticket
 from bot.ids import DetailAction, note_block_id
 from psa.models import Member
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import mappings as mapping_repo
 
 API_MEMBER = "apiuser"  # the sandbox's API member: the workspace key's owner
 TIME_TICKET = 1604  # Help Desk, In Progress: ConnectWise takes time on it
@@ -26,7 +29,7 @@ async def mode(request: pytest.FixtureRequest, slack: Slack) -> str:
     """The attribution mode: the workspace's key (named), or the engineer's own keys stored."""
     if request.param == "own_keys":
         keys = slack.sandbox.mint_member_keys(DEMO_MEMBER)
-        mapping = await slack.deps.storage.workspace(slack.team).mapping(DEMO)
+        mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=DEMO))
         assert mapping is not None
         await slack.deps.workspaces.save_member_keys(
             slack.team,
@@ -45,7 +48,7 @@ def author(mode: str) -> str:
 
 
 async def audit_row(slack: Slack, action: AuditAction, ticket_id: int = TICKET) -> Any:
-    events = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket_id)
+    events = await slack.store.read(partial(audit_repo.list_events, ticket_id=ticket_id))
     [event] = [e for e in events if e.action == action]
     return event
 

@@ -16,6 +16,7 @@ from bot.ids import Callback, ConnectField, HomeAction
 from bot.local import payloads as p
 from psa.connectwise.sandbox import SandboxServer
 from psa.connectwise.site import SiteUrlError, normalize_site_url
+from storage.repositories import connections as connection_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 SECRET = "pk-Zq9vX2-never-shown-7Hc4"
@@ -67,7 +68,7 @@ async def test_admin_connects_with_good_keys_stored_encrypted(make_slack: MakeSl
         assert sent.body["response_action"] == "update"
         done = blocks_text(slack.modal(ADMIN))
         assert "✅ Connected to ConnectWise: company *sandbox*" in done
-        stored = await slack.deps.storage.workspace(TEAM).connection()
+        stored = await slack.store.connection()
         assert stored is not None
         assert stored.base_url == slack.sandbox.base_url  # bare address → API root
         assert stored.private_key.get_secret_value() == secret_key
@@ -100,7 +101,7 @@ async def test_wrong_private_key_is_a_field_error_and_nothing_is_saved(make_slac
 
         assert sent.body["response_action"] == "errors"
         assert "Check the private key." in sent.body["errors"][ConnectField.PRIVATE_KEY]
-        assert await slack.deps.storage.workspace(TEAM).connection_info() is None
+        assert await slack.store.read(connection_repo.get_connection_info) is None
         still = slack.modal(ADMIN)  # the form stays up with everything typed
         assert still["id"] == modal["id"]
         assert typed_value(still, ConnectField.SITE_URL) == slack.sandbox.root_url
@@ -140,7 +141,7 @@ async def test_stored_connection_is_shown_without_its_key_and_an_empty_key_keeps
 
         assert sent.body["response_action"] == "update"
         assert secret_key not in json.dumps(sent.body)
-        stored = await slack.deps.storage.workspace(TEAM).connection()
+        stored = await slack.store.connection()
         assert stored is not None and stored.client_id == "new-client-id"
         assert stored.private_key.get_secret_value() == secret_key
 
@@ -173,7 +174,7 @@ async def test_non_admins_are_refused_on_open_and_on_submit(slack: Slack) -> Non
     )
     assert sent.body["response_action"] == "update"
     assert "Only workspace admins" in blocks_text(sent.body["view"])
-    stored = await slack.deps.storage.workspace(TEAM).connection_info()
+    stored = await slack.store.read(connection_repo.get_connection_info)
     assert stored is not None and stored.client_id == CLIENT_ID
 
 
@@ -229,13 +230,13 @@ async def test_a_slow_test_call_shows_testing_then_the_outcome(
         assert "ConnectWise refused these keys." in blocks_text(again)
         assert field(again, ConnectField.CLIENT_ID)["element"]["initial_value"] == CLIENT_ID
         assert "initial_value" not in field(again, ConnectField.PRIVATE_KEY)["element"]
-        assert await slack.deps.storage.workspace(TEAM).connection_info() is None
+        assert await slack.store.read(connection_repo.get_connection_info) is None
 
         ok = await submit_while_connectwise_holds(slack, again, form(slack.sandbox))
 
         assert "Testing the connection" in blocks_text(ok["view"])
         assert "✅ Connected to ConnectWise" in blocks_text(slack.modal(ADMIN))
-        assert await slack.deps.storage.workspace(TEAM).connection_info() is not None
+        assert await slack.store.read(connection_repo.get_connection_info) is not None
 
 
 @pytest.mark.parametrize(

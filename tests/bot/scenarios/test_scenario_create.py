@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 
 from create_driver import (
     created_id,
@@ -21,6 +22,8 @@ from scenario_harness import ADMIN, CHANNEL, DEMO, Slack, blocks_text, find_bloc
 
 from bot.ids import CreateAction, CreateBlock, MessageAction
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import thread_links as thread_link_repo
 
 PROMPT = "New ticket for Acme Corp, Outlook not syncing since yesterday, high priority, assign to me"
 ACME_CORP = 42
@@ -82,9 +85,11 @@ async def test_quick_create_from_a_prompt_creates_the_reviewed_ticket(slack: Sla
     assert posted["channel"] == CHANNEL and f"Ticket #{ticket['id']} created in ConnectWise" in posted["text"]
     message = slack.fake.messages(CHANNEL)[-1]
     assert MessageAction.OPEN_TICKET in str(message["blocks"]) and "http" in str(message["blocks"])
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, message["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=message["ts"])
+    )
     assert link is not None and link.ticket_id == ticket["id"]
-    (event,) = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket["id"])
+    (event,) = await slack.store.read(partial(audit_repo.list_events, ticket_id=ticket["id"]))
     assert event.action == AuditAction.CREATE and event.slack_user_id == DEMO
     home = slack.fake.home_view(DEMO)  # the creator's App Home was refreshed
     assert home is not None and [c for c in slack.fake.calls_to("views.publish") if c.args["user_id"] == DEMO]

@@ -28,6 +28,7 @@ from bot.state import Origin
 from bot.views.suggestion import suggestion_blocks
 from storage import SuggestionState
 from storage.repositories import suggestions
+from storage.repositories import thread_links as thread_link_repo
 
 # anthropic >= 1.0 talks through `httpx2`; older releases used `httpx`.
 _hx: Any = importlib.import_module("httpx2" if importlib.util.find_spec("httpx2") else "httpx")
@@ -67,7 +68,9 @@ async def test_a_ticket_from_a_thread_is_confirmed_in_it_and_links_it(slack: Sla
 
     (posted,) = success_posts(slack)
     assert posted["channel"] == CHANNEL and posted["thread_ts"] == thread_ts
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, thread_ts)
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=thread_ts)
+    )
     assert link is not None and (link.ticket_id, link.company_id, link.board_id) == (
         ticket_id,
         ACME_CORP,
@@ -77,9 +80,17 @@ async def test_a_ticket_from_a_thread_is_confirmed_in_it_and_links_it(slack: Sla
 
 async def test_a_suggested_ticket_replaces_its_suggestion_and_leaves_the_thread_link(slack: Slack) -> None:
     root = slack.fake.add_message(CHANNEL, user=DEMO, text="Email is down for Acme")
-    store = slack.deps.storage.workspace(slack.team)
-    await store.link_thread(
-        CHANNEL, root["ts"], ticket_id=1649, linked_by=DEMO, company_id=ACME_CORP, board_id=8
+    store = slack.store
+    await store.write(
+        partial(
+            thread_link_repo.link_thread,
+            channel_id=CHANNEL,
+            thread_ts=root["ts"],
+            ticket_id=1649,
+            linked_by=DEMO,
+            company_id=ACME_CORP,
+            board_id=8,
+        )
     )
     description = "Printer offline on 2nd floor"
     assert await store.write(
@@ -107,7 +118,7 @@ async def test_a_suggested_ticket_replaces_its_suggestion_and_leaves_the_thread_
     assert shown(modal, "prompt") == description  # the description goes to the prompt, not the summary
     assert shown(modal, "company") == str(ACME_CORP) and shown(modal, "board") == str(HELP_DESK)
     assert not shown(modal, "summary")
-    suggestion = await store.suggestion("sug1")
+    suggestion = await store.read(partial(suggestions.get_suggestion, suggestion_id="sug1"))
     assert suggestion is not None and suggestion.state == SuggestionState.OPEN  # opening leaves it
 
     await slack.click(CreateAction.PARSE, view=modal)
@@ -115,7 +126,7 @@ async def test_a_suggested_ticket_replaces_its_suggestion_and_leaves_the_thread_
     await submit(slack, review, values=values_for(review, priority="3"))
     ticket_id = created_id(slack.modal())
 
-    suggestion = await store.suggestion("sug1")
+    suggestion = await store.read(partial(suggestions.get_suggestion, suggestion_id="sug1"))
     assert suggestion is not None and (suggestion.state, suggestion.ticket_id) == (
         SuggestionState.CREATED,
         ticket_id,
@@ -123,7 +134,9 @@ async def test_a_suggested_ticket_replaces_its_suggestion_and_leaves_the_thread_
     replaced = next(m for m in slack.fake.messages(CHANNEL) if m["ts"] == posted["ts"])
     assert f"Ticket #{ticket_id} created in ConnectWise" in replaced["text"]
     assert len(success_posts(slack)) == 1  # the replaced suggestion is the thread's one success line
-    link = await store.thread_link(CHANNEL, root["ts"])
+    link = await store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=root["ts"])
+    )
     assert link is not None and link.ticket_id == 1649  # the thread still follows its own ticket
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 import pytest
@@ -31,6 +32,8 @@ from bot.ids import (
 )
 from bot.local import payloads as p
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import thread_links as thread_link_repo
 
 TICKET = 1649  # "<!channel> URGENT: server down", Escalations board, owner jdoe, status Escalated
 
@@ -56,7 +59,7 @@ def open_entries(slack: Slack, ticket_id: int = TICKET) -> set[int]:
 
 
 async def audit_actions(slack: Slack) -> list[str]:
-    return [e.action for e in await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=TICKET)]
+    return [e.action for e in await slack.store.read(partial(audit_repo.list_events, ticket_id=TICKET))]
 
 
 async def test_detail_shows_every_section_of_the_ticket(slack: Slack) -> None:
@@ -206,7 +209,9 @@ async def test_share_posts_a_card_in_the_channel_and_links_its_thread(slack: Sla
     card_text = blocks_text(cards[0])
     assert f"#{TICKET}" in card_text
     assert "<!channel>" not in " ".join(mrkdwn_texts(cards[0]))
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, cards[0]["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=cards[0]["ts"])
+    )
     assert link is not None and link.ticket_id == TICKET and link.linked_by == DEMO
     assert "Shared" in blocks_text({"blocks": [find_block(slack.modal(DEMO), DetailBlock.NOTICE)]})
 

@@ -13,6 +13,8 @@ from scenario_harness import ADMIN, DEMO, TEAM, Slack, blocks_text, row_ids
 from bot.ids import ConnectAction, MessageAction
 from bot.local import payloads as p
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import connections as connection_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 
@@ -31,19 +33,19 @@ async def test_tickets_disconnect_asks_for_confirmation_then_forgets_the_connect
     prompt = slack.last_ephemeral(ADMIN)
     button = disconnect_button(prompt)
     assert button["style"] == "danger" and button["confirm"]["confirm"]["text"] == "Disconnect"
-    assert await slack.deps.storage.workspace(TEAM).connection_info() is not None  # nothing yet
+    assert await slack.store.read(connection_repo.get_connection_info) is not None  # nothing yet
 
     await slack.click(ConnectAction.DISCONNECT, user=ADMIN, message=prompt)
     slack.sandbox.clear_requests()
     await slack.command("mine", user=DEMO)
 
-    assert await slack.deps.storage.workspace(TEAM).connection_info() is None
+    assert await slack.store.read(connection_repo.get_connection_info) is None
     assert "Disconnected ConnectWise" in blocks_text(slack.last_ephemeral(ADMIN))
     assert "not connected" in blocks_text(slack.last_ephemeral(DEMO))
     assert slack.sandbox.requests == []  # the cached service went with it
     home = slack.fake.home_view(ADMIN)
     assert home is not None and "not connected" in blocks_text(home)
-    [audited] = [e for e in await slack.deps.storage.workspace(TEAM).audit_log() if e.action == "disconnect"]
+    [audited] = [e for e in await slack.store.read(audit_repo.list_events) if e.action == "disconnect"]
     assert audited.slack_user_id == ADMIN and audited.action == AuditAction.DISCONNECT
 
 
@@ -80,7 +82,7 @@ async def test_only_admins_can_disconnect(slack: Slack) -> None:
 
     assert "Only workspace admins" in blocks_text(refusal)
     assert ConnectAction.DISCONNECT not in str(refusal["blocks"])
-    assert await slack.deps.storage.workspace(TEAM).connection_info() is not None
+    assert await slack.store.read(connection_repo.get_connection_info) is not None
     await slack.command("mine")
     assert row_ids(slack.last_ephemeral())
 

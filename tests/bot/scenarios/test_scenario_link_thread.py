@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 
 import pytest
 from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack, blocks_text, mrkdwn_texts
@@ -19,6 +20,7 @@ from scenario_spinoff_kit import (
 
 from bot.flows import link_thread as link_flow
 from bot.ids import Callback, LinkThreadField, Shortcut
+from storage.repositories import thread_links as thread_link_repo
 
 
 async def test_linking_a_thread_stores_the_ticket_and_says_so_in_the_thread(slack: Slack) -> None:
@@ -32,7 +34,9 @@ async def test_linking_a_thread_stores_the_ticket_and_says_so_in_the_thread(slac
     assert len(confirmation) == 1
     assert confirmation[0]["text"] == f"This thread is linked to #{OUTLOOK_TICKET} · Outlook not syncing"
     ticket = seed_ticket(slack.sandbox, OUTLOOK_TICKET)
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+    )
     assert link is not None
     assert (link.ticket_id, link.company_id, link.board_id, link.linked_by) == (
         OUTLOOK_TICKET,
@@ -62,7 +66,12 @@ async def test_a_bad_ticket_number_is_a_field_error_and_keeps_the_input(
     assert slack.fake.is_view_open(modal["id"])
     kept = view_now(slack, modal["id"])["state"]["values"][LinkThreadField.TICKET][LinkThreadField.TICKET]
     assert kept["value"] == typed
-    assert await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"]) is None
+    assert (
+        await slack.store.read(
+            partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+        )
+        is None
+    )
     assert bot_replies(slack, parent["ts"]) == []
 
 
@@ -77,7 +86,12 @@ async def test_psa_outage_while_checking_is_a_field_error(slack: Slack) -> None:
 
     assert sent.body["response_action"] == "errors"
     assert sent.body["errors"][LinkThreadField.TICKET].startswith("Couldn't check ticket #1594:")
-    assert await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"]) is None
+    assert (
+        await slack.store.read(
+            partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+        )
+        is None
+    )
 
 
 async def test_relinking_shows_the_current_link_and_replaces_it(slack: Slack) -> None:
@@ -89,7 +103,9 @@ async def test_relinking_shows_the_current_link_and_replaces_it(slack: Slack) ->
     assert f"This thread is linked to ticket #{OUTLOOK_TICKET}" in blocks_text(modal)
     await slack.submit(modal, values={LinkThreadField.TICKET: {LinkThreadField.TICKET: "1192"}})
 
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+    )
     assert link is not None and link.ticket_id == 1192
     assert [m["text"].split(" · ")[0] for m in bot_replies(slack, parent["ts"])] == [
         f"This thread is linked to #{OUTLOOK_TICKET}",
@@ -115,7 +131,9 @@ async def test_a_slow_psa_check_finishes_behind_a_checking_view(
     # The background check has finished: the modal now says it is linked.
     assert f"This thread is linked to #{OUTLOOK_TICKET}" in blocks_text(view_now(slack, modal["id"]))
     assert len(bot_replies(slack, parent["ts"])) == 1
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+    )
     assert link is not None and link.ticket_id == OUTLOOK_TICKET
 
 
@@ -157,7 +175,12 @@ async def test_when_the_bot_cannot_post_in_the_channel_the_user_hears_it_in_a_dm
 
     await link_thread(slack, parent, str(OUTLOOK_TICKET))
 
-    assert await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"]) is not None
+    assert (
+        await slack.store.read(
+            partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+        )
+        is not None
+    )
     [dm] = slack.fake.messages(slack.fake.dm_channel(DEMO))
     assert f"to #{OUTLOOK_TICKET}, but I can't post there (not_in_channel)" in dm["text"]
 

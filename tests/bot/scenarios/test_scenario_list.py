@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 from scenario_harness import (
     CHANNEL,
@@ -17,6 +18,7 @@ from scenario_harness import (
 )
 
 from bot.ids import Callback, DetailAction, ListAction, SearchModal
+from storage.repositories import thread_links as thread_link_repo
 
 
 def _all_open(slack: Slack) -> list[int]:
@@ -198,7 +200,9 @@ async def test_share_from_the_row_menu_posts_a_card_and_links_its_thread(slack: 
     posted = [m for m in slack.fake.messages(CHANNEL) if m.get("bot_id")]
     assert len(posted) == 1
     assert "#1649" in blocks_text(posted[0])
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, posted[0]["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=posted[0]["ts"])
+    )
     assert link is not None and link.ticket_id == 1649
     assert "Shared ticket #1649" in blocks_text(slack.last_ephemeral(DEMO))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from create_driver import created_id, submit, values_for
 from live_kit import (
@@ -34,6 +35,7 @@ from bot.flows.live.deliver import deliver
 from bot.ids import CreateAction, DetailAction, LiveAction, LiveBlock, MessageAction
 from bot.text import BREAK
 from storage import AuditAction, WriteKind
+from storage.repositories import audit as audit_repo
 
 
 async def test_a_ticket_assigned_to_me_in_connectwise_is_one_dm(slack: Slack) -> None:
@@ -180,7 +182,7 @@ def status_id(slack: Slack, ticket_id: int, name: str) -> str:
 
 async def _colleague_follows(slack: Slack, ticket: int) -> None:
     """NEWBIE is mapped to mchen and follows the ticket."""
-    await slack.deps.storage.workspace(slack.team).map_member(
+    await slack.store.map_member(
         NEWBIE, member_id=2, member_identifier=OTHER_MEMBER, member_name="Michael Chen", mapped_by=ADMIN
     )
     await slack.deps.storage.live().follow(slack.team, NEWBIE, ticket, now=slack.deps.now())
@@ -204,7 +206,7 @@ async def test_a_status_i_change_from_the_detail_is_told_to_colleagues_not_to_me
     assert dms(slack) == []  # the app wrote it with the workspace's key: the write ledger says it was me
     [told] = dms(slack, NEWBIE)
     assert new in blocks_text(told) and f"<@{DEMO}> (from Slack)" in blocks_text(told)
-    entries = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket)
+    entries = await slack.store.read(partial(audit_repo.list_events, ticket_id=ticket))
     assert [e.slack_user_id for e in entries if e.action == AuditAction.STATUS_CHANGE] == [DEMO]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import copy
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.local import payloads as p
 from bot.settings import Settings
 from psa.connectwise.sandbox import SandboxServer
 from storage import Storage
+from storage.repositories import mappings as mapping_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 MCHEN = 2
@@ -29,7 +31,7 @@ def option(options: list[dict[str, Any]], member_id: int) -> dict[str, Any]:
 
 
 async def mapped_member(slack: Slack, user: str) -> int | None:
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(user)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=user))
     return mapping.psa_member_id if mapping else None
 
 
@@ -84,7 +86,7 @@ async def test_admin_maps_another_user(slack: Slack) -> None:
     assert "Ming Chen is mapped to Michael Chen (mchen)." in blocks_text(slack.modal(ADMIN))
     assert await mapped_member(slack, NEWBIE) == MCHEN
     assert await mapped_member(slack, ADMIN) is None
-    mapping = await slack.deps.storage.workspace(TEAM).mapping(NEWBIE)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
     assert mapping is not None and mapping.mapped_by == ADMIN
 
 
@@ -222,7 +224,7 @@ async def test_cli_mapping_is_what_the_app_reads(cli_env: Path) -> None:
     assert code == 0
     storage: Storage = build_storage(Settings())
     try:
-        mapping = await storage.workspace(TEAM).mapping(DEMO)
+        mapping = await storage.workspace(TEAM).read(partial(mapping_repo.get_mapping, slack_user_id=DEMO))
     finally:
         await storage.close()
     assert mapping is not None and (mapping.psa_member_id, mapping.mapped_by) == (DEMO_MEMBER_ID, "cli")

@@ -4,6 +4,7 @@ with the text in the prompt, company and board only from the thread's linked tic
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from scenario_harness import CHANNEL, NEWBIE, Slack, action_ids, find_block
@@ -22,6 +23,7 @@ from bot.ids import Callback, CreateAction, CreateBlock, MessageAction, Shortcut
 from bot.views.create_modal import PROMPT_MAX
 from bot.views.suggestion import read_suggestion_value
 from storage import SuggestionState
+from storage.repositories import suggestions as suggestion_repo
 
 
 def prompt_of(modal: dict[str, Any]) -> str | None:
@@ -134,8 +136,8 @@ async def test_the_suggestions_create_button_opens_quick_create_and_leaves_the_s
     # Opening (and then closing) the modal leaves the suggestion where it was.
     slack.fake.close_view(modal["id"])
     assert suggestions(slack, parent["ts"]) == [suggestion]
-    stored = await slack.deps.storage.workspace(slack.team).suggestion(
-        read_suggestion_value(create["value"])[0]
+    stored = await slack.store.read(
+        partial(suggestion_repo.get_suggestion, suggestion_id=read_suggestion_value(create["value"])[0])
     )
     assert stored is not None and stored.state == SuggestionState.OPEN
 
@@ -155,7 +157,7 @@ async def test_suggestion_to_created_ticket_replaces_the_suggestion_with_the_suc
 
     await slack.submit(slack.modal())
 
-    stored = await slack.deps.storage.workspace(slack.team).suggestion(suggestion_id)
+    stored = await slack.store.read(partial(suggestion_repo.get_suggestion, suggestion_id=suggestion_id))
     assert stored is not None and stored.state == SuggestionState.CREATED and stored.ticket_id is not None
     created = seed_ticket(slack.sandbox, stored.ticket_id)
     linked = seed_ticket(slack.sandbox, OUTLOOK_TICKET)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack, action_ids, blocks_text
@@ -12,6 +13,7 @@ from bot.ids import DetailAction, SuggestionAction
 from bot.local import payloads as p
 from bot.views.suggestion import read_suggestion_value
 from storage import SuggestionState
+from storage.repositories import suggestions as suggestion_repo
 
 
 async def linked_outlook_thread(slack: Slack) -> dict[str, Any]:
@@ -35,7 +37,7 @@ async def test_a_clearly_separate_issue_gets_one_suggestion_in_the_thread(slack:
     assert create["text"]["text"] == "Create ticket: The printer on the 2nd floor is offline"
     suggestion_id, description = read_suggestion_value(create["value"])
     assert description == "The printer on the 2nd floor is offline"
-    stored = await slack.deps.storage.workspace(slack.team).suggestion(suggestion_id)
+    stored = await slack.store.read(partial(suggestion_repo.get_suggestion, suggestion_id=suggestion_id))
     assert stored is not None
     assert (stored.state, stored.message_ts, stored.thread_ts) == (
         SuggestionState.OPEN,
@@ -132,7 +134,7 @@ async def test_dismiss_mutes_the_suggestion_and_frees_the_thread(slack: Slack) -
     shown = next(m for m in slack.fake.messages(CHANNEL) if m["ts"] == suggestion["ts"])
     assert blocks_text(shown).endswith(f"Ticket suggestion dismissed by <@{NEWBIE}>.")
     assert action_ids(shown) == []
-    stored = await slack.deps.storage.workspace(slack.team).suggestion(suggestion_id)
+    stored = await slack.store.read(partial(suggestion_repo.get_suggestion, suggestion_id=suggestion_id))
     assert stored is not None and stored.state == SuggestionState.DISMISSED
     # A later, different issue gets its own suggestion.
     await reply(slack, parent["ts"], "By the way, the shared drive is full and nobody can save files")

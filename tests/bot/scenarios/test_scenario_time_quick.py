@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from round_trips import Since
@@ -14,6 +15,8 @@ from bot import inputs
 from bot.deps import AppDeps
 from bot.ids import MessageAction, TimeAction
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import mappings as mapping_repo
 
 TICKET = 1604  # "Printer offline on 4th floor", Help Desk, In Progress, owner jdoe
 CANCELLED = 1042  # a Cancelled ticket: ConnectWise refuses time on it
@@ -61,7 +64,7 @@ async def test_quick_time_logs_45_minutes_with_the_note_as_the_engineer(slack: S
     assert TimeAction.UNDO in action_ids(answer)
     [event] = [
         e
-        for e in await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=TICKET)
+        for e in await slack.store.read(partial(audit_repo.list_events, ticket_id=TICKET))
         if e.action == AuditAction.TIME_ENTRY
     ]
     assert event.psa_member_id == DEMO_MEMBER_ID and event.attribution == "named"
@@ -153,7 +156,7 @@ async def test_unmapped_user_gets_the_mapping_prompt_and_nothing_is_logged(slack
 
 async def test_time_with_own_keys_is_entered_by_the_engineer(slack: Slack) -> None:
     keys = slack.sandbox.mint_member_keys("jdoe")
-    mapping = await slack.deps.storage.workspace(slack.team).mapping(DEMO)
+    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=DEMO))
     assert mapping is not None
     from pydantic import SecretStr
 
@@ -175,7 +178,7 @@ async def test_time_with_own_keys_is_entered_by_the_engineer(slack: Slack) -> No
     assert entry["enteredBy"] == "jdoe" and entry["member"]["identifier"] == "jdoe"
     [event] = [
         e
-        for e in await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=TICKET)
+        for e in await slack.store.read(partial(audit_repo.list_events, ticket_id=TICKET))
         if e.action == AuditAction.TIME_ENTRY
     ]
     assert event.attribution == "own_keys"

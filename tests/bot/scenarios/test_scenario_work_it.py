@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from round_trips import Since, sent_together
@@ -12,6 +13,8 @@ from bot import inputs
 from bot.ids import Callback, DetailAction, DetailBlock, MessageAction, Shortcut, TimeAction, WorkField
 from bot.local import payloads as p
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import thread_links as thread_link_repo
 
 TICKET = 1604  # "Printer offline on 4th floor", Help Desk, In Progress, owner jdoe, contact set
 CANCELLED = 1042  # Cancelled: ConnectWise refuses time until the status changes
@@ -102,7 +105,7 @@ async def test_one_save_logs_time_writes_the_note_sets_the_status_and_emails_the
     text = blocks_text(done)
     assert "Time: 1h 15m logged (Remote Support · Billable)" in text and "contact e-mailed" in text
     assert "Status: In Progress → Waiting on Client" in text
-    events = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=TICKET)
+    events = await slack.store.read(partial(audit_repo.list_events, ticket_id=TICKET))
     mine = {e.action: e for e in events}
     assert mine[AuditAction.TIME_ENTRY].psa_member_id == DEMO_MEMBER_ID
     assert mine[AuditAction.STATUS_CHANGE].psa_member_id == DEMO_MEMBER_ID
@@ -266,8 +269,14 @@ async def test_unmapped_user_asking_to_work_a_ticket_gets_the_mapping_prompt(sla
 
 async def test_log_time_on_a_linked_thread_fills_the_note_with_the_message(slack: Slack) -> None:
     thread_ts = "1712345678.000100"
-    await slack.deps.storage.workspace(slack.team).link_thread(
-        CHANNEL, thread_ts, ticket_id=TICKET, linked_by=DEMO
+    await slack.store.write(
+        partial(
+            thread_link_repo.link_thread,
+            channel_id=CHANNEL,
+            thread_ts=thread_ts,
+            ticket_id=TICKET,
+            linked_by=DEMO,
+        )
     )
     message = {
         "ts": "1712345699.000200",

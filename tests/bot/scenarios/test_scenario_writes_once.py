@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ from bot.ids import (
 )
 from bot.local import payloads as p
 from storage import AuditAction
+from storage.repositories import audit as audit_repo
+from storage.repositories import thread_links as thread_link_repo
 
 NOTE = "Swapped the PSU; server back up"
 
@@ -37,7 +40,7 @@ def notes_saying(slack: Slack, text: str, ticket_id: int = TICKET) -> list[dict[
 
 
 async def audited(slack: Slack, action: AuditAction, ticket_id: int = TICKET) -> list[Any]:
-    events = await slack.deps.storage.workspace(slack.team).audit_log(ticket_id=ticket_id)
+    events = await slack.store.read(partial(audit_repo.list_events, ticket_id=ticket_id))
     return [e for e in events if e.action == action]
 
 
@@ -226,7 +229,9 @@ async def test_link_thread_submitted_twice_links_and_confirms_once(slack: Slack,
 
     assert len(bot_replies(slack, parent["ts"])) == 1
     assert len(await audited(slack, AuditAction.LINK_THREAD, OUTLOOK_TICKET)) == 1
-    link = await slack.deps.storage.workspace(slack.team).thread_link(CHANNEL, parent["ts"])
+    link = await slack.store.read(
+        partial(thread_link_repo.get_thread_link, channel_id=CHANNEL, thread_ts=parent["ts"])
+    )
     assert link is not None and link.ticket_id == OUTLOOK_TICKET
 
 
