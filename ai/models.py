@@ -119,8 +119,8 @@ class SpinoffSuggestion(BaseModel):
 
     label: str
     description: str
-    # Earlier thread messages the detector was given but could not read (its prompt had no room):
-    # the suggestion says so, since it was judged without them.
+    # Earlier thread messages the detector judged without (not kept for the thread, never read from
+    # Slack, or no room in its prompt): the suggestion says so.
     left_out: int = 0
 
 
@@ -131,4 +131,5 @@ class ThreadContext(BaseModel):
     ticket_description: str | None = None
     ticket_notes: list[str] = Field(default_factory=list)
     thread: list[str] = Field(default_factory=list)  # earlier messages, oldest first
+    earlier_left_out: int = 0  # older messages of the thread not in `thread` (not kept, or never read)
     message: str

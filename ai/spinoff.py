@@ -51,8 +51,9 @@ class HeuristicSpinoffDetector:
     """Offline spin-off detection: cue, problem and a subject of its own (see `ai.spinoff_rules`)."""
 
     async def detect(self, context: ThreadContext) -> SpinoffSuggestion | None:
-        """See `check`."""
-        return self.check(context)
+        """See `check` (judged on every message given: only those the context lacked are left out)."""
+        found = self.check(context)
+        return found and found.model_copy(update={"left_out": context.earlier_left_out})
 
     def check(self, context: ThreadContext) -> SpinoffSuggestion | None:
         """The suggestion for the first passage of the message that raises a separate issue, if any."""
@@ -100,7 +101,8 @@ separate. Write the description without "Also", "Separately" or "btw"."""
 
 
 def _thread_prompt(context: ThreadContext) -> tuple[str, int]:
-    """The user turn for Claude, and how many earlier messages did not fit in it (the oldest)."""
+    """The user turn for Claude, and how many earlier messages it leaves out (the oldest: those the
+    context did not have, then those with no room); it opens the thread with their count."""
 
     def defuse(text: str) -> str:
         return re.sub(r"</?\s*(?:ticket|thread|new_message)\s*>", " ", text, flags=re.IGNORECASE)
@@ -118,12 +120,15 @@ def _thread_prompt(context: ThreadContext) -> tuple[str, int]:
             break
         lines.append(line)
         room -= len(line) + 1
+    left_out = context.earlier_left_out + len(context.thread) - len(lines)
+    if left_out:
+        lines.append(f"… {left_out} earlier message{'s' if left_out != 1 else ''} not included")
     thread = "\n".join(reversed(lines))
     prompt = (
         f"<ticket>\n{defuse(ticket)}\n</ticket>\n<thread>\n{thread}\n</thread>\n"
         f"<new_message>\n{defuse(context.message)}\n</new_message>"
     )
-    return prompt, len(context.thread) - len(lines)
+    return prompt, left_out
 
 
 class ClaudeSpinoffDetector:
@@ -146,7 +151,7 @@ class ClaudeSpinoffDetector:
         """The model's suggestion (validated and trimmed), or the fallback's when the model fails."""
         import anthropic  # deferred: the SDK is slow to import and offline installs never need it
 
-        prompt, left_out = _thread_prompt(context)
+        prompt, left_out = _thread_prompt(context)  # told in the prompt and on the suggestion
         try:
             async with asyncio.timeout(self._timeout):
                 message = await self._client.messages.create(

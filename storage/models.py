@@ -166,6 +166,9 @@ class ThreadLinkRow(Base):
     linked_at: Mapped[datetime]
     # When the thread's earlier messages were read from Slack (at most once: history calls are scarce).
     context_seeded_at: Mapped[datetime | None]
+    # How many of the thread's messages the app has known of: kept, forgotten since, or never read (the
+    # history read gets the first 15). What is not kept any more is told as left out, never dropped silently.
+    context_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class IdempotencyRow(Base):

@@ -99,12 +99,17 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     await thread_context.keep(ctx, message.channel_id, message.thread_ts, [kept])
     if await _has_open_suggestion(ctx, message):
         return None  # one at a time; no need to ask the model
-    ticket, thread = await asyncio.gather(
+    ticket, earlier = await asyncio.gather(
         _linked_ticket(ctx, link), thread_context.earlier_messages(ctx, link, before_ts=message.ts)
     )
     if ticket is None:
         return None  # without the ticket's topic "separate" can't be judged; stay quiet
-    context = ThreadContext(ticket_summary=ticket.summary, thread=thread, message=plain(message.text))
+    context = ThreadContext(
+        ticket_summary=ticket.summary,
+        thread=earlier.messages,
+        earlier_left_out=earlier.left_out,
+        message=plain(message.text),
+    )
     found = await deps.spinoff.detect(context)
     if found is None:
         return None
@@ -120,7 +125,10 @@ async def suggest_spinoff(ctx: FlowContext, message: ThreadMessage) -> str | Non
     )
     if not opened:
         return None
-    posted = suggestion_blocks(found.description, suggestion_id, left_out=found.left_out, earlier=len(thread))
+    earlier_count = len(earlier.messages) + earlier.left_out
+    posted = suggestion_blocks(
+        found.description, suggestion_id, left_out=found.left_out, earlier=earlier_count
+    )
     try:
         resp = await client.chat_postMessage(
             channel=message.channel_id,

@@ -63,10 +63,22 @@ def context_text(text: str) -> str:
     return plain(text).strip()
 
 
-async def keep(ctx: FlowContext, channel_id: str, thread_ts: str, messages: list[ThreadMessage]) -> None:
-    """Keep messages of a linked thread (the newest `KEPT` of it stay)."""
+class Earlier(BaseModel):
+    """A thread's kept messages before a new one, oldest first, and how many older ones it had that are
+    not among them (no longer kept, or never read from Slack): told, never dropped silently."""
+
+    messages: list[str]
+    left_out: int = 0
+
+
+async def keep(
+    ctx: FlowContext, channel_id: str, thread_ts: str, messages: list[ThreadMessage], *, unread: int = 0
+) -> None:
+    """Keep messages of a linked thread (the newest `KEPT` of it stay); the new ones and `unread` ones
+    Slack did not give are counted as known of the thread."""
+    thread = {"team_id": ctx.team_id, "channel_id": channel_id, "thread_ts": thread_ts}
     async with ctx.deps.storage.session() as session:
-        await repo.keep_messages(
+        added = await repo.keep_messages(
             session=session,
             team_id=ctx.team_id,
             channel_id=channel_id,
@@ -74,21 +86,25 @@ async def keep(ctx: FlowContext, channel_id: str, thread_ts: str, messages: list
             messages=messages,
             keep=KEPT,
         )
+        await thread_links.count_context(session=session, **thread, messages=added + unread)
 
 
-async def earlier_messages(ctx: FlowContext, link: ThreadLink, *, before_ts: str) -> list[str]:
-    """The thread's kept messages older than `before_ts`, oldest first (read once from Slack if never)."""
+async def _kept(ctx: FlowContext, link: ThreadLink) -> tuple[list[ThreadMessage], int]:
+    """The thread's kept messages, oldest first, and how many messages the app has known of in it."""
+    where = {"team_id": ctx.team_id, "channel_id": link.channel_id, "thread_ts": link.thread_ts}
+    async with ctx.deps.storage.read_session() as session:
+        kept = await repo.recent_messages(session=session, **where, limit=KEPT + 1)
+        known = await thread_links.get_thread_link(session=session, **where)
+    return kept, known.context_messages if known else len(kept)
+
+
+async def earlier_messages(ctx: FlowContext, link: ThreadLink, *, before_ts: str) -> Earlier:
+    """The thread's kept messages older than `before_ts` (read once from Slack if never), and how many
+    older ones are not kept."""
     if link.context_seeded_at is None:
         await seed(ctx, link)
-    async with ctx.deps.storage.read_session() as session:
-        kept = await repo.recent_messages(
-            session=session,
-            team_id=ctx.team_id,
-            channel_id=link.channel_id,
-            thread_ts=link.thread_ts,
-            limit=KEPT + 1,
-        )
-    return [m.text for m in kept if m.ts < before_ts][-KEPT:]
+    kept, known = await _kept(ctx, link)
+    return Earlier(messages=[m.text for m in kept if m.ts < before_ts], left_out=max(0, known - len(kept)))
 
 
 async def seed(ctx: FlowContext, link: ThreadLink) -> None:
@@ -112,8 +128,22 @@ async def seed(ctx: FlowContext, link: ThreadLink) -> None:
             cooldown.wait(ctx.team_id, _retry_after(exc.response.headers))
         log.info("thread %s: earlier messages not read (%s); using what was received", link.thread_ts, error)
         return
-    earlier = seed_messages(resp.get("messages") or [], link.thread_ts)
-    await keep(ctx, link.channel_id, link.thread_ts, earlier)
+    page = [m for m in resp.get("messages") or [] if isinstance(m, dict)]
+    unread = await _unread(ctx, link, page) if resp.get("has_more") else 0
+    await keep(ctx, link.channel_id, link.thread_ts, seed_messages(page, link.thread_ts), unread=unread)
+
+
+async def _unread(ctx: FlowContext, link: ThreadLink, page: list[dict[str, Any]]) -> int:
+    """How many of the thread's messages the read did not get (it gets the first `SEED_LIMIT`): the
+    parent's reply count, less the page and the replies already received as events after it. Slack's
+    count has the app's own posts too (its link confirmation): they are messages the context lacks."""
+    parent = next((m for m in page if m.get("ts") == link.thread_ts), None)
+    if parent is None:
+        return 0
+    last = max(str(m.get("ts") or "") for m in page)
+    kept, _ = await _kept(ctx, link)
+    received = sum(1 for m in kept if m.ts > last)
+    return max(0, int(parent.get("reply_count") or 0) + 1 - len(page) - received)
 
 
 def seed_messages(messages: list[Any], thread_ts: str) -> list[ThreadMessage]:
@@ -194,9 +224,10 @@ async def follow_edit(ctx: FlowContext, item: WorkItem) -> None:
                 text=edit.text,
             )
         else:
-            await repo.forget_message(
-                session=session, team_id=ctx.team_id, channel_id=edit.channel_id, ts=edit.ts
-            )
+            where = {"team_id": ctx.team_id, "channel_id": edit.channel_id}
+            thread_ts = await repo.forget_message(session=session, **where, ts=edit.ts)
+            if thread_ts is not None:  # no longer a message of the thread: not one left out either
+                await thread_links.count_context(session=session, **where, thread_ts=thread_ts, messages=-1)
 
 
 async def prune(storage: Storage) -> int:

@@ -25,6 +25,7 @@ class ThreadLink(Record):
     linked_by: str
     linked_at: datetime
     context_seeded_at: datetime | None = None  # when its earlier messages were read from Slack
+    context_messages: int = 0  # how many of its messages the app has known of, kept or not
 
 
 async def link_thread(
@@ -93,6 +94,19 @@ async def claim_context_seed(
         .returning(T.c.ticket_id)
     )
     return result.first() is not None
+
+
+async def count_context(
+    *, session: AsyncSession, team_id: str, channel_id: str, thread_ts: str, messages: int
+) -> None:
+    """Add `messages` to what the app has known of a linked thread (negative: their authors deleted them)."""
+    require_team(team_id)
+    if messages:
+        await session.execute(
+            update(T)
+            .where(T.c.team_id == team_id, T.c.channel_id == channel_id, T.c.thread_ts == thread_ts)
+            .values(context_messages=T.c.context_messages + messages)
+        )
 
 
 async def links_for_ticket(*, session: AsyncSession, team_id: str, ticket_id: int) -> list[ThreadLink]:

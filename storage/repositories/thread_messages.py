@@ -38,11 +38,12 @@ async def keep_messages(
     messages: Sequence[ThreadMessage],
     keep: int,
     now: datetime | None = None,
-) -> None:
-    """Store messages of a thread (one kept already stays as it is); all but the newest `keep` are dropped."""
+) -> int:
+    """Store messages of a thread (one kept already stays as it is); all but the newest `keep` are dropped.
+    How many were new."""
     require_team(team_id)
     if not messages:
-        return
+        return 0
     rows = [
         {
             "team_id": team_id,
@@ -55,12 +56,14 @@ async def keep_messages(
         for m in {m.ts: m for m in messages}.values()
     ]
     insert = dialect_insert(session, T).values(rows)
-    await session.execute(
-        insert.on_conflict_do_nothing(index_elements=[T.c.team_id, T.c.channel_id, T.c.thread_ts, T.c.ts])
-    )
+    keys = [T.c.team_id, T.c.channel_id, T.c.thread_ts, T.c.ts]
+    added = (
+        await session.execute(insert.on_conflict_do_nothing(index_elements=keys).returning(T.c.ts))
+    ).all()
     thread = _thread(team_id, channel_id, thread_ts)
     newest = select(T.c.ts).where(thread).order_by(T.c.ts.desc()).limit(keep)
     await session.execute(delete(T).where(thread, T.c.ts.not_in(newest.scalar_subquery())))
+    return len(added)
 
 
 async def recent_messages(
@@ -92,13 +95,12 @@ async def edit_message(
     return result.first() is not None
 
 
-async def forget_message(*, session: AsyncSession, team_id: str, channel_id: str, ts: str) -> bool:
-    """Forget a message (its author deleted it); True when it was kept."""
+async def forget_message(*, session: AsyncSession, team_id: str, channel_id: str, ts: str) -> str | None:
+    """Forget a message (its author deleted it); the thread it was kept in, if it was."""
     require_team(team_id)
-    result = await session.execute(
-        delete(T).where(T.c.team_id == team_id, T.c.channel_id == channel_id, T.c.ts == ts).returning(T.c.ts)
-    )
-    return result.first() is not None
+    where = (T.c.team_id == team_id, T.c.channel_id == channel_id, T.c.ts == ts)
+    row = (await session.execute(delete(T).where(*where).returning(T.c.thread_ts))).first()
+    return None if row is None else str(row.thread_ts)
 
 
 async def prune_thread_messages(

@@ -1,7 +1,8 @@
 """Spin-off suggestions judge a new message against the thread as the app received it: the newest
 messages, kept from events. Slack's history is read at most once per linked thread (for what was said
 before the link), and Slack's limits on that read (non-Marketplace apps: 1 call a minute, 15 messages)
-only mean less context, never an error or a retry."""
+only mean less context, never an error or a retry. What the context leaves out is counted: Claude is
+told how many earlier messages it does not see, and so is the thread."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def frozen_clock() -> float:
 
 
 def thread_lines(api: MessagesAPI, request: int = -1) -> list[str]:
-    """The <thread> lines Claude was given in one request (oldest first)."""
+    """The <thread> lines Claude was given in one request (oldest first; first, what was left out)."""
     prompt = api.requests[request]["messages"][0]["content"]
     block = prompt.split("<thread>\n", 1)[1].split("</thread>", 1)[0]
     return [line.removeprefix("- ") for line in block.splitlines() if line]
@@ -66,14 +67,42 @@ async def test_a_long_linked_thread_is_judged_on_its_newest_messages(
 
         await reply(slack, parent["ts"], "unrelated: his dock won't charge the laptop anymore", user=NEWBIE)
 
-        # The newest KEPT messages are kept, the new one among them: every earlier one goes to Claude.
+        # The newest KEPT messages are kept, the new one among them: every one of them goes to Claude,
+        # and how many came before: the parent, 20 replies before the link (Slack's one read gave 14 of
+        # them), the app's link confirmation (a message of the thread too) and the oldest steps.
+        earlier, shown = 1 + 20 + 1 + 25, KEPT - 1
         assert thread_lines(messages_api) == [
-            f"step {i}: rebuilt the profile, still not syncing" for i in range(25 - (KEPT - 1), 25)
+            f"… {earlier - shown} earlier messages not included",
+            *[f"step {i}: rebuilt the profile, still not syncing" for i in range(25 - shown, 25)],
         ]
         [suggestion] = suggestions(slack, parent["ts"])
         assert suggestion["text"] == "Create ticket: Marcus's docking station does not charge his laptop"
-        assert "left out" not in str(suggestion["blocks"])  # nothing kept was left out of the prompt
+        notice = f"The oldest {earlier - shown} of {earlier} earlier messages of this thread were left out"
+        assert notice in str(suggestion["blocks"])
         assert replies_calls(slack) == [200]  # 26 messages judged, Slack's history read once
+
+
+async def test_a_thread_longer_than_slacks_one_read_tells_claude_how_many_messages_it_did_not_get(
+    make_slack: MakeSlack, messages_api: MessagesAPI
+) -> None:
+    before = [f"early guess {i}" for i in range(18)]
+    async with make_slack(configure=with_api_key) as slack:
+        parent = await outlook_report(slack, before_link=before)
+        messages_api.answer_text = DOCK
+
+        await reply(slack, parent["ts"], "unrelated: his dock won't charge the laptop anymore", user=NEWBIE)
+
+        # Slack gave the parent and the first 14 replies; the 4 later ones and the app's link
+        # confirmation are counted, not dropped.
+        [read] = slack.fake.calls_to("conversations.replies")
+        assert read.response["has_more"] is True and len(read.response["messages"]) == 15
+        assert thread_lines(messages_api) == [
+            "… 5 earlier messages not included",
+            "Marcus says Outlook stopped syncing this morning",
+            *before[:14],
+        ]
+        [suggestion] = suggestions(slack, parent["ts"])
+        assert "The oldest 5 of 20 earlier messages of this thread were left out" in str(suggestion["blocks"])
 
 
 async def test_a_long_reply_is_kept_whole_and_judged_whole(
@@ -105,7 +134,7 @@ async def test_messages_that_do_not_fit_claudes_prompt_are_left_out_whole_and_th
 
         await reply(slack, parent["ts"], "unrelated: his dock won't charge the laptop anymore", user=NEWBIE)
 
-        given = thread_lines(messages_api)
+        told, *given = thread_lines(messages_api)
         shown = len(given)
         assert (
             0 < shown < len(steps) + 1
@@ -113,6 +142,7 @@ async def test_messages_that_do_not_fit_claudes_prompt_are_left_out_whole_and_th
         )
         [suggestion] = suggestions(slack, parent["ts"])
         left_out = len(steps) + 1 - shown  # the parent and the oldest steps, each whole or not at all
+        assert told == f"… {left_out} earlier messages not included"
         notice = f"The oldest {left_out} of {len(steps) + 1} earlier messages of this thread were left out"
         assert notice in str(suggestion["blocks"])
 
