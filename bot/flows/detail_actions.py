@@ -28,7 +28,7 @@ from bot.views.ticket_detail import ASSIGNEES_MAX, detail_view, status_notice
 from bot.workspaces import Writer
 from psa.aio import gather_all
 from psa.errors import PSAError
-from psa.models import Note, PSAResource, PSATicketStatusUpdate
+from psa.models import Note, PSATicketStatusUpdate
 from psa.service import TicketService
 from storage import AuditAction, WriteKind
 
@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 
 def _view(item: WorkItem) -> dict[str, Any]:
     return dict(item.body.get("view") or {})
+
+
+def _opened(item: WorkItem) -> tuple[dict[str, Any], DetailState]:
+    """The detail modal a click came from, and its state."""
+    view = _view(item)
+    return view, DetailState.decode(view.get("private_metadata"))
 
 
 async def refresh(
@@ -144,12 +150,33 @@ def _bumped(state: DetailState) -> DetailState:
     return state.model_copy(update={"rev": state.rev + 1})
 
 
+# A change made from the modal: its audit action, "Couldn't save {what}", where to look if it is uncertain.
+_CHANGES = {
+    WriteKind.STATUS: (AuditAction.STATUS_CHANGE, "the status change", "the ticket's status"),
+    WriteKind.ASSIGNEE_ADD: (AuditAction.ASSIGNEE_ADD, "the new assignee", "the ticket's assignees"),
+    WriteKind.ASSIGNEE_REMOVE: (
+        AuditAction.ASSIGNEE_REMOVE,
+        "the removal of the assignee",
+        "the ticket's assignees",
+    ),
+    WriteKind.SHARE: (AuditAction.SHARE, "the card", "the channel"),
+}
+
+
+def ticket_write(view: dict[str, Any], state: DetailState, kind: WriteKind, **payload: object) -> Write:
+    """A change to the ticket shown in this modal, keyed by the modal's revision and the value chosen."""
+    audit, what, check = _CHANGES[kind]
+    key = write_key(kind, view, state.rev, *payload.values())
+    return Write(
+        key=key, kind=kind, audit=audit, ticket_id=state.ticket_id, what=what, check=check, payload=payload
+    )
+
+
 @flow("detail.change_status")
 async def change_status(ctx: FlowContext, item: WorkItem) -> None:
     """Move the ticket to another status of its board; the notice reads "Status: New → In Progress"."""
     status_id = int(item.args["status_id"])
-    view = _view(item)
-    state = DetailState.decode(view.get("private_metadata"))
+    view, state = _opened(item)
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
         # Setting the same status again changes nothing, so a retry after a lost answer needs no check;
@@ -161,15 +188,7 @@ async def change_status(ctx: FlowContext, item: WorkItem) -> None:
         notice = status_notice(update.previous_status, update.new_status)
         return Made(notice, result=moved, detail={**moved, "status_id": status_id}, value=update)
 
-    write = Write(
-        key=write_key(WriteKind.STATUS, view, state.rev, status_id),
-        kind=WriteKind.STATUS,
-        audit=AuditAction.STATUS_CHANGE,
-        ticket_id=state.ticket_id,
-        what="the status change",
-        check="the ticket's status",
-        payload={"status_id": status_id},
-    )
+    write = ticket_write(view, state, WriteKind.STATUS, status_id=status_id)
     after = _bumped(state)
 
     def patch(shown: dict[str, Any], update: PSATicketStatusUpdate) -> dict[str, Any]:
@@ -183,8 +202,7 @@ async def change_status(ctx: FlowContext, item: WorkItem) -> None:
 async def add_assignee(ctx: FlowContext, item: WorkItem) -> None:
     """Assign a member to the ticket."""
     member_id = int(item.args["member_id"])
-    view = _view(item)
-    state = DetailState.decode(view.get("private_metadata"))
+    view, state = _opened(item)
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
         # Assigning someone already assigned is a no-op in the provider: a retry is safe as it is.
@@ -198,21 +216,11 @@ async def add_assignee(ctx: FlowContext, item: WorkItem) -> None:
         detail = {"member_id": member_id, "member": resource.member_identifier}
         return Made(f"Assigned {name}", result=detail, detail=detail, value=resource)
 
-    write = Write(
-        key=write_key(WriteKind.ASSIGNEE_ADD, view, state.rev, member_id),
-        kind=WriteKind.ASSIGNEE_ADD,
-        audit=AuditAction.ASSIGNEE_ADD,
-        ticket_id=state.ticket_id,
-        what="the new assignee",
-        check="the ticket's assignees",
-        payload={"member_id": member_id},
-    )
+    write = ticket_write(view, state, WriteKind.ASSIGNEE_ADD, member_id=member_id)
     after = _bumped(state)
-
-    def patch(shown: dict[str, Any], resource: PSAResource) -> dict[str, Any]:
-        return after_assignee_added(shown, after, resource)
-
-    await apply_write(ctx, view, after, write, perform, patch=patch)
+    await apply_write(
+        ctx, view, after, write, perform, patch=lambda shown, made: after_assignee_added(shown, after, made)
+    )
 
 
 def _shown_unassigned(view: dict[str, Any], member_id: int) -> bool:
@@ -229,8 +237,7 @@ def _shown_unassigned(view: dict[str, Any], member_id: int) -> bool:
 async def remove_assignee(ctx: FlowContext, item: WorkItem) -> None:
     """Unassign a member from the ticket."""
     member_id = int(item.args["member_id"])
-    view = _view(item)
-    state = DetailState.decode(view.get("private_metadata"))
+    view, state = _opened(item)
 
     async def perform(writer: Writer, reconcile: bool) -> Made:
         # Removing someone no longer assigned removes nothing: a retry is safe as it is.
@@ -242,21 +249,11 @@ async def remove_assignee(ctx: FlowContext, item: WorkItem) -> None:
         gone = {"member_id": member_id}
         return Made(f"Removed {name}", result=gone, detail=gone, value=member_id)
 
-    write = Write(
-        key=write_key(WriteKind.ASSIGNEE_REMOVE, view, state.rev, member_id),
-        kind=WriteKind.ASSIGNEE_REMOVE,
-        audit=AuditAction.ASSIGNEE_REMOVE,
-        ticket_id=state.ticket_id,
-        what="the removal of the assignee",
-        check="the ticket's assignees",
-        payload={"member_id": member_id},
-    )
+    write = ticket_write(view, state, WriteKind.ASSIGNEE_REMOVE, member_id=member_id)
     after = _bumped(state)
-
-    def patch(shown: dict[str, Any], removed: int) -> dict[str, Any]:
-        return after_assignee_removed(shown, after, removed)
-
-    await apply_write(ctx, view, after, write, perform, patch=patch)
+    await apply_write(
+        ctx, view, after, write, perform, patch=lambda shown, gone: after_assignee_removed(shown, after, gone)
+    )
 
 
 async def _member_name(service: TicketService, member_id: int) -> str:
@@ -326,8 +323,7 @@ async def add_note(ctx: FlowContext, item: WorkItem) -> None:
 @flow("detail.share")
 async def share(ctx: FlowContext, item: WorkItem) -> None:
     """Post the ticket card in the channel the modal was opened from and link its thread."""
-    view = _view(item)
-    state = DetailState.decode(view.get("private_metadata"))
+    view, state = _opened(item)
     if state.origin is None:
         await ctx.service()
         await ctx.banner(view, error="Open the ticket from a channel (with /tickets) to share it there.")
@@ -340,15 +336,7 @@ async def share(ctx: FlowContext, item: WorkItem) -> None:
         where = {"channel_id": shared.channel_id, "ts": shared.ts}
         return Made(text, result=where, detail=where)
 
-    write = Write(
-        key=write_key(WriteKind.SHARE, view, state.rev, channel_id),
-        kind=WriteKind.SHARE,
-        audit=AuditAction.SHARE,
-        ticket_id=state.ticket_id,
-        what="the card",
-        check="the channel",
-        payload={"channel_id": channel_id},
-    )
+    write = ticket_write(view, state, WriteKind.SHARE, channel_id=channel_id)
     outcome = await write_once(ctx, write, perform)
     if outcome.ended is Ended.BUSY:
         return
