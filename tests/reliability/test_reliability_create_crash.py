@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,114 +139,146 @@ async def idle(http: httpx.AsyncClient, app: ServerProcess) -> bool:
     return (await http.get(app.url + "/healthz")).json()["pending_tasks"] == 0
 
 
-async def _start(app: ServerProcess) -> ServerProcess:
-    return await asyncio.to_thread(app.start, START_S)
+class Processes:
+    """The app's processes a test starts (`serve`, `worker`); all stopped when the test ends."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.servers: list[ServerProcess] = []
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    async def serve(self, env: dict[str, str], name: str) -> ServerProcess:
+        """A `python -m bot serve` process, answering /healthz."""
+        app = ServerProcess(["bot", "serve"], env, self.tmp_path / f"{name}.log")
+        self.servers.append(app)
+        return await asyncio.to_thread(app.start, START_S)
+
+    def worker(self, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+        """A `python -m bot worker` process."""
+        with (self.tmp_path / f"{name}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.workers.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+        for app in self.servers:
+            app.stop()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    running = Processes(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@asynccontextmanager
+async def create_in_flight(
+    http: httpx.AsyncClient, app: ServerProcess, backends: Backends
+) -> AsyncIterator[str]:
+    """A New Ticket filled in and submitted while ConnectWise holds its POST unanswered (until the block
+    ends); the modal's id."""
+    form, typed = await fill_in_new_ticket(http, app, backends)
+    sandbox = backends.sandbox
+    with sandbox.holding("POST", TICKETS):
+        view_id = await submit(http, app, backends, form, typed)
+        await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+        yield view_id
+
+
+async def post_ended(backends: Backends) -> None:
+    """The held POST ends: made (the usual case), or dropped with the connection: either way the app
+    must end with one ticket."""
+    await wait_until(lambda: not backends.sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+
+
+async def confirmed(http: httpx.AsyncClient, app: ServerProcess, backends: Backends, view_id: str) -> None:
+    """The confirmation is posted and shown in the modal, and the app has nothing left to do."""
+    await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
+    await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
+    await wait_until(lambda: idle(http, app), within=WAIT_S, what="the app to be idle")
+
+
+def one_ticket_confirmed_once(backends: Backends) -> dict[str, Any]:
+    """The one ticket made (by one POST) and the one confirmation naming it; the confirmation."""
+    (made,) = tickets(backends)
+    (posted,) = confirmations(backends)
+    assert f"#{made['id']}" in posted["text"] and made_by_posts(backends) == 1
+    return posted
 
 
 async def test_a_create_killed_mid_flight_is_confirmed_once_after_a_restart(
-    backends: Backends, environment: dict[str, str], tmp_path: Path
+    backends: Backends, environment: dict[str, str], processes: Processes
 ) -> None:
-    first = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "first.log"))
-    second: ServerProcess | None = None
-    sandbox = backends.sandbox
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            form, typed = await fill_in_new_ticket(http, first, backends)
-            with sandbox.holding(
-                "POST", TICKETS
-            ):  # ConnectWise is slow: the create is received, not answered
-                view_id = await submit(http, first, backends, form, typed)
-                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
-                assert first.proc is not None
-                first.proc.send_signal(signal.SIGKILL)
-                await asyncio.to_thread(first.proc.wait, 30)
-            # Released: ConnectWise finishes the create nobody waits for any more.
-            # The held POST ends: made (the usual case), or dropped with the connection: either way the
-            # app must end with one ticket.
-            await wait_until(lambda: not sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
-            assert confirmations(backends) == []
+    first = await processes.serve(environment, "first")
+    async with httpx.AsyncClient(timeout=60) as http:
+        async with create_in_flight(http, first, backends) as view_id:  # ConnectWise is slow to answer
+            assert first.proc is not None
+            first.proc.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(first.proc.wait, 30)
+        # Released: ConnectWise finishes the create nobody waits for any more.
+        await post_ended(backends)
+        assert confirmations(backends) == []
 
-            second = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "second.log"))
-            await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
-            await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
-            await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
-        (made,) = tickets(backends)
-        (posted,) = confirmations(backends)
-        assert f"#{made['id']}" in posted["text"]
-        assert made_by_posts(backends) == 1
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
+        second = await processes.serve(environment, "second")
+        await confirmed(http, second, backends, view_id)
+    one_ticket_confirmed_once(backends)
 
 
 async def test_a_create_in_flight_at_sigterm_is_finished_before_the_process_exits(
-    backends: Backends, environment: dict[str, str], tmp_path: Path
+    backends: Backends, environment: dict[str, str], processes: Processes
 ) -> None:
-    first = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "first.log"))
-    second: ServerProcess | None = None
-    sandbox = backends.sandbox
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            form, typed = await fill_in_new_ticket(http, first, backends)
-            with sandbox.holding("POST", TICKETS):
-                view_id = await submit(http, first, backends, form, typed)
-                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
-                assert first.proc is not None
-                first.proc.send_signal(signal.SIGTERM)  # a deploy stops the app
-                await wait_until(
-                    lambda: "Shutting down" in first.log_text(), within=WAIT_S, what="the shutdown to begin"
-                )
-            # ConnectWise answers while the app shuts down: the app finishes the create before exiting.
-            # uvicorn re-raises the signal once its graceful shutdown is over.
-            assert await asyncio.to_thread(first.proc.wait, WAIT_S) in (0, -signal.SIGTERM)
-            (posted,) = confirmations(backends)
-            assert shows_created(backends, view_id)
+    first = await processes.serve(environment, "first")
+    async with httpx.AsyncClient(timeout=60) as http:
+        async with create_in_flight(http, first, backends) as view_id:
+            assert first.proc is not None
+            first.proc.send_signal(signal.SIGTERM)  # a deploy stops the app
+            await wait_until(
+                lambda: "Shutting down" in first.log_text(), within=WAIT_S, what="the shutdown to begin"
+            )
+        # ConnectWise answers while the app shuts down: the app finishes the create before exiting.
+        # uvicorn re-raises the signal once its graceful shutdown is over.
+        assert await asyncio.to_thread(first.proc.wait, WAIT_S) in (0, -signal.SIGTERM)
+        assert len(confirmations(backends)) == 1 and shows_created(backends, view_id)
 
-            second = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "second.log"))
-            await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
-        (made,) = tickets(backends)
-        assert f"#{made['id']}" in posted["text"] and len(confirmations(backends)) == 1
-        assert made_by_posts(backends) == 1
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
+        second = await processes.serve(environment, "second")
+        await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
+    one_ticket_confirmed_once(backends)
 
 
 async def test_a_create_still_unanswered_when_sigterm_runs_out_of_grace_is_handed_over(
-    backends: Backends, environment: dict[str, str], tmp_path: Path
+    backends: Backends, environment: dict[str, str], processes: Processes
 ) -> None:
-    first = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "first.log"))
-    second: ServerProcess | None = None
-    sandbox = backends.sandbox
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            form, typed = await fill_in_new_ticket(http, first, backends)
-            with sandbox.holding("POST", TICKETS):  # answered only after the app gave up and exited
-                view_id = await submit(http, first, backends, form, typed)
-                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
-                assert first.proc is not None
-                first.proc.send_signal(signal.SIGTERM)
-                assert await asyncio.to_thread(first.proc.wait, WAIT_S) in (0, -signal.SIGTERM)
-            # The held POST ends: made (the usual case), or dropped with the connection: either way the
-            # app must end with one ticket.
-            await wait_until(lambda: not sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
-            assert confirmations(backends) == []
+    first = await processes.serve(environment, "first")
+    async with httpx.AsyncClient(timeout=60) as http:
+        # Answered only after the app gave up and exited.
+        async with create_in_flight(http, first, backends) as view_id:
+            assert first.proc is not None
+            first.proc.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(first.proc.wait, WAIT_S) in (0, -signal.SIGTERM)
+        await post_ended(backends)
+        assert confirmations(backends) == []
 
-            second = await _start(ServerProcess(["bot", "serve"], environment, tmp_path / "second.log"))
-            await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
-            await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
-            await wait_until(lambda: idle(http, second), within=WAIT_S, what="the app to be idle")
-        (made,) = tickets(backends)
-        (posted,) = confirmations(backends)
-        assert f"#{made['id']}" in posted["text"]
-        assert made_by_posts(backends) == 1
-        assert "stopped before ConnectWise answered" not in str(backends.fake.calls)  # no internals shown
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
+        second = await processes.serve(environment, "second")
+        await confirmed(http, second, backends, view_id)
+    one_ticket_confirmed_once(backends)
+    assert "stopped before ConnectWise answered" not in str(backends.fake.calls)  # no internals shown
 
 
 JOBS_TESTS = Path(__file__).resolve().parents[1] / "jobs"
@@ -264,55 +297,20 @@ async def postgres_environment(backends: Backends) -> AsyncIterator[dict[str, st
         yield {**env, "WORKERS": "external", "JOBS_STALLED_AFTER": "6", "PYTHONPATH": str(REPO)}
 
 
-def worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """A `python -m bot worker` process."""
-    with log_path.open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
-        )
-
-
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
 @pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("TEST_POSTGRES_URL"), reason="needs TEST_POSTGRES_URL")
 async def test_a_worker_killed_mid_create_leaves_it_to_another_worker_one_ticket(
-    backends: Backends, postgres_environment: dict[str, str], tmp_path: Path
+    backends: Backends, postgres_environment: dict[str, str], processes: Processes
 ) -> None:
     env = postgres_environment
-    web = await _start(ServerProcess(["bot", "serve"], env, tmp_path / "web.log"))
-    first = worker(env, tmp_path / "first.log")
-    second: subprocess.Popen[bytes] | None = None
-    sandbox = backends.sandbox
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            form, typed = await fill_in_new_ticket(http, web, backends)
-            with sandbox.holding("POST", TICKETS):
-                view_id = await submit(http, web, backends, form, typed)
-                await wait_until(lambda: sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
-                first.send_signal(signal.SIGKILL)
-                await asyncio.to_thread(first.wait, 30)
-            # The held POST ends: made (the usual case), or dropped with the connection: either way the
-            # app must end with one ticket.
-            await wait_until(lambda: not sandbox.in_flight("POST", TICKETS), within=WAIT_S, what="the POST")
+    web = await processes.serve(env, "web")
+    first = processes.worker(env, "first")
+    async with httpx.AsyncClient(timeout=60) as http:
+        async with create_in_flight(http, web, backends) as view_id:
+            first.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(first.wait, 30)
+        await post_ended(backends)
 
-            second = worker(env, tmp_path / "second.log")  # the job and the claim are picked up here
-            await wait_until(lambda: confirmations(backends), within=WAIT_S, what="the confirmation")
-            await wait_until(lambda: shows_created(backends, view_id), within=WAIT_S, what="the modal")
-            await wait_until(lambda: idle(http, web), within=WAIT_S, what="the queue to empty")
-        (made,) = tickets(backends)
-        (posted,) = confirmations(backends)
-        assert f"#{made['id']}" in posted["text"]
-        assert made_by_posts(backends) == 1
-    finally:
-        stop(second)
-        stop(first)
-        web.stop()
+        processes.worker(env, "second")  # the job and the claim are picked up here
+        await confirmed(http, web, backends, view_id)
+    one_ticket_confirmed_once(backends)
