@@ -43,7 +43,7 @@ from bot.ids import (
 from bot.local import FakeUsergroup
 from bot.local import payloads as p
 from bot.views import kit
-from storage import AccessSettings
+from storage import AccessSettings, MemberMapping
 from storage.repositories import mappings as mapping_repo
 from storage.repositories import thread_links as thread_link_repo
 
@@ -65,6 +65,10 @@ def psa_writes(slack: Slack, mark: int) -> list[str]:
 
 def mark(slack: Slack) -> int:
     return slack.sandbox.state.log.next_seq() - 1
+
+
+async def _mapping(slack: Slack, user: str) -> MemberMapping | None:
+    return await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=user))
 
 
 def messages_to(slack: Slack, user: str, since: int) -> list[dict[str, Any]]:
@@ -235,7 +239,7 @@ async def test_an_unmapped_user_is_refused_on_every_write_surface_with_the_mappi
     else:
         said = messages_to(slack, NEWBIE, calls)
         assert any(told(m, NOT_MAPPED_LINE) for m in said), said
-    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
+    assert await _mapping(slack, NEWBIE) is None
     slack.assert_all_valid()
 
 
@@ -267,7 +271,7 @@ async def test_self_mapping_by_e_mail_match_is_accepted(slack: Slack) -> None:
     sent = await _pick(slack, NEWBIE, MCHEN)
 
     assert sent.body["response_action"] == "update"
-    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
+    mapping = await _mapping(slack, NEWBIE)
     assert mapping is not None and mapping.psa_member_id == MCHEN and mapping.mapped_by == NEWBIE
 
 
@@ -276,7 +280,7 @@ async def test_self_mapping_to_a_member_without_the_e_mail_match_is_refused(slac
 
     assert sent.body["response_action"] == "errors"
     assert "doesn't match Sam Lee's e-mail" in sent.body["errors"][MappingBlock.MEMBER]
-    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
+    assert await _mapping(slack, NEWBIE) is None
 
 
 async def test_self_mapping_to_a_member_someone_else_holds_is_refused_even_with_a_request(
@@ -289,7 +293,7 @@ async def test_self_mapping_to_a_member_someone_else_holds_is_refused_even_with_
     assert sent.body["response_action"] == "errors"
     assert "already mapped to Jane" in sent.body["errors"][MappingBlock.MEMBER]
     assert await slack.deps.storage.access(TEAM).request(NEWBIE) is None
-    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=DEMO))
+    mapping = await _mapping(slack, DEMO)
     assert mapping is not None and mapping.psa_member_id == 17  # the owner is not locked out
 
 
@@ -318,7 +322,7 @@ async def _request_sam(slack: Slack) -> dict[str, Any]:
     assert sent.body["response_action"] == "update"
     assert "Asked the workspace admins" in blocks_text(slack.modal(NEWBIE))
     # Nothing until approved.
-    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
+    assert await _mapping(slack, NEWBIE) is None
     dm = _admin_dm(slack)
     assert f"<@{NEWBIE}> asks to be mapped" in blocks_text(dm) and "Sam Lee" in blocks_text(dm)
     return dm
@@ -327,60 +331,41 @@ async def _request_sam(slack: Slack) -> dict[str, Any]:
 async def test_an_admin_approves_a_request_and_the_requester_is_told(slack: Slack) -> None:
     dm = await _request_sam(slack)
 
-    await slack.click(
-        MappingAction.APPROVE,
-        _value(dm, MappingAction.APPROVE),
-        user=ADMIN,
-        message=dm,
-        channel=slack.fake.dm_channel(ADMIN),
-    )
+    await _decide(slack, dm, MappingAction.APPROVE)
 
-    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
+    mapping = await _mapping(slack, NEWBIE)
     assert mapping is not None and (mapping.psa_member_id, mapping.mapped_by) == (SAM_LEE, ADMIN)
     assert f"<@{ADMIN}> approved your request: you're mapped to Sam Lee (slee)" in _dms(slack, NEWBIE)
     decided = [r.body for r in slack.fake.responses]
     assert f"approved: <@{NEWBIE}> is mapped to Sam Lee" in str(decided[-1])
 
-    await slack.click(
-        MappingAction.DENY,
-        _value(dm, MappingAction.DENY),
-        user=ADMIN,
-        message=dm,
-        channel=slack.fake.dm_channel(ADMIN),
-    )
+    await _decide(slack, dm, MappingAction.DENY)
     assert "already approved" in str(slack.fake.responses[-1].body)
-    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
+    mapping = await _mapping(slack, NEWBIE)
     assert mapping is not None and mapping.psa_member_id == SAM_LEE
 
 
 async def test_an_admin_denies_a_request_and_the_requester_is_told(slack: Slack) -> None:
     dm = await _request_sam(slack)
 
-    await slack.click(
-        MappingAction.DENY,
-        _value(dm, MappingAction.DENY),
-        user=ADMIN,
-        message=dm,
-        channel=slack.fake.dm_channel(ADMIN),
-    )
+    await _decide(slack, dm, MappingAction.DENY)
 
-    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
+    assert await _mapping(slack, NEWBIE) is None
     assert f"<@{ADMIN}> denied your request to be mapped to Sam Lee (slee)" in _dms(slack, NEWBIE)
 
 
 async def test_the_requester_cannot_approve_their_own_request(slack: Slack) -> None:
     dm = await _request_sam(slack)
 
-    await slack.click(
-        MappingAction.APPROVE,
-        _value(dm, MappingAction.APPROVE),
-        user=NEWBIE,
-        message=dm,
-        channel=slack.fake.dm_channel(ADMIN),
-    )
+    await _decide(slack, dm, MappingAction.APPROVE, user=NEWBIE)
 
-    assert await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE)) is None
+    assert await _mapping(slack, NEWBIE) is None
     assert "Only workspace admins" in str(slack.fake.responses[-1].body)
+
+
+async def _decide(slack: Slack, dm: dict[str, Any], action: MappingAction, *, user: str = ADMIN) -> None:
+    """Press Approve or Deny on the admins' request message (in the admin's DM)."""
+    await slack.click(action, _value(dm, action), user=user, message=dm, channel=slack.fake.dm_channel(ADMIN))
 
 
 def _value(message: dict[str, Any], action_id: str) -> str:
@@ -613,7 +598,7 @@ async def test_own_keys_of_the_member_prove_who_you_are_without_the_e_mail_match
     sent = await _pick(slack, NEWBIE, SAM_LEE, **keys)
 
     assert sent.body["response_action"] == "update", sent.body
-    mapping = await slack.store.read(partial(mapping_repo.get_mapping, slack_user_id=NEWBIE))
+    mapping = await _mapping(slack, NEWBIE)
     assert mapping is not None and mapping.psa_member_id == SAM_LEE
     info = await slack.deps.storage.engineer_keys(TEAM).info(NEWBIE)
     assert info is not None and info.psa_member_id == SAM_LEE
