@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
+import time
+import weakref
 from typing import Any
 
+import psycopg
 from procrastinate import BaseConnector, PsycopgConnector
+from procrastinate.connector import Notify
+from procrastinate.sql import queries
 from procrastinate.testing import InMemoryConnector
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
 
 from storage.db import normalize_database_url
 
-# Connections the job engine itself holds per process: LISTEN, fetch/finish, heartbeat, defer.
+# Connections the job engine holds per process (fetch/finish, heartbeat, the acks' defers; LISTEN has
+# one of its own). All are opened with the engine, so no ack pays for a connection being opened.
 ENGINE_POOL_MAX = 4
+# A pooled connection idle longer than this is checked (one round trip) before use; one used more
+# recently is handed out as it is (psycopg_pool's `check` and `reset` callbacks).
+CHECK_IDLE_AFTER = 5.0
+_WAKE = json.dumps({"type": "job_inserted"})
+# A job's end frees its lock: the jobs waiting behind it can start (see WakingPsycopgConnector).
+_ENDS_A_RUN = frozenset({queries["finish_job"], queries["retry_job"]})
 
 
 def postgres_conninfo(url: URL) -> str:
@@ -34,8 +48,63 @@ def connector_for(database_url: str) -> BaseConnector:
     """A psycopg pool on Postgres; on SQLite the in-process store (jobs do not outlive the process)."""
     url = normalize_database_url(database_url)
     if url.get_backend_name() == "postgresql":
-        return PsycopgConnector(conninfo=postgres_conninfo(url), min_size=1, max_size=ENGINE_POOL_MAX)
+        return WakingPsycopgConnector(
+            conninfo=postgres_conninfo(url),
+            min_size=ENGINE_POOL_MAX,
+            max_size=ENGINE_POOL_MAX,
+            pool_factory=_pool_checked_when_idle,
+        )
     return EmbeddedConnector()
+
+
+_returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
+
+
+async def _note_return(conn: psycopg.AsyncConnection[Any]) -> None:
+    _returned_at[conn] = time.monotonic()
+
+
+async def _check_if_idle(conn: psycopg.AsyncConnection[Any]) -> None:
+    if time.monotonic() - _returned_at.get(conn, float("-inf")) > CHECK_IDLE_AFTER:
+        await AsyncConnectionPool.check_connection(conn)
+
+
+def _pool_checked_when_idle(**kwargs: Any) -> AsyncConnectionPool[Any]:
+    """procrastinate's pool, but the liveness check only for a connection that sat idle.
+
+    procrastinate asks psycopg_pool to check every connection handed out (`check=check_connection`:
+    an empty query, one more round trip in front of every job insert). A connection returned less
+    than CHECK_IDLE_AFTER seconds ago was just working; psycopg_pool discards broken ones on return.
+    """
+    kwargs["check"] = _check_if_idle
+    kwargs["reset"] = _note_return
+    return AsyncConnectionPool(**kwargs)
+
+
+class WakingPsycopgConnector(PsycopgConnector):
+    """procrastinate's Postgres connector, whose worker also fetches again when one of its jobs ends.
+
+    procrastinate's worker fetches when a job is inserted (NOTIFY) or every polling interval. A job
+    waiting behind a fairness lock (its workspace's slot busy) is skipped by the fetch, and nothing
+    wakes the worker when the lock is freed: it started only on the next insert or poll (up to
+    `poll_interval`, 1 s, per queued job). Ending a job here hands the worker the same wake-up a
+    NOTIFY would (the notification callback procrastinate gave `listen_notify`).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._wake: Notify | None = None
+        self._channel = ""
+
+    async def listen_notify(self, on_notification: Notify, channels: Any) -> None:
+        channels = list(channels)
+        self._wake, self._channel = on_notification, channels[0] if channels else ""
+        await super().listen_notify(on_notification, channels)
+
+    async def execute_query_async(self, query: Any, **arguments: Any) -> None:
+        await super().execute_query_async(query, **arguments)
+        if self._wake is not None and query in _ENDS_A_RUN:
+            await self._wake(channel=self._channel, payload=_WAKE)
 
 
 class EmbeddedConnector(InMemoryConnector):
@@ -59,6 +128,12 @@ class EmbeddedConnector(InMemoryConnector):
         if delete_job:
             self.events.pop(job_id, None)
         self.changed.set()
+        await self._wake()
+
+    async def _wake(self) -> None:
+        # As WakingPsycopgConnector: the job's lock is free, the jobs behind it may start now.
+        if self.on_notification is not None and self.notify_channels:
+            await self.on_notification(channel=self.notify_channels[0], payload=_WAKE)
 
     async def retry_job_run(
         self,
@@ -72,6 +147,7 @@ class EmbeddedConnector(InMemoryConnector):
         # Keep only the latest events: a job retried many times must not grow without bound.
         self.events[job_id] = self.events[job_id][-2:]
         self.changed.set()
+        await self._wake()
 
     def unfinished(self) -> int:
         """Jobs waiting or running."""

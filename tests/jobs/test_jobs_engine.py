@@ -243,3 +243,38 @@ async def test_a_short_job_runs_in_a_free_slot_while_another_slot_of_its_workspa
         release.set()
         assert await asyncio.wait_for(done.get(), 30) == 0
         await queue.drain(30)
+
+
+async def test_a_job_waiting_behind_its_workspaces_busy_slot_starts_when_the_slot_frees(
+    store_url: str | None,
+) -> None:
+    # One slot, no polling and no periodic job to speak of: the second job is skipped while the first
+    # holds the slot, and nothing is inserted after it. It must start because the first one ended
+    # (the worker is woken by the end of a job), not at the next poll or periodic insert.
+    config = FAST.model_copy(
+        update={"workspace_concurrency": 1, "poll_interval": 600.0, "recover_every": 3600}
+    )
+    first_started, release = asyncio.Event(), asyncio.Event()
+    done: asyncio.Queue[int] = asyncio.Queue()
+
+    async def run(item: dict[str, Any]) -> None:
+        n = Item.model_validate(item).n
+        if n == 0:
+            first_started.set()
+            await asyncio.wait_for(release.wait(), 60)
+        await done.put(n)
+
+    async with engine_on(store_url, config) as engine:
+        queue = JobQueue(engine)
+        engine.bind(run)
+        engine.start_worker()
+        await queue.submit(Item(team_id="T1", n=0))
+        await asyncio.wait_for(first_started.wait(), 30)
+        await queue.submit(Item(team_id="T1", n=1))
+
+        async def the_second_is_queued_behind_it() -> bool:
+            return await queue.pending() == 2
+
+        await wait_until(the_second_is_queued_behind_it, what="the second job waiting for the slot")
+        release.set()
+        assert [await asyncio.wait_for(done.get(), 30) for _ in range(2)] == [0, 1]
