@@ -6,6 +6,13 @@ so remembering the signatures accepted in that window catches every replay. They
 database (the processed-events table), so a copy sent to another app process is caught too. Events
 API deliveries are not covered here: Slack's own retries carry a new signature and are de-duplicated
 by event id where an event changes something (bot/flows/suggestions.py).
+
+Where it is recorded, on the ack's path:
+- SQLite with the worker in a thread: in memory, the durable record written after the ack;
+- a durable job queue (Postgres) and a slash command (its listener only hands work off): in the job
+  hand-off's own statement (bot/jobs/queue.py `PENDING_DELIVERY`), so the ack makes one round trip;
+  a replay inserts no job and is answered, like the first, with an empty 200;
+- otherwise: a database write before the listener runs.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncBoltRequest
 
+from bot.jobs.queue import PENDING_DELIVERY, Delivery
 from storage import Storage
 from storage.models import SLACK_ID
 from storage.repositories import events
@@ -79,20 +87,31 @@ class RecentDeliveries:
         return True
 
 
+def hands_off_only(request: AsyncBoltRequest) -> bool:
+    """Whether the request's listener does nothing but ack and hand the work off (`/tickets`)."""
+    return "command" in request.body
+
+
 async def is_replay(
     storage: Storage,
     request: AsyncBoltRequest,
     *,
     recent: RecentDeliveries | None = None,
     spawn: Spawn | None = None,
+    durable_hand_off: bool = False,
 ) -> bool:
     """Remember this delivery; True when the same signed request was already accepted.
 
     With `recent` (a SQLite install) the check is in memory and `spawn` writes the durable record
-    after the ack; otherwise the database decides (every process of a Postgres install shares it).
+    after the ack. With `durable_hand_off` (jobs on Postgres) a command's record is left to the job
+    hand-off (`PENDING_DELIVERY`, see `settle_delivery`). Otherwise the database decides (every
+    process of a Postgres install shares it).
     """
     key = replay_key(request)
     if key is None:
+        return False
+    if durable_hand_off and hands_off_only(request):
+        PENDING_DELIVERY.set(Delivery(REPLAY_SCOPE, key))
         return False
     if recent is not None and spawn is not None:
         if recent.first_time(key):
@@ -102,6 +121,15 @@ async def is_replay(
         return False
     _warn(request)
     return True
+
+
+def settle_delivery(storage: Storage, spawn: Spawn) -> None:
+    """After the dispatch: a delivery left to a hand-off that did not happen (a command no listener
+    took) is recorded after the ack; nothing ran for it."""
+    delivery = PENDING_DELIVERY.get()
+    if delivery is not None and delivery.first is None:
+        spawn(_record(storage, delivery.key))
+    PENDING_DELIVERY.set(None)
 
 
 async def _first_time(storage: Storage, key: str) -> bool:

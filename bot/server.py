@@ -22,7 +22,7 @@ from bot.app import build_app
 from bot.boundary import BadRequest, BodyLimit, bolt_request
 from bot.deps import AppDeps, build_deps
 from bot.flows.live.inbound import CALLBACK_PATH, receive
-from bot.replay import RecentDeliveries, is_replay
+from bot.replay import RecentDeliveries, is_replay, settle_delivery
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def create_asgi(
 
     # A SQLite install with its worker in a thread keeps the ack free of database writes (bot/replay.py).
     recent = RecentDeliveries() if deps.worker_thread is not None else None
+    # Jobs on Postgres: a command's replay record goes into its job's hand-off statement (one round trip).
+    durable_hand_off = deps.jobs is not None and deps.work is deps.jobs.queue and deps.jobs.queue.durable
 
     def record_later(write: Coroutine[Any, Any, Any]) -> None:
         deps.tasks.spawn(write, name="replay-record")
@@ -72,7 +74,10 @@ def create_asgi(
         except BadRequest as exc:
             log.info("refused a malformed request to %s: %s", request.url.path, exc)
             return Response(status_code=400)
-        if await is_replay(deps.storage, bolt_req, recent=recent, spawn=record_later):
+        replayed = await is_replay(
+            deps.storage, bolt_req, recent=recent, spawn=record_later, durable_hand_off=durable_hand_off
+        )
+        if replayed:
             return Response(status_code=200)
         try:
             return to_starlette_response(await app.async_dispatch(bolt_req))
@@ -81,6 +86,8 @@ def create_asgi(
             # malformed or truncated body is the sender's fault, not a 500.
             log.info("refused a malformed request to %s: %s", request.url.path, type(exc).__name__)
             return Response(status_code=400)
+        finally:
+            settle_delivery(deps.storage, record_later)
 
     async def healthz(request: Request) -> Response:
         pending = deps.tasks.pending

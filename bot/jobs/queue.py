@@ -1,4 +1,4 @@
-"""`JobQueue`: the `WorkQueue` the web process hands post-ack work to (one INSERT, or one dict write)."""
+"""`JobQueue`: the `WorkQueue` the web process hands post-ack work to (one statement, or one dict write)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from procrastinate.exceptions import AlreadyEnqueued
 
-from bot.jobs.engine import WORK_QUEUE, JobEngine
+from bot.jobs.engine import WORK_QUEUE, WORK_TASK, JobEngine
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +27,63 @@ _COUNT_UNFINISHED = (
     "SELECT count(*) AS unfinished FROM procrastinate_jobs "
     "WHERE status IN ('todo', 'doing') AND queue_name = %(queue)s"
 )
-# Unfinished jobs per lock of one workspace's slots (`fairness_lock`): a new job goes to the least busy.
-_SLOTS_IN_USE = (
-    "SELECT lock, count(*) AS jobs FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
-    "AND left(lock, length(%(prefix)s)) = %(prefix)s GROUP BY lock"
-)
 # Finished jobs are deleted (successful) or final; what is left waiting or running is unfinished.
 _UNFINISHED = "SELECT id FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status IN ('todo', 'doing')"
+
+# The hand-off on Postgres in ONE statement (one round trip, on a pooled connection opened at start):
+# - `delivery`: the request's signature is recorded as seen (bot/replay.py; the table the app's
+#   processed-events repository writes), when the server left that to the hand-off;
+# - `slot`: the workspace's fairness slot with the fewest unfinished jobs (`fairness_lock`), ties
+#   round-robin;
+# - the job is inserted by procrastinate's own SQL function (procrastinate_defer_jobs_v1, what
+#   `defer_async` runs; its queueing-lock violation is turned into AlreadyEnqueued the same way),
+#   only when the delivery was new: a replay inserts nothing and returns no row.
+_SLOT_AND_DEFER = """
+busy AS (
+    SELECT lock, count(*) AS jobs FROM procrastinate_jobs WHERE status IN ('todo', 'doing')
+    AND left(lock, length(%(prefix)s::text)) = %(prefix)s::text GROUP BY lock
+), slot AS (
+    SELECT %(prefix)s::text || n AS lock FROM generate_series(0, %(slots)s::int - 1) AS n
+    LEFT JOIN busy ON busy.lock = %(prefix)s::text || n
+    ORDER BY coalesce(busy.jobs, 0), (n - %(start)s::int + %(slots)s::int) %% %(slots)s::int
+    LIMIT 1
+)
+SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
+    %(queue)s::text, %(task)s::text, 0, (SELECT lock FROM slot), %(queueing_lock)s::text, %(args)s::jsonb,
+    NULL::timestamptz
+)::procrastinate_job_to_defer_v1])) AS id
+"""
+_DEFER = "WITH " + _SLOT_AND_DEFER
+_DEFER_NEW_DELIVERY = (
+    """WITH delivery AS (
+    INSERT INTO processed_events (team_id, event_id, received_at)
+    VALUES (%(scope)s::text, %(delivery)s::text, now())
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), """
+    + _SLOT_AND_DEFER
+    + "WHERE EXISTS (SELECT 1 FROM delivery)"
+)
+_RECORD_DELIVERY = (
+    "INSERT INTO processed_events (team_id, event_id, received_at) "
+    "VALUES (%(scope)s::text, %(delivery)s::text, now()) "
+    "ON CONFLICT DO NOTHING RETURNING 1"
+)
+
+
+@dataclass
+class Delivery:
+    """A signed Slack request whose replay check is left to the job hand-off (bot/replay.py).
+
+    Recorded in the hand-off's own statement: `first` tells whether it was new (None: not yet)."""
+
+    scope: str
+    key: str
+    first: bool | None = None
+
+
+# Set by the server around the dispatch of a request whose listener only hands work off.
+PENDING_DELIVERY: ContextVar[Delivery | None] = ContextVar("pending_delivery", default=None)
 
 
 class QueueItem(Protocol):
@@ -85,45 +137,95 @@ class JobQueue:
         self._notices: set[asyncio.Task[None]] = set()
         self._waiting = 0
         self._counted_at = float("-inf")
+        self._counting: asyncio.Task[None] | None = None
+
+    @property
+    def durable(self) -> bool:
+        """Whether jobs go to Postgres (shared by every process), where a delivery can be recorded."""
+        return self._engine.embedded_store is None
 
     async def submit(self, item: QueueItem) -> None:
         """Defer the item as a job; returns as soon as it is stored (never waits for the work)."""
         if self.before_submit is not None:
             await self.before_submit()
-        slot = await self._least_busy_slot(item.team_id)
-        deferrer = self._engine.work_task.configure(
-            lock=fairness_lock(item.team_id, slot),
-            # The same action submitted twice while the first still waits (a double click, a Slack
-            # retry) is one job; the ledger covers the rest of its life.
-            queueing_lock=f"key:{item.team_id}:{item.key}" if item.key else None,
-        )
+        # The same action submitted twice while the first still waits (a double click, a Slack
+        # retry) is one job; the ledger covers the rest of its life.
+        queueing_lock = f"key:{item.team_id}:{item.key}" if item.key else None
+        args = self._engine.job_args(item.model_dump(mode="json"))
         try:
-            job_id = await deferrer.defer_async(**self._engine.job_args(item.model_dump(mode="json")))
+            if self.durable:
+                job_id = await self._defer_on_postgres(item.team_id, queueing_lock, args)
+                if job_id is None:
+                    return  # a replayed delivery: nothing to do
+            else:
+                slot = self._least_busy_slot(item.team_id)
+                deferrer = self._engine.work_task.configure(
+                    lock=fairness_lock(item.team_id, slot), queueing_lock=queueing_lock
+                )
+                job_id = await deferrer.defer_async(**args)
         except AlreadyEnqueued:
             log.info("work %s is already queued", item.key)
+            await self._record_delivery()
             return
         if not self._external:
             self._deferred.add(job_id)
-        ahead = await self.waiting()
+        ahead = self.waiting_now()
         if ahead >= self._engine.config.busy_backlog and self.on_busy is not None:
             task = asyncio.get_running_loop().create_task(self._notify_busy(item, ahead))
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)
 
-    async def _least_busy_slot(self, team_id: str) -> int:
-        """The workspace's slot with the fewest jobs waiting or running; ties go round-robin."""
+    async def _defer_on_postgres(
+        self, team_id: str, queueing_lock: str | None, args: dict[str, Any]
+    ) -> int | None:
+        """One statement: the pending delivery's record, the least busy slot and the job (None: replay)."""
+        delivery = PENDING_DELIVERY.get()
+        if delivery is not None and delivery.first is not None:
+            delivery = None  # already recorded (a second submit of the same request)
+        recorded = {"scope": delivery.scope, "delivery": delivery.key} if delivery else {}
+        rows = await self._engine.connector.execute_query_all_async(
+            _DEFER_NEW_DELIVERY if delivery else _DEFER,
+            **recorded,
+            prefix=_slot_prefix(team_id),
+            slots=self._engine.config.workspace_concurrency,
+            start=next(self._slots) % self._engine.config.workspace_concurrency,
+            queue=WORK_QUEUE,
+            task=WORK_TASK,
+            queueing_lock=queueing_lock,
+            args=args,
+        )
+        if delivery is not None:
+            delivery.first = bool(rows)
+            if not rows:
+                log.warning("ignored a replayed request (its work was already handed off)")
+                return None
+        return int(rows[0]["id"])
+
+    async def _record_delivery(self) -> None:
+        # The job was not inserted (its twin waits): the delivery is still recorded as seen.
+        delivery = PENDING_DELIVERY.get()
+        if delivery is None or delivery.first is not None or not self.durable:
+            return
+        rows = await self._engine.connector.execute_query_all_async(
+            _RECORD_DELIVERY,
+            scope=delivery.scope,
+            delivery=delivery.key,
+        )
+        delivery.first = bool(rows)
+
+    def _least_busy_slot(self, team_id: str) -> int:
+        """In memory: the workspace's slot with the fewest jobs waiting or running; ties round-robin.
+
+        (On Postgres the same choice is made inside the hand-off's statement, `_DEFER`.)"""
         slots = self._engine.config.workspace_concurrency
         prefix = _slot_prefix(team_id)
         in_use: dict[str, int] = {}
         store = self._engine.embedded_store
-        if store is not None:
-            for job in store.jobs.values():
-                lock = job.get("lock")
-                if job["status"] in ("todo", "doing") and lock and lock.startswith(prefix):
-                    in_use[lock] = in_use.get(lock, 0) + 1
-        else:
-            rows = await self._engine.connector.execute_query_all_async(_SLOTS_IN_USE, prefix=prefix)
-            in_use = {str(row["lock"]): int(row["jobs"]) for row in rows}
+        assert store is not None
+        for job in store.jobs.values():
+            lock = job.get("lock")
+            if job["status"] in ("todo", "doing") and lock and lock.startswith(prefix):
+                in_use[lock] = in_use.get(lock, 0) + 1
         start = next(self._slots)
         order = [(start + n) % slots for n in range(slots)]
         return min(order, key=lambda slot: in_use.get(f"{prefix}{slot}", 0))
@@ -136,16 +238,35 @@ class JobQueue:
             log.exception("could not tell a user their work is queued")
 
     async def waiting(self) -> int:
-        """Jobs waiting to start (all workspaces), counted at most once a second on Postgres."""
+        """Jobs waiting to start (all workspaces); on Postgres counted now."""
         store = self._engine.embedded_store
         if store is not None:
             return store.waiting()
-        now = time.monotonic()
-        if now - self._counted_at >= BACKLOG_REFRESH:
-            self._counted_at = now
-            row = await self._engine.connector.execute_query_one_async(_COUNT_WAITING, queue=WORK_QUEUE)
-            self._waiting = int(row["waiting"])
+        await self._count()
         return self._waiting
+
+    def waiting_now(self) -> int:
+        """Jobs waiting to start, without waiting: on Postgres the last count (at most a second old;
+        a stale one is refreshed in the background, off the ack)."""
+        store = self._engine.embedded_store
+        if store is not None:
+            return store.waiting()
+        if time.monotonic() - self._counted_at >= BACKLOG_REFRESH and (
+            self._counting is None or self._counting.done()
+        ):
+            self._counting = asyncio.get_running_loop().create_task(self._count_quietly())
+        return self._waiting
+
+    async def _count(self) -> None:
+        self._counted_at = time.monotonic()
+        row = await self._engine.connector.execute_query_one_async(_COUNT_WAITING, queue=WORK_QUEUE)
+        self._waiting = int(row["waiting"])
+
+    async def _count_quietly(self) -> None:
+        try:
+            await self._count()
+        except Exception:
+            log.warning("could not count the jobs waiting", exc_info=True)
 
     async def drain(self, within: float = 30.0) -> None:
         """Wait up to `within` s until the work handed over from here is done (TimeoutError if not).
@@ -197,7 +318,11 @@ class JobQueue:
                 pause = min(pause * 2, 0.5)
 
     async def aclose(self) -> None:
-        """Cancel pending busy notices (shutdown)."""
+        """Cancel pending busy notices and backlog counts (shutdown)."""
+        if self._counting is not None:
+            self._counting.cancel()
+            with suppress(BaseException):
+                await self._counting
         for task in list(self._notices):
             task.cancel()
         with suppress(Exception):

@@ -1,0 +1,120 @@
+"""The ack of a web process whose jobs are on Postgres (WORKERS=external): one statement to the database
+per `/tickets`, on a connection the pool opened beforehand; a replay of it, sent to another process,
+hands nothing off. Counted from the pools (psycopg_pool's statistics, SQLAlchemy's checkout events)
+and from the job and processed-events tables, not from timings."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from jobs_kit import fresh_jobs_database
+from scenario_harness import CHANNEL, DEMO, TEAM, scenario_settings, serve_app
+from sqlalchemy import event, text
+
+from bot.deps import AppDeps, build_deps
+from bot.jobs.connector import WakingPsycopgConnector
+from bot.local import FakeChannel, FakeSlack, FakeUser
+from bot.local import payloads as p
+from bot.settings import Settings
+from storage.migrate import upgrade
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[str]:
+    async with fresh_jobs_database() as url:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    slack = FakeSlack(
+        users=[FakeUser(id=DEMO, name="demo")], channels=[FakeChannel(id=CHANNEL, name="support")]
+    )
+    slack.start_in_thread()
+    try:
+        yield slack
+    finally:
+        slack.stop_thread()
+
+
+def _command(fake: FakeSlack, text: str = "mine") -> tuple[str, str]:
+    return p.slash_command(
+        "/tickets",
+        text,
+        user=DEMO,
+        channel=CHANNEL,
+        trigger_id=fake.new_trigger_id(DEMO),
+        response_url=fake.new_response_url(CHANNEL, DEMO),
+    )
+
+
+class Statements:
+    """What one process sends to the database: statements through the job engine's pool (psycopg)
+    and connections checked out of the app's SQLAlchemy pool."""
+
+    def __init__(self, deps: AppDeps) -> None:
+        assert deps.jobs is not None
+        connector = deps.jobs.engine.connector
+        assert isinstance(connector, WakingPsycopgConnector)
+        self.pool = connector.pool
+        self.checkouts = 0
+        event.listen(deps.storage.engine.sync_engine, "checkout", self._checked_out)
+
+    def _checked_out(self, *_: Any) -> None:
+        self.checkouts += 1
+
+    def reset(self) -> None:
+        self.pool.pop_stats()
+        self.checkouts = 0
+
+    def handed_out(self) -> dict[str, int]:
+        return self.pool.pop_stats()
+
+
+async def _count(deps: AppDeps, sql: str) -> int:
+    async with deps.storage.engine.connect() as conn:
+        return int((await conn.execute(text(sql))).scalar_one())
+
+
+async def test_a_commands_ack_is_one_statement_on_an_open_connection_and_its_replay_hands_off_nothing(
+    database: str, fake: FakeSlack
+) -> None:
+    settings: Settings = scenario_settings(database, fake, workers="external")
+    web = build_deps(settings)
+    other = build_deps(settings)
+    try:
+        async with serve_app(settings, web, fake) as sender:
+            await sender.send(*_command(fake, "help"))  # Bolt's auth.test, the first backlog count
+            statements = Statements(web)
+            body, content_type = _command(fake)
+            timestamp = int(time.time())
+            statements.reset()
+            first = await sender.send(body, content_type, timestamp=timestamp)
+            stats = statements.handed_out()
+            sqlalchemy_checkouts = statements.checkouts
+        async with serve_app(settings, other, fake) as second:
+            replay = await second.send(body, content_type, timestamp=timestamp)
+        jobs = await _count(web, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'work'")
+        recorded = await _count(web, "SELECT count(*) FROM processed_events WHERE team_id = '~replay'")
+        slots = await _count(web, f"SELECT count(*) FROM procrastinate_jobs WHERE lock LIKE 'ws:{TEAM}:%'")
+    finally:
+        await other.aclose()
+        await web.aclose()
+
+    assert first.status_code == 200 and replay.status_code == 200 and replay.content == b""
+    # One connection asked of the job engine's pool (one statement: the record, the slot, the job),
+    # none opened for it, and nothing through the app's own pool.
+    assert stats.get("requests_num", 0) == 1
+    assert stats.get("connections_num", 0) == 0
+    assert sqlalchemy_checkouts == 0
+    # The warm-up command and the first: two jobs, each in a workspace slot, two deliveries recorded;
+    # the replay added neither.
+    assert jobs == 2 and slots == 2
+    assert recorded == 2
