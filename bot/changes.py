@@ -27,7 +27,7 @@ from bot.jobs.connector import postgres_conninfo
 log = logging.getLogger(__name__)
 
 CHANNEL = "bot_changes"
-WATCHED = frozenset({"psa_connections", "member_mappings", "engineer_keys"})
+WATCHED = frozenset({"psa_connections", "member_mappings", "engineer_keys", "access_settings"})
 EVERYTHING = "*"  # the team of a change that concerns every workspace
 _PENDING = "bot_changes_pending"
 _COMMITTED = "bot_changes_committed"

@@ -21,6 +21,7 @@ from bot.jobs.config import jobs_config
 from bot.jobs.limits import site_limiter
 from bot.jobs.runtime import BoxSealer, Jobs
 from bot.jobs.thread import WorkerThread
+from bot.mapping_cache import PeopleCache
 from bot.parsers import ParserRegistry, build_parsers
 from bot.rowcache import RowCache
 from bot.settings import Settings
@@ -213,6 +214,7 @@ def build_deps(
     )
     changes = ChangeFeed(storage.engine)
     changes.subscribe(workspaces.changed)
+    workspaces.people = PeopleCache()  # the feed tells the registry of every change: safe to keep them
     model = build_anthropic(settings)
     deps = AppDeps(
         settings=settings,

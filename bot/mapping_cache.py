@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from psa.service import MemberMappingLookup
 
 DEFAULT_TTL = 300.0
+EVERYTHING = "*"  # bot.changes.EVERYTHING: a change that concerns every workspace (or every table)
+T = TypeVar("T")
 
 
 class CachedMappings:
@@ -75,3 +78,67 @@ class CachedMappings:
 def _consume_exception(task: asyncio.Future[dict[int, str]]) -> None:
     if not task.cancelled():
         task.exception()  # its waiters got it; keep asyncio from warning when none is left
+
+
+class PeopleCache:
+    """Each workspace's access settings and each user's mapping, as the last read found them.
+
+    Every command asks both before it reads a ticket (`require_reader`); they change rarely, and every
+    change is announced (bot/changes.py, in every process and the worker thread), so one read serves
+    until `changed()` or `ttl` seconds (a missed notification heals by itself). Reads that overlap a
+    change are not kept. At most `max_users` mappings are kept (the oldest go first).
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = DEFAULT_TTL,
+        max_users: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl
+        self._max_users = max_users
+        self._clock = clock
+        self._generation = 0
+        self._settings: dict[str, tuple[float, Any]] = {}
+        self._mappings: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    async def settings(self, team_id: str, read: Callable[[], Awaitable[T]]) -> T:
+        """The workspace's access settings (`read` when not cached)."""
+        return await self._get(self._settings, team_id, read)
+
+    async def mapping(self, team_id: str, user_id: str, read: Callable[[], Awaitable[T]]) -> T:
+        """A user's mapping, or None (`read` when not cached)."""
+        return await self._get(self._mappings, (team_id, user_id), read)
+
+    def changed(self, table: str, team_id: str) -> None:
+        """Forget what a change of `table` in `team_id` ("*": every workspace) may have made stale."""
+        self._generation += 1
+        every = team_id == EVERYTHING
+        if table in ("access_settings", EVERYTHING):
+            if every:
+                self._settings.clear()
+            else:
+                self._settings.pop(team_id, None)
+        if table in ("member_mappings", EVERYTHING):
+            if every:
+                self._mappings.clear()
+            else:
+                for key in [k for k in self._mappings if k[0] == team_id]:
+                    del self._mappings[key]
+
+    async def _get(
+        self, store: dict[Any, tuple[float, Any]], key: Any, read: Callable[[], Awaitable[T]]
+    ) -> T:
+        kept = store.get(key)
+        if kept is not None and self._clock() < kept[0]:
+            value: T = kept[1]
+            return value
+        generation = self._generation
+        value = await read()
+        if generation == self._generation:  # nothing changed while reading: the row is current
+            store.pop(key, None)
+            store[key] = (self._clock() + self._ttl, value)
+            if len(store) > self._max_users:
+                del store[next(iter(store))]
+        return value

@@ -19,7 +19,7 @@ from cachetools import TTLCache
 from pydantic import BaseModel, SecretStr
 
 from bot.changes import EVERYTHING
-from bot.mapping_cache import CachedMappings
+from bot.mapping_cache import CachedMappings, PeopleCache
 from psa.base import ProviderInfo
 from psa.connectwise.factory import HTTP_POOL, pooled_http
 from psa.connectwise.site import Resolver, SitePolicy, SiteUrlError, check_site, loop_resolver
@@ -150,6 +150,8 @@ class WorkspaceRegistry:
         self.site_policy = site_policy or SitePolicy()
         self.resolve = resolve  # host name → addresses, for the site policy (tests pass their own)
         self._writers: TTLCache[tuple[str, str], _MemberWriter] = TTLCache(MAX_WRITERS, MEMBER_KEYS_TTL)
+        # Access settings and mappings per user, kept only where `changed` hears of every change.
+        self.people: PeopleCache | None = None
 
     def _http(self, kind: PSAKind) -> httpx.AsyncClient:
         if self._http_factory is not None:
@@ -248,6 +250,10 @@ class WorkspaceRegistry:
     def changed(self, table: str, team_id: str) -> None:
         """A stored connection, mapping or engineer's keys changed (bot/changes.py, any process): forget
         what depends on it."""
+        if self.people is not None:
+            self.people.changed(table, team_id)
+        if table == "access_settings":
+            return
         teams = list(self._entries.keys()) if team_id == EVERYTHING else [team_id]
         if team_id == EVERYTHING:
             self._writers.clear()

@@ -26,7 +26,7 @@ async def require_access(
     the refusal otherwise. A reader without a mapping gets None when the workspace lets unmapped users
     read. `in_home`: the place is the user's Home tab (no channel)."""
     user_id = user_id or ctx.user_id
-    settings = await ctx.deps.storage.access(ctx.team_id).settings()
+    settings = await access_settings(ctx)
     if not reading or settings.restrict_reads:
         channel = None if in_home else channel_of(ctx)
         await _check_restriction(ctx, settings, user_id, channel, reading=reading)
@@ -34,6 +34,13 @@ async def require_access(
     if mapped is None and (not reading or not settings.unmapped_can_read):
         raise NotMapped(ctx.team_id, user_id, reading=reading)
     return mapped
+
+
+async def access_settings(ctx: FlowContext) -> AccessSettings:
+    """The workspace's access settings (cached where every change is heard of: bot/mapping_cache.py)."""
+    read = ctx.deps.storage.access(ctx.team_id).settings
+    people = ctx.deps.workspaces.people
+    return await people.settings(ctx.team_id, read) if people is not None else await read()
 
 
 async def _check_restriction(

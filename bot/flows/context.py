@@ -118,9 +118,13 @@ class FlowContext:
 
     async def member(self, user_id: str | None = None) -> MemberMapping | None:
         """The PSA member the user (default: the actor) is mapped to, if any."""
-        return await self.deps.storage.workspace(self.team_id).read(
-            partial(mapping_repo.get_mapping, slack_user_id=user_id or self.user_id)
-        )
+        user_id = user_id or self.user_id
+        workspace = self.deps.storage.workspace(self.team_id)
+        read = partial(workspace.read, partial(mapping_repo.get_mapping, slack_user_id=user_id))
+        people = self.deps.workspaces.people
+        if people is None:
+            return await read()
+        return await people.mapping(self.team_id, user_id, read)
 
     async def require_member(self) -> MemberMapping:
         """The actor's PSA member; raises NotMapped when they have none."""

@@ -11,15 +11,19 @@ from contextlib import asynccontextmanager
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.actor import Actor
 from bot.deps import AppDeps, build_deps
+from bot.flows.context import FlowContext
+from bot.flows.errors import NotMapped
 from bot.settings import Settings
 from psa.errors import PSAAuthenticationError
 from psa.models import TicketFilters
 from psa.service import NotMappedError
-from storage import ConnectionCredentials, Storage
+from storage import AccessSettings, ConnectionCredentials, Storage
 from storage.db import normalize_database_url
 from storage.migrate import upgrade_async
 
@@ -128,3 +132,27 @@ async def test_a_mapping_made_through_one_instance_is_seen_by_the_other(
 
         page = await on_b.search(TicketFilters(assigned="me"), user_ref=ENGINEER)
         assert page.items
+
+
+async def test_access_settings_and_mappings_changed_through_one_instance_apply_on_the_other(
+    shared_db: str,
+) -> None:
+    key = Fernet.generate_key()
+    async with app_instance(shared_db, key) as a, app_instance(shared_db, key) as b:
+        actor = Actor(team_id=TEAM, user_id=ENGINEER)
+        on_b = FlowContext.for_actor(b, AsyncWebClient(token="xoxb-unused"), actor)
+        assert await on_b.require_reader() is None  # the defaults: unmapped users may read (kept by B)
+
+        closed = heard(b, "access_settings")
+        await a.storage.access(TEAM).save_settings(AccessSettings(unmapped_can_read=False), updated_by=ADMIN)
+        await asyncio.wait_for(closed.wait(), 60)
+        with pytest.raises(NotMapped):
+            await on_b.require_reader()
+
+        mapped = heard(b, "member_mappings")
+        await a.storage.workspace(TEAM).map_member(
+            ENGINEER, member_id=JDOE, member_identifier="jdoe", member_name="Jane Doe", mapped_by=ADMIN
+        )
+        await asyncio.wait_for(mapped.wait(), 60)
+        member = await on_b.require_reader()
+        assert member is not None and member.psa_member_id == JDOE
