@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, MultiFernet
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage import recovery
@@ -18,12 +16,17 @@ from storage.crypto import SecretBox
 from storage.crypto_rotation import RotationReport, rotate_secrets
 from storage.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from storage.live import LiveStore
-from storage.migrate import upgrade_engine
 from storage.models import WriteKind
 from storage.repositories.ledger import DEFAULT_STALE_AFTER, LedgerEntry
-from storage.slack_oauth import DEFAULT_STATE_EXPIRATION_S, build_slack_oauth_stores
 from storage.workspace import SlackMemberMappingLookup, WorkspaceStore
 from storage.writes import EngineerKeyStore, WriteLedger
+
+if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+
+# Alembic (with Mako and Pygments) and slack-sdk's OAuth stores are imported where they are used: a
+# process that neither migrates nor runs the OAuth install flow never loads them (about 10 MB).
 
 
 class Storage:
@@ -62,6 +65,8 @@ class Storage:
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations to this database."""
+        from storage.migrate import upgrade_engine
+
         await upgrade_engine(self.engine, revision)
 
     async def close(self) -> None:
@@ -104,11 +109,15 @@ class Storage:
         return SlackMemberMappingLookup(team_id, read=self.read_session)
 
     def slack_oauth_stores(
-        self, client_id: str, *, state_expiration_seconds: int = DEFAULT_STATE_EXPIRATION_S
+        self, client_id: str, *, state_expiration_seconds: int | None = None
     ) -> tuple[AsyncSQLAlchemyInstallationStore, AsyncSQLAlchemyOAuthStateStore]:
         """slack-sdk installation and OAuth state stores on this engine."""
+        from storage.slack_oauth import DEFAULT_STATE_EXPIRATION_S, build_slack_oauth_stores
+
         return build_slack_oauth_stores(
-            self.engine, client_id, state_expiration_seconds=state_expiration_seconds
+            self.engine,
+            client_id,
+            state_expiration_seconds=state_expiration_seconds or DEFAULT_STATE_EXPIRATION_S,
         )
 
     def __repr__(self) -> str:
