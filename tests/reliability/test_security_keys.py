@@ -10,15 +10,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from functools import partial
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 from reliability_kit import unhandled
-from scenario_harness import ADMIN, CHANNEL, DEMO, TEAM, Slack, blocks_text, row_ids, sandbox_credentials
-from scenario_spinoff_kit import OUTLOOK_TICKET, reply, say
+from scenario_harness import ADMIN, DEMO, TEAM, Slack, blocks_text, row_ids, sandbox_credentials
+from scenario_spinoff_kit import linked_outlook_thread, reply
 from sqlalchemy import select
 
 from bot.deps import build_storage
@@ -31,7 +30,6 @@ from storage import SecretBox, Storage
 from storage.crypto_rotation import ENCRYPTED_COLUMNS
 from storage.migrate import upgrade
 from storage.models import Base, PSAConnectionRow
-from storage.repositories import thread_links as thread_link_repo
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,16 +240,7 @@ async def test_background_work_on_an_unreadable_secret_fails_quietly_and_logged(
     caplog.set_level(logging.INFO)
     async with make_slack(connected=False) as slack:
         await store_connection_with(slack, LOST)
-        parent = say(slack, "Outlook stopped syncing for the whole office")
-        await slack.store.write(
-            partial(
-                thread_link_repo.link_thread,
-                channel_id=CHANNEL,
-                thread_ts=parent["ts"],
-                ticket_id=OUTLOOK_TICKET,
-                linked_by=DEMO,
-            )
-        )
+        parent = await linked_outlook_thread(slack, "Outlook stopped syncing for the whole office")
 
         await reply(slack, parent["ts"], "Separately, the printer on the 2nd floor is offline")
 

@@ -18,9 +18,9 @@ def ts(n: int) -> str:
     return f"{1765184400 + n}.{n:06d}"
 
 
-async def keep(db: Storage, *numbers: int, thread: str = "1765184400.000000", now: datetime = T0) -> None:
+async def keep(db: Storage, *numbers: int, thread: str = "1765184400.000000", now: datetime = T0) -> int:
     async with db.session() as s:
-        await thread_messages.keep_messages(
+        return await thread_messages.keep_messages(
             session=s,
             team_id="T1",
             channel_id="C1",
@@ -50,8 +50,22 @@ async def test_a_thread_keeps_only_its_newest_messages_oldest_first(db: Storage)
 
 
 async def test_a_message_delivered_twice_is_kept_once(db: Storage) -> None:
-    await asyncio.gather(keep(db, 1), keep(db, 1), keep(db, 1, 2))
+    added = await asyncio.gather(keep(db, 1), keep(db, 1), keep(db, 1, 2))
     assert await recent(db) == ["message 1", "message 2"]
+    assert sum(added) == 2  # each new message counted once, whoever stored it
+
+
+async def test_a_linked_thread_counts_its_messages_kept_or_not(db: Storage) -> None:
+    ws = db.workspace("T1")
+    thread = {"channel_id": "C1", "thread_ts": "100.1"}
+    await ws.write(partial(thread_links.link_thread, **thread, ticket_id=1594, linked_by="U1"))
+
+    await ws.write(partial(thread_links.count_context, **thread, messages=7))
+    relinked = await ws.write(partial(thread_links.link_thread, **thread, ticket_id=1600, linked_by="U2"))
+    await ws.write(partial(thread_links.count_context, **thread, messages=-1))  # its author deleted one
+
+    link = await ws.read(partial(thread_links.get_thread_link, **thread))
+    assert relinked.context_messages == 7 and link is not None and link.context_messages == 6
 
 
 async def test_edited_and_deleted_messages_are_followed(db: Storage) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from scenario_harness import CHANNEL, DEMO, Sent, Slack
@@ -9,6 +10,7 @@ from scenario_harness import CHANNEL, DEMO, Sent, Slack
 from bot.ids import Callback, LinkThreadField, Shortcut
 from bot.local import payloads as p
 from psa.connectwise.sandbox import SandboxServer
+from storage.repositories import thread_links
 
 OUTLOOK_TICKET = 1594  # "Outlook not syncing" · Acme Corp · Help Desk (open, in the sandbox seed)
 
@@ -30,6 +32,14 @@ def view_now(slack: Slack, view_id: str) -> dict[str, Any]:
 def say(slack: Slack, text: str, *, user: str = DEMO, thread_ts: str | None = None) -> dict[str, Any]:
     """A member writes a message in #support (top level, or in a thread) — Slack records it."""
     return slack.fake.add_message(CHANNEL, user=user, text=text, thread_ts=thread_ts)
+
+
+async def linked_outlook_thread(slack: Slack, text: str, *, user: str = DEMO) -> dict[str, Any]:
+    """A message in #support whose thread is linked to the Outlook ticket already (stored, no modal)."""
+    parent = say(slack, text, user=user)
+    link = partial(thread_links.link_thread, channel_id=CHANNEL, thread_ts=parent["ts"])
+    await slack.store.write(partial(link, ticket_id=OUTLOOK_TICKET, linked_by=user))
+    return parent
 
 
 async def shortcut(

@@ -24,7 +24,7 @@ from scenario_harness import (
     blocks_text,
     find_block,
 )
-from scenario_spinoff_kit import OUTLOOK_TICKET, say, shortcut
+from scenario_spinoff_kit import OUTLOOK_TICKET, linked_outlook_thread, say, shortcut
 
 from bot.ids import (
     AccessAction,
@@ -176,16 +176,7 @@ async def work_from_detail(slack: Slack) -> None:
 
 
 async def _linked_reply(slack: Slack) -> dict[str, Any]:
-    parent = say(slack, "Marcus says Outlook stopped syncing", user=DEMO)
-    await slack.store.write(
-        partial(
-            thread_link_repo.link_thread,
-            channel_id=CHANNEL,
-            thread_ts=parent["ts"],
-            ticket_id=OUTLOOK_TICKET,
-            linked_by=DEMO,
-        )
-    )
+    parent = await linked_outlook_thread(slack, "Marcus says Outlook stopped syncing")
     return say(slack, "Customer confirmed it's only the shared mailbox", user=NEWBIE, thread_ts=parent["ts"])
 
 
