@@ -12,7 +12,9 @@ Where it is recorded, on the ack's path:
 - a durable job queue (Postgres) and a slash command (its listener only hands work off): in the job
   hand-off's own statement (bot/jobs/queue.py `PENDING_DELIVERY`), so the ack makes one round trip;
   a replay inserts no job and is answered, like the first, with an empty 200;
-- otherwise: a database write before the listener runs.
+- a durable job queue and any other request: one statement on the job engine's open pool before the
+  listener runs (`JobQueue.first_delivery`);
+- otherwise (SQLite with the worker on the web loop): a database write before the listener runs.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncBoltRequest
 
-from bot.jobs.queue import PENDING_DELIVERY, Delivery
+from bot.jobs.queue import PENDING_DELIVERY, Delivery, JobQueue
 from storage import Storage
 from storage.models import SLACK_ID
 from storage.repositories import events
@@ -98,22 +100,27 @@ async def is_replay(
     *,
     recent: RecentDeliveries | None = None,
     spawn: Spawn | None = None,
-    durable_hand_off: bool = False,
+    durable: JobQueue | None = None,
 ) -> bool:
     """Remember this delivery; True when the same signed request was already accepted.
 
     With `recent` (a SQLite install) the check is in memory and `spawn` writes the durable record
-    after the ack. With `durable_hand_off` (jobs on Postgres) a command's record is left to the job
-    hand-off (`PENDING_DELIVERY`, see `settle_delivery`). Otherwise the database decides (every
-    process of a Postgres install shares it).
+    after the ack. With a `durable` job queue (Postgres) a command's record is left to its job's
+    hand-off (`PENDING_DELIVERY`, see `settle_delivery`) and any other request's is one statement
+    on the queue's pool. Otherwise the database decides through the app's storage. Either way every
+    process of a Postgres install shares the record.
     """
     key = replay_key(request)
     if key is None:
         return False
-    if durable_hand_off and hands_off_only(request):
-        PENDING_DELIVERY.set(Delivery(REPLAY_SCOPE, key))
-        return False
-    if recent is not None and spawn is not None:
+    if durable is not None:
+        delivery = Delivery(REPLAY_SCOPE, key)
+        if hands_off_only(request):
+            PENDING_DELIVERY.set(delivery)
+            return False
+        if await durable.first_delivery(delivery):
+            return False
+    elif recent is not None and spawn is not None:
         if recent.first_time(key):
             spawn(_record(storage, key))
             return False

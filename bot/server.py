@@ -52,8 +52,10 @@ def create_asgi(
 
     # A SQLite install with its worker in a thread keeps the ack free of database writes (bot/replay.py).
     recent = RecentDeliveries() if deps.worker_thread is not None else None
-    # Jobs on Postgres: a command's replay record goes into its job's hand-off statement (one round trip).
-    durable_hand_off = deps.jobs is not None and deps.work is deps.jobs.queue and deps.jobs.queue.durable
+    # Jobs on Postgres: replay records go through the job engine's open pool; a command's goes into its
+    # job's hand-off statement (one round trip in all).
+    durable = deps.jobs.queue if deps.jobs is not None and deps.work is deps.jobs.queue else None
+    durable = durable if durable is not None and durable.durable else None
 
     def record_later(write: Coroutine[Any, Any, Any]) -> None:
         deps.tasks.spawn(write, name="replay-record")
@@ -74,9 +76,7 @@ def create_asgi(
         except BadRequest as exc:
             log.info("refused a malformed request to %s: %s", request.url.path, exc)
             return Response(status_code=400)
-        replayed = await is_replay(
-            deps.storage, bolt_req, recent=recent, spawn=record_later, durable_hand_off=durable_hand_off
-        )
+        replayed = await is_replay(deps.storage, bolt_req, recent=recent, spawn=record_later, durable=durable)
         if replayed:
             return Response(status_code=200)
         try:

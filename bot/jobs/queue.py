@@ -206,12 +206,16 @@ class JobQueue:
         delivery = PENDING_DELIVERY.get()
         if delivery is None or delivery.first is not None or not self.durable:
             return
+        delivery.first = await self.first_delivery(delivery)
+
+    async def first_delivery(self, delivery: Delivery) -> bool:
+        """Record a delivery on its own (one statement on the engine's open pool); False: seen before."""
+        if self.before_submit is not None:
+            await self.before_submit()  # the engine open (done at the server's start)
         rows = await self._engine.connector.execute_query_all_async(
-            _RECORD_DELIVERY,
-            scope=delivery.scope,
-            delivery=delivery.key,
+            _RECORD_DELIVERY, scope=delivery.scope, delivery=delivery.key
         )
-        delivery.first = bool(rows)
+        return bool(rows)
 
     def _least_busy_slot(self, team_id: str) -> int:
         """In memory: the workspace's slot with the fewest jobs waiting or running; ties round-robin.

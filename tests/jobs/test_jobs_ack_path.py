@@ -1,7 +1,8 @@
 """The ack of a web process whose jobs are on Postgres (WORKERS=external): one statement to the database
 per `/tickets`, on a connection the pool opened beforehand; a replay of it, sent to another process,
-hands nothing off. Counted from the pools (psycopg_pool's statistics, SQLAlchemy's checkout events)
-and from the job and processed-events tables, not from timings."""
+hands nothing off. Any other request's replay check is one statement too, shared by every process.
+Counted from the pools (psycopg_pool's statistics, SQLAlchemy's checkout events) and from the job and
+processed-events tables, not from timings."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from jobs_kit import fresh_jobs_database
 from scenario_harness import CHANNEL, DEMO, TEAM, scenario_settings, serve_app
 from sqlalchemy import event, text
 
+from bot.boundary import bolt_request
 from bot.deps import AppDeps, build_deps
 from bot.jobs.connector import WakingPsycopgConnector
-from bot.local import FakeChannel, FakeSlack, FakeUser
+from bot.local import FakeChannel, FakeSlack, FakeUser, sign
 from bot.local import payloads as p
+from bot.replay import is_replay
 from bot.settings import Settings
 from storage.migrate import upgrade
 
@@ -118,3 +121,37 @@ async def test_a_commands_ack_is_one_statement_on_an_open_connection_and_its_rep
     # the replay added neither.
     assert jobs == 2 and slots == 2
     assert recorded == 2
+
+
+async def test_a_replayed_click_is_refused_by_one_statement_in_any_process(
+    database: str, fake: FakeSlack
+) -> None:
+    settings: Settings = scenario_settings(database, fake, workers="external")
+    processes = [build_deps(settings), build_deps(settings)]
+    button = {
+        "type": "button",
+        "action_id": "any.click",
+        "value": "1",
+        "text": {"type": "plain_text", "text": "Go"},
+    }
+    message = {"ts": "1.0", "blocks": [{"type": "actions", "block_id": "b", "elements": [button]}]}
+    body, content_type = p.block_actions("any.click", "1", user=DEMO, channel=CHANNEL, message=message)
+    headers = {
+        "content-type": content_type,
+        **{k.lower(): v for k, v in sign(body, signing_secret="s").items()},
+    }
+    try:
+        answers: list[bool] = []
+        for deps in processes:
+            assert deps.jobs is not None
+            await deps.jobs.start()
+            statements = Statements(deps)
+            statements.reset()
+            request = bolt_request(body.encode(), query={}, headers=headers)
+            answers.append(await is_replay(deps.storage, request, durable=deps.jobs.queue))
+            assert statements.handed_out().get("requests_num", 0) == 1
+            assert statements.checkouts == 0
+    finally:
+        for deps in processes:
+            await deps.aclose()
+    assert answers == [False, True]
