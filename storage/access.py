@@ -30,11 +30,21 @@ class AccessStore:
             return await access.get_settings(session=s, team_id=self.team_id)
 
     async def save_settings(self, settings: AccessSettings, *, updated_by: str) -> AccessSettings:
-        """Replace the access settings (who changed them is kept with them)."""
+        """Replace the access settings: who changed them is kept with them, and the audit log gets the
+        settings before and after (same transaction)."""
         async with self._write() as s:
-            return await access.save_settings(
+            before = await access.get_settings(session=s, team_id=self.team_id)
+            saved = await access.save_settings(
                 session=s, team_id=self.team_id, settings=settings, updated_by=updated_by
             )
+            await audit.record(
+                session=s,
+                team_id=self.team_id,
+                slack_user_id=updated_by,
+                action=AuditAction.ACCESS_CHANGE,
+                detail={"before": _policy(before), "after": _policy(saved)},
+            )
+            return saved
 
     async def request_mapping(
         self, slack_user_id: str, *, member_id: int, member_identifier: str, member_name: str
@@ -56,9 +66,9 @@ class AccessStore:
             return await access.get_request(session=s, team_id=self.team_id, slack_user_id=slack_user_id)
 
     async def deny(self, slack_user_id: str, *, member_id: int, denied_by: str) -> MappingRequest | None:
-        """Deny a pending request (None when it was decided already or replaced by another)."""
+        """Deny a pending request, audited (None when it was decided already or replaced by another)."""
         async with self._write() as s:
-            return await access.decide_request(
+            denied = await access.decide_request(
                 session=s,
                 team_id=self.team_id,
                 slack_user_id=slack_user_id,
@@ -66,6 +76,19 @@ class AccessStore:
                 state=MappingRequestState.DENIED,
                 decided_by=denied_by,
             )
+            if denied is not None:
+                await audit.record(
+                    session=s,
+                    team_id=self.team_id,
+                    slack_user_id=denied_by,
+                    action=AuditAction.MAPPING_DENIED,
+                    detail={
+                        "slack_user_id": slack_user_id,
+                        "member_id": member_id,
+                        "member": denied.member_identifier,
+                    },
+                )
+            return denied
 
     async def approve(
         self, slack_user_id: str, *, member_id: int, approved_by: str
@@ -111,3 +134,11 @@ class AccessStore:
                 },
             )
             return decided, mapping
+
+
+def _policy(settings: AccessSettings) -> dict[str, object]:
+    """The parts of the settings that decide who may do what (for the audit log)."""
+    return settings.model_dump(
+        mode="json",
+        include={"unmapped_can_read", "usergroup_id", "usergroup_handle", "channel_ids", "restrict_reads"}
+    )

@@ -114,6 +114,8 @@ class AuditAction(StrEnum):
     TIME_ENTRY = "time_entry"
     MEMBER_KEYS_SAVED = "member_keys_saved"
     MEMBER_KEYS_REMOVED = "member_keys_removed"
+    ACCESS_CHANGE = "access_change"
+    MAPPING_DENIED = "mapping_denied"
 
 
 class PSAConnectionRow(Base):

@@ -24,6 +24,28 @@ async def test_settings_default_to_open_reads_and_no_restriction_until_saved(db:
     assert (saved.unmapped_can_read, saved.usergroup_id, saved.channel_ids) == (False, "S1", ("C1",))
     assert saved.updated_by == "UADMIN" and saved.restricted
     assert await db.access("T2").settings() == AccessSettings()  # another workspace: untouched
+    [event] = await db.workspace("T1").read(audit_repo.list_events)
+    assert (event.action, event.slack_user_id) == (AuditAction.ACCESS_CHANGE, "UADMIN")
+    assert event.detail["before"]["unmapped_can_read"] is True
+    assert event.detail["after"] == {
+        "unmapped_can_read": False,
+        "usergroup_id": "S1",
+        "usergroup_handle": "ops",
+        "channel_ids": ["C1"],
+        "restrict_reads": False,
+    }
+
+
+async def test_a_denied_request_is_audited_with_who_denied_it(db: Storage) -> None:
+    store = db.access("T1")
+    await store.request_mapping("U1", member_id=7, member_identifier="slee", member_name="Sam Lee")
+
+    assert await store.deny("U1", member_id=7, denied_by="UADMIN") is not None
+    assert await store.deny("U1", member_id=7, denied_by="UADMIN") is None  # decided already: no 2nd row
+
+    [event] = await db.workspace("T1").read(audit_repo.list_events)
+    assert (event.action, event.slack_user_id) == (AuditAction.MAPPING_DENIED, "UADMIN")
+    assert event.detail == {"slack_user_id": "U1", "member_id": 7, "member": "slee"}
 
 
 async def test_a_request_is_decided_once_and_an_approval_maps_in_the_same_transaction(db: Storage) -> None:
