@@ -140,5 +140,5 @@ def _policy(settings: AccessSettings) -> dict[str, object]:
     """The parts of the settings that decide who may do what (for the audit log)."""
     return settings.model_dump(
         mode="json",
-        include={"unmapped_can_read", "usergroup_id", "usergroup_handle", "channel_ids", "restrict_reads"}
+        include={"unmapped_can_read", "usergroup_id", "usergroup_handle", "channel_ids", "restrict_reads"},
     )
