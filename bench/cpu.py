@@ -18,16 +18,22 @@ CPU is user + system time of the server process from /proc over N commands sent 
 figure is read. The app also works when idle (the live-updates poller, job heartbeats): its idle
 rate, measured just before, is taken off. Post-ack CPU = that per command − bare Bolt's (an upper
 bound: the app's ack does a little more than bare's). `python -m bench.cpu serve --variant NAME
---port N` is the server one candidate runs as.
+--fd N` is the server one candidate runs as.
+
+Memory: each server's RSS when started, once warmed up (idle) and after the rounds; with
+TEST_POSTGRES_URL (or BENCH_POSTGRES_URL) also a web process (WORKERS=external) and a `python -m bot
+worker` on a scratch Postgres database, started, idle and after `--commands` more at the same rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
+import socket
 import statistics
 import tempfile
 import time
@@ -37,7 +43,16 @@ from typing import Any
 
 import httpx
 
-from bench.scale import LATENCY_MS, Sender, fixed_rate, wait_answered
+from bench.scale import (
+    LATENCY_MS,
+    Sender,
+    Worker,
+    fixed_rate,
+    load_session,
+    rss_mb,
+    scratch_postgres,
+    wait_answered,
+)
 from bench.stack import REPO, Backends, ServerProcess, app_environment, bench_users, prepare_database
 
 RATE = 20.0
@@ -106,7 +121,7 @@ def _keep_every_connection() -> None:
     factory.HTTP_KEEPALIVE = factory.HTTP_POOL
 
 
-def serve_variant(variant: str, port: int) -> int:
+def serve_variant(variant: str, port: int, fd: int | None = None) -> int:
     """Serve the app with one candidate applied (what `serve` does, the candidate aside)."""
     import logging
 
@@ -137,7 +152,12 @@ def serve_variant(variant: str, port: int) -> int:
 
         profiler = cProfile.Profile(time.thread_time)  # CPU of the event loop thread, idle not counted
         profiler.enable()
-    uvicorn.run(api, host="127.0.0.1", port=port, log_level=settings.log_level.lower(), **server)
+    config = uvicorn.Config(api, host="127.0.0.1", port=port, log_level=settings.log_level.lower(), **server)
+    config.load_app()
+    # The listening socket handed over by bench.stack.ServerProcess (as `bot serve --fd` takes it).
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=sockets)
     if profile_to:
         profiler.disable()
         profiler.dump_stats(profile_to)
@@ -163,11 +183,11 @@ async def _measure(backends: Backends, server: ServerProcess, commands: int) -> 
     """CPU ms per command over `commands` sent at RATE (every answer awaited; bare: acks only):
     everything the process spent, and that less its idle rate over the same time."""
     idle_rate = await _idle(server)
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=100)) as http:
+    async with load_session(100) as http:
         sender = Sender(backends, server, http)
         before, started = server.cpu_seconds(), time.monotonic()
         await fixed_rate(sender, RATE, commands / RATE)
-        if "bench.bare" not in server.argv:
+        if "bench.bare" not in server.module_argv:
             posts = await wait_answered(backends.fake, sender.sent, 60)
             if len(posts) < len(sender.sent) or sender.errors:
                 raise RuntimeError(f"{server.argv}: {len(sender.sent) - len(posts)} unanswered")
@@ -191,20 +211,29 @@ async def run(variants: Sequence[str], rounds: int, commands: int) -> dict[str, 
                 db = f"sqlite+aiosqlite:///{workdir}/{variant}.db"
                 await asyncio.to_thread(prepare_database, db, backends.sandbox, users)
                 env = {
-                    **{k: v for k, v in os.environ.items() if k == "BENCH_PROFILE"},
+                    **{
+                        k: v
+                        for k, v in os.environ.items()
+                        if k in ("BENCH_PROFILE", "EMBEDDED_WORKER", "MALLOC_ARENA_MAX")
+                    },
                     **app_environment(backends, db, log_level="WARNING"),
                     "CW_REQUESTS_PER_MINUTE": "1000000",
                     "PYTHONPATH": str(REPO),
                 }
                 server = ServerProcess(_argv(variant), env, workdir / f"{variant}.log")
                 servers[variant] = await asyncio.to_thread(server.start)
+            rss_started = {v: round(s.rss_mb(), 1) for v, s in servers.items()}
             for server in servers.values():  # warm-up: imports, pools, caches
                 await _measure(backends, server, 40)
+            rss_idle = {v: round(s.rss_mb(), 1) for v, s in servers.items()}
             for _ in range(rounds):
                 for variant, server in servers.items():
                     total, less_idle = await _measure(backends, server, commands)
                     samples[variant].append(round(total, 2))
                     busy[variant].append(round(less_idle, 2))
+            rss_after = {v: round(s.rss_mb(), 1) for v, s in servers.items()}
+            postgres = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
+            worker_rss = await _worker_rss(backends, postgres, commands, workdir) if postgres else None
         finally:
             for server in servers.values():
                 server.stop()
@@ -221,12 +250,45 @@ async def run(variants: Sequence[str], rounds: int, commands: int) -> dict[str, 
         "less_idle_ms_per_command": busy,
         "median_less_idle_ms": median,
         "post_ack_ms": {v: round(m - bare, 2) for v, m in median.items() if v != "bare"},
+        "rss_mb": {
+            v: {"started": rss_started[v], "idle": rss_idle[v], "after": rss_after[v]} for v in variants
+        },
     }
+    if worker_rss:
+        figures["external_rss_mb"] = worker_rss
     if base:
         figures["post_ack_vs_base"] = {
             v: round((m - bare) / max(0.01, base - bare), 2) for v, m in median.items() if v != "bare"
         }
     return figures
+
+
+async def _worker_rss(backends: Backends, postgres: str, commands: int, workdir: Path) -> dict[str, Any]:
+    """RSS of a web process (WORKERS=external) and of a worker on Postgres: started, idle (warmed up)
+    and after `commands` more at RATE."""
+    async with scratch_postgres(backends, postgres) as env:
+        web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log")
+        await asyncio.to_thread(web.start)
+        worker = Worker(env, workdir / "ext-worker.log")
+        try:
+            await asyncio.sleep(IDLE_SECONDS)
+            pid = worker.proc.pid
+            figures: dict[str, Any] = {
+                "web_started": round(web.rss_mb(), 1),
+                "worker_started": round(rss_mb(pid), 1),
+            }
+            async with load_session(100) as http:
+                sender = Sender(backends, web, http)
+                await fixed_rate(sender, 5.0, 40 / 5.0)  # warm-up
+                await wait_answered(backends.fake, sender.sent, 60)
+                figures.update(web_idle=round(web.rss_mb(), 1), worker_idle=round(rss_mb(pid), 1))
+                await fixed_rate(sender, RATE, commands / RATE)
+                await wait_answered(backends.fake, sender.sent, 120)
+            figures.update(web_after=round(web.rss_mb(), 1), worker_after=round(rss_mb(pid), 1))
+            return figures
+        finally:
+            worker.stop()
+            web.stop()
 
 
 def render(figures: dict[str, Any]) -> str:
@@ -245,12 +307,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variant", default="base")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fd", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--commands", type=int, default=100)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.mode == "serve":
-        return serve_variant(args.variant, args.port)
+        return serve_variant(args.variant, args.port, args.fd)
     started = time.monotonic()
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     missing = [v for v in variants if v in NEEDS and importlib.util.find_spec(NEEDS[v]) is None]
