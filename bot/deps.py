@@ -57,6 +57,7 @@ class AppDeps:
     tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     rows: RowCache = field(default_factory=RowCache)
+    kept_lists: stored.KeptLists = field(default_factory=stored.KeptLists)  # list snapshots written here
     now: Callable[[], datetime] = utc_now
     anthropic: AsyncAnthropic | None = None  # the one model client (parser and spin-offs), closed here
     spinoff: SpinoffDetector = field(default_factory=HeuristicSpinoffDetector)

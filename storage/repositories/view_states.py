@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ViewStateRow
-from storage.repositories._common import require_team, table_of, utcnow
+from storage.repositories._common import dialect_insert, require_team, table_of, utcnow
 
 T = table_of(ViewStateRow)
 
@@ -29,6 +29,23 @@ async def save_view_state(
         raise ValueError("state_id and kind are required")
     await session.execute(
         insert(T).values(team_id=team_id, id=state_id, kind=kind, key=key, data=data, created_at=utcnow(now))
+    )
+
+
+async def keep_view_state(
+    *, session: AsyncSession, team_id: str, state_id: str, kind: str, data: str, now: datetime | None = None
+) -> None:
+    """Store a snapshot whose id is derived from its content, or, when it is there already, make it
+    young again (pruning goes by age: a snapshot handed out again is kept as long as a new one)."""
+    require_team(team_id)
+    if not state_id or not kind:
+        raise ValueError("state_id and kind are required")
+    created = utcnow(now)
+    stmt = dialect_insert(session, T).values(
+        team_id=team_id, id=state_id, kind=kind, key=None, data=data, created_at=created
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[T.c.team_id, T.c.id], set_={"created_at": created})
     )
 
 
