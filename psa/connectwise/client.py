@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 API_VERSION = "2025.1"
 ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# Request URLs kept parsed per client: the same list asks for the same long `conditions` query on every
+# command, and httpx's parsing and quoting of it cost more than the rest of the request building.
+MAX_KEPT_URLS = 512
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -132,6 +135,7 @@ class ConnectWiseClient:
         self._rand = rand
         self._clock = clock
         self._origin = _origin(credentials.base_url)
+        self._urls: dict[tuple[str, tuple[tuple[str, Any], ...]], httpx.URL] = {}
         self._secrets = [credentials.private_key.get_secret_value(), _auth_header(credentials)]
         self._headers = {
             "Authorization": _auth_header(credentials),
@@ -175,10 +179,7 @@ class ConnectWiseClient:
         json: Any = None,
         read: bool,
     ) -> Any:
-        url = self.url(path)
-        if _origin(url) != self._origin:
-            # The Authorization header goes to the host the key was validated with, never elsewhere.
-            raise PSAError("Refused to send the ConnectWise credentials to another host.")
+        url = self._target(path, params)
         started = self._clock()
         attempt = 0
         policy = QUICK_RETRY if read and failing_fast() else self._retry
@@ -187,7 +188,7 @@ class ConnectWiseClient:
             try:
                 # Never follow a redirect: it would carry the Authorization header to wherever it points.
                 resp = await self._http.request(
-                    method, url, params=params, json=json, headers=self._headers, follow_redirects=False
+                    method, url, json=json, headers=self._headers, follow_redirects=False
                 )
             except _NOT_SENT as exc:
                 refused = forbidden_address(exc)
@@ -228,6 +229,26 @@ class ConnectWiseClient:
                 delay,
             )
             await self._sleep(delay)
+
+    def _target(self, path: str, params: dict[str, Any] | None) -> httpx.URL:
+        """The parsed URL of `path` with `params` (kept: httpx.URL is immutable), on the key's own site."""
+        key: tuple[str, tuple[tuple[str, Any], ...]] | None = (path, tuple(params.items()) if params else ())
+        try:
+            kept = self._urls.get(key) if key is not None else None
+        except TypeError:  # a parameter that is a list: built each time
+            kept, key = None, None
+        if kept is not None:
+            return kept
+        url = self.url(path)
+        if _origin(url) != self._origin:
+            # The Authorization header goes to the host the key was validated with, never elsewhere.
+            raise PSAError("Refused to send the ConnectWise credentials to another host.")
+        target = httpx.URL(url, params=params)
+        if key is not None:
+            if len(self._urls) >= MAX_KEPT_URLS:
+                del self._urls[next(iter(self._urls))]
+            self._urls[key] = target
+        return target
 
     @staticmethod
     def _body(resp: httpx.Response) -> Any:
