@@ -11,7 +11,8 @@ turn, round after round, so machine load falls on all of them alike:
 - `orjson`: orjson for the JSON of ConnectWise responses, response_url posts and Slack payloads;
 - `aiohttp`: httpx on httpx-aiohttp's transport instead of httpcore (the API stays httpx);
 - `keepalive`: httpcore with every pooled connection kept alive (20 instead of 10);
-- `shipped`: the app as `python -m bot serve` runs it now (what was adopted).
+- `shipped`: the app as `python -m bot serve` runs it now (what was adopted);
+- `before`: `python -m bot serve` of the source tree in BENCH_BEFORE (an earlier commit), when set.
 
 CPU is user + system time of the server process from /proc over N commands sent at a fixed rate
 (open loop) with ConnectWise answering in 100 ms; every command's answer is awaited before the
@@ -35,6 +36,8 @@ import json
 import os
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -59,7 +62,7 @@ RATE = 20.0
 # Candidates that need a package the app does not depend on (`pip install orjson httpx-aiohttp`).
 NEEDS = {"orjson": "orjson", "aiohttp": "httpx_aiohttp"}
 IDLE_SECONDS = 3.0
-VARIANTS = ("bare", "base", "uvloop", "orjson", "aiohttp", "keepalive", "shipped")
+VARIANTS = ("bare", "base", "uvloop", "orjson", "aiohttp", "keepalive", "shipped", "before")
 
 
 class _OrjsonModule:
@@ -164,6 +167,40 @@ def serve_variant(variant: str, port: int, fd: int | None = None) -> int:
     return 0
 
 
+def _tree_argv(tree: Path, *args: str) -> list[str]:
+    """`python -m bot ARGS` of another source tree (`-m` would put this repository first on sys.path)."""
+    run = (
+        f"import runpy, sys; sys.path.insert(0, {str(tree)!r}); runpy.run_module('bot', run_name='__main__')"
+    )
+    return [sys.executable, "-c", run, *args]
+
+
+class TreeServer(ServerProcess):
+    """`python -m bot serve` of another source tree (BENCH_BEFORE: an earlier commit, e.g. extracted
+    with `git archive COMMIT | tar -x -C DIR`), for a before/after in the same run."""
+
+    def __init__(self, tree: Path, env: dict[str, str], log_path: Path) -> None:
+        super().__init__(["bot", "serve"], {**env, "PYTHONPATH": str(tree)}, log_path)
+        self.tree = tree
+
+    def argv(self, fd: int) -> list[str]:
+        return _tree_argv(self.tree, "serve", "--fd", str(fd))
+
+
+class TreeWorker(Worker):
+    """`python -m bot worker` of another source tree."""
+
+    def __init__(self, tree: Path, env: dict[str, str], log: Path) -> None:
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                _tree_argv(tree, "worker"),
+                env={**env, "PYTHONPATH": str(tree)},
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+
 def _argv(variant: str) -> list[str]:
     if variant == "bare":
         return ["bench.bare"]
@@ -220,7 +257,13 @@ async def run(variants: Sequence[str], rounds: int, commands: int) -> dict[str, 
                     "CW_REQUESTS_PER_MINUTE": "1000000",
                     "PYTHONPATH": str(REPO),
                 }
-                server = ServerProcess(_argv(variant), env, workdir / f"{variant}.log")
+                log = workdir / f"{variant}.log"
+                before = os.environ.get("BENCH_BEFORE")
+                server = (
+                    TreeServer(Path(before), env, log)
+                    if variant == "before" and before
+                    else ServerProcess(_argv(variant), env, log)
+                )
                 servers[variant] = await asyncio.to_thread(server.start)
             rss_started = {v: round(s.rss_mb(), 1) for v, s in servers.items()}
             for server in servers.values():  # warm-up: imports, pools, caches
@@ -234,6 +277,12 @@ async def run(variants: Sequence[str], rounds: int, commands: int) -> dict[str, 
             rss_after = {v: round(s.rss_mb(), 1) for v, s in servers.items()}
             postgres = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
             worker_rss = await _worker_rss(backends, postgres, commands, workdir) if postgres else None
+            before = os.environ.get("BENCH_BEFORE") if "before" in variants else None
+            if postgres and before and worker_rss:
+                worker_rss = {
+                    "now": worker_rss,
+                    "before": await _worker_rss(backends, postgres, commands, workdir, Path(before)),
+                }
         finally:
             for server in servers.values():
                 server.stop()
@@ -263,13 +312,17 @@ async def run(variants: Sequence[str], rounds: int, commands: int) -> dict[str, 
     return figures
 
 
-async def _worker_rss(backends: Backends, postgres: str, commands: int, workdir: Path) -> dict[str, Any]:
+async def _worker_rss(
+    backends: Backends, postgres: str, commands: int, workdir: Path, tree: Path | None = None
+) -> dict[str, Any]:
     """RSS of a web process (WORKERS=external) and of a worker on Postgres: started, idle (warmed up)
-    and after `commands` more at RATE."""
+    and after `commands` more at RATE (`tree`: those of another source tree)."""
     async with scratch_postgres(backends, postgres) as env:
-        web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log")
+        name = "ext-before" if tree else "ext"
+        web_log, worker_log = workdir / f"{name}-web.log", workdir / f"{name}-worker.log"
+        web = TreeServer(tree, env, web_log) if tree else ServerProcess(["bot", "serve"], env, web_log)
         await asyncio.to_thread(web.start)
-        worker = Worker(env, workdir / "ext-worker.log")
+        worker = TreeWorker(tree, env, worker_log) if tree else Worker(env, worker_log)
         try:
             await asyncio.sleep(IDLE_SECONDS)
             pid = worker.proc.pid
@@ -317,8 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     missing = [v for v in variants if v in NEEDS and importlib.util.find_spec(NEEDS[v]) is None]
+    if "before" in variants and not os.environ.get("BENCH_BEFORE"):
+        missing.append("before")
     if missing:
-        print(f"skipped (package not installed): {', '.join(missing)}")
+        print(f"skipped (package not installed, or no BENCH_BEFORE): {', '.join(missing)}")
         variants = [v for v in variants if v not in missing]
     figures = asyncio.run(run(variants, args.rounds, args.commands))
     figures["seconds"] = round(time.monotonic() - started)
