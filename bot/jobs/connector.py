@@ -52,12 +52,21 @@ def connector_for(database_url: str) -> BaseConnector:
             conninfo=postgres_conninfo(url),
             min_size=ENGINE_POOL_MAX,
             max_size=ENGINE_POOL_MAX,
+            # Every query procrastinate (and the ack) sends is one statement: in autocommit it is one
+            # round trip. Without it psycopg wraps each in BEGIN ... COMMIT, two more round trips
+            # (psycopg_pool's `configure` runs on every connection it opens; procrastinate runs it on
+            # its LISTEN connection too, already in autocommit).
+            configure=_autocommit,
             pool_factory=_pool_checked_when_idle,
         )
     return EmbeddedConnector()
 
 
 _returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
+
+
+async def _autocommit(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.set_autocommit(True)
 
 
 async def _note_return(conn: psycopg.AsyncConnection[Any]) -> None:

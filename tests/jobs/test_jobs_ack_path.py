@@ -102,6 +102,9 @@ async def test_a_commands_ack_is_one_statement_on_an_open_connection_and_its_rep
             first = await sender.send(body, content_type, timestamp=timestamp)
             stats = statements.handed_out()
             sqlalchemy_checkouts = statements.checkouts
+            async with statements.pool.connection() as conn:
+                # The statement is its own transaction: no BEGIN and COMMIT round trips around it.
+                autocommit = conn.autocommit
         async with serve_app(settings, other, fake) as second:
             replay = await second.send(body, content_type, timestamp=timestamp)
         jobs = await _count(web, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'work'")
@@ -117,6 +120,7 @@ async def test_a_commands_ack_is_one_statement_on_an_open_connection_and_its_rep
     assert stats.get("requests_num", 0) == 1
     assert stats.get("connections_num", 0) == 0
     assert sqlalchemy_checkouts == 0
+    assert autocommit
     # The warm-up command and the first: two jobs, each in a workspace slot, two deliveries recorded;
     # the replay added neither.
     assert jobs == 2 and slots == 2
