@@ -277,6 +277,9 @@ async def external(
     """The fixed rates against the deployment issue 11 is about: one web process (WORKERS=external)
     acking and deferring to Postgres, one worker process running the jobs; bare Bolt side by side."""
     async with scratch_postgres(backends, postgres_url) as env:
+        # The deployment's own heartbeat and recovery periods (JOBS_STALLED_AFTER 30 s: a periodic
+        # recovery job every 10 s), not the multi phase's quick ones (a recovery job every 2 s).
+        env = {**env, "JOBS_STALLED_AFTER": "30"}
         web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log")
         await asyncio.to_thread(web.start)
         worker = Worker(env, workdir / "ext-worker.log")
