@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             "SLACK_API_URL": "http://127.0.0.1:9/api/",
             "LOG_LEVEL": "WARNING",
         }
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env, cwd=tmp)
+        proc = subprocess.Popen(
+            [sys.executable, "-OO", "-m", "bot", "serve", "--port", str(port)], env=env, cwd=tmp
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(600):

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
@@ -226,16 +225,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(settings)
 
 
-def _reexec_without_docstrings(argv: Sequence[str]) -> None:
-    """Run `serve` and `worker` under -OO (docstrings and asserts dropped): 4–7 MB less resident
-    memory per process, measured by bench/cpu.py (issue 11). PYTHONOPTIMIZE, when set, is obeyed."""
-    if sys.flags.optimize >= 2 or "PYTHONOPTIMIZE" in os.environ:
-        return
-    if not argv or argv[0] not in ("serve", "worker"):
-        return
-    os.execv(sys.executable, [sys.executable, "-OO", *sys.orig_argv[1:]])
-
-
 if __name__ == "__main__":
-    _reexec_without_docstrings(sys.argv[1:])
     sys.exit(main())
