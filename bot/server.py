@@ -21,6 +21,7 @@ from starlette.routing import Route
 from bot.app import build_app
 from bot.boundary import BadRequest, BodyLimit, bolt_request
 from bot.deps import AppDeps, build_deps
+from bot.fast_ack import KnownWorkspaces, ack_command, forget_if_uninstalled, is_tickets_command, remember
 from bot.flows.live.inbound import CALLBACK_PATH, receive
 from bot.replay import RecentDeliveries, is_replay, settle_delivery
 from bot.settings import Settings
@@ -60,6 +61,11 @@ def create_asgi(
     def record_later(write: Coroutine[Any, Any, Any]) -> None:
         deps.tasks.spawn(write, name="replay-record")
 
+    # `/tickets` from a workspace Bolt authorized lately skips Bolt's dispatch (bot/fast_ack.py).
+    known = KnownWorkspaces() if settings.fast_ack else None
+    if known is not None:
+        app.middleware(remember(known))
+
     secret = settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
 
@@ -80,6 +86,12 @@ def create_asgi(
         if replayed:
             return Response(status_code=200)
         try:
+            if known is not None:
+                if is_tickets_command(bolt_req) and known.knows(
+                    bolt_req.context.enterprise_id, bolt_req.context.team_id
+                ):
+                    return to_starlette_response(await ack_command(deps, bolt_req))
+                forget_if_uninstalled(known, bolt_req)
             return to_starlette_response(await app.async_dispatch(bolt_req))
         except (ValueError, LookupError, TypeError, AttributeError) as exc:
             # Bolt reads fields it assumes are there before any listener or error handler runs: a

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Embedded on a SQLite file: the worker runs its own event loop in a thread of `serve`, so acks never
     # queue behind a job's steps ("thread"); "loop" shares the web loop (what tests injecting deps get).
     embedded_worker: Literal["thread", "loop"] = "thread"
+    # `/tickets` from a workspace authorized within the last minute is acked without Bolt's dispatch
+    # (bot/fast_ack.py); off: every request goes through Bolt.
+    fast_ack: bool = True
     # A worker silent this long (SIGKILL, lost host) is dead: its jobs go to another worker.
     jobs_stalled_after: float = 30.0
 

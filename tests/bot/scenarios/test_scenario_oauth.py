@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -136,3 +137,34 @@ async def test_oauth_redirect_with_a_forged_state_installs_nothing(oauth_app: OA
     assert resp.status_code == 400
     store, _ = oauth_app.deps.storage.slack_oauth_stores(CLIENT_ID)
     assert await store.async_find_bot(enterprise_id=None, team_id=TEAM) is None
+
+
+async def test_an_installed_teams_next_commands_skip_the_installation_lookup_until_it_uninstalls(
+    oauth_app: OAuthApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await install(oauth_app)
+    store, _ = oauth_app.deps.storage.slack_oauth_stores(CLIENT_ID)
+    lookups: list[str | None] = []
+    for name in ("async_find_installation", "async_find_bot"):
+        original = getattr(type(store), name)
+
+        async def counted(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            lookups.append(kwargs.get("team_id"))
+            return await _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(store), name, counted)
+
+    answered = [(await help_command(oauth_app, TEAM)).status_code for _ in range(3)]
+    authorized = len(lookups)
+    await oauth_app.sender.send(*p.event_callback({"type": "app_uninstalled"}, team_id=TEAM))
+    await store.async_delete_installation(enterprise_id=None, team_id=TEAM)
+    await store.async_delete_bot(enterprise_id=None, team_id=TEAM)
+    refused = await help_command(oauth_app, TEAM)
+
+    assert answered == [200, 200, 200]
+    assert authorized >= 1 and set(lookups[:authorized]) == {TEAM}  # the first command's authorization
+    helps = [c for c in oauth_app.fake.calls_to("response_url") if "/tickets mine" in str(c.args)]
+    assert len(helps) == 3
+    assert len(lookups) > authorized  # after the uninstall Bolt looks it up again, and refuses
+    assert "reinstall this app" in str(oauth_app.fake.calls_to("response_url")[-1].args)
+    assert refused.status_code == 200
