@@ -272,14 +272,19 @@ async def scratch_postgres(backends: Backends, admin: str) -> AsyncIterator[dict
 
 
 async def external(
-    backends: Backends, postgres_url: str, rates: list[float], seconds: float, workdir: Path
+    backends: Backends,
+    postgres_url: str,
+    rates: list[float],
+    seconds: float,
+    workdir: Path,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The fixed rates against the deployment issue 11 is about: one web process (WORKERS=external)
     acking and deferring to Postgres, one worker process running the jobs; bare Bolt side by side."""
     async with scratch_postgres(backends, postgres_url) as env:
         # The deployment's own heartbeat and recovery periods (JOBS_STALLED_AFTER 30 s: a periodic
         # recovery job every 10 s), not the multi phase's quick ones (a recovery job every 2 s).
-        env = {**env, "JOBS_STALLED_AFTER": "30"}
+        env = {**env, "JOBS_STALLED_AFTER": "30", **(extra or {})}
         web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log")
         await asyncio.to_thread(web.start)
         worker = Worker(env, workdir / "ext-worker.log")
@@ -361,7 +366,7 @@ async def drained(server: ServerProcess, within: float = DRAIN_S) -> float:
     return round(time.monotonic() - started, 1)
 
 
-PHASES = ("burst", "e2e", "e2e-loop", "external", "multi")
+PHASES = ("burst", "e2e", "e2e-5ms", "e2e-loop", "external", "external-bolt", "multi")
 
 
 async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHASES) -> dict[str, Any]:
@@ -404,11 +409,17 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
         seconds = 3.0 if quick else 20.0
         # e2e: the default embedded worker (a thread with its own loop); e2e-loop: the same with the
         # worker on the web loop (EMBEDDED_WORKER=loop, what `serve` did before), side by side.
-        for phase, extra in (("e2e", {}), ("e2e-loop", {"EMBEDDED_WORKER": "loop"})):
+        # e2e-5ms: the thread with Python's default switch interval (before EMBEDDED_SWITCH_INTERVAL_MS).
+        variants = (
+            ("e2e", {}),
+            ("e2e-5ms", {"EMBEDDED_SWITCH_INTERVAL_MS": "5"}),
+            ("e2e-loop", {"EMBEDDED_WORKER": "loop"}),
+        )
+        for phase, extra in variants:
             if phase not in phases:
                 continue
             web = await fresh_server(phase, **extra)
-            suffix = "" if phase == "e2e" else "_loop"
+            suffix = "" if phase == "e2e" else "_" + phase.removeprefix("e2e-")
             try:
                 figures[f"rss_idle_mb{suffix}"] = round(rss_mb(web.pid), 1)
                 await _warm_up(backends, web)
@@ -422,8 +433,10 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
                     bare.stop()
             finally:
                 web.stop()
-        if postgres_url and "external" in phases:
-            figures["external"] = await external(backends, postgres_url, rates, seconds, workdir)
+        # external-bolt: the same with every request through Bolt's dispatch (FAST_ACK=false, as before).
+        for phase, extra in (("external", {}), ("external-bolt", {"FAST_ACK": "false"})):
+            if postgres_url and phase in phases:
+                figures[phase] = await external(backends, postgres_url, rates, seconds, workdir, extra)
         if postgres_url and "multi" in phases:
             figures["multi"] = await multi(backends, postgres_url, 20 if quick else 400, workdir)
     figures["load_average_after"] = _load()

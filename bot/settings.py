@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Embedded on a SQLite file: the worker runs its own event loop in a thread of `serve`, so acks never
     # queue behind a job's steps ("thread"); "loop" shares the web loop (what tests injecting deps get).
     embedded_worker: Literal["thread", "loop"] = "thread"
+    # With the worker in a thread, an ack waits for the interpreter to switch threads: at most this long
+    # (Python's own default is 5 ms; set once when the embedded worker's thread starts).
+    embedded_switch_interval_ms: float = 1.0
     # `/tickets` from a workspace authorized within the last minute is acked without Bolt's dispatch
     # (bot/fast_ack.py); off: every request goes through Bolt.
     fast_ack: bool = True

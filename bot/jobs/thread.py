@@ -3,7 +3,8 @@
 With the worker's jobs on the web process's loop, every ack queued behind the jobs' coroutine steps
 (issue 11: ack p99 14× bare Bolt at 20 req/s). Here the jobs run on a second loop in a thread, with
 deps of their own (database engine, ConnectWise and Slack clients: all bound to their loop), so an
-ack waits for a job only as long as the interpreter lets one thread run before switching (5 ms).
+ack waits for a job only as long as the interpreter lets one thread run before switching
+(EMBEDDED_SWITCH_INTERVAL_MS).
 `submit` hands the item over with `call_soon_threadsafe` and returns: the ack never waits on the job
 store, the busy count or the job itself. Cache invalidations (a connection re-keyed, a mapping
 changed) are forwarded between the two deps, as Postgres NOTIFY does between processes.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,8 @@ class WorkerThread:
         if self._thread is not None:
             return
         self._web_loop = asyncio.get_running_loop()
+        # The web loop gets the interpreter back from a busy job after this long (process-wide).
+        sys.setswitchinterval(self._settings.embedded_switch_interval_ms / 1000)
         self._thread = threading.Thread(target=self._main, name="jobs-embedded", daemon=True)
         self._thread.start()
         started = await asyncio.to_thread(self._ready.wait, START_TIMEOUT)
