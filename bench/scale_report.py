@@ -25,9 +25,19 @@ READING = [
     "  is the same with the worker on the web loop (EMBEDDED_WORKER=loop, what `serve` did before), in",
     "  the same run. `external` is the deployment the ack targets were set for: one web process",
     "  (WORKERS=external, Postgres) and one worker process, their CPU apart.",
-    "- With a thread the ack still shares the interpreter with the jobs: it waits for the GIL (a switch",
-    "  every 5 ms) while a job computes, so at rates where the jobs keep the CPU busy its p99 stays above",
-    "  bare Bolt's (at 50 req/s the jobs use most of a core).",
+    "- With a thread the ack still shares the interpreter with the jobs: it waits for the GIL while a job",
+    "  computes, so at rates where the jobs keep the CPU busy its p99 stays above bare Bolt's (at 50 req/s",
+    "  the jobs use most of a core). `serve` now sets the switch interval to 1 ms in that mode",
+    "  (EMBEDDED_SWITCH_INTERVAL_MS); `e2e-5ms` is Python's default 5 ms, in the same run: app ack p99",
+    "  at 20 / 50 req/s 4.7 / 12.6 ms against 6.6 / 19.8 (3.5 / 11.4 against 4.9 / 15.0 in a busier run),",
+    "  CPU per request within 5% either way; at 1 req/s p99 is the slowest of 20 acks (noise).",
+    "- `/tickets` from a workspace Bolt authorized within the last minute is acked without Bolt's dispatch",
+    "  (bot/fast_ack.py: after the signature and replay checks, the same hand-off, an empty 200);",
+    "  `external-bolt` is the same deployment with FAST_ACK=false (every request through Bolt), in the",
+    "  same run. It saves 15-20% of the web process's CPU per command (two runs) and lowered ack p99 at",
+    "  20 req/s (13.2 -> 5.5 ms; 34.5 -> 10.3 in a busier run), but at 50 req/s its p99 was higher in",
+    "  both runs (35.9 vs 10.5, 69.8 vs 14.3 ms): not explained yet (external always runs first; at that",
+    "  rate the workspace's queue grows and busy notices go out from the web process in both).",
     "- External: a web process's `/tickets` ack makes one Postgres statement (the replay record, the",
     "  least busy fairness slot and procrastinate's defer function together), in autocommit, on a",
     "  connection its pool opened at start; before, about a dozen round trips (SQLAlchemy's pre-ping,",
@@ -64,8 +74,10 @@ def _yes(ok: bool) -> str:
 
 MODES = {
     "e2e": "embedded, worker thread",
+    "e2e-5ms": "embedded, worker thread, 5 ms switch interval (before)",
     "e2e-loop": "embedded, worker on the web loop (before)",
     "external": "web (WORKERS=external) + 1 worker, Postgres",
+    "external-bolt": "web (WORKERS=external, FAST_ACK=false: all through Bolt, before) + 1 worker",
 }
 
 
