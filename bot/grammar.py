@@ -321,7 +321,7 @@ def _search(rest: str) -> Search:
     text_pieces.append(rest[piece_start:])
     text = " ".join(piece.strip() for piece in text_pieces if piece.strip())
     return Search(
-        text=plain(text),
+        text=plain(text).strip(),  # zero-width spaces (our own escaping's, when pasted back) are no text
         board_name=_name(values.get("board")),
         status_name=_name(values.get("status")),
         priority_name=_name(values.get("priority")),

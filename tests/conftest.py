@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,28 @@ settings.register_profile("ci", _BASE, derandomize=True, database=None, print_bl
 settings.register_profile("dev", _BASE, **_UNTIMED)
 settings.register_profile("fuzz", _BASE, max_examples=1000, print_blob=True, **_UNTIMED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def _import_the_code_under_test() -> None:
+    """Import every module of the project, so that Hypothesis draws on the same constants in every run.
+
+    Hypothesis mixes string and number literals of the local modules loaded so far into what it
+    generates (`hypothesis.internal.conjecture.providers._get_local_constants`, which scans
+    `sys.modules`). Which of the app's modules a worker has loaded depends on the tests it ran before,
+    and xdist hands tests out differently every run, so a derandomized test could still meet a new
+    example one run in many (a zero-width space from bot/text.py did). Loading them all first makes
+    the set the same everywhere.
+    """
+    for package in ("ai", "bot", "psa", "storage", "bench"):
+        root = importlib.import_module(package)
+        for module in pkgutil.walk_packages(root.__path__, f"{package}."):
+            if module.name.endswith(".__main__") or module.name.startswith("storage.migrations"):
+                continue  # programs, and Alembic's env.py, which runs migrations when imported
+            importlib.import_module(module.name)
+
+
+if settings.default.derandomize:
+    _import_the_code_under_test()
 
 
 # `make test` runs the suite on every core (`-n auto`, pytest-xdist): each worker is its own process with

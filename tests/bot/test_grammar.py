@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 from fuzz_budget import examples
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
@@ -261,8 +261,11 @@ _TYPED = st.text(
 
 @settings(max_examples=examples(200))
 @given(_TYPED)
+@example("\u200b")  # found in CI: a zero-width space alone is no search text
+@example(" \u200b x")  # …nor does it keep the space after it from being trimmed
 def test_search_text_without_filters_reaches_the_search_exactly_as_typed(text: str) -> None:
+    """Exactly as typed, less the zero-width spaces the app's own escaping puts in (pasted back)."""
     assume(all(token.lower() != "closed" for token in text.split()))
     result = parse("search " + text)
     assert isinstance(result, Search)
-    assert result.text == text.strip()
+    assert result.text == text.replace("\u200b", "").strip()
