@@ -74,7 +74,7 @@ def build_app(settings: Settings, deps: AppDeps, *, client: AsyncWebClient | Non
         app = AsyncApp(client=client, **common)
         app.middleware(_single_team_guard)
 
-    app.error(_on_error)
+    app.error(on_error)
     deps.slack.bind(app.client)
     register_all(app, deps)
     return app
@@ -124,7 +124,7 @@ def belongs_to_installation(
     return bool(installed_team) and team == installed_team and enterprise == installed_enterprise
 
 
-async def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse:
+async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse:
     """Log with context (never tokens or secrets) and answer 200: Slack must not show a failure page."""
     kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
     team = body.get("team_id") or (body.get("team") or {}).get("id")

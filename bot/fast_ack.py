@@ -14,7 +14,6 @@ receives it; other processes stop taking the short path within `TTL_S`.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -23,12 +22,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.app import on_error
 from bot.deps import AppDeps
 from bot.flows.commands import run_command
 from bot.ids import COMMAND
 from bot.listeners.handoff import item_for
-
-log = logging.getLogger(__name__)
 
 TTL_S = 60.0
 LIMIT = 10_000  # workspaces remembered (oldest forgotten first)
@@ -95,12 +93,6 @@ async def ack_command(deps: AppDeps, request: AsyncBoltRequest) -> BoltResponse:
     context = request.context
     try:
         await deps.work.submit(item_for(context, run_command, request.body, {}))
-    except Exception as exc:  # as the app's Bolt error handler (bot/app.py `_on_error`) answers
-        log.error(
-            "listener failed: type=slash_command team=%s user=%s",
-            context.team_id,
-            context.user_id,
-            exc_info=exc,
-        )
-        return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+    except Exception as exc:
+        return await on_error(exc, request.body, None)  # what Bolt's dispatch would answer
     return BoltResponse(status=200, body="")
