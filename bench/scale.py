@@ -52,7 +52,9 @@ from bench.stack import (
     ServerProcess,
     app_environment,
     bench_users,
+    pinned,
     prepare_database,
+    split_cores,
 )
 from bot.local import payloads as p
 from bot.local import sign
@@ -61,6 +63,7 @@ CHANNEL = "C0BENCH"
 LATENCY_MS = 100
 BURST_ANSWER_S = 600.0  # how long the burst's users are waited for
 DRAIN_S = 300.0  # how long a phase's backlog is waited for before the next phase
+CLOSED_LOOP_CLIENTS = 50
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -201,6 +204,46 @@ async def e2e(
     return rows
 
 
+async def closed_loop(backends: Backends, server: ServerProcess, clients: int, seconds: float) -> Sender:
+    """`clients` users each sending the next command as soon as the last one was acked, for `seconds`."""
+    async with load_session(clients) as http:
+        sender = Sender(backends, server, http)
+        deadline = time.monotonic() + seconds
+        counter = iter(range(10**9))
+
+        async def client() -> None:
+            while time.monotonic() < deadline:
+                await sender.mine(next(counter))
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return sender
+
+
+async def capacity(
+    backends: Backends, web: ServerProcess, bare: ServerProcess, clients: int, seconds: float
+) -> dict[str, Any]:
+    """Closed-loop capacity: commands acked per second by bare Bolt, then by the app, the app's backlog
+    drained and every user's answer waited for before the figure is final (an ack nobody answers is
+    not capacity)."""
+    row: dict[str, Any] = {"clients": clients, "seconds": seconds}
+    for name, server in (("bare", bare), ("app", web)):
+        sender = await closed_loop(backends, server, clients, seconds)
+        row[f"{name}_acked_per_s"] = round((len(sender.acks) - sender.errors) / seconds, 1)
+        row[f"{name}_errors"] = sender.errors
+        row[f"{name}_ack_p99_ms"] = _ms(sender.acks, 0.99)
+        if name == "app":
+            ended = time.time()
+            posts = await wait_answered(backends.fake, sender.sent, DRAIN_S)
+            last = max((min(at) for at in posts.values()), default=ended)
+            row["app_commands"] = len(sender.sent)
+            row["app_unanswered"] = len(sender.sent) - len(posts)
+            row["app_answered_twice"] = sum(1 for at in posts.values() if len(at) > 1)
+            row["app_last_answer_after_s"] = round(max(0.0, last - ended), 1)
+            await drained(web)
+    row["ratio"] = round(row["app_acked_per_s"] / max(0.1, row["bare_acked_per_s"]), 2)
+    return row
+
+
 async def bare_burst(backends: Backends, bare: ServerProcess, count: int) -> int:
     """The same burst against bare Bolt: how many it acked within 3 s (what the machine allows)."""
     async with load_session(count) as http:
@@ -231,14 +274,15 @@ async def burst(backends: Backends, web: ServerProcess, count: int) -> dict[str,
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, cores: set[int] | None = None) -> None:
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "worker"],
+                [sys.executable, "-OO", "-m", "bot", "worker"],
                 env=env,
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
             )
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -278,6 +322,9 @@ async def external(
     seconds: float,
     workdir: Path,
     extra: dict[str, str] | None = None,
+    *,
+    cores: set[int] | None = None,
+    closed_loop_s: float = 0.0,
 ) -> dict[str, Any]:
     """The fixed rates against the deployment issue 11 is about: one web process (WORKERS=external)
     acking and deferring to Postgres, one worker process running the jobs; bare Bolt side by side."""
@@ -285,15 +332,17 @@ async def external(
         # The deployment's own heartbeat and recovery periods (JOBS_STALLED_AFTER 30 s: a periodic
         # recovery job every 10 s), not the multi phase's quick ones (a recovery job every 2 s).
         env = {**env, "JOBS_STALLED_AFTER": "30", **(extra or {})}
-        web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log")
+        web = ServerProcess(["bot", "serve"], env, workdir / "ext-web.log", cores=cores)
         await asyncio.to_thread(web.start)
         worker = Worker(env, workdir / "ext-worker.log")
-        bare = ServerProcess(["bench.bare"], env, workdir / "ext-bare.log")
+        bare = ServerProcess(["bench.bare"], env, workdir / "ext-bare.log", cores=cores)
         await asyncio.to_thread(bare.start)
         try:
             await _warm_up(backends, web)
             figures: dict[str, Any] = {"web_rss_idle_mb": round(rss_mb(web.pid), 1)}
             figures["e2e"] = await e2e(backends, web, bare, rates, seconds, worker_pid=worker.proc.pid)
+            if closed_loop_s:
+                figures["capacity"] = await capacity(backends, web, bare, CLOSED_LOOP_CLIENTS, closed_loop_s)
             figures["web_rss_after_mb"] = round(rss_mb(web.pid), 1)
             figures["worker_rss_after_mb"] = round(rss_mb(worker.proc.pid), 1)
             return figures
@@ -303,9 +352,11 @@ async def external(
             web.stop()
 
 
-async def multi(backends: Backends, postgres_url: str, count: int, workdir: Path) -> dict[str, Any]:
+async def multi(
+    backends: Backends, postgres_url: str, count: int, workdir: Path, *, cores: set[int] | None = None
+) -> dict[str, Any]:
     async with scratch_postgres(backends, postgres_url) as env:
-        webs = [ServerProcess(["bot", "serve"], env, workdir / f"web{i}.log") for i in (1, 2)]
+        webs = [ServerProcess(["bot", "serve"], env, workdir / f"web{i}.log", cores=cores) for i in (1, 2)]
         await asyncio.gather(*(asyncio.to_thread(w.start) for w in webs))
         workers = [Worker(env, workdir / f"worker{i}.log") for i in (1, 2)]
         try:
@@ -370,6 +421,22 @@ PHASES = ("burst", "e2e", "e2e-5ms", "e2e-loop", "external", "external-bolt", "m
 
 
 async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHASES) -> dict[str, Any]:
+    """With two cores or more, the measured servers (the app's web process, bare Bolt) run on the first
+    core and everything else (load generator, sandbox, FakeSlack, worker processes) on the others, as
+    in a deployment where the web process has its CPU to itself (bench.ack does the same)."""
+    server_cores, other_cores = split_cores()
+    with pinned(other_cores):
+        figures = await _run(quick, postgres_url, phases, server_cores)
+    figures["cores"] = {
+        "servers": sorted(server_cores) if server_cores else None,
+        "others": sorted(other_cores) if other_cores else None,
+    }
+    return figures
+
+
+async def _run(
+    quick: bool, postgres_url: str | None, phases: Sequence[str], cores: set[int] | None
+) -> dict[str, Any]:
     figures: dict[str, Any] = {"quick": quick, "load_average_before": _load()}
     workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     users = bench_users(len(bench_users()))
@@ -384,7 +451,7 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
                 "CW_REQUESTS_PER_MINUTE": "1000000",
                 **extra,
             }
-            server = ServerProcess(["bot", "serve"], env, workdir / f"{name}.log")
+            server = ServerProcess(["bot", "serve"], env, workdir / f"{name}.log", cores=cores)
             return await asyncio.to_thread(server.start)
 
         # The burst gets a cold app of its own, and all the time it needs to answer everyone: its
@@ -392,7 +459,7 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
         if "burst" in phases:
             count = 100 if quick else 1000
             env = {**app_environment(backends, "sqlite+aiosqlite://", log_level="WARNING")}
-            bare = ServerProcess(["bench.bare"], env, workdir / "bare-burst.log")
+            bare = ServerProcess(["bench.bare"], env, workdir / "bare-burst.log", cores=cores)
             await asyncio.to_thread(bare.start)
             try:
                 bare_acked = await bare_burst(backends, bare, count)
@@ -407,6 +474,7 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
                 cold.stop()
         rates = [1.0, 20.0] if quick else [1.0, 20.0, 50.0]
         seconds = 3.0 if quick else 20.0
+        closed_loop_s = 1.0 if quick else 5.0
         # e2e: the default embedded worker (a thread with its own loop); e2e-loop: the same with the
         # worker on the web loop (EMBEDDED_WORKER=loop, what `serve` did before), side by side.
         # e2e-5ms: the thread with Python's default switch interval (before EMBEDDED_SWITCH_INTERVAL_MS).
@@ -424,10 +492,14 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
                 figures[f"rss_idle_mb{suffix}"] = round(rss_mb(web.pid), 1)
                 await _warm_up(backends, web)
                 env = {**app_environment(backends, "sqlite+aiosqlite://", log_level="WARNING")}
-                bare = ServerProcess(["bench.bare"], env, workdir / f"bare{suffix}.log")
+                bare = ServerProcess(["bench.bare"], env, workdir / f"bare{suffix}.log", cores=cores)
                 await asyncio.to_thread(bare.start)
                 try:
                     figures[phase] = await e2e(backends, web, bare, rates, seconds)
+                    if phase == "e2e":
+                        figures["e2e_capacity"] = await capacity(
+                            backends, web, bare, CLOSED_LOOP_CLIENTS, closed_loop_s
+                        )
                     figures[f"rss_after_mb{suffix}"] = round(rss_mb(web.pid), 1)
                 finally:
                     bare.stop()
@@ -436,9 +508,18 @@ async def run(quick: bool, postgres_url: str | None, phases: Sequence[str] = PHA
         # external-bolt: the same with every request through Bolt's dispatch (FAST_ACK=false, as before).
         for phase, extra in (("external", {}), ("external-bolt", {"FAST_ACK": "false"})):
             if postgres_url and phase in phases:
-                figures[phase] = await external(backends, postgres_url, rates, seconds, workdir, extra)
+                figures[phase] = await external(
+                    backends,
+                    postgres_url,
+                    rates,
+                    seconds,
+                    workdir,
+                    extra,
+                    cores=cores,
+                    closed_loop_s=closed_loop_s if phase == "external" else 0.0,
+                )
         if postgres_url and "multi" in phases:
-            figures["multi"] = await multi(backends, postgres_url, 20 if quick else 400, workdir)
+            figures["multi"] = await multi(backends, postgres_url, 20 if quick else 400, workdir, cores=cores)
     figures["load_average_after"] = _load()
     return figures
 

@@ -110,6 +110,19 @@ def _e2e_rows(scale: dict[str, Any], phase: str = "e2e") -> list[str]:
     return lines
 
 
+def _capacity_rows(block: dict[str, Any] | None, mode: str) -> list[str]:
+    if not block:
+        return []
+    ok = block["ratio"] >= 1.3 and block["app_errors"] == 0 and block["app_unanswered"] == 0
+    return [
+        f"| Closed-loop capacity, app ÷ bare Bolt ({mode}; {block['clients']} clients, "
+        f"{block['seconds']:g} s) | {block['app_acked_per_s']} ÷ {block['bare_acked_per_s']} acks/s = "
+        f"**{block['ratio']}×**; errors {block['app_errors']}, unanswered {block['app_unanswered']} of "
+        f"{block['app_commands']} (the last answered {block['app_last_answer_after_s']} s after the load) "
+        f"| ≥ 1.3×, 0 | {_yes(ok)} |",
+    ]
+
+
 def _burst_rows(burst: dict[str, Any]) -> list[str]:
     n = burst["commands"]
     bare = burst.get("bare_acked_within_3s")
@@ -185,6 +198,8 @@ def scale_section() -> list[str]:
     if scale is not None:
         for phase in MODES:
             lines += _e2e_rows(scale, phase)
+        lines += _capacity_rows(scale.get("e2e_capacity"), MODES["e2e"])
+        lines += _capacity_rows((scale.get("external") or {}).get("capacity"), MODES["external"])
         if "burst" in scale:
             lines += _burst_rows(scale["burst"])
         if "multi" in scale:

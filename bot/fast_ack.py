@@ -26,7 +26,7 @@ from bot.app import on_error
 from bot.deps import AppDeps
 from bot.flows.commands import run_command
 from bot.ids import COMMAND
-from bot.listeners.handoff import item_for
+from bot.listeners.handoff import hand_off_command, item_for
 
 TTL_S = 60.0
 LIMIT = 10_000  # workspaces remembered (oldest forgotten first)
@@ -89,10 +89,10 @@ def is_tickets_command(request: AsyncBoltRequest) -> bool:
 
 
 async def ack_command(deps: AppDeps, request: AsyncBoltRequest) -> BoltResponse:
-    """What Bolt's dispatch would answer for `/tickets`: the work handed off, then an empty 200."""
-    context = request.context
+    """What Bolt's dispatch would answer for `/tickets`: the work handed off, then an empty 200 (or the
+    listener's "queued" line when the work waits behind many others)."""
     try:
-        await deps.work.submit(item_for(context, run_command, request.body, {}))
+        line = await hand_off_command(deps, item_for(request.context, run_command, request.body, {}))
     except Exception as exc:
         return await on_error(exc, request.body, None)  # what Bolt's dispatch would answer
-    return BoltResponse(status=200, body="")
+    return BoltResponse(status=200, body="" if line is None else {"text": line})

@@ -176,6 +176,12 @@ def _problem(title: str, told: Told) -> Payload:
 
 
 RETRYING = "ConnectWise is busy, trying again…"
+BUSY = "Lots of requests right now: {ahead} ahead of yours. Your answer will follow here shortly."
+
+
+def busy_line(ahead: int) -> str:
+    """Said at once when a user's work queues behind `ahead` others: under load, never silence."""
+    return BUSY.format(ahead=ahead)
 
 
 async def tell_retrying(ctx: FlowContext) -> None:

@@ -86,6 +86,17 @@ class Delivery:
 PENDING_DELIVERY: ContextVar[Delivery | None] = ContextVar("pending_delivery", default=None)
 
 
+@dataclass
+class AckRoom:
+    """Set around a hand-off whose ack can still carry a message (a slash command's): a busy notice
+    goes into that ack (`ahead`: jobs waiting before it) instead of a post from this process."""
+
+    ahead: int | None = None
+
+
+ACK_ROOM: ContextVar[AckRoom | None] = ContextVar("ack_room", default=None)
+
+
 class QueueItem(Protocol):
     """What the queue needs of a work item (flows' WorkItem satisfies it)."""
 
@@ -170,7 +181,12 @@ class JobQueue:
         if not self._external:
             self._deferred.add(job_id)
         ahead = self.waiting_now()
-        if ahead >= self._engine.config.busy_backlog and self.on_busy is not None:
+        if ahead < self._engine.config.busy_backlog:
+            return
+        room = ACK_ROOM.get()
+        if room is not None:
+            room.ahead = ahead  # no post, no task: the ack itself tells the user
+        elif self.on_busy is not None:
             task = asyncio.get_running_loop().create_task(self._notify_busy(item, ahead))
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)

@@ -26,7 +26,6 @@ from bot.jobs.engine import JobEngine, Runner, Sealer
 from bot.jobs.queue import JobQueue
 from bot.jobs.schema import migrate_jobs
 from bot.settings import Settings
-from bot.text import escape
 from storage.crypto import SecretBox
 
 if TYPE_CHECKING:
@@ -136,18 +135,15 @@ def runner_for(deps: AppDeps) -> Runner:
     return run
 
 
-BUSY = "Lots of requests right now: {ahead} ahead of yours. Your answer will follow here shortly."
-
-
 def busy_notice(deps: AppDeps) -> Any:
     """Tell a slash-command user at once that their answer is queued (never silence under load)."""
     from bot.flows.respond import respond
+    from bot.flows.tell import busy_line
 
     async def notice(item: Any, ahead: int) -> None:
         url = item.body.get("response_url") if isinstance(item.body, dict) else None
         if url:
-            text = escape(BUSY.format(ahead=ahead))
-            await respond(url, {"text": text}, session=deps.slack.session)
+            await respond(url, {"text": busy_line(ahead)}, session=deps.slack.session)
 
     return notice
 

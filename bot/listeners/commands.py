@@ -1,4 +1,5 @@
-"""`/tickets`: ack at once (empty); the grammar and the answer run as post-ack work."""
+"""`/tickets`: hand off and ack at once (empty, or "queued" under load); the grammar and the answer run
+as post-ack work."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.flows.commands import run_command
 from bot.ids import COMMAND
-from bot.listeners.handoff import ack_then
+from bot.listeners.handoff import command_then
 
-tickets = ack_then(run_command)
+tickets = command_then(run_command)
 
 
 def register(app: AsyncApp) -> None:

@@ -19,8 +19,9 @@ from bot.deps import AppDeps
 from bot.flows.context import FlowContext, surface_of
 from bot.flows.errors import FlowError
 from bot.flows.submission import Submission
-from bot.flows.tell import told_line, told_modal
+from bot.flows.tell import busy_line, told_line, told_modal
 from bot.flows.work import Flow, WorkItem, work_item
+from bot.jobs.queue import ACK_ROOM, AckRoom
 from bot.state import StateError
 from bot.views.prompts import problem_modal
 from psa.errors import PSAError
@@ -81,6 +82,30 @@ def ack_then(fn: Flow, parse: Parse | None = None) -> Listener:
         args = {} if parse is None else parse(body, action or {})
         if args is not None:
             await deps_of(context).work.submit(item_for(context, fn, body, args))
+
+    return listener
+
+
+async def hand_off_command(deps: AppDeps, item: WorkItem) -> str | None:
+    """Hand a slash command's work off; what its ack should say (None: nothing, the answer follows).
+
+    When the work queues behind many others the ack itself tells the user so, which costs this process
+    no post to Slack at the moment it is busiest."""
+    room = AckRoom()
+    token = ACK_ROOM.set(room)
+    try:
+        await deps.work.submit(item)
+    finally:
+        ACK_ROOM.reset(token)
+    return None if room.ahead is None else busy_line(room.ahead)
+
+
+def command_then(fn: Flow) -> Listener:
+    """A slash command: hand `fn` the request, then ack (empty, or saying the answer is queued)."""
+
+    async def listener(ack: AsyncAck, body: Body, context: AsyncBoltContext) -> None:
+        line = await hand_off_command(deps_of(context), item_for(context, fn, body, {}))
+        await (ack() if line is None else ack({"text": line}))  # JSON, as bot/fast_ack.py answers
 
     return listener
 

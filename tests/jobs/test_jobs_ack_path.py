@@ -159,3 +159,33 @@ async def test_a_replayed_click_is_refused_by_one_statement_in_any_process(
         for deps in processes:
             await deps.aclose()
     assert answers == [False, True]
+
+
+@pytest.mark.parametrize("fast_ack", [True, False], ids=["fast-ack", "through-bolt"])
+async def test_a_command_queued_behind_many_others_is_told_so_in_its_own_ack(
+    database: str, fake: FakeSlack, fast_ack: bool
+) -> None:
+    settings: Settings = scenario_settings(database, fake, workers="external", fast_ack=fast_ack)
+    web = build_deps(settings)
+    try:
+        assert web.jobs is not None
+        web.jobs.config.busy_backlog = 3
+        async with serve_app(settings, web, fake) as sender:
+            first = await sender.send(*_command(fake))  # no worker runs: every job waits
+            for _ in range(2):
+                await sender.send(*_command(fake))
+            await web.jobs.queue.waiting()  # the count an ack reads (refreshed in the background)
+            queued = await sender.send(*_command(fake))
+        jobs = await _count(web, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'work'")
+    finally:
+        await web.aclose()
+
+    assert first.status_code == 200 and first.content == b""
+    # Slack shows an ack's text to the user at once; the answer itself follows when its job runs.
+    assert queued.status_code == 200
+    assert queued.json() == {
+        "text": "Lots of requests right now: 3 ahead of yours. Your answer will follow here shortly."
+    }
+    assert jobs == 4
+    # Said once, in the ack: nothing posted to the command's response_url from the busy web process.
+    assert not [r for r in fake.responses if "Lots of requests" in str(r.body)]

@@ -86,7 +86,7 @@ async def test_a_slash_command_is_acked_empty_and_its_text_travels_in_the_body()
         "user_id": "U1",
         "response_url": "https://x",
     }
-    await commands.tickets(ack=ack, body=body, action=None, context=_context(deps))
+    await commands.tickets(ack=ack, body=body, context=_context(deps))
 
     (item,) = deps.work.items
     assert ack.calls == [{}] and item.flow == "tickets.command" and item.body["text"] == "mine"
