@@ -199,7 +199,8 @@ async def test_a_dropped_create_is_not_resent_and_says_to_check(
 async def test_a_write_that_times_out_is_not_resent(make_provider: Any, sandbox: Any) -> None:
     async with httpx.AsyncClient(timeout=httpx.Timeout(0.2, connect=1.0)) as client:
         provider = make_provider(client=client)
-        sandbox.inject_fault(method="POST", path_pattern="/notes$", status=None, delay_ms=500)
+        # Ten times longer than the client waits: it gives up first whatever the machine's load.
+        sandbox.inject_fault(method="POST", path_pattern="/notes$", status=None, delay_ms=2000)
         with pytest.raises(PSAUnavailableError) as info:
             await provider.add_note(1000, "slow", internal=True)
         assert info.value.code == "ReadTimeout"

@@ -1,7 +1,8 @@
 """Reliability fixtures: the scenario harness of tests/bot/scenarios, with the set-ups this suite needs.
 
 `slack` is the harness's connected workspace (demo user mapped); `make_slack(...)` takes the harness
-options plus `psa_timeout=` (seconds before the app's PSA client gives up) for the fault tests.
+options plus `psa_timeouts=` (the app's PSA client timeout, short only within `psa_timeouts.short()`)
+for the fault tests.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "bot" / "scenarios"
 if str(SCENARIOS) not in sys.path:
     sys.path.insert(0, str(SCENARIOS))
 
-from reliability_kit import short_psa_timeouts  # noqa: E402
+from psa_timeouts import PsaTimeouts  # noqa: E402
 from scenario_harness import HarnessOptions, Slack, running_slack, unhurried_link_check  # noqa: E402, F401
 
 from psa.connectwise.sandbox import SandboxServer  # noqa: E402
@@ -34,15 +35,15 @@ def make_slack(
     app_tls: ssl.SSLContext,
     app_key: bytes,
 ) -> Callable[..., AbstractAsyncContextManager[Slack]]:
-    """`async with make_slack(psa_timeout=0.5, connected=..., ...) as slack:` — the app set up as asked."""
+    """`async with make_slack(psa_timeouts=..., connected=..., ...) as slack:` — the app set up as asked."""
 
     @asynccontextmanager
-    async def build(*, psa_timeout: float | None = None, **options: Any) -> AsyncIterator[Slack]:
+    async def build(*, psa_timeouts: PsaTimeouts | None = None, **options: Any) -> AsyncIterator[Slack]:
         configure = options.pop("configure", None)
 
         def configure_all(deps: Any) -> None:
-            if psa_timeout is not None:
-                short_psa_timeouts(deps, psa_timeout, app_tls)
+            if psa_timeouts is not None:
+                psa_timeouts.install(deps)
             if configure is not None:
                 configure(deps)
 
@@ -65,3 +66,10 @@ async def slack(make_slack: Callable[..., AbstractAsyncContextManager[Slack]]) -
     """The app for a connected workspace where the demo user (U0DEMO) is mapped to jdoe."""
     async with make_slack() as running:
         yield running
+
+
+@pytest.fixture
+def psa_timeouts(app_tls: ssl.SSLContext) -> PsaTimeouts:
+    """The app's ConnectWise client timeout: generous, 0.5 s within `psa_timeouts.short()` (the
+    production client waits 15 s)."""
+    return PsaTimeouts(app_tls, short_s=0.5)

@@ -5,16 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 from typing import Any
 
 import httpx
 from scenario_harness import Sent, Slack, _parsed, blocks_text
-from scenario_harness import test_factories as provider_factories
-
-from bot.deps import AppDeps
-from bot.parsers import ParserRegistry
-from bot.workspaces import WorkspaceRegistry
 
 # Only a safety net against a hang: an ack is checked by arriving while ConnectWise holds every answer
 # (`sandbox.holding()`), which proves it waits for no answer, never by how long it took.
@@ -29,16 +23,6 @@ FAILURE_WORDS = (
     "not answering",
     "didn't confirm",
 )
-
-
-def short_psa_timeouts(deps: AppDeps, seconds: float, tls: ssl.SSLContext) -> None:
-    """Make the app's ConnectWise client give up after `seconds` (the production client waits 15 s)."""
-
-    def http() -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=httpx.Timeout(seconds, connect=2.0), verify=tls)
-
-    deps.workspaces = WorkspaceRegistry(deps.storage, factories=provider_factories(tls), http_factory=http)
-    deps.parsers = ParserRegistry(deps.workspaces)
 
 
 async def ack(slack: Slack, body: tuple[str, str], **kwargs: Any) -> Sent:

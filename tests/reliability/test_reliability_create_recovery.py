@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from create_driver import apply, fire, post_count, shown, success_posts, values_for
+from psa_timeouts import PsaTimeouts
 from scenario_harness import CHANNEL, DEMO, NEWBIE, Slack, blocks_text
 from sqlalchemy import text
 from waiting import wait_until
@@ -113,12 +114,13 @@ async def test_a_replayed_or_resent_submission_creates_one_ticket(slack: Slack) 
 
 
 async def test_the_second_copy_of_an_unconfirmed_create_never_says_it_failed(
-    make_slack: Callable[..., AbstractAsyncContextManager[Slack]],
+    make_slack: Callable[..., AbstractAsyncContextManager[Slack]], psa_timeouts: PsaTimeouts
 ) -> None:
-    async with make_slack(psa_timeout=0.5) as slack:
+    async with make_slack(psa_timeouts=psa_timeouts) as slack:
         form = await ready_form(slack)
         key = (await draft_of(slack, form)).idempotency_key
-        with slack.sandbox.holding():  # ConnectWise performs the create but answers after the app gave up
+        # ConnectWise performs the create but answers after the app gave up.
+        with psa_timeouts.short(), slack.sandbox.holding():
             first = asyncio.ensure_future(fire(slack, form))
             await wait_until(lambda: entry_state(slack, key), what="the first copy to claim the create")
             second = await fire(slack, form, as_is=True)  # the same submission delivered again

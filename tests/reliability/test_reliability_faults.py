@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from create_driver import post_count, shown, values_for
+from psa_timeouts import PsaTimeouts
 from reliability_kit import ack, apply_ack, explains_failure, unhandled
 from scenario_harness import CHANNEL, DEMO, Sent, Slack, blocks_text, find_block, row_block, row_ids
 
@@ -24,7 +25,6 @@ from bot.local import payloads as p
 from bot.local.block_state import find_element
 
 MakeSlack = Callable[..., AbstractAsyncContextManager[Slack]]
-PSA_TIMEOUT_S = 0.5
 TICKET = 1649
 SUMMARY = "Badge reader at the loading dock is dead"
 NOTE = "Swapped the PSU, waiting on the vendor — do not lose this"
@@ -203,14 +203,15 @@ def _tickets_named(slack: Slack, summary: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_every_action_is_acked_without_waiting_and_explained_when_connectwise_fails(
-    make_slack: MakeSlack, caplog: pytest.LogCaptureFixture, fault: str
+    make_slack: MakeSlack, psa_timeouts: PsaTimeouts, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
     caplog.set_level(logging.INFO)
-    async with make_slack(psa_timeout=PSA_TIMEOUT_S) as slack:
+    async with make_slack(psa_timeouts=psa_timeouts) as slack:
         seen = await _prepare(slack)
         slack.sandbox.inject_fault(count=None, **FAULTS[fault])
 
-        journey = await _journey(slack, seen)
+        with psa_timeouts.short():
+            journey = await _journey(slack, seen)
 
         assert len(journey.acked) == 11  # every step of the journey was acked
         assert not unhandled(caplog.records)

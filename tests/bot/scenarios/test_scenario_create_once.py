@@ -9,18 +9,16 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from create_driver import apply, fire, post_count, sandbox_ticket, shown, submit, success_posts, values_for
 from cryptography.fernet import Fernet
+from psa_timeouts import PsaTimeouts
 from scenario_harness import CHANNEL, Sent, Slack, _parsed, blocks_text, serve_app
 from scenario_harness import test_factories as provider_factories
 from waiting import wait_until
 
-from bot.deps import AppDeps, build_deps
+from bot.deps import build_deps
 from bot.ids import CreateAction
 from bot.local import payloads as p
-from bot.parsers import ParserRegistry
-from bot.workspaces import WorkspaceRegistry
 from storage import LedgerState, Storage
 
 HELP_DESK = 1
@@ -125,19 +123,12 @@ async def test_a_psa_failure_returns_the_form_with_everything_typed(slack: Slack
 async def test_a_create_the_psa_never_confirmed_is_found_instead_of_duplicated(
     make_slack: Callable[..., AbstractAsyncContextManager[Slack]], app_tls: ssl.SSLContext
 ) -> None:
-    def short_timeouts(deps: AppDeps) -> None:
-        # The app's HTTP client gives up on ConnectWise after 0.4 s; the PSA goes on creating.
-        def http() -> httpx.AsyncClient:
-            return httpx.AsyncClient(timeout=httpx.Timeout(0.4, connect=2.0), verify=app_tls)
-
-        deps.workspaces = WorkspaceRegistry(
-            deps.storage, factories=provider_factories(app_tls), http_factory=http
-        )
-        deps.parsers = ParserRegistry(deps.workspaces)
-
-    async with make_slack(configure=short_timeouts) as slack:
+    # The app's HTTP client gives up on ConnectWise after 0.4 s (within `short()`); the PSA goes on creating.
+    timeouts = PsaTimeouts(app_tls, short_s=0.4)
+    async with make_slack(configure=timeouts.install) as slack:
         form = await ready_form(slack)
-        with slack.sandbox.holding():  # ConnectWise answers only after the app has stopped waiting
+        # ConnectWise answers only after the app has stopped waiting.
+        with timeouts.short(), slack.sandbox.holding():
             await submit(slack, form)
         back = slack.modal()
         assert "didn't confirm" in blocks_text(back) and "no duplicate" in blocks_text(back)
