@@ -34,18 +34,23 @@ _UNFINISHED = "SELECT id FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND sta
 # - `delivery`: the request's signature is recorded as seen (bot/replay.py; the table the app's
 #   processed-events repository writes), when the server left that to the hand-off;
 # - `slot`: the workspace's fairness slot with the fewest unfinished jobs (`fairness_lock`), ties
-#   round-robin;
+#   round-robin; each slot's jobs are counted up to SLOT_COUNT_CAP on the index bot/jobs/schema.py adds
+#   (`lock` of unfinished jobs), so an ack's cost does not grow with a noisy workspace's backlog (counting
+#   them all took 1.5-3.3 ms of Postgres at 3,000 waiting, 0.24 ms capped; EXPLAIN ANALYZE);
 # - the job is inserted by procrastinate's own SQL function (procrastinate_defer_jobs_v1, what
 #   `defer_async` runs; its queueing-lock violation is turned into AlreadyEnqueued the same way),
 #   only when the delivery was new: a replay inserts nothing and returns no row.
-_SLOT_AND_DEFER = """
-busy AS (
-    SELECT lock, count(*) AS jobs FROM procrastinate_jobs WHERE status IN ('todo', 'doing')
-    AND left(lock, length(%(prefix)s::text)) = %(prefix)s::text GROUP BY lock
-), slot AS (
+SLOT_COUNT_CAP = 64  # beyond this many unfinished jobs, slots are equally busy: round-robin
+_SLOT_AND_DEFER = f"""
+slot AS (
     SELECT %(prefix)s::text || n AS lock FROM generate_series(0, %(slots)s::int - 1) AS n
-    LEFT JOIN busy ON busy.lock = %(prefix)s::text || n
-    ORDER BY coalesce(busy.jobs, 0), (n - %(start)s::int + %(slots)s::int) %% %(slots)s::int
+    ORDER BY (
+        SELECT count(*) FROM (
+            SELECT 1 FROM procrastinate_jobs AS j
+            WHERE j.lock = %(prefix)s::text || n AND j.status IN ('todo', 'doing')
+            LIMIT {SLOT_COUNT_CAP}
+        ) AS unfinished
+    ), (n - %(start)s::int + %(slots)s::int) %% %(slots)s::int
     LIMIT 1
 )
 SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(

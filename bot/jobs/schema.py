@@ -28,6 +28,14 @@ _MIGRATION = re.compile(r"^(\d+)\.(\d+)\.(\d+)_\d+_.*\.sql$")
 
 Version = tuple[int, int, int]
 
+# The app's own index on procrastinate's table: the unfinished jobs of one fairness slot, which every
+# hand-off counts (bot/jobs/queue.py `_SLOT_AND_DEFER`). Kept on every migrate, whatever procrastinate's
+# version did to its own indexes.
+OWN_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS bot_jobs_unfinished_lock ON procrastinate_jobs (lock) "
+    "WHERE status IN ('todo', 'doing')"
+)
+
 
 def installed_version() -> Version:
     """The procrastinate version installed in this environment."""
@@ -79,6 +87,7 @@ async def migrate_jobs(database_url: str) -> str | None:
             for path in files:
                 await conn.execute(path.read_text(encoding="utf-8"))
             done = f"upgraded procrastinate schema {_fmt(current)} -> {_fmt(target)} ({len(files)} files)"
+        await conn.execute(OWN_INDEXES)
         await conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(VERSION_TABLE)))
         await conn.execute(
             sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(sql.Identifier(VERSION_TABLE)),
