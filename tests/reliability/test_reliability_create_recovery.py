@@ -350,8 +350,10 @@ async def test_an_expired_create_connectwise_cannot_be_asked_about_is_told_as_un
     assert await recover_creates(slack.deps, settle=timedelta(0)) == 1
     await slack.settle()
     (told,) = _dms(slack)
-    assert "may have been created" in told and marker_for(slack.team, key) in told
-    assert "nothing was created" not in told and "503" not in told
+    marker = marker_for(slack.team, key)
+    assert "may have been created" in told and marker in told
+    # Not the status code (the marker is random hex, which now and then contains "503").
+    assert "nothing was created" not in told and "503" not in told.replace(marker, "")
     assert await entry_state(slack, key) == LedgerState.UNCERTAIN
     assert await recover_creates(slack.deps, settle=timedelta(0)) == 1  # it keeps looking, quietly
     await slack.settle()
