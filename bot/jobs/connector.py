@@ -32,6 +32,9 @@ _ENDS_A_RUN = frozenset({queries["finish_job"], queries["retry_job"]})
 _FETCH = queries["fetch_job"]
 
 
+WORK_QUEUE = "work"  # users' post-ack work (periodic jobs have a queue of their own)
+
+
 def postgres_conninfo(url: URL) -> str:
     """libpq connection string for psycopg from the app's (asyncpg) DATABASE_URL."""
     query = dict(url.query)
@@ -163,6 +166,9 @@ class EmbeddedConnector(InMemoryConnector):
     def __init__(self) -> None:
         super().__init__()
         self.changed = asyncio.Event()
+        # Work jobs due and not started, as of the last fetch (at least every poll interval) and the
+        # hand-offs and retries since; one int, so another thread (the web thread's acks) can read it.
+        self.waiting_seen = 0
 
     async def generic_execute(self, query: str, suffix: Any, **arguments: Any) -> Any:
         query_name = self.reverse_queries[query]
@@ -176,21 +182,35 @@ class EmbeddedConnector(InMemoryConnector):
         busy = set(self.current_locks)
         now = utils.utcnow()
         best: dict[str, Any] | None = None
+        todo = 0
         for job in self.jobs.values():
-            if job["status"] != "todo" or job["lock"] in busy:
+            if job["status"] != "todo" or (job["scheduled_at"] and job["scheduled_at"] > now):
+                continue
+            todo += job["queue_name"] == WORK_QUEUE
+            if job["lock"] in busy:
                 continue
             if queues is not None and job["queue_name"] not in queues:
                 continue
-            if job["scheduled_at"] and job["scheduled_at"] > now:
-                continue
             if best is None or (-job["priority"], job["id"]) < (-best["priority"], best["id"]):
                 best = job
+        self.waiting_seen = todo - (best is not None and best["queue_name"] == WORK_QUEUE)
         if best is None:
             return {"id": None}
         best["status"] = "doing"
         best["worker_id"] = worker_id
         self.events[best["id"]].append({"type": "started", "at": now})
         return best
+
+    async def defer_jobs_all(self, jobs: list[Any]) -> list[dict[str, Any]]:
+        # Counted before the insert, which wakes the worker: a fetch meanwhile counts afresh.
+        due = sum(1 for job in jobs if job.queue_name == WORK_QUEUE and not job.scheduled_at)
+        self.waiting_seen += due
+        try:
+            rows: list[dict[str, Any]] = await super().defer_jobs_all(jobs)
+        except BaseException:
+            self.waiting_seen -= due  # refused (a twin already waits): nothing inserted
+            raise
+        return rows
 
     async def finish_job_run(self, job_id: int, status: str, delete_job: bool) -> None:
         await super().finish_job_run(job_id, status, delete_job)
@@ -223,5 +243,7 @@ class EmbeddedConnector(InMemoryConnector):
         return sum(1 for job in self.jobs.values() if job["status"] in ("todo", "doing"))
 
     def waiting(self) -> int:
-        """Jobs not started yet."""
-        return sum(1 for job in self.jobs.values() if job["status"] == "todo")
+        """Work jobs not started yet (as Postgres counts them)."""
+        return sum(
+            1 for job in self.jobs.values() if job["status"] == "todo" and job["queue_name"] == WORK_QUEUE
+        )

@@ -13,7 +13,7 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
 
 from bot.jobs.config import JobsConfig
-from bot.jobs.connector import EmbeddedConnector
+from bot.jobs.connector import WORK_QUEUE, EmbeddedConnector
 from bot.jobs.periodic import PeriodicRegistry, set_tick
 from bot.jobs.retry import Backoff, set_attempt
 
@@ -34,7 +34,6 @@ class Sealer(Protocol):
 
 WORK_TASK = "bot.work"
 PERIODIC_TASK = "bot.periodic"
-WORK_QUEUE = "work"
 PERIODIC_QUEUE = "periodic"
 # Recovery and housekeeping go ahead of user work: they unblock users (a stalled job is someone's
 # answer) and are short.

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # On Postgres the backlog is counted at most this often (seconds): one cheap COUNT, not one per submit.
 BACKLOG_REFRESH = 1.0
+# Busy notices posted at once by a process (work without an ack that can carry one: clicks, events).
+# Past this, the user's answer is what they see: a process at its busiest does not add hundreds of posts.
+MAX_NOTICES = 16
 _COUNT_WAITING = (
     "SELECT count(*) AS waiting FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = %(queue)s"
 )
@@ -191,7 +194,7 @@ class JobQueue:
         room = ACK_ROOM.get()
         if room is not None:
             room.ahead = ahead  # no post, no task: the ack itself tells the user
-        elif self.on_busy is not None:
+        elif self.on_busy is not None and len(self._notices) < MAX_NOTICES:
             task = asyncio.get_running_loop().create_task(self._notify_busy(item, ahead))
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)

@@ -6,8 +6,10 @@ deps of their own (database engine, ConnectWise and Slack clients: all bound to 
 ack waits for a job only as long as the interpreter lets one thread run before switching
 (EMBEDDED_SWITCH_INTERVAL_MS).
 `submit` hands the item over with `call_soon_threadsafe` and returns: the ack never waits on the job
-store, the busy count or the job itself. Cache invalidations (a connection re-keyed, a mapping
-changed) are forwarded between the two deps, as Postgres NOTIFY does between processes.
+store or the job itself. A slash command queued behind many others is still told so in its own ack:
+the web thread reads the worker's last count of waiting jobs, kept where both threads can read it.
+Cache invalidations (a connection re-keyed, a mapping changed) are forwarded between the two deps, as
+Postgres NOTIFY does between processes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+
+from bot.jobs.queue import ACK_ROOM, AckRoom
 
 if TYPE_CHECKING:
     from bot.deps import AppDeps
@@ -46,6 +50,10 @@ class WorkerThread:
         self._ready = threading.Event()
         self._failed: BaseException | None = None
         self._web_loop: asyncio.AbstractEventLoop | None = None
+        # Each counter has one writer (ints are read and written whole across threads): items handed
+        # over (web thread) and items stored (worker thread).
+        self._handed = 0
+        self._stored = 0
 
     @property
     def deps(self) -> AppDeps | None:
@@ -122,12 +130,34 @@ class WorkerThread:
     # -- WorkQueue ----------------------------------------------------------------------------
 
     async def submit(self, item: WorkItem) -> None:
-        """Hand the item to the worker's loop and return at once."""
+        """Hand the item to the worker's loop and return at once.
+
+        A slash command's ack (ACK_ROOM) says so when the item queues behind many others; the worker
+        then posts no notice of its own for it."""
         loop, deps = self._loop, self._deps
-        if loop is None or deps is None:
+        if loop is None or deps is None or deps.jobs is None:
             raise RuntimeError("the embedded worker is not running")
-        future = asyncio.run_coroutine_threadsafe(deps.work.submit(item), loop)
+        store = deps.jobs.engine.embedded_store
+        assert store is not None
+        # A job just stored may be counted twice for a moment (an ahead of one too many): it is a notice.
+        ahead = store.waiting_seen + self.in_transit
+        self._handed += 1
+        room = ACK_ROOM.get()
+        if room is not None and ahead >= deps.jobs.config.busy_backlog:
+            room.ahead = ahead
+        future = asyncio.run_coroutine_threadsafe(self._store(deps, item, in_ack=room is not None), loop)
         future.add_done_callback(_log_failure)
+
+    async def _store(self, deps: AppDeps, item: WorkItem, *, in_ack: bool) -> None:
+        # On the worker's loop. The web thread's context came along: give the queue a room of its own
+        # (a command's ack has already been sent, with or without the notice).
+        assert deps.jobs is not None
+        token = ACK_ROOM.set(AckRoom() if in_ack else None)
+        try:
+            await deps.work.submit(item)
+        finally:
+            ACK_ROOM.reset(token)
+            self._stored += 1
 
     async def drain(self, within: float) -> None:
         """Wait until the worker has finished what was handed over (and what that started)."""
@@ -142,6 +172,18 @@ class WorkerThread:
         if loop is None or deps is None or not self.running:
             return 0
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_pending(deps), loop))
+
+    @property
+    def in_transit(self) -> int:
+        """Items handed over whose job is not stored yet."""
+        return self._handed - self._stored
+
+    async def waiting(self) -> int:
+        """Work jobs waiting to start, counted on the worker's loop."""
+        loop, deps = self._loop, self._deps
+        if loop is None or deps is None or deps.jobs is None or not self.running:
+            return 0
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(deps.jobs.queue.waiting(), loop))
 
     async def aclose(self) -> None:
         """Let the worker finish (its deps drain and close on its own loop), then join the thread."""

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from scenario_harness import scenario_settings, serve_app
 from waiting import wait_until
 
 from bench.stack import (
+    CLIENT_ID,
+    SECRET_KEY,
     SIGNING_SECRET,
     Backends,
     ServerProcess,
@@ -24,6 +29,8 @@ from bench.stack import (
     bench_users,
     prepare_database,
 )
+from bot.deps import build_deps
+from bot.jobs.config import WORKSPACE_CONCURRENCY
 from bot.local import SlackRequestSender
 from bot.local import payloads as p
 
@@ -97,3 +104,70 @@ async def test_a_command_is_acked_while_a_job_waits_on_connectwise_and_a_replay_
         assert "ignored a replayed request" in web.log_text()
     finally:
         web.stop()
+
+
+async def test_a_command_queued_behind_many_others_is_told_so_in_its_own_ack(
+    backends: Backends, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/tickets.db"
+    await asyncio.to_thread(prepare_database, url, backends.sandbox, backends.users)
+    sandbox, fake = backends.sandbox, backends.fake
+    settings = scenario_settings(
+        url,
+        fake,
+        tickets_secret_key=SecretStr(SECRET_KEY),
+        cw_base_url=sandbox.base_url,
+        cw_company_id=sandbox.company_id,
+        cw_public_key=sandbox.public_key,
+        cw_private_key=SecretStr(sandbox.private_key),
+        cw_client_id=CLIENT_ID,
+    )
+    deps = build_deps(settings)
+    assert deps.worker_thread is not None  # the default install's worker: a thread of its own
+    user = backends.users[0].slack_id
+    slots = WORKSPACE_CONCURRENCY
+
+    def mine() -> tuple[str, str]:
+        return p.slash_command(
+            "/tickets",
+            "mine",
+            user=user,
+            channel=CHANNEL,
+            trigger_id=fake.new_trigger_id(user),
+            response_url=fake.new_response_url(CHANNEL, user),
+        )
+
+    async def settled(running: int, waiting: int) -> bool:
+        # Every hand-off stored, and `running` jobs started (held by ConnectWise) ahead of `waiting`.
+        worker = deps.worker_thread
+        assert worker is not None
+        return (
+            worker.in_transit == 0
+            and await worker.waiting() == waiting
+            and await worker.pending() >= running + waiting
+        )
+
+    try:
+        async with serve_app(settings, deps, fake) as sender:
+            worker = deps.worker_thread.deps
+            assert worker is not None and worker.jobs is not None
+            worker.jobs.config.busy_backlog = 3
+            with sandbox.holding():
+                # The workspace's slots all wait on ConnectWise: every later command waits for one.
+                running = []
+                for started in range(1, slots + 1):
+                    running.append(await sender.send(*mine()))
+                    await wait_until(partial(settled, started, 0), within=PATIENCE, what="a held job")
+                waiting = [await sender.send(*mine()) for _ in range(3)]
+                await wait_until(partial(settled, slots, 3), within=PATIENCE, what="3 jobs waiting")
+                queued = await sender.send(*mine())
+            await wait_until(lambda: lists_for(backends, user) == slots + 4, within=PATIENCE, what="lists")
+    finally:
+        await deps.aclose()
+
+    assert [r.content for r in running + waiting] == [b""] * (slots + 3)
+    # Slack shows an ack's text at once; the answer itself followed when its job ran.
+    assert queued.json() == {
+        "text": "Lots of requests right now: 3 ahead of yours. Your answer will follow here shortly."
+    }
+    assert not [r for r in fake.responses if "Lots of requests" in str(r.body)]
