@@ -100,6 +100,7 @@ class Sender:
         self.sent: dict[str, float] = {}  # response_url token -> time sent
         self.acks: list[float] = []
         self.errors = 0
+        self.told_queued = 0  # acks that said the answer is queued (Slack shows the ack's text)
 
     async def mine(self, n: int) -> None:
         user = self.users[n % len(self.users)]
@@ -118,9 +119,10 @@ class Sender:
         self.sent[url.rsplit("/", 1)[1]] = started
         try:
             async with self.http.post(self.url, data=raw.encode(), headers=headers) as resp:
-                await resp.read()
+                content = await resp.read()
                 if resp.status != 200:
                     self.errors += 1
+                self.told_queued += b"Lots of requests" in content
         except (aiohttp.ClientError, TimeoutError):
             self.errors += 1
         self.acks.append(time.time() - started)
@@ -266,6 +268,7 @@ async def burst(backends: Backends, web: ServerProcess, count: int) -> dict[str,
         "commands": count,
         "acked_within_3s": sum(1 for a in sender.acks if a <= 3.0),
         "ack_errors": sender.errors,
+        "told_queued_in_ack": sender.told_queued,
         "answered": len(posts),
         "answered_twice": sum(1 for at in posts.values() if len(at) > 1),
         "last_answer_s": round(last, 2),
