@@ -167,7 +167,7 @@ class EmbeddedConnector(InMemoryConnector):
         super().__init__()
         self.changed = asyncio.Event()
         # Work jobs due and not started, as of the last fetch (at least every poll interval) and the
-        # hand-offs and retries since; one int, so another thread (the web thread's acks) can read it.
+        # hand-offs since; one int, so another thread (the web thread's acks) can read it.
         self.waiting_seen = 0
 
     async def generic_execute(self, query: str, suffix: Any, **arguments: Any) -> Any:

@@ -151,7 +151,6 @@ class WorkerThread:
     async def _store(self, deps: AppDeps, item: WorkItem, *, in_ack: bool) -> None:
         # On the worker's loop. The web thread's context came along: give the queue a room of its own
         # (a command's ack has already been sent, with or without the notice).
-        assert deps.jobs is not None
         token = ACK_ROOM.set(AckRoom() if in_ack else None)
         try:
             await deps.work.submit(item)

@@ -31,7 +31,7 @@ from bench.stack import (
 )
 from bot.deps import build_deps
 from bot.jobs.config import WORKSPACE_CONCURRENCY
-from bot.local import SlackRequestSender
+from bot.local import FakeSlack, SlackRequestSender
 from bot.local import payloads as p
 
 CHANNEL = "C0BENCH"
@@ -52,6 +52,18 @@ def lists_for(backends: Backends, user: str) -> int:
     )
 
 
+def mine(fake: FakeSlack, user: str) -> tuple[str, str]:
+    """`/tickets mine` from `user`, with a trigger and a response_url of its own."""
+    return p.slash_command(
+        "/tickets",
+        "mine",
+        user=user,
+        channel=CHANNEL,
+        trigger_id=fake.new_trigger_id(user),
+        response_url=fake.new_response_url(CHANNEL, user),
+    )
+
+
 async def test_a_command_is_acked_while_a_job_waits_on_connectwise_and_a_replay_is_refused_from_memory(
     backends: Backends, tmp_path: Path
 ) -> None:
@@ -62,16 +74,6 @@ async def test_a_command_is_acked_while_a_job_waits_on_connectwise_and_a_replay_
     first, second = (u.slack_id for u in backends.users)
     fake = backends.fake
 
-    def mine(user: str) -> tuple[str, dict[str, str]]:
-        return p.slash_command(
-            "/tickets",
-            "mine",
-            user=user,
-            channel=CHANNEL,
-            trigger_id=fake.new_trigger_id(user),
-            response_url=fake.new_response_url(CHANNEL, user),
-        )
-
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             sender = SlackRequestSender(web.events_url, SIGNING_SECRET, http)
@@ -81,9 +83,9 @@ async def test_a_command_is_acked_while_a_job_waits_on_connectwise_and_a_replay_
                 what="the worker's thread",
             )
             with backends.sandbox.holding():
-                assert (await sender.send(*mine(first))).status_code == 200
+                assert (await sender.send(*mine(fake, first))).status_code == 200
                 await wait_until(backends.sandbox.in_flight, within=PATIENCE, what="a job's held request")
-                body = mine(second)
+                body = mine(fake, second)
                 signed_at = int(time.time())
                 assert (await sender.send(*body, timestamp=signed_at)).status_code == 200
                 assert lists_for(backends, first) == 0  # the first job still waits on ConnectWise
@@ -127,16 +129,6 @@ async def test_a_command_queued_behind_many_others_is_told_so_in_its_own_ack(
     user = backends.users[0].slack_id
     slots = WORKSPACE_CONCURRENCY
 
-    def mine() -> tuple[str, str]:
-        return p.slash_command(
-            "/tickets",
-            "mine",
-            user=user,
-            channel=CHANNEL,
-            trigger_id=fake.new_trigger_id(user),
-            response_url=fake.new_response_url(CHANNEL, user),
-        )
-
     async def settled(running: int, waiting: int) -> bool:
         # Every hand-off stored, and `running` jobs started (held by ConnectWise) ahead of `waiting`.
         worker = deps.worker_thread
@@ -156,11 +148,11 @@ async def test_a_command_queued_behind_many_others_is_told_so_in_its_own_ack(
                 # The workspace's slots all wait on ConnectWise: every later command waits for one.
                 running = []
                 for started in range(1, slots + 1):
-                    running.append(await sender.send(*mine()))
+                    running.append(await sender.send(*mine(fake, user)))
                     await wait_until(partial(settled, started, 0), within=PATIENCE, what="a held job")
-                waiting = [await sender.send(*mine()) for _ in range(3)]
+                waiting = [await sender.send(*mine(fake, user)) for _ in range(3)]
                 await wait_until(partial(settled, slots, 3), within=PATIENCE, what="3 jobs waiting")
-                queued = await sender.send(*mine())
+                queued = await sender.send(*mine(fake, user))
             await wait_until(lambda: lists_for(backends, user) == slots + 4, within=PATIENCE, what="lists")
     finally:
         await deps.aclose()
