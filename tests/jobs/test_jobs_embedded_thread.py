@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from jobs_kit import mine
 from pydantic import SecretStr
 from scenario_harness import scenario_settings, serve_app
 from waiting import wait_until
@@ -31,10 +32,8 @@ from bench.stack import (
 )
 from bot.deps import build_deps
 from bot.jobs.config import WORKSPACE_CONCURRENCY
-from bot.local import FakeSlack, SlackRequestSender
-from bot.local import payloads as p
+from bot.local import SlackRequestSender
 
-CHANNEL = "C0BENCH"
 PATIENCE = 120.0  # only a hang may take this long, whatever the load
 
 
@@ -49,18 +48,6 @@ def lists_for(backends: Backends, user: str) -> int:
         1
         for post in backends.fake.responses
         if post.user == user and "Your open tickets" in str(post.body.get("blocks"))
-    )
-
-
-def mine(fake: FakeSlack, user: str) -> tuple[str, str]:
-    """`/tickets mine` from `user`, with a trigger and a response_url of its own."""
-    return p.slash_command(
-        "/tickets",
-        "mine",
-        user=user,
-        channel=CHANNEL,
-        trigger_id=fake.new_trigger_id(user),
-        response_url=fake.new_response_url(CHANNEL, user),
     )
 
 

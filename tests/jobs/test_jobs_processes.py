@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from jobs_kit import fresh_jobs_database
+from jobs_kit import fresh_jobs_database, mine
 from waiting import wait_until
 
 from bench.stack import (
@@ -30,11 +30,9 @@ from bench.stack import (
     prepare_database,
 )
 from bot.local import SlackRequestSender
-from bot.local import payloads as p
 
 pytestmark = pytest.mark.postgres
 
-CHANNEL = "C0BENCH"
 PATIENCE = 120.0  # seconds before a wait fails: only a hang may take this long, whatever the load
 
 
@@ -97,15 +95,7 @@ def answers(backends: Backends, user: str) -> list[dict[str, Any]]:
 async def send_mine(http: httpx.AsyncClient, web: ServerProcess, backends: Backends, user: str) -> None:
     fake = backends.fake
     sender = SlackRequestSender(web.events_url, SIGNING_SECRET, http)
-    body = p.slash_command(
-        "/tickets",
-        "mine",
-        user=user,
-        channel=CHANNEL,
-        trigger_id=fake.new_trigger_id(user),
-        response_url=fake.new_response_url(CHANNEL, user),
-    )
-    resp = await sender.send(*body)
+    resp = await sender.send(*mine(fake, user))
     assert resp.status_code == 200, resp.text
 
 
