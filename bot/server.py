@@ -23,7 +23,7 @@ from bot.boundary import BadRequest, BodyLimit, bolt_request
 from bot.deps import AppDeps, build_deps
 from bot.fast_ack import KnownWorkspaces, ack_command, forget_if_uninstalled, is_tickets_command, remember
 from bot.flows.live.inbound import CALLBACK_PATH, receive
-from bot.replay import RecentDeliveries, is_replay, settle_delivery
+from bot.replay import DeliveryRecorder, RecentDeliveries, is_replay, settle_delivery
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def create_asgi(
 
     # A SQLite install with its worker in a thread keeps the ack free of database writes (bot/replay.py).
     recent = RecentDeliveries() if deps.worker_thread is not None else None
+    recorder = DeliveryRecorder(deps.storage) if recent is not None else None
     # Jobs on Postgres: replay records go through the job engine's open pool; a command's goes into its
     # job's hand-off statement (one round trip in all).
     durable = deps.jobs.queue if deps.jobs is not None and deps.work is deps.jobs.queue else None
@@ -82,7 +83,7 @@ def create_asgi(
         except BadRequest as exc:
             log.info("refused a malformed request to %s: %s", request.url.path, exc)
             return Response(status_code=400)
-        replayed = await is_replay(deps.storage, bolt_req, recent=recent, spawn=record_later, durable=durable)
+        replayed = await is_replay(deps.storage, bolt_req, recent=recent, recorder=recorder, durable=durable)
         if replayed:
             return Response(status_code=200)
         try:
@@ -130,6 +131,8 @@ def create_asgi(
         if run_migrations:
             await deps.storage.migrate()
         await deps.housekeep()
+        if recent is not None:
+            await recent.restore(deps.storage)
         if deps.changes is not None:
             await deps.changes.start()
         if deps.jobs is not None:
@@ -140,6 +143,8 @@ def create_asgi(
         try:
             yield
         finally:
+            if recorder is not None:
+                await recorder.flush()
             if session is not None:
                 app.client.session = None
                 await session.close()

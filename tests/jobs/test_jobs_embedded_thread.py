@@ -95,6 +95,42 @@ async def test_a_command_is_acked_while_a_job_waits_on_connectwise_and_a_replay_
         web.stop()
 
 
+async def test_a_command_replayed_after_the_install_restarts_runs_nothing(
+    backends: Backends, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/tickets.db"
+    await asyncio.to_thread(prepare_database, url, backends.sandbox, backends.users)
+    env = app_environment(backends, url)
+    first, second = (u.slack_id for u in backends.users)
+    body = mine(backends.fake, first)
+    signed_at = int(time.time())
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        before = await asyncio.to_thread(ServerProcess(["bot", "serve"], env, tmp_path / "before.log").start)
+        try:
+            sent = await SlackRequestSender(before.events_url, SIGNING_SECRET, http).send(
+                *body, timestamp=signed_at
+            )
+            assert sent.status_code == 200
+            await wait_until(lambda: lists_for(backends, first), within=PATIENCE, what="the first list")
+        finally:
+            before.stop()  # a graceful stop, as a deploy does
+        after = await asyncio.to_thread(ServerProcess(["bot", "serve"], env, tmp_path / "after.log").start)
+        try:
+            sender = SlackRequestSender(after.events_url, SIGNING_SECRET, http)
+            replay = await sender.send(*body, timestamp=signed_at)
+            assert (await sender.send(*mine(backends.fake, second))).status_code == 200
+            await wait_until(
+                lambda: lists_for(backends, second), within=PATIENCE, what="the next user's list"
+            )
+        finally:
+            after.stop()
+
+    assert replay.status_code == 200 and replay.content == b""
+    assert lists_for(backends, first) == 1
+    assert "ignored a replayed request" in after.log_text()
+
+
 async def test_a_command_queued_behind_many_others_is_told_so_in_its_own_ack(
     backends: Backends, tmp_path: Path
 ) -> None:

@@ -44,3 +44,26 @@ async def test_pruning_forgets_only_old_events(db: Storage) -> None:
     ws = db.workspace("T1")
     assert await first_time(ws, "old") is True  # forgotten, so new again
     assert await first_time(ws, "recent") is False
+
+
+async def test_many_ids_recorded_at_once_report_only_the_new_ones(db: Storage) -> None:
+    ws = db.workspace("T1")
+    assert await first_time(ws, "seen-before") is True
+    ids = ["seen-before", *(f"sig{n}" for n in range(events.RECORD_CHUNK * 2 + 5)), "sig0"]
+
+    new = await ws.write(partial(events.first_times, event_ids=ids))
+
+    assert new == {f"sig{n}" for n in range(events.RECORD_CHUNK * 2 + 5)}
+    assert await ws.write(partial(events.first_times, event_ids=["sig1", "sig9999"])) == {"sig9999"}
+    assert await first_time(db.workspace("T2"), "sig1") is True  # kept apart per scope
+
+
+async def test_the_ids_received_since_a_moment_are_read_back_oldest_first(db: Storage) -> None:
+    ws = db.workspace("T1")
+    await ws.write(partial(events.first_times, event_ids=["old"], now=T0))
+    await ws.write(partial(events.first_times, event_ids=["mid"], now=T0 + timedelta(minutes=3)))
+    await ws.write(partial(events.first_times, event_ids=["new"], now=T0 + timedelta(minutes=4)))
+
+    since = await ws.read(partial(events.received_since, since=T0 + timedelta(minutes=1)))
+
+    assert since == [("mid", T0 + timedelta(minutes=3)), ("new", T0 + timedelta(minutes=4))]
