@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from psa.connectwise.sla import ticket_sla
+from psa.connectwise.sla import sla_fields
 from psa.models import (
     Board,
     BoardStatus,
@@ -98,12 +98,20 @@ def _req_id(raw: Raw) -> int:
     return value
 
 
-def _to_ref(raw: Any) -> Ref | None:
+# The `*_fields` functions read a record into the fields of its model; the `_to_*` functions build
+# the model. A ticket validates its nested fields in one call (`_to_ticket`): pydantic builds the
+# nested models in its core, about twice as fast as one Python `__init__` per reference.
+def _ref_fields(raw: Any) -> dict[str, Any] | None:
     ref = _dict(raw)
     ref_id = _int(ref.get("id"))
     if ref_id is None:
         return None
-    return Ref(id=ref_id, name=_str(ref.get("name")) or "")
+    return {"id": ref_id, "name": _str(ref.get("name")) or ""}
+
+
+def _to_ref(raw: Any) -> Ref | None:
+    fields = _ref_fields(raw)
+    return None if fields is None else Ref.model_validate(fields)
 
 
 def _person_name(raw: Raw) -> str:
@@ -124,30 +132,38 @@ def split_resources(value: Any) -> list[str]:
     return out
 
 
+def _member_fields(raw: Raw) -> dict[str, Any]:
+    email = _str(raw.get("officeEmail")) or _str(raw.get("primaryEmail")) or _str(raw.get("defaultEmail"))
+    return {
+        "id": _req_id(raw),
+        "identifier": _str(raw.get("identifier")) or "",
+        "name": _person_name(raw),
+        "email": email,
+        "inactive": _bool(raw.get("inactiveFlag")),
+    }
+
+
 def _to_member(raw: Raw) -> Member:
     """A member record (or a member reference such as a ticket's owner)."""
-    email = _str(raw.get("officeEmail")) or _str(raw.get("primaryEmail")) or _str(raw.get("defaultEmail"))
-    return Member(
-        id=_req_id(raw),
-        identifier=_str(raw.get("identifier")) or "",
-        name=_person_name(raw),
-        email=email,
-        inactive=_bool(raw.get("inactiveFlag")),
-    )
+    return Member.model_validate(_member_fields(raw))
+
+
+def _priority_fields(raw: Raw) -> dict[str, Any]:
+    sort = _int(raw.get("sort"))
+    if sort is None:
+        sort = _int(raw.get("sortOrder"))
+    return {
+        "id": _req_id(raw),
+        "name": _str(raw.get("name")) or "",
+        "sort": sort or 0,
+        "color": _str(raw.get("color")),
+        "default": _bool(raw.get("defaultFlag")),
+    }
 
 
 def _to_priority(raw: Raw) -> Priority:
     """A priority record (`sortOrder`) or a ticket's priority reference (`sort`)."""
-    sort = _int(raw.get("sort"))
-    if sort is None:
-        sort = _int(raw.get("sortOrder"))
-    return Priority(
-        id=_req_id(raw),
-        name=_str(raw.get("name")) or "",
-        sort=sort or 0,
-        color=_str(raw.get("color")),
-        default=_bool(raw.get("defaultFlag")),
-    )
+    return Priority.model_validate(_priority_fields(raw))
 
 
 def _to_ticket(raw: Raw) -> PSATicketSearchResult:
@@ -155,25 +171,27 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
     info = _dict(raw.get("_info"))
     owner = _dict(raw.get("owner"))
     priority = _dict(raw.get("priority"))
-    return PSATicketSearchResult(
-        id=_req_id(raw),
-        summary=_str(raw.get("summary")) or "",
-        company=_to_ref(raw.get("company")),
-        board=_to_ref(raw.get("board")),
-        status=_to_ref(raw.get("status")),
-        priority=_to_priority(priority) if has_id(priority) else None,
-        owner=_to_member(owner) if has_id(owner) else None,
-        contact=_to_ref(raw.get("contact")),
-        resources=split_resources(raw.get("resources")),
-        date_entered=_dt(info.get("dateEntered")),
-        entered_by=_str(info.get("enteredBy")),
-        last_updated=_dt(info.get("lastUpdated")),
-        closed=_bool(raw.get("closedFlag")),
-        parent_ticket_id=_int(raw.get("parentTicketId")),
-        actual_hours=_float(raw.get("actualHours")),
-        updated_by=_str(info.get("updatedBy")),
-        sla=ticket_sla(raw),
-        marker=_str(raw.get(MARKER_FIELD)),
+    return PSATicketSearchResult.model_validate(
+        {
+            "id": _req_id(raw),
+            "summary": _str(raw.get("summary")) or "",
+            "company": _ref_fields(raw.get("company")),
+            "board": _ref_fields(raw.get("board")),
+            "status": _ref_fields(raw.get("status")),
+            "priority": _priority_fields(priority) if has_id(priority) else None,
+            "owner": _member_fields(owner) if has_id(owner) else None,
+            "contact": _ref_fields(raw.get("contact")),
+            "resources": split_resources(raw.get("resources")),
+            "date_entered": _dt(info.get("dateEntered")),
+            "entered_by": _str(info.get("enteredBy")),
+            "last_updated": _dt(info.get("lastUpdated")),
+            "closed": _bool(raw.get("closedFlag")),
+            "parent_ticket_id": _int(raw.get("parentTicketId")),
+            "actual_hours": _float(raw.get("actualHours")),
+            "updated_by": _str(info.get("updatedBy")),
+            "sla": sla_fields(raw),
+            "marker": _str(raw.get(MARKER_FIELD)),
+        }
     )
 
 

@@ -30,6 +30,8 @@ _STAGES: dict[str, SLAStage] = {
     "waiting": "waiting",
 }
 _YEARS_AHEAD = 2
+# ConnectWise writes English day names whatever the locale (`strftime("%a")` would follow ours).
+_WEEKDAYS = {name: n for n, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
 
 
 def _parse_dt(value: Any) -> datetime | None:
@@ -51,7 +53,7 @@ def due_from_status(text: str, entered: datetime | None) -> tuple[SLAStage | Non
     hour = int(match["hour"]) % 12 + (12 if match["ampm"].upper() == "PM" else 0)
     offset = timedelta(hours=int(match["oh"]), minutes=int(match["om"] or 0))
     zone = timezone(offset if match["sign"] == "+" else -offset)
-    weekday = match["dow"][:3].casefold()
+    weekday = _WEEKDAYS.get(match["dow"][:3].casefold())
     first, second = int(match["a"]), int(match["b"])
     not_before = entered.astimezone(zone) - timedelta(days=1)
     for month, day in ((first, second), (second, first)):  # month/day, else day/month
@@ -60,13 +62,13 @@ def due_from_status(text: str, entered: datetime | None) -> tuple[SLAStage | Non
                 due = datetime(year, month, day, hour, int(match["minute"]), tzinfo=zone)
             except ValueError:
                 continue  # 02/29 in a common year, or a day/month that is not one
-            if due >= not_before and due.strftime("%a").casefold() == weekday:
+            if due >= not_before and due.weekday() == weekday:
                 return stage, due.astimezone(UTC)
     return stage, None
 
 
-def ticket_sla(raw: dict[str, Any]) -> TicketSLA | None:
-    """The SLA of a raw ticket; None when ConnectWise reports none."""
+def sla_fields(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of a raw ticket's `TicketSLA`; None when ConnectWise reports none."""
     text = raw.get("slaStatus")
     sla_ref = raw.get("sla") if isinstance(raw.get("sla"), dict) else {}
     if not isinstance(text, str) or not text.strip():
@@ -75,16 +77,22 @@ def ticket_sla(raw: dict[str, Any]) -> TicketSLA | None:
     entered = _parse_dt((info or {}).get("dateEntered"))
     stage, due = due_from_status(text, entered)
     in_sla = raw.get("isInSla")
-    return TicketSLA(
-        name=str((sla_ref or {}).get("name") or "") or None,
-        status=stage,
-        due_at=due,
-        due_response_at=due if stage == "respond" else None,
-        due_plan_at=due if stage == "plan" else None,
-        due_resolution_at=due if stage == "resolve" else None,
-        responded_at=_parse_dt(raw.get("dateResponded")),
-        planned_at=_parse_dt(raw.get("dateResplan")),
-        resolved_at=_parse_dt(raw.get("dateResolved")),
-        in_sla=in_sla if isinstance(in_sla, bool) else None,
-        text=text.strip(),
-    )
+    return {
+        "name": str((sla_ref or {}).get("name") or "") or None,
+        "status": stage,
+        "due_at": due,
+        "due_response_at": due if stage == "respond" else None,
+        "due_plan_at": due if stage == "plan" else None,
+        "due_resolution_at": due if stage == "resolve" else None,
+        "responded_at": _parse_dt(raw.get("dateResponded")),
+        "planned_at": _parse_dt(raw.get("dateResplan")),
+        "resolved_at": _parse_dt(raw.get("dateResolved")),
+        "in_sla": in_sla if isinstance(in_sla, bool) else None,
+        "text": text.strip(),
+    }
+
+
+def ticket_sla(raw: dict[str, Any]) -> TicketSLA | None:
+    """The SLA of a raw ticket; None when ConnectWise reports none."""
+    fields = sla_fields(raw)
+    return None if fields is None else TicketSLA.model_validate(fields)
