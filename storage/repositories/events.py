@@ -29,33 +29,30 @@ async def first_time(
     return (await session.execute(stmt)).first() is not None
 
 
-# Rows per INSERT: 3 bound values each, under SQLite's oldest limit of 999 variables per statement.
-RECORD_CHUNK = 300
-
-
 async def first_times(
     *, session: AsyncSession, team_id: str, event_ids: list[str], now: datetime | None = None
 ) -> set[str]:
-    """Record many ids at once (one multi-row INSERT per RECORD_CHUNK); the ids seen for the first time."""
+    """Record many ids at once; the ids seen for the first time.
+
+    One statement, executed for all rows: SQLAlchemy compiles it once (cached) and sends the rows in
+    multi-row batches ("insertmanyvalues"), where `.values(rows)` built and compiled a new statement
+    with three parameters per row every time.
+    """
     require_team(team_id)
     if not all(event_ids):
         raise ValueError("event_id is required")
+    if not event_ids:
+        return set()
     at = utcnow(now)
-    new: set[str] = set()
-    unique = list(dict.fromkeys(event_ids))
-    for start in range(0, len(unique), RECORD_CHUNK):
-        rows = [
-            {"team_id": team_id, "event_id": event_id, "received_at": at}
-            for event_id in unique[start : start + RECORD_CHUNK]
-        ]
-        stmt = (
-            dialect_insert(session, T)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=[T.c.team_id, T.c.event_id])
-            .returning(T.c.event_id)
-        )
-        new.update(row[0] for row in await session.execute(stmt))
-    return new
+    rows = [
+        {"team_id": team_id, "event_id": event_id, "received_at": at} for event_id in dict.fromkeys(event_ids)
+    ]
+    stmt = (
+        dialect_insert(session, T)
+        .on_conflict_do_nothing(index_elements=[T.c.team_id, T.c.event_id])
+        .returning(T.c.event_id)
+    )
+    return {row[0] for row in await session.execute(stmt, rows)}
 
 
 async def received_since(

@@ -49,11 +49,12 @@ async def test_pruning_forgets_only_old_events(db: Storage) -> None:
 async def test_many_ids_recorded_at_once_report_only_the_new_ones(db: Storage) -> None:
     ws = db.workspace("T1")
     assert await first_time(ws, "seen-before") is True
-    ids = ["seen-before", *(f"sig{n}" for n in range(events.RECORD_CHUNK * 2 + 5)), "sig0"]
+    # More rows than one batch of SQLAlchemy's insertmanyvalues (1,000), with duplicates.
+    ids = ["seen-before", *(f"sig{n}" for n in range(2005)), "sig0"]
 
     new = await ws.write(partial(events.first_times, event_ids=ids))
 
-    assert new == {f"sig{n}" for n in range(events.RECORD_CHUNK * 2 + 5)}
+    assert new == {f"sig{n}" for n in range(2005)}
     assert await ws.write(partial(events.first_times, event_ids=["sig1", "sig9999"])) == {"sig9999"}
     assert await first_time(db.workspace("T2"), "sig1") is True  # kept apart per scope
 
