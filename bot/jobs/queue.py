@@ -246,17 +246,11 @@ class JobQueue:
 
         (On Postgres the same choice is made inside the hand-off's statement, `_DEFER`.)"""
         slots = self._engine.config.workspace_concurrency
-        prefix = _slot_prefix(team_id)
-        in_use: dict[str, int] = {}
         store = self._engine.embedded_store
         assert store is not None
-        for job in store.jobs.values():
-            lock = job.get("lock")
-            if job["status"] in ("todo", "doing") and lock and lock.startswith(prefix):
-                in_use[lock] = in_use.get(lock, 0) + 1
         start = next(self._slots)
         order = [(start + n) % slots for n in range(slots)]
-        return min(order, key=lambda slot: in_use.get(f"{prefix}{slot}", 0))
+        return min(order, key=lambda slot: store.unfinished_in(fairness_lock(team_id, slot)))
 
     async def _notify_busy(self, item: QueueItem, ahead: int) -> None:
         assert self.on_busy is not None
