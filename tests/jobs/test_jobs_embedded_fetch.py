@@ -62,6 +62,20 @@ def _counted(store: EmbeddedConnector) -> dict[str, Any]:
     }
 
 
+def _brute_force_pick(store: EmbeddedConnector, queues: list[str] | None) -> tuple[int | None, int]:
+    """The job a fetch must pick, by looking at every job; and the due work jobs waiting."""
+    now = datetime.datetime.now(datetime.UTC)
+    running = {j["lock"] for j in store.jobs.values() if j["status"] == "doing"} - {None}
+    due = [
+        j
+        for j in store.jobs.values()
+        if j["status"] == "todo" and not (j["scheduled_at"] and j["scheduled_at"] > now)
+    ]
+    free = [j for j in due if j["lock"] not in running and (queues is None or j["queue_name"] in queues)]
+    best = min(free, key=lambda j: (-j["priority"], j["id"]), default=None)
+    return (best["id"] if best else None), sum(1 for j in due if j["queue_name"] == WORK_QUEUE)
+
+
 async def test_the_embedded_fetch_picks_what_procrastinates_own_fetch_picks() -> None:
     rng = random.Random(11)
     for _ in range(30):
@@ -93,7 +107,11 @@ async def test_the_counts_a_hand_off_reads_stay_equal_to_the_jobs_through_their_
             except UniqueViolation:
                 pass  # a waiting job holds that queueing lock: refused, as Postgres refuses it
         elif action == "fetch":
-            await store.fetch_job_one(None, 1)
+            queues = rng.choice([None, [WORK_QUEUE], ["periodic"]])
+            expected, due_work = _brute_force_pick(store, queues)
+            picked = await store.fetch_job_one(queues, 1)
+            assert picked.get("id") == expected, f"step {step}"
+            assert store.waiting_seen == due_work - (picked.get("queue_name") == WORK_QUEUE), f"step {step}"
         elif action == "finish" and running:
             await store.finish_job_run(
                 rng.choice(running), rng.choice(["succeeded", "failed"]), rng.random() < 0.8
