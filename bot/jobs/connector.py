@@ -178,7 +178,6 @@ class EmbeddedConnector(InMemoryConnector):
         super().reset()
         self._unfinished = 0
         self._todo_work = 0
-        self._unfinished_by_lock: Counter[str] = Counter()
         self._doing_by_lock: Counter[str] = Counter()
         self._todo_queueing_locks: Counter[str] = Counter()
         # Waiting jobs per lock, each list sorted as the fetch prefers them: (-priority, id).
@@ -199,7 +198,6 @@ class EmbeddedConnector(InMemoryConnector):
         if status not in ("todo", "doing"):
             return
         self._unfinished += sign
-        _add(self._unfinished_by_lock, job["lock"], sign)
         if status == "doing":
             _add(self._doing_by_lock, job["lock"], sign)
             return
@@ -349,7 +347,7 @@ class EmbeddedConnector(InMemoryConnector):
 
     def unfinished_in(self, lock: str) -> int:
         """Jobs waiting or running under `lock` (a workspace's fairness slot)."""
-        return self._unfinished_by_lock[lock]
+        return self._doing_by_lock[lock] + len(self._todo_by_lock.get(lock, ()))
 
     def waiting(self) -> int:
         """Work jobs not started yet (as Postgres counts them)."""
