@@ -17,16 +17,7 @@ async def first_time(
     *, session: AsyncSession, team_id: str, event_id: str, now: datetime | None = None
 ) -> bool:
     """Record `event_id`; True the first time it is seen, False for a duplicate (a retry)."""
-    require_team(team_id)
-    if not event_id:
-        raise ValueError("event_id is required")
-    stmt = (
-        dialect_insert(session, T)
-        .values(team_id=team_id, event_id=event_id, received_at=utcnow(now))
-        .on_conflict_do_nothing(index_elements=[T.c.team_id, T.c.event_id])
-        .returning(T.c.event_id)
-    )
-    return (await session.execute(stmt)).first() is not None
+    return event_id in await first_times(session=session, team_id=team_id, event_ids=[event_id], now=now)
 
 
 async def first_times(
@@ -34,9 +25,8 @@ async def first_times(
 ) -> set[str]:
     """Record many ids at once; the ids seen for the first time.
 
-    One statement, executed for all rows: SQLAlchemy compiles it once (cached) and sends the rows in
-    multi-row batches ("insertmanyvalues"), where `.values(rows)` built and compiled a new statement
-    with three parameters per row every time.
+    One statement executed for all rows: SQLAlchemy compiles it once (cached) and sends the rows in
+    multi-row batches ("insertmanyvalues"); `.values(rows)` would compile a new one per call.
     """
     require_team(team_id)
     if not all(event_ids):
