@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from procrastinate.exceptions import AlreadyEnqueued
 
 from bot.jobs.engine import WORK_QUEUE, WORK_TASK, JobEngine
+from bot.jobs.handoff import HandOff, HandOffBatcher, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -33,45 +34,6 @@ _COUNT_UNFINISHED = (
 # Finished jobs are deleted (successful) or final; what is left waiting or running is unfinished.
 _UNFINISHED = "SELECT id FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status IN ('todo', 'doing')"
 
-# The hand-off on Postgres in ONE statement (one round trip, on a pooled connection opened at start):
-# - `delivery`: the request's signature is recorded as seen (bot/replay.py; the table the app's
-#   processed-events repository writes), when the server left that to the hand-off;
-# - `slot`: the workspace's fairness slot with the fewest unfinished jobs (`fairness_lock`), ties
-#   round-robin; each slot's jobs are counted up to SLOT_COUNT_CAP on the index bot/jobs/schema.py adds
-#   (`lock` of unfinished jobs), so an ack's cost does not grow with a noisy workspace's backlog (counting
-#   them all took 1.5-3.3 ms of Postgres at 3,000 waiting, 0.24 ms capped; EXPLAIN ANALYZE);
-# - the job is inserted by procrastinate's own SQL function (procrastinate_defer_jobs_v1, what
-#   `defer_async` runs; its queueing-lock violation is turned into AlreadyEnqueued the same way),
-#   only when the delivery was new: a replay inserts nothing and returns no row.
-SLOT_COUNT_CAP = 64  # beyond this many unfinished jobs, slots are equally busy: round-robin
-_SLOT_AND_DEFER = f"""
-slot AS (
-    SELECT %(prefix)s::text || n AS lock FROM generate_series(0, %(slots)s::int - 1) AS n
-    ORDER BY (
-        SELECT count(*) FROM (
-            SELECT 1 FROM procrastinate_jobs AS j
-            WHERE j.lock = %(prefix)s::text || n AND j.status IN ('todo', 'doing')
-            LIMIT {SLOT_COUNT_CAP}
-        ) AS unfinished
-    ), (n - %(start)s::int + %(slots)s::int) %% %(slots)s::int
-    LIMIT 1
-)
-SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
-    %(queue)s::text, %(task)s::text, 0, (SELECT lock FROM slot), %(queueing_lock)s::text, %(args)s::jsonb,
-    NULL::timestamptz
-)::procrastinate_job_to_defer_v1])) AS id
-"""
-_DEFER = "WITH " + _SLOT_AND_DEFER
-_DEFER_NEW_DELIVERY = (
-    """WITH delivery AS (
-    INSERT INTO processed_events (team_id, event_id, received_at)
-    VALUES (%(scope)s::text, %(delivery)s::text, now())
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-), """
-    + _SLOT_AND_DEFER
-    + "WHERE EXISTS (SELECT 1 FROM delivery)"
-)
 _RECORD_DELIVERY = (
     "INSERT INTO processed_events (team_id, event_id, received_at) "
     "VALUES (%(scope)s::text, %(delivery)s::text, now()) "
@@ -157,6 +119,12 @@ class JobQueue:
         self._waiting = 0
         self._counted_at = float("-inf")
         self._counting: asyncio.Task[None] | None = None
+        self._handoffs = HandOffBatcher(
+            engine.connector,
+            queue=WORK_QUEUE,
+            task=WORK_TASK,
+            slots=engine.config.workspace_concurrency,
+        )
 
     @property
     def durable(self) -> bool:
@@ -202,28 +170,29 @@ class JobQueue:
     async def _defer_on_postgres(
         self, team_id: str, queueing_lock: str | None, args: dict[str, Any]
     ) -> int | None:
-        """One statement: the pending delivery's record, the least busy slot and the job (None: replay)."""
+        """The pending delivery's record, the least busy slot and the job, in one statement shared
+        with the hand-offs that arrive at the same time (None: a replay)."""
         delivery = PENDING_DELIVERY.get()
         if delivery is not None and delivery.first is not None:
             delivery = None  # already recorded (a second submit of the same request)
-        recorded = {"scope": delivery.scope, "delivery": delivery.key} if delivery else {}
-        rows = await self._engine.connector.execute_query_all_async(
-            _DEFER_NEW_DELIVERY if delivery else _DEFER,
-            **recorded,
-            prefix=_slot_prefix(team_id),
-            slots=self._engine.config.workspace_concurrency,
-            start=next(self._slots) % self._engine.config.workspace_concurrency,
-            queue=WORK_QUEUE,
-            task=WORK_TASK,
-            queueing_lock=queueing_lock,
-            args=args,
+        handed = await self._handoffs.hand_off(
+            HandOff(
+                slot_prefix=_slot_prefix(team_id),
+                args=args,
+                queueing_lock=queueing_lock,
+                scope=delivery.scope if delivery else None,
+                delivery=delivery.key if delivery else None,
+            )
         )
         if delivery is not None:
-            delivery.first = bool(rows)
-            if not rows:
-                log.warning("ignored a replayed request (its work was already handed off)")
-                return None
-        return int(rows[0]["id"])
+            delivery.first = handed.outcome is not Outcome.REPLAYED
+        if handed.outcome is Outcome.REPLAYED:
+            log.warning("ignored a replayed request (its work was already handed off)")
+            return None
+        if handed.outcome is Outcome.ALREADY_QUEUED:
+            raise AlreadyEnqueued(queueing_lock)
+        assert handed.job_id is not None
+        return handed.job_id
 
     async def _record_delivery(self) -> None:
         # The job was not inserted (its twin waits): the delivery is still recorded as seen.
@@ -244,7 +213,7 @@ class JobQueue:
     def _least_busy_slot(self, team_id: str) -> int:
         """In memory: the workspace's slot with the fewest jobs waiting or running; ties round-robin.
 
-        (On Postgres the same choice is made inside the hand-off's statement, `_DEFER`.)"""
+        (On Postgres the same choice is made inside the hand-off's statement, bot/jobs/handoff.py.)"""
         slots = self._engine.config.workspace_concurrency
         store = self._engine.embedded_store
         assert store is not None
@@ -340,7 +309,8 @@ class JobQueue:
                 pause = min(pause * 2, 0.5)
 
     async def aclose(self) -> None:
-        """Cancel pending busy notices and backlog counts (shutdown)."""
+        """Finish the hand-offs in flight; cancel pending busy notices and backlog counts (shutdown)."""
+        await self._handoffs.aclose()
         if self._counting is not None:
             self._counting.cancel()
             with suppress(BaseException):

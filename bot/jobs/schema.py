@@ -17,6 +17,7 @@ from procrastinate.schema import SchemaManager
 from psycopg import sql
 
 from bot.jobs.connector import is_postgres, postgres_conninfo
+from bot.jobs.handoff import FUNCTION as HAND_OFF_FUNCTION
 from storage.db import normalize_database_url
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,13 @@ _MIGRATION = re.compile(r"^(\d+)\.(\d+)\.(\d+)_\d+_.*\.sql$")
 
 Version = tuple[int, int, int]
 
-# The app's own index on procrastinate's table: the unfinished jobs of one fairness slot, which every
-# hand-off counts (bot/jobs/queue.py `_SLOT_AND_DEFER`). Kept on every migrate, whatever procrastinate's
-# version did to its own indexes.
-OWN_INDEXES = (
+# The app's own objects beside procrastinate's, applied on every migrate (whatever procrastinate's
+# version did to its own): the index of the unfinished jobs of one fairness slot, which every hand-off
+# counts, and the hand-off function itself (bot/jobs/handoff.py).
+OWN_OBJECTS = (
     "CREATE INDEX IF NOT EXISTS bot_jobs_unfinished_lock ON procrastinate_jobs (lock) "
-    "WHERE status IN ('todo', 'doing')"
+    "WHERE status IN ('todo', 'doing')",
+    HAND_OFF_FUNCTION,
 )
 
 
@@ -87,7 +89,8 @@ async def migrate_jobs(database_url: str) -> str | None:
             for path in files:
                 await conn.execute(path.read_text(encoding="utf-8"))
             done = f"upgraded procrastinate schema {_fmt(current)} -> {_fmt(target)} ({len(files)} files)"
-        await conn.execute(OWN_INDEXES)
+        for statement in OWN_OBJECTS:
+            await conn.execute(statement)
         await conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(VERSION_TABLE)))
         await conn.execute(
             sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(sql.Identifier(VERSION_TABLE)),
