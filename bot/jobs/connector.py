@@ -5,36 +5,18 @@ from __future__ import annotations
 import asyncio
 import bisect
 import datetime
-import json
-import time
-import weakref
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
-from procrastinate import BaseConnector, PsycopgConnector, utils
-from procrastinate.connector import Notify
+from procrastinate import BaseConnector, utils
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
-from procrastinate.sql import queries
 from procrastinate.testing import InMemoryConnector
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
 
+from bot.jobs.waking import WAKE, postgres_connector
 from storage.db import normalize_database_url
-
-# Connections the job engine holds per process (fetch/finish, heartbeat, the acks' defers; LISTEN has
-# one of its own). All are opened with the engine, so no ack pays for a connection being opened.
-ENGINE_POOL_MAX = 4
-# A pooled connection idle longer than this is checked (one round trip) before use; one used more
-# recently is handed out as it is (psycopg_pool's `check` and `reset` callbacks).
-CHECK_IDLE_AFTER = 5.0
-_WAKE = json.dumps({"type": "job_inserted"})
-# A job's end frees its lock: the jobs waiting behind it can start (see WakingPsycopgConnector).
-_ENDS_A_RUN = frozenset({queries["finish_job"], queries["retry_job"]})
-_FETCH = queries["fetch_job"]
-
 
 WORK_QUEUE = "work"  # users' post-ack work (periodic jobs have a queue of their own)
 
@@ -57,106 +39,8 @@ def connector_for(database_url: str) -> BaseConnector:
     """A psycopg pool on Postgres; on SQLite the in-process store (jobs do not outlive the process)."""
     url = normalize_database_url(database_url)
     if url.get_backend_name() == "postgresql":
-        return WakingPsycopgConnector(
-            conninfo=postgres_conninfo(url),
-            min_size=ENGINE_POOL_MAX,
-            max_size=ENGINE_POOL_MAX,
-            # Every query procrastinate (and the ack) sends is one statement: in autocommit it is one
-            # round trip. Without it psycopg wraps each in BEGIN ... COMMIT, two more round trips
-            # (psycopg_pool's `configure` runs on every connection it opens; procrastinate runs it on
-            # its LISTEN connection too, already in autocommit).
-            configure=_autocommit,
-            pool_factory=_pool_checked_when_idle,
-        )
+        return postgres_connector(postgres_conninfo(url))
     return EmbeddedConnector()
-
-
-_returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
-
-
-async def _autocommit(conn: psycopg.AsyncConnection[Any]) -> None:
-    await conn.set_autocommit(True)
-
-
-async def _note_return(conn: psycopg.AsyncConnection[Any]) -> None:
-    _returned_at[conn] = time.monotonic()
-
-
-async def _check_if_idle(conn: psycopg.AsyncConnection[Any]) -> None:
-    if time.monotonic() - _returned_at.get(conn, float("-inf")) > CHECK_IDLE_AFTER:
-        await AsyncConnectionPool.check_connection(conn)
-
-
-def _pool_checked_when_idle(**kwargs: Any) -> AsyncConnectionPool[Any]:
-    """procrastinate's pool, but the liveness check only for a connection that sat idle.
-
-    procrastinate asks psycopg_pool to check every connection handed out (`check=check_connection`:
-    an empty query, one more round trip in front of every job insert). A connection returned less
-    than CHECK_IDLE_AFTER seconds ago was just working; psycopg_pool discards broken ones on return.
-    """
-    kwargs["check"] = _check_if_idle
-    kwargs["reset"] = _note_return
-    return AsyncConnectionPool(**kwargs)
-
-
-class WakingPsycopgConnector(PsycopgConnector):
-    """procrastinate's Postgres connector, whose worker also fetches again when one of its jobs ends.
-
-    procrastinate's worker fetches when a job is inserted (NOTIFY) or every polling interval. A job
-    waiting behind a fairness lock (its workspace's slot busy) is skipped by the fetch, and nothing
-    wakes the worker when the lock is freed: it started only on the next insert or poll (up to
-    `poll_interval`, 1 s, per queued job). Ending a job here hands the worker the same wake-up a
-    NOTIFY would (the notification callback procrastinate gave `listen_notify`).
-
-    No wake-up is lost to a fetch in flight. procrastinate's worker clears its wake-up event when a
-    fetch returns (worker.py `_fetch_and_process_jobs`), so a NOTIFY or a job's end that arrives while
-    the fetch runs is forgotten. That fetch's snapshot may predate the freed lock or the new job, which
-    would then wait for the next poll (1 s in production; in a test with polling off it hung, 1 full
-    run in 20). Such a wake-up is given again once the fetch has returned.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._notify: Notify | None = None
-        self._channel = ""
-        self._fetching = 0
-        self._woken_while_fetching = False
-        self._rewakes: set[asyncio.Task[None]] = set()
-
-    async def listen_notify(self, on_notification: Notify, channels: Any) -> None:
-        channels = list(channels)
-        self._notify, self._channel = on_notification, channels[0] if channels else ""
-        await super().listen_notify(self._deliver, channels)
-
-    async def _deliver(self, *, channel: str, payload: str) -> None:
-        if self._notify is None:
-            return
-        if self._fetching:
-            self._woken_while_fetching = True
-        await self._notify(channel=channel, payload=payload)
-
-    async def execute_query_async(self, query: Any, **arguments: Any) -> None:
-        await super().execute_query_async(query, **arguments)
-        if query in _ENDS_A_RUN:
-            await self._deliver(channel=self._channel, payload=_WAKE)
-
-    async def execute_query_one_async(self, query: Any, **arguments: Any) -> dict[str, Any]:
-        if query != _FETCH:
-            return await super().execute_query_one_async(query, **arguments)
-        self._fetching += 1
-        try:
-            return await super().execute_query_one_async(query, **arguments)
-        finally:
-            self._fetching -= 1
-            if self._woken_while_fetching and not self._fetching:
-                self._woken_while_fetching = False
-                # Runs after the worker has cleared its event (it does so without yielding).
-                asyncio.get_running_loop().call_soon(self._wake_again)
-
-    def _wake_again(self) -> None:
-        task = asyncio.ensure_future(self._deliver(channel=self._channel, payload=_WAKE))
-        self._rewakes.add(task)
-        task.add_done_callback(self._rewakes.discard)
 
 
 class EmbeddedConnector(InMemoryConnector):
@@ -309,7 +193,7 @@ class EmbeddedConnector(InMemoryConnector):
     async def _wake(self) -> None:
         # As WakingPsycopgConnector: the job's lock is free, the jobs behind it may start now.
         if self.on_notification is not None and self.notify_channels:
-            await self.on_notification(channel=self.notify_channels[0], payload=_WAKE)
+            await self.on_notification(channel=self.notify_channels[0], payload=WAKE)
 
     async def retry_job_run(
         self,

@@ -18,7 +18,7 @@ from sqlalchemy import event, text
 
 from bot.boundary import bolt_request
 from bot.deps import AppDeps, build_deps
-from bot.jobs.connector import WakingPsycopgConnector
+from bot.jobs.waking import WakingPsycopgConnector
 from bot.local import FakeChannel, FakeSlack, FakeUser, sign
 from bot.local import payloads as p
 from bot.replay import is_replay
