@@ -12,10 +12,13 @@ Engine: procrastinate (3.x), a maintained Postgres job queue. Weighed against pg
   rate limits, but it is Postgres-only (no in-memory path: the SQLite install would need a second code
   path) and per-*entrypoint* limits do not express per-*workspace* fairness.
 
-Modules: `config` (the knobs, from Settings), `connector` (Postgres or in-process), `engine` (the app,
-the work task, the worker), `queue` (`JobQueue.submit/drain`), `periodic` (`register_periodic`),
+Modules: `config` (the knobs, from Settings), `connector` (Postgres or in-process; `waking`: the
+Postgres one's worker wake-ups), `engine` (the app, the work task, the worker), `queue`
+(`JobQueue.submit/drain`; `handoff`: concurrent acks' jobs in one statement), `periodic` (`register_periodic`),
 `retry` (what makes a job run again), `schema` (procrastinate's schema, applied by `python -m bot
-migrate`), `fairness` (how a noisy workspace is kept from starving the others).
+migrate`), `limits` (where the per-site ConnectWise rate limit counts), `thread` (the embedded
+worker in a thread of `serve`). Fairness (a noisy workspace kept from starving the others) is
+`queue.fairness_lock`.
 """
 
 from bot.jobs.config import JobsConfig, WorkersMode
