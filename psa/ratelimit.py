@@ -2,9 +2,12 @@
 
 ConnectWise throttles a company's API at about 1,000 requests a minute and answers 429 with
 Retry-After beyond it. Permits come from a pyrate-limiter bucket per site (in memory for one process,
-a Postgres table shared by all processes on Postgres). Asking the shared bucket costs a database round
-trip, so a process leases a few permits at a time and spends them locally; what a process leases but
-does not spend within the window is at most `lease` requests below the limit.
+a Postgres table shared by all processes on Postgres). Asking the shared bucket costs a transaction
+(lock, count, insert) and a hop to a worker thread, about 1.5 ms of a worker's CPU, so a process leases
+permits and spends them locally: `lease` at first, twice as many when a lease lasted under
+`LEASE_SPAN` seconds, half as many when it lasted over twice that (between `lease` and `max_lease`).
+What a process leases but does not spend within the window is at most about a second of its own
+requests below the limit.
 
 A 429 pauses that site for its Retry-After: in this process at once, and, with a shared `PauseBoard`
 (Postgres), in every other process when it next leases permits for that site (a process may still
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 1000
 LEASE = 5
+MAX_LEASE = 50
+LEASE_SPAN = 1.0  # seconds a lease should last: a lease spent faster makes the next one bigger
 MAX_WAIT = 20.0  # seconds a request may wait for a permit before failing as "rate limited"
 MAX_SITES = 1024
 BucketFor = Callable[[str, int], AbstractBucket]  # (site, requests per minute) -> a bucket for that site
@@ -57,7 +62,9 @@ def site_of(base_url: str, company_id: str) -> str:
 @dataclass
 class _Site:
     limiter: Limiter
+    lease: int
     tokens: int = 0
+    leased_at: float = float("-inf")
     paused_until: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -71,6 +78,7 @@ class SiteLimiter:
         *,
         per_minute: int = PER_MINUTE,
         lease: int = LEASE,
+        max_lease: int = MAX_LEASE,
         max_wait: float = MAX_WAIT,
         clock: Callable[[], float] = time.monotonic,
         pauses: PauseBoard | None = None,
@@ -81,6 +89,7 @@ class SiteLimiter:
         self._pauses = pauses
         self._per_minute = per_minute
         self._lease = lease
+        self._max_lease = min(max(lease, max_lease), per_minute)
         self._max_wait = max_wait
         self._clock = clock
         self._sites: OrderedDict[str, _Site] = OrderedDict()
@@ -89,7 +98,9 @@ class SiteLimiter:
         state = self._sites.get(site)
         if state is None:
             bucket = self._bucket_for(site, self._per_minute)
-            state = _Site(limiter=Limiter(SingleBucketFactory(bucket, schedule_leak=False)))
+            state = _Site(
+                limiter=Limiter(SingleBucketFactory(bucket, schedule_leak=False)), lease=self._lease
+            )
             self._sites[site] = state
             while len(self._sites) > MAX_SITES:
                 _, old = self._sites.popitem(last=False)
@@ -106,11 +117,8 @@ class SiteLimiter:
             state.tokens -= 1
             return
         async with state.lock:  # one lease in flight per site and process
-            if state.tokens == 0:
-                await self._read_board(site, state)
-                await self._wait_out_pause(state)
-                if not await self._lease_now(state, wait=True):
-                    raise PSARateLimitedError("Too many requests to ConnectWise right now.")
+            if state.tokens == 0 and not await self._lease_now(site, state, wait=True):
+                raise PSARateLimitedError("Too many requests to ConnectWise right now.")
             state.tokens -= 1
 
     async def try_acquire(self, site: str) -> bool:
@@ -119,10 +127,8 @@ class SiteLimiter:
         if state.paused_until > self._clock():
             return False
         async with state.lock:
-            if state.tokens == 0:
-                await self._read_board(site, state)
-                if state.paused_until > self._clock() or not await self._lease_now(state, wait=False):
-                    return False
+            if state.tokens == 0 and not await self._lease_now(site, state, wait=False):
+                return False
             state.tokens -= 1
             return True
 
@@ -133,28 +139,54 @@ class SiteLimiter:
                 raise PSARateLimitedError("ConnectWise asked to slow down.", retry_after=pause)
             await asyncio.sleep(pause)  # the site told us when to come back (Retry-After)
 
-    async def _read_board(self, site: str, state: _Site) -> None:
-        # Once per lease: another process's 429 pauses this one too.
-        if self._pauses is None:
-            return
-        remaining = await asyncio.to_thread(self._pauses.remaining, site)
-        if remaining > 0:
-            state.paused_until = max(state.paused_until, self._clock() + remaining)
-
-    async def _lease_now(self, state: _Site, *, wait: bool) -> bool:
+    async def _lease_now(self, site: str, state: _Site, *, wait: bool) -> bool:
         # Non-blocking asks in a worker thread (the Postgres bucket is synchronous), waiting between
-        # them on the event loop: a full window never parks a thread of the default executor.
+        # them on the event loop: a full window never parks a thread of the default executor. The
+        # first ask also reads the pause board, in the same hop: another process's 429 pauses this
+        # one too.
+        size = self._next_lease(state)
         deadline = self._clock() + (self._max_wait if wait else 0.0)
         step = 0.05
+        board = self._pauses is not None
         while True:
-            granted = await asyncio.to_thread(state.limiter.try_acquire, "cw", self._lease, False)
+            paused, granted = await asyncio.to_thread(self._ask, site, state, size, board)
+            board = False
+            if paused > 0:
+                state.paused_until = max(state.paused_until, self._clock() + paused)
+                if not wait:
+                    return False
+                await self._wait_out_pause(state)
+                continue
             if granted:
-                state.tokens += self._lease
+                state.tokens += granted
+                state.lease, state.leased_at = granted, self._clock()
                 return True
             if self._clock() + step > deadline:
                 return False
             await asyncio.sleep(step)  # the window frees up with time: nothing to wait on but the clock
             step = min(step * 2, 1.0)
+
+    def _next_lease(self, state: _Site) -> int:
+        lasted = self._clock() - state.leased_at
+        if lasted < LEASE_SPAN:
+            return min(state.lease * 2, self._max_lease)
+        if lasted > 2 * LEASE_SPAN:
+            return max(state.lease // 2, self._lease)
+        return state.lease
+
+    def _ask(self, site: str, state: _Site, size: int, board: bool) -> tuple[float, int]:
+        """In a worker thread: the site's pause left (when `board`), else the permits granted (0: none).
+
+        A lease bigger than what the window still holds is asked again at the smallest size."""
+        if board:
+            assert self._pauses is not None
+            remaining = self._pauses.remaining(site)
+            if remaining > 0:
+                return remaining, 0
+        for weight in dict.fromkeys((size, self._lease)):
+            if state.limiter.try_acquire("cw", weight, False):
+                return 0.0, weight
+        return 0.0, 0
 
     def pause(self, site: str, seconds: float) -> None:
         """Send nothing more to `site` from this process for `seconds` (a 429's Retry-After)."""

@@ -14,10 +14,10 @@ Engine: procrastinate (3.x), a maintained Postgres job queue. Weighed against pg
 
 Modules: `config` (the knobs, from Settings), `connector` (Postgres or in-process; `waking`: the
 Postgres one's worker wake-ups), `engine` (the app, the work task, the worker), `queue`
-(`JobQueue.submit/drain`; `handoff`: concurrent acks' jobs in one statement), `periodic` (`register_periodic`),
-`retry` (what makes a job run again), `schema` (procrastinate's schema, applied by `python -m bot
-migrate`), `limits` (where the per-site ConnectWise rate limit counts), `thread` (the embedded
-worker in a thread of `serve`). Fairness (a noisy workspace kept from starving the others) is
+(`JobQueue.submit/drain`; `handoff`: concurrent acks' jobs in one statement), `periodic`
+(`register_periodic`), `retry` (what makes a job run again), `schema` (procrastinate's schema, applied
+by `python -m bot migrate`), `limits` (where the per-site ConnectWise rate limit counts), `thread` (the
+embedded worker in a thread of `serve`). Fairness (a noisy workspace kept from starving the others) is
 `queue.fairness_lock`.
 """
 

@@ -1,4 +1,4 @@
-"""`JobQueue`: the `WorkQueue` the web process hands post-ack work to (a share of one statement, or one dict write)."""
+"""`JobQueue`: the `WorkQueue` the web process hands post-ack work to (a batched statement, or a dict)."""
 
 from __future__ import annotations
 
