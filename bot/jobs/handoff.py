@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +28,6 @@ import psycopg
 from procrastinate import BaseConnector
 from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
 from psycopg.types.json import Jsonb
-
-log = logging.getLogger(__name__)
 
 # Statements running at once (the engine's pool holds 4 connections; the others stay free for the
 # backlog count and, in a `serve` that runs jobs, the worker's fetches).
