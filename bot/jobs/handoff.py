@@ -205,16 +205,19 @@ class HandOffBatcher:
         self._senders: set[asyncio.Task[None]] = set()
         self._started = 0  # round-robin start among equally busy slots
 
-    async def hand_off(self, handoff: HandOff) -> Handed:
-        """Store the job (or learn why not); returns once its statement has committed."""
-        future: asyncio.Future[Handed] = asyncio.get_running_loop().create_future()
+    def hand_off(self, handoff: HandOff) -> asyncio.Future[Handed]:
+        """Queue the job at once; the future resolves once its statement has committed.
+
+        A cancelled ack (client gone) does not take its hand-off back: cancelling the future returned
+        here leaves the queued hand-off to be sent."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Handed] = loop.create_future()
         self._waiting.append((handoff, future))
         if len(self._senders) < self._max_in_flight:
-            task = asyncio.get_running_loop().create_task(self._send_waiting())
+            task = loop.create_task(self._send_waiting())
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
-        # A cancelled ack (client gone) does not take its hand-off back: once queued here it is sent.
-        return await asyncio.shield(future)
+        return asyncio.shield(future)
 
     async def aclose(self) -> None:
         """Wait for the statements in flight and the hand-offs queued behind them (shutdown)."""

@@ -151,8 +151,8 @@ class JobQueue:
                 )
                 job_id = await deferrer.defer_async(**args)
         except AlreadyEnqueued:
+            # On Postgres the hand-off recorded the delivery all the same (bot/jobs/handoff.py).
             log.info("work %s is already queued", item.key)
-            await self._record_delivery()
             return
         if not self._external:
             self._deferred.add(job_id)
@@ -193,13 +193,6 @@ class JobQueue:
             raise AlreadyEnqueued(queueing_lock)
         assert handed.job_id is not None
         return handed.job_id
-
-    async def _record_delivery(self) -> None:
-        # The job was not inserted (its twin waits): the delivery is still recorded as seen.
-        delivery = PENDING_DELIVERY.get()
-        if delivery is None or delivery.first is not None or not self.durable:
-            return
-        delivery.first = await self.first_delivery(delivery)
 
     async def first_delivery(self, delivery: Delivery) -> bool:
         """Record a delivery on its own (one statement on the engine's open pool); False: seen before."""

@@ -150,11 +150,10 @@ async def test_a_row_the_database_refuses_fails_only_its_own_hand_off(connector:
 
 async def test_hand_offs_queued_behind_a_statement_are_sent_before_close(connector: PsycopgConnector) -> None:
     batcher = _batcher(connector)
-    pending = [asyncio.ensure_future(batcher.hand_off(_job(delivery=f"d{n}"))) for n in range(5)]
-    await asyncio.sleep(0)  # a yield, not a wait: each task runs to its queued hand-off
+    pending = [batcher.hand_off(_job(delivery=f"d{n}")) for n in range(5)]
     # Their acks are cancelled (clients gone): what was queued is still sent.
-    for task in pending:
-        task.cancel()
+    for handed in pending:
+        handed.cancel()
     await batcher.aclose()
 
     jobs = await _rows(connector, "SELECT count(*) AS n FROM procrastinate_jobs")
