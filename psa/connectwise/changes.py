@@ -202,14 +202,20 @@ class ChangesMixin:
             cond = or_(gt("lastUpdated", since), and_(eq("lastUpdated", since), gt("id", after_id)))
         rows = await self._api.get(
             "/service/tickets",
-            {"conditions": render(cond), "orderBy": CHANGE_ORDER, "pageSize": max(1, min(limit, PAGE))},
+            {
+                "conditions": render(cond),
+                "orderBy": CHANGE_ORDER,
+                "pageSize": max(1, min(limit, PAGE)),
+                "fields": m.TICKET_ROW_FIELDS,
+            },
         )
         return m.map_rows(m._to_ticket, rows)
 
     async def newest_ticket_change(self) -> PSATicketSearchResult | None:
         """The most recently updated ticket (where a new poller starts)."""
         rows = await self._api.get(
-            "/service/tickets", {"orderBy": "_info/lastUpdated desc,id desc", "pageSize": 1}
+            "/service/tickets",
+            {"orderBy": "_info/lastUpdated desc,id desc", "pageSize": 1, "fields": m.TICKET_ROW_FIELDS},
         )
         found = m.map_rows(m._to_ticket, rows)
         return found[0] if found else None

@@ -166,6 +166,21 @@ def _to_priority(raw: Raw) -> Priority:
     return Priority.model_validate(_priority_fields(raw))
 
 
+# What `_to_ticket` (and `sla_fields`) read, as the `fields` parameter of a list query: a real ticket
+# carries about a hundred fields, each reference with its own `_info` links, so a page of 25 is tens of
+# kilobytes the server serializes and we parse for nothing. Top-level names only (a reference comes
+# whole): the documented form is "comma-separated and may include nested paths" (Developer Guide,
+# `fields=id,name,status/id`), and whole references are small. `tests/psa/test_ticket_row_fields.py`
+# fails when `_to_ticket` reads a field missing here.
+TICKET_ROW_FIELDS = ",".join(
+    (
+        "id", "summary", "company", "board", "status", "priority", "owner", "contact", "resources",
+        "_info", "closedFlag", "parentTicketId", "actualHours", "sla", "slaStatus", "isInSla",
+        "dateResponded", "dateResplan", "dateResolved", "externalXRef",
+    )
+)  # fmt: skip
+
+
 def _to_ticket(raw: Raw) -> PSATicketSearchResult:
     """A ticket (full record or list row) as a compact row."""
     info = _dict(raw.get("_info"))

@@ -20,7 +20,7 @@ from psa.connectwise.conditions import (
     service_entries,
     text_search,
 )
-from psa.connectwise.mapping import MARKER_FIELD
+from psa.connectwise.mapping import MARKER_FIELD, TICKET_ROW_FIELDS
 
 Query = tuple[str, dict[str, Any]]
 MAX_PAGE_SIZE = 1000
@@ -38,9 +38,14 @@ def _with(conditions: Condition | None, **params: Any) -> dict[str, Any]:
     return {"conditions": text, **params} if text else params
 
 
+def _rows(conditions: Condition | None, **params: Any) -> Query:
+    """A list of tickets read as rows (`mapping._to_ticket`): only the fields a row is made of."""
+    return "/service/tickets", _with(conditions, **params, fields=TICKET_ROW_FIELDS)
+
+
 def ticket_page(conditions: Condition | None, page: int, size: int) -> Query:
     """One page of the ticket list, most urgent first, then newest."""
-    return "/service/tickets", _with(conditions, orderBy=TICKET_ORDER, page=page, pageSize=size)
+    return _rows(conditions, orderBy=TICKET_ORDER, page=page, pageSize=size)
 
 
 def ticket_count(conditions: Condition | None) -> Query:
@@ -51,18 +56,18 @@ def ticket_count(conditions: Condition | None) -> Query:
 def recent_open(company_id: int | None, limit: int) -> Query:
     """Open tickets, newest first, optionally of one company."""
     cond = and_(eq("closedFlag", False), eq("company/id", company_id) if company_id is not None else None)
-    return "/service/tickets", _with(cond, orderBy=RELATED_ORDER, pageSize=max(1, min(limit, 100)))
+    return _rows(cond, orderBy=RELATED_ORDER, pageSize=max(1, min(limit, 100)))
 
 
 def by_marker(marker: str) -> Query:
     """The ticket carrying the app's create marker (its external cross-reference)."""
-    return "/service/tickets", _with(eq(MARKER_FIELD, marker), orderBy="id asc", pageSize=2)
+    return _rows(eq(MARKER_FIELD, marker), orderBy="id asc", pageSize=2)
 
 
 def ticket_family(ticket_id: int, parent_id: int | None) -> Query:
     """A ticket's children and its parent."""
     family = or_(eq("parentTicketId", ticket_id), eq("id", parent_id) if parent_id else None)
-    return "/service/tickets", _with(family, pageSize=50)
+    return _rows(family, pageSize=50)
 
 
 def ticket_others(ticket_id: int, company_id: int, contact_id: int | None) -> Query:
@@ -73,7 +78,7 @@ def ticket_others(ticket_id: int, company_id: int, contact_id: int | None) -> Qu
         eq("closedFlag", False),
         ne("id", ticket_id),
     )
-    return "/service/tickets", _with(others, orderBy=RELATED_ORDER, pageSize=RELATED_LIMIT)
+    return _rows(others, orderBy=RELATED_ORDER, pageSize=RELATED_LIMIT)
 
 
 def ticket_notes(ticket_id: int) -> Query:
