@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -148,8 +149,9 @@ def busy_notice(deps: AppDeps) -> Any:
     return notice
 
 
-async def run_worker(settings: Settings) -> int:
-    """`python -m bot worker`: run jobs until SIGTERM/SIGINT (running jobs get the grace to finish)."""
+async def run_worker(settings: Settings, on_ready: Callable[[], None] = lambda: None) -> int:
+    """`python -m bot worker`: run jobs until SIGTERM/SIGINT (running jobs get the grace to finish).
+    `on_ready` runs once everything the jobs need is built, just before the first job is fetched."""
     from bot.deps import build_deps
 
     deps = build_deps(settings)
@@ -169,6 +171,7 @@ async def run_worker(settings: Settings) -> int:
             await deps.changes.start()
         await migrate_jobs(settings.database_url)
         await jobs.engine.open()
+        on_ready()
         worker = loop.create_task(jobs.engine.run_worker(name="worker"))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.cancel)
