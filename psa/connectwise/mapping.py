@@ -132,6 +132,11 @@ def split_resources(value: Any) -> list[str]:
     return out
 
 
+# The `fields` of a member read as a `Member` (a real member record has about 120). A member *record*
+# has no `name` (OpenAPI 2025.8 Member); `_person_name` reads it from references only.
+MEMBER_FIELDS = "id,identifier,firstName,lastName,officeEmail,primaryEmail,defaultEmail,inactiveFlag"
+
+
 def _member_fields(raw: Raw) -> dict[str, Any]:
     email = _str(raw.get("officeEmail")) or _str(raw.get("primaryEmail")) or _str(raw.get("defaultEmail"))
     return {
@@ -170,8 +175,9 @@ def _to_priority(raw: Raw) -> Priority:
 # carries about a hundred fields, each reference with its own `_info` links, so a page of 25 is tens of
 # kilobytes the server serializes and we parse for nothing. Top-level names only (a reference comes
 # whole): the documented form is "comma-separated and may include nested paths" (Developer Guide,
-# `fields=id,name,status/id`), and whole references are small. `tests/psa/test_ticket_row_fields.py`
-# fails when `_to_ticket` reads a field missing here.
+# `fields=id,name,status/id`), and whole references are small. Every `*_FIELDS` below names fields of
+# its record in the OpenAPI description only; `tests/psa/test_read_fields.py` fails when a mapping
+# reads a field its list leaves out.
 TICKET_ROW_FIELDS = ",".join(
     (
         "id", "summary", "company", "board", "status", "priority", "owner", "contact", "resources",
@@ -208,6 +214,9 @@ def _to_ticket(raw: Raw) -> PSATicketSearchResult:
             "marker": _str(raw.get(MARKER_FIELD)),
         }
     )
+
+
+COMPANY_FIELDS = "id,identifier,name"
 
 
 def _to_company(raw: Raw) -> Company:
@@ -247,6 +256,9 @@ def _to_contact(raw: Raw) -> Contact:
     )
 
 
+CONFIGURATION_FIELDS = "id,name,deviceIdentifier,type,serialNumber,ipAddress,osType"
+
+
 def _to_configuration(raw: Raw) -> Configuration:
     """A configuration (device) record."""
     return Configuration(
@@ -259,6 +271,9 @@ def _to_configuration(raw: Raw) -> Configuration:
     )
 
 
+BOARD_FIELDS = "id,name,inactiveFlag"
+
+
 def _to_board(raw: Raw) -> Board:
     """A service board."""
     return Board(
@@ -266,6 +281,9 @@ def _to_board(raw: Raw) -> Board:
         name=_str(raw.get("name")) or "",
         inactive=_bool(raw.get("inactiveFlag")),
     )
+
+
+STATUS_FIELDS = "id,name,board,sortOrder,closedStatus,defaultFlag,inactive"
 
 
 def _to_status(raw: Raw, board_id: int | None = None) -> BoardStatus:

@@ -210,7 +210,7 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
     async def _member_identifier(self, member_id: int) -> str | None:
         if member_id not in self._identifiers:
             try:
-                raw = await self._api.get(f"/system/members/{int(member_id)}")
+                raw = await self._api.get(*q.member(member_id))
             except PSANotFoundError:
                 return None
             self._remember(m._to_member(raw))
@@ -427,7 +427,7 @@ class ConnectWiseProvider(TimeEntriesMixin, ChangesMixin, PSAProvider):
 
     async def get_company(self, company_id: int) -> Company:
         """One company."""
-        return m._to_company(await self._api.get(f"/company/companies/{int(company_id)}"))
+        return m._to_company(await self._api.get(*q.company(company_id)))
 
     async def search_companies(self, query: str, limit: int = 25) -> list[Company]:
         """Companies whose name or identifier contains the query, by name; empty query lists the first N."""

@@ -20,7 +20,15 @@ from psa.connectwise.conditions import (
     service_entries,
     text_search,
 )
-from psa.connectwise.mapping import MARKER_FIELD, TICKET_ROW_FIELDS
+from psa.connectwise.mapping import (
+    BOARD_FIELDS,
+    COMPANY_FIELDS,
+    CONFIGURATION_FIELDS,
+    MARKER_FIELD,
+    MEMBER_FIELDS,
+    STATUS_FIELDS,
+    TICKET_ROW_FIELDS,
+)
 
 Query = tuple[str, dict[str, Any]]
 MAX_PAGE_SIZE = 1000
@@ -99,7 +107,9 @@ def ticket_configuration_links(ticket_id: int) -> Query:
 def configurations(ids: Sequence[int]) -> Query:
     """Devices by id."""
     size = min(max(1, len(ids)), MAX_PAGE_SIZE)
-    return "/company/configurations", _with(in_("id", ids), pageSize=size, orderBy="id asc")
+    return "/company/configurations", _with(
+        in_("id", ids), pageSize=size, orderBy="id asc", fields=CONFIGURATION_FIELDS
+    )
 
 
 def schedule_entries(ticket_id: int, member_id: int | None = None) -> Query:
@@ -109,13 +119,15 @@ def schedule_entries(ticket_id: int, member_id: int | None = None) -> Query:
 
 def boards() -> Query:
     """Active service boards by name."""
-    return "/service/boards", _with(eq("inactiveFlag", False), orderBy="name asc", pageSize=MAX_PAGE_SIZE)
+    return "/service/boards", _with(
+        eq("inactiveFlag", False), orderBy="name asc", pageSize=MAX_PAGE_SIZE, fields=BOARD_FIELDS
+    )
 
 
 def statuses(board_id: int) -> Query:
     """A board's active statuses in board order."""
     return f"/service/boards/{int(board_id)}/statuses", _with(
-        eq("inactive", False), orderBy="sortOrder asc", pageSize=MAX_PAGE_SIZE
+        eq("inactive", False), orderBy="sortOrder asc", pageSize=MAX_PAGE_SIZE, fields=STATUS_FIELDS
     )
 
 
@@ -126,7 +138,14 @@ def priorities() -> Query:
 
 def members(page: int, size: int) -> Query:
     """One page of active members, by id."""
-    return "/system/members", _with(eq("inactiveFlag", False), orderBy="id asc", page=page, pageSize=size)
+    return "/system/members", _with(
+        eq("inactiveFlag", False), orderBy="id asc", page=page, pageSize=size, fields=MEMBER_FIELDS
+    )
+
+
+def member(member_id: int) -> Query:
+    """One member (for its identifier)."""
+    return f"/system/members/{int(member_id)}", {"fields": MEMBER_FIELDS}
 
 
 def company_conditions(text: str) -> Condition | None:
@@ -136,5 +155,12 @@ def company_conditions(text: str) -> Condition | None:
 
 def companies(text: str, page: int, size: int) -> Query:
     """One page of the company picker, by name."""
-    params = _with(company_conditions(text), orderBy="name asc,id asc", page=page, pageSize=size)
+    params = _with(
+        company_conditions(text), orderBy="name asc,id asc", page=page, pageSize=size, fields=COMPANY_FIELDS
+    )
     return "/company/companies", params
+
+
+def company(company_id: int) -> Query:
+    """One company."""
+    return f"/company/companies/{int(company_id)}", {"fields": COMPANY_FIELDS}
