@@ -34,8 +34,8 @@ from psa.changes import (
     SubscriptionSync,
 )
 from psa.connectwise import mapping as m
+from psa.connectwise import queries as q
 from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.conditions import Condition, and_, eq, ge, gt, or_, render
 from psa.connectwise.signing import CallbackVerifier
 from psa.errors import PSANotFoundError
 from psa.models import PSATicketSearchResult
@@ -54,7 +54,6 @@ _DELIVERY_TYPES: dict[str, ChangeRecord] = {
     "time": "time_entry",
 }
 _ACTIONS = {"added", "updated", "deleted"}
-CHANGE_ORDER = "_info/lastUpdated asc,id asc"
 PAGE = 1000
 
 
@@ -197,25 +196,11 @@ class ChangesMixin:
         With `after_id`, tickets updated exactly at `since` count only when their id is greater:
         the next page of the same poll, which changes made meanwhile cannot shift.
         """
-        cond: Condition | None = ge("lastUpdated", since)
-        if after_id is not None:
-            cond = or_(gt("lastUpdated", since), and_(eq("lastUpdated", since), gt("id", after_id)))
-        rows = await self._api.get(
-            "/service/tickets",
-            {
-                "conditions": render(cond),
-                "orderBy": CHANGE_ORDER,
-                "pageSize": max(1, min(limit, PAGE)),
-                "fields": m.TICKET_ROW_FIELDS,
-            },
-        )
+        rows = await self._api.get(*q.ticket_changes(since, after_id, max(1, min(limit, PAGE))))
         return m.map_rows(m._to_ticket, rows)
 
     async def newest_ticket_change(self) -> PSATicketSearchResult | None:
         """The most recently updated ticket (where a new poller starts)."""
-        rows = await self._api.get(
-            "/service/tickets",
-            {"orderBy": "_info/lastUpdated desc,id desc", "pageSize": 1, "fields": m.TICKET_ROW_FIELDS},
-        )
+        rows = await self._api.get(*q.newest_change())
         found = m.map_rows(m._to_ticket, rows)
         return found[0] if found else None

@@ -23,9 +23,8 @@ from pydantic import SecretStr
 
 from psa.base import ProviderFilters
 from psa.connectwise import queries as q
-from psa.connectwise.changes import CHANGE_ORDER
 from psa.connectwise.client import DEFAULT_TIMEOUT, ConnectWiseClient, ConnectWiseCredentials
-from psa.connectwise.conditions import and_, eq, gt, or_, render, ticket_filter
+from psa.connectwise.conditions import eq, render, ticket_filter
 from psa.connectwise.mapping import SERVICE_SCHEDULE_TYPE_IDENTIFIER, system_version
 from psa.connectwise.probe_report import (
     NEEDS,
@@ -110,8 +109,7 @@ _SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _changed_since() -> q.Query:
-    cond = or_(gt("lastUpdated", _SINCE), and_(eq("lastUpdated", _SINCE), gt("id", 1)))
-    return "/service/tickets", {"conditions": render(cond), "orderBy": CHANGE_ORDER, "pageSize": 1}
+    return q.ticket_changes(_SINCE, 1, 1)
 
 
 def _active_by_name(path: str) -> q.Query:

@@ -7,12 +7,15 @@ asks a real server has been tried there first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from psa.connectwise.conditions import (
     Condition,
     and_,
     eq,
+    ge,
+    gt,
     in_,
     ne,
     or_,
@@ -39,6 +42,7 @@ RELATED_LIMIT = 5
 # jundis/CWSlack-SlashCommands (cwslack-incoming.php) sends to real servers.
 RELATED_ORDER = "_info/dateEntered desc,id desc"
 TICKET_ORDER = "priority/sort asc," + RELATED_ORDER
+CHANGE_ORDER = "_info/lastUpdated asc,id asc"
 
 
 def _with(conditions: Condition | None, **params: Any) -> dict[str, Any]:
@@ -87,6 +91,20 @@ def ticket_others(ticket_id: int, company_id: int, contact_id: int | None) -> Qu
         ne("id", ticket_id),
     )
     return _rows(others, orderBy=RELATED_ORDER, pageSize=RELATED_LIMIT)
+
+
+def ticket_changes(since: datetime, after_id: int | None, size: int) -> Query:
+    """Tickets last updated at or after `since`, oldest change first (the change poll). With `after_id`,
+    tickets updated exactly at `since` count only when their id is greater: the next page of a poll."""
+    cond: Condition | None = ge("lastUpdated", since)
+    if after_id is not None:
+        cond = or_(gt("lastUpdated", since), and_(eq("lastUpdated", since), gt("id", after_id)))
+    return _rows(cond, orderBy=CHANGE_ORDER, pageSize=size)
+
+
+def newest_change() -> Query:
+    """The most recently updated ticket (where a new change poll starts)."""
+    return _rows(None, orderBy="_info/lastUpdated desc,id desc", pageSize=1)
 
 
 def ticket_notes(ticket_id: int) -> Query:
