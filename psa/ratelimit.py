@@ -144,6 +144,10 @@ class SiteLimiter:
         # them on the event loop: a full window never parks a thread of the default executor. The
         # first ask also reads the pause board, in the same hop: another process's 429 pauses this
         # one too.
+        if state.paused_until > self._clock():  # a 429 came in while this lease waited for the lock
+            if not wait:
+                return False
+            await self._wait_out_pause(state)
         size = self._next_lease(state)
         deadline = self._clock() + (self._max_wait if wait else 0.0)
         step = 0.05
