@@ -210,14 +210,24 @@ class HandOffBatcher:
 
         A cancelled ack (client gone) does not take its hand-off back: cancelling the future returned
         here leaves the queued hand-off to be sent."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Handed] = loop.create_future()
+        future: asyncio.Future[Handed] = asyncio.get_running_loop().create_future()
         self._waiting.append((handoff, future))
-        if len(self._senders) < self._max_in_flight:
-            task = loop.create_task(self._send_waiting())
-            self._senders.add(task)
-            task.add_done_callback(self._senders.discard)
+        self._start_sender()
         return asyncio.shield(future)
+
+    def _start_sender(self) -> None:
+        if len(self._senders) < self._max_in_flight:
+            task = asyncio.get_running_loop().create_task(self._send_waiting())
+            self._senders.add(task)
+            task.add_done_callback(self._sender_done)
+
+    def _sender_done(self, task: asyncio.Task[None]) -> None:
+        # A sender that found nothing waiting still counts until this callback: a hand-off queued in
+        # between started no sender of its own, and without this look it would wait for the next one
+        # (in a quiet process, forever, and its ack with it).
+        self._senders.discard(task)
+        if self._waiting and not task.cancelled():
+            self._start_sender()
 
     async def aclose(self) -> None:
         """Wait for the statements in flight and the hand-offs queued behind them (shutdown)."""

@@ -158,3 +158,33 @@ async def test_hand_offs_queued_behind_a_statement_are_sent_before_close(connect
 
     jobs = await _rows(connector, "SELECT count(*) AS n FROM procrastinate_jobs")
     assert jobs[0]["n"] == 5
+
+
+async def test_a_hand_off_queued_as_the_last_statement_ends_is_sent_all_the_same(
+    connector: PsycopgConnector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one moment a quiet process could strand an ack: its statement has committed and its sender
+    is finishing, not yet forgotten, when the next hand-off comes (seen as an ack that never answered
+    in the two-process load test)."""
+    batcher = _batcher(connector)
+    sent, release = asyncio.Event(), asyncio.Event()
+    execute = connector.execute_query_all_async
+
+    async def committed_then_held(query: str, **arguments: object) -> list[dict[str, object]]:
+        rows = await execute(query, **arguments)
+        sent.set()
+        await release.wait()
+        return rows
+
+    monkeypatch.setattr(connector, "execute_query_all_async", committed_then_held)
+    first = batcher.hand_off(_job(delivery="d1"))
+    await sent.wait()
+    release.set()
+    await asyncio.sleep(0)  # the sender runs to its end; its done-callback is still queued
+    second = batcher.hand_off(_job(delivery="d2"))
+
+    handed = await asyncio.wait_for(second, timeout=30)  # stranded, it would never resolve
+
+    assert [(await first).outcome, handed.outcome] == [Outcome.DEFERRED, Outcome.DEFERRED]
+    jobs = await _rows(connector, "SELECT count(*) AS n FROM procrastinate_jobs")
+    assert jobs[0]["n"] == 2
