@@ -14,6 +14,7 @@ from scenario_harness import CHANNEL, DEMO, Slack, blocks_text, find_block, row_
 from waiting import wait_until
 
 from bot.deps import AppDeps
+from bot.flows import detail as detail_flow
 from bot.ids import DetailAction, DetailBlock, ListAction
 from bot.local import payloads as p
 
@@ -83,7 +84,10 @@ async def test_detail_hydration_failure_shows_the_row_and_the_reason(slack: Slac
     assert error is not None and "Try again" in blocks_text({"blocks": [error]})
 
 
-async def test_slow_psa_opens_a_placeholder_in_time_then_hydrates(slack: Slack) -> None:
+async def test_slow_psa_opens_a_placeholder_in_time_then_hydrates(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detail_flow, "ROW_WAIT_SECONDS", 0.05)  # the placeholder, however fast the machine
     with slack.sandbox.holding():  # ConnectWise answers nothing until the placeholder is open
         command = asyncio.create_task(slack.command("1649"))
         await wait_until(lambda: slack.fake.calls_to("views.open"), within=60, what="the placeholder")

@@ -4,9 +4,11 @@ seen, so nothing depends on how long anything took."""
 
 from __future__ import annotations
 
+import pytest
 from scenario_harness import CHANNEL, DEMO, Slack, blocks_text
 from waiting import wait_until
 
+from bot.flows import commands as commands_flow
 from bot.local import payloads as p
 
 LOADING = "Loading your tickets…"
@@ -27,6 +29,13 @@ def shown(slack: Slack) -> list[str]:
     return [blocks_text(m) for m in slack.ephemerals(DEMO)]
 
 
+@pytest.fixture
+def loading_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The placeholder's wait short (the harness makes it unhurried): the held sandbox decides the rest."""
+    monkeypatch.setattr(commands_flow, "LOADING_AFTER", 0.05)
+
+
+@pytest.mark.usefixtures("loading_soon")
 async def test_a_slow_list_shows_loading_at_once_then_replaces_it(slack: Slack) -> None:
     with slack.sandbox.holding():
         sent = await slack.sender.send(*command(slack, "mine"))
@@ -40,6 +49,7 @@ async def test_a_slow_list_shows_loading_at_once_then_replaces_it(slack: Slack) 
     assert LOADING not in answer and "Showing 1–" in answer
 
 
+@pytest.mark.usefixtures("loading_soon")
 async def test_a_slow_search_that_fails_replaces_loading_with_the_reason(slack: Slack) -> None:
     slack.sandbox.inject_fault(method="*", path_pattern=r"/service/tickets", status=403, count=None)
     with slack.sandbox.holding():
