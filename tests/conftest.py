@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from budgets import unhurry
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, settings
 
@@ -71,6 +72,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
         return None  # xdist's own implementation reads it
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(WORKERS_PER_CORE * cores, MAX_WORKERS)
+
+
+@pytest.fixture(autouse=True)
+def unhurried_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every flow's wall-clock budget for the PSA, unhurried (see tests/budgets.py)."""
+    unhurry(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ if str(SCENARIOS) not in sys.path:
     sys.path.insert(0, str(SCENARIOS))
 
 from psa_timeouts import PsaTimeouts  # noqa: E402
-from scenario_harness import HarnessOptions, Slack, running_slack, unhurried_budgets  # noqa: E402, F401
+from scenario_harness import HarnessOptions, Slack, running_slack  # noqa: E402
 
 from psa.connectwise.sandbox import SandboxServer  # noqa: E402
 

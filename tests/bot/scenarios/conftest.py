@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from scenario_claude_kit import MessagesAPI, serve_messages_api
-from scenario_harness import HarnessOptions, Slack, running_slack, unhurried_budgets  # noqa: F401
+from scenario_harness import HarnessOptions, Slack, running_slack
 
 from psa.connectwise.sandbox import SandboxServer
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
 from clocks import ManualClock
 from cryptography.fernet import Fernet
@@ -29,19 +28,7 @@ from waiting import until_serving
 
 from bot.actor import Actor
 from bot.deps import AppDeps, build_deps
-from bot.flows import commands as commands_flow
-from bot.flows import connect as connect_flow
-from bot.flows import detail as detail_flow
-from bot.flows import detail_done as detail_done_flow
-from bot.flows import home as home_flow
-from bot.flows import link_thread as link_flow
-from bot.flows import mapping as mapping_flow
-from bot.flows import options as options_flow
-from bot.flows import spinoff as spinoff_flow
 from bot.flows.context import FlowContext
-from bot.flows.create import open as create_open
-from bot.flows.create import run as create_run
-from bot.flows.create import submit as create_submit
 from bot.flows.stored import keep_draft, load_draft
 from bot.flows.work import InProcessWorkQueue
 from bot.local import FakeChannel, FakeSlack, FakeUser, SlackRequestSender
@@ -106,40 +93,6 @@ def sandbox_credentials(sandbox: SandboxServer, **changes: Any) -> ConnectionCre
         **changes,
     }
     return ConnectionCredentials(**values)
-
-
-# Every wall-clock budget a flow gives the PSA before it answers Slack or shows a placeholder
-# (module, constant). Under test they are unhurried, so which path runs is decided by causality, not by
-# how busy the machine is; a test of the slow path sets its budget small and holds the sandbox.
-BUDGETS = (
-    (link_flow, "CHECK_BUDGET"),
-    (connect_flow, "ACK_BUDGET_SECONDS"),
-    (spinoff_flow, "MENTION_BUDGET"),
-    (detail_done_flow, "SAVE_BUDGET"),
-    (detail_flow, "ROW_WAIT_SECONDS"),
-    (mapping_flow, "MEMBERS_BUDGET_SECONDS"),
-    (mapping_flow, "KEYS_BUDGET_SECONDS"),
-    (mapping_flow, "NAMES_BUDGET_SECONDS"),
-    (options_flow, "PSA_BUDGET_SECONDS"),
-    (options_flow, "NAMES_BUDGET_SECONDS"),
-    (create_submit, "STATUS_CHECK_SECONDS"),
-    (create_run, "DONE_LOOKUP_SECONDS"),
-    (create_open, "FORM_WAIT_SECONDS"),
-    (home_flow, "LOADING_AFTER_SECONDS"),
-    (commands_flow, "LOADING_AFTER"),
-)
-UNHURRIED = 60.0
-
-
-@pytest.fixture(autouse=True)
-def unhurried_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The budgets of BUDGETS, unhurried. (Imported by the conftests that use the harness.)
-
-    Seen without it: a member search under a loaded CI machine took over its 1.5 s and the mapping
-    modal offered no members."""
-    for module, name in BUDGETS:
-        assert isinstance(getattr(module, name), float), f"{module.__name__}.{name}"
-        monkeypatch.setattr(module, name, UNHURRIED)
 
 
 @dataclass
