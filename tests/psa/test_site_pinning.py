@@ -5,14 +5,14 @@ address never receives the workspace's keys."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
 import httpx
 import pytest
+from internet import PUBLIC, Internet
 
 from psa.connectwise.client import ConnectWiseCredentials, RetryPolicy
 from psa.connectwise.factory import ConnectWiseKind
@@ -22,7 +22,6 @@ from psa.connectwise.site import SitePolicy
 from psa.errors import PSASiteRefusedError, PSAUnavailableError
 
 PRODUCTION = SitePolicy.build(production=True)
-PUBLIC = "93.184.216.34"  # a public address (example.com's, long since): what the name first resolves to
 NAME = "cw.rebind.example"
 LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=1)
 
@@ -37,30 +36,6 @@ class Answers:
     async def __call__(self, host: str, port: int) -> Sequence[str]:
         self.asked.append(host)
         return [self.script.pop(0)]
-
-
-class Internet(httpcore.AsyncNetworkBackend):
-    """The default backend, with the public test address routed to the local sandbox (the stand-in for
-    the internet); every address it is asked to connect to is recorded."""
-
-    def __init__(self) -> None:
-        self.inner = httpcore.AnyIOBackend()
-        self.dialled: list[str] = []
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        self.dialled.append(host)
-        target = "127.0.0.1" if host == PUBLIC else host
-        return await self.inner.connect_tcp(target, port, timeout, local_address, socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-import httpcore
 import httpx
 import pytest
 from aiohttp import web
@@ -22,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from internet import PUBLIC, Internet
 from waiting import wait_until
 
 from psa.connectwise.factory import pooled_http
@@ -29,7 +29,6 @@ from psa.connectwise.pinning import pinned_transport
 from psa.connectwise.site import SitePolicy
 
 SITE = "cw.tls.example"
-PUBLIC = "93.184.216.34"  # what the site's name resolves to; this test's "internet" routes it to 127.0.0.1
 LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4)
 BIG = bytes(range(256)) * 4096  # 1 MiB: many reads and writes, and the transports' flow control
 
@@ -153,28 +152,6 @@ async def serve(tmp_path: Path, authority: Authority) -> AsyncIterator[Serve]:
         site.hold.set()
     for runner in runners:
         await runner.cleanup()
-
-
-class Internet(httpcore.AsyncNetworkBackend):
-    """httpcore's default backend (the one under the pin), with the public test address routed to
-    127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        target = "127.0.0.1" if host == PUBLIC else host
-        return await self.inner.connect_tcp(target, port, timeout, local_address, socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
 
 
 async def _resolve(host: str, port: int) -> list[str]:
