@@ -14,7 +14,7 @@ from procrastinate import PsycopgConnector
 
 from bot.jobs.connector import connector_for
 from bot.jobs.engine import WORK_QUEUE, WORK_TASK
-from bot.jobs.handoff import HandOff, HandOffBatcher, Outcome
+from bot.jobs.handoff import Handed, HandOff, HandOffBatcher, Outcome
 from storage.migrate import upgrade
 
 pytestmark = pytest.mark.postgres
@@ -179,9 +179,12 @@ async def test_a_hand_off_queued_as_the_last_statement_ends_is_sent_all_the_same
     monkeypatch.setattr(connector, "execute_query_all_async", committed_then_held)
     first = batcher.hand_off(_job(delivery="d1"))
     await sent.wait()
+    queued: asyncio.Future[asyncio.Future[Handed]] = asyncio.get_running_loop().create_future()
+    # The loop runs callbacks in the order they were scheduled: the sender's wake-up (set by
+    # `release`), then this hand-off, then the done-callback the sender's end schedules.
     release.set()
-    await asyncio.sleep(0)  # the sender runs to its end; its done-callback is still queued
-    second = batcher.hand_off(_job(delivery="d2"))
+    asyncio.get_running_loop().call_soon(lambda: queued.set_result(batcher.hand_off(_job(delivery="d2"))))
+    second = await queued
 
     handed = await asyncio.wait_for(second, timeout=30)  # stranded, it would never resolve
 

@@ -41,10 +41,7 @@ class Authority:
     cert: x509.Certificate
 
     def client(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(
-            cadata=self.cert.public_bytes(serialization.Encoding.PEM).decode()
-        )
-        return context
+        return ssl.create_default_context(cadata=self.cert.public_bytes(serialization.Encoding.PEM).decode())
 
     def server(self, name: str, tmp: Path) -> ssl.SSLContext:
         """A server context whose certificate, signed by this authority, names `name`."""
@@ -205,22 +202,22 @@ class _AnswerThenClose(asyncio.Protocol):
     """Answers one request and closes the connection without saying so (no `Connection: close`), as
     a server or a proxy does with an idle keep-alive connection."""
 
-    served: list[int] = []
-    closed: list[int] = []
+    served: list[_AnswerThenClose] = []  # the connections themselves: a freed one's id() can come back
+    closed: list[_AnswerThenClose] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if b"\r\n\r\n" in data:
-            type(self).served.append(id(self))
+            type(self).served.append(self)
             self.transport.write(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
             )
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        type(self).closed.append(id(self))
+        type(self).closed.append(self)
 
 
 @pytest.fixture
